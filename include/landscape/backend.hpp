@@ -1,0 +1,61 @@
+// The compute backend interface: batched training and batched float64 second-order analysis.
+// Nothing outside a backend's own sources sees its device types.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "landscape/analysis.hpp"
+#include "landscape/data.hpp"
+#include "landscape/math/optim.hpp"
+#include "landscape/model.hpp"
+
+namespace landscape {
+
+enum class Precision { f32, f64 };
+std::string to_string(Precision p);
+
+/// Training settings shared by every network of a batch.
+struct TrainSettings {
+  math::TrainParams params;  ///< optimizer and absolute stop/divergence thresholds
+  Precision precision = Precision::f64;
+};
+
+/// Analysis of one endpoint: float64 facts plus (when finite) its Hessian spectrum.
+struct EndpointAnalysis {
+  PointFacts facts;
+  bool has_spectrum = false;  ///< false for non-finite points (no Hessian is formed)
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;    ///< "cpu" or "cuda"
+  virtual std::string device() const = 0;  ///< human-readable device description
+  /// Networks per batch that keep the device busy (and progress reports frequent).
+  virtual long preferred_chunk(const Model& m) const = 0;
+
+  /// Trains `count` networks in place. `weights` holds count × P float64 values (initial
+  /// weights in, endpoints out); training runs in `settings.precision`. Networks are
+  /// independent: one diverging never affects another.
+  virtual void train(const Model& m, const Dataset& d, const TrainSettings& settings,
+                     std::size_t count, double* weights, math::TrainOutcome* outcomes) = 0;
+
+  /// float64 facts and Hessian eigenvalues (ascending, count × P, NaN for non-finite points)
+  /// at `count` points.
+  virtual void analyze(const Model& m, const Dataset& d, std::size_t count,
+                       const double* weights, EndpointAnalysis* out, double* eigenvalues) = 0;
+};
+
+/// "cpu", "cuda" or "auto" (CUDA when built and a GPU is present, else CPU). `threads` ≤ 0
+/// uses every core. Throws Error when "cuda" is asked for and unavailable.
+std::unique_ptr<Backend> make_backend(const std::string& kind, int threads);
+
+/// The CPU reference backend (OpenMP over networks).
+std::unique_ptr<Backend> make_cpu_backend(int threads);
+
+/// True when the CUDA backend was built and a device is visible.
+bool cuda_available();
+
+}  // namespace landscape

@@ -1,0 +1,26 @@
+// Error type and small shared helpers used across the library.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace landscape {
+
+/// Every user-facing failure (bad input, unreadable file, backend failure) is an Error whose
+/// message names the file, field or line at fault. The CLI prints it and exits non-zero.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& what) : std::runtime_error(what) {}
+};
+
+/// Throws Error(where + ": " + what) when `ok` is false.
+void require(bool ok, const std::string& where, const std::string& what);
+
+/// Writes `contents` to `path` atomically (temporary file + rename), so a reader never sees a
+/// half-written file. Throws Error naming the path on failure.
+void write_file_atomic(const std::string& path, const std::string& contents);
+
+/// Reads a whole file; throws Error naming the path when it cannot be read.
+std::string read_file(const std::string& path);
+
+}  // namespace landscape

@@ -1,0 +1,64 @@
+// Experiment configuration: the TOML file of `landscape sample`, every key with its default.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "landscape/backend.hpp"
+#include "landscape/classify.hpp"
+#include "landscape/data.hpp"
+#include "landscape/model.hpp"
+
+namespace landscape {
+
+struct InitSpec {
+  double scale = 1.0;         ///< W_i entries N(0, scale²/d_{i−1})
+  bool small = false;         ///< small initialization: multiply the scale by small_factor
+  double small_factor = 1e-3;
+  double effective_scale() const { return small ? scale * small_factor : scale; }
+};
+
+struct TrainSpec {
+  std::string optimizer = "gd";  ///< gd | momentum | adam
+  double lr = 1e-3;
+  double momentum = 0.9;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  long steps = 20000;
+  Precision precision = Precision::f64;
+  double grad_tol = 1e-7;         ///< stop when ‖∇L‖ ≤ grad_tol · loss_scale
+  double diverge_factor = 1e8;    ///< diverged when L > diverge_factor · loss_scale
+};
+
+struct OutputSpec {
+  std::string dir = "landscape-out";
+  bool spectrum = false;  ///< write every eigenvalue of every endpoint
+};
+
+/// One experiment, as read from a TOML file.
+struct ExperimentConfig {
+  std::string source;        ///< file it came from (for messages)
+  std::string name = "experiment";
+  long networks = 1000;
+  std::uint64_t seed = 1;
+  std::string backend = "auto";
+  int threads = 0;
+  long chunk = 0;            ///< networks per train/analyze batch; 0 = the backend's choice
+  Model model;
+  DataSpec data;
+  InitSpec init;
+  TrainSpec train;
+  Tolerances tol;
+  OutputSpec output;
+};
+
+/// Parses and validates a config; every error names the file, the key and (when known) the
+/// line. Unknown keys are errors.
+ExperimentConfig load_config(const std::string& path);
+ExperimentConfig parse_config(const std::string& text, const std::string& source);
+
+/// Settings for the backend, with thresholds made absolute against the data's loss scale.
+TrainSettings make_train_settings(const TrainSpec& t, double loss_scale);
+
+math::OptimizerKind parse_optimizer(const std::string& s, const std::string& where);
+
+}  // namespace landscape

@@ -1,0 +1,335 @@
+// Single-source per-network math: forward pass, loss, exact gradient and exact Hessian-vector
+// products (Pearlmutter's R-operator) for deep linear and leaky-ReLU networks.
+//
+// Conventions (MATH.md §1–2): X is d0×n, Y is dh×n, both row-major (row = feature, column =
+// sample). W_i is d_i×d_{i−1} row-major; w = [vec(W_1); …; vec(W_h)]. L = ½‖F(W) − Y‖²_F.
+// Every function takes pointers and sizes, never allocates, throws or uses virtuals, so the CPU
+// backend loops over it and CUDA threads call the very same code.
+#pragma once
+
+#include <cstddef>
+
+#include "landscape/math/hd.hpp"
+
+namespace landscape::math {
+
+/// Shape of one network and its data. `slope` is the leaky-ReLU negative slope α; a deep linear
+/// network is the special case α = 1 (σ(z) = z, σ' ≡ 1), so both families share one code path.
+struct Shape {
+  int h = 0;                  ///< number of weight matrices
+  const int* dims = nullptr;  ///< h + 1 layer widths d0..dh
+  int n = 0;                  ///< number of samples
+  double slope = 1.0;         ///< α; 1 for linear networks
+};
+
+LS_HD inline std::size_t param_count(const Shape& s) {
+  std::size_t p = 0;
+  for (int i = 1; i <= s.h; ++i) p += std::size_t(s.dims[i]) * std::size_t(s.dims[i - 1]);
+  return p;
+}
+
+LS_HD inline int max_width(const Shape& s) {
+  int m = 0;
+  for (int i = 0; i <= s.h; ++i) m = s.dims[i] > m ? s.dims[i] : m;
+  return m;
+}
+
+/// Total size of the activations A_1..A_h (A_0 = X is never copied).
+LS_HD inline std::size_t activation_size(const Shape& s) {
+  std::size_t a = 0;
+  for (int i = 1; i <= s.h; ++i) a += std::size_t(s.dims[i]) * std::size_t(s.n);
+  return a;
+}
+
+/// Scratch needed by `loss_and_gradient` (activations + two back-propagation buffers).
+LS_HD inline std::size_t gradient_workspace(const Shape& s) {
+  return activation_size(s) + 2 * std::size_t(max_width(s)) * std::size_t(s.n);
+}
+
+/// Scratch needed by `hessian_vector` and `hessian` (A, all G_i, R{A}, two R{G} buffers).
+LS_HD inline std::size_t hessian_workspace(const Shape& s) {
+  return 3 * activation_size(s) + 2 * std::size_t(max_width(s)) * std::size_t(s.n);
+}
+
+template <class T>
+LS_HD inline T sigma(T z, T slope) {
+  return z >= T(0) ? z : slope * z;
+}
+
+// σ'(Z) read off A = σ(Z): α > 0 keeps the sign, and σ'(0) := 1 (right derivative; the Hessian
+// is undefined at the kink anyway and such endpoints are flagged by the analysis).
+template <class T>
+LS_HD inline T dsigma_from_act(T a, T slope) {
+  return a >= T(0) ? T(1) : slope;
+}
+
+/// out (dout×n) = W (dout×din) · in (din×n). Row-major; the inner loop runs over samples so it
+/// is contiguous in both `in` and `out` and vectorizes.
+template <class T>
+LS_HD inline void matmul_rows(const T* W, const T* in, T* out, int dout, int din, int n) {
+  for (int r = 0; r < dout; ++r) {
+    T* o = out + std::size_t(r) * n;
+    for (int k = 0; k < n; ++k) o[k] = T(0);
+    for (int c = 0; c < din; ++c) {
+      const T a = W[std::size_t(r) * din + c];
+      const T* x = in + std::size_t(c) * n;
+      for (int k = 0; k < n; ++k) o[k] += a * x[k];
+    }
+  }
+}
+
+/// out (din×n) = Wᵀ (din×dout) · g (dout×n), optionally accumulating.
+template <class T>
+LS_HD inline void matmul_tn(const T* W, const T* g, T* out, int dout, int din, int n,
+                            bool accumulate) {
+  if (!accumulate)
+    for (std::size_t k = 0; k < std::size_t(din) * n; ++k) out[k] = T(0);
+  for (int r = 0; r < dout; ++r) {
+    const T* gr = g + std::size_t(r) * n;
+    for (int c = 0; c < din; ++c) {
+      const T a = W[std::size_t(r) * din + c];
+      T* o = out + std::size_t(c) * n;
+      for (int k = 0; k < n; ++k) o[k] += a * gr[k];
+    }
+  }
+}
+
+/// out (dout×din) (+)= g (dout×n) · aᵀ (n×din).
+template <class T>
+LS_HD inline void outer_nt(const T* g, const T* a, T* out, int dout, int din, int n,
+                           bool accumulate) {
+  for (int r = 0; r < dout; ++r) {
+    const T* gr = g + std::size_t(r) * n;
+    for (int c = 0; c < din; ++c) {
+      const T* ac = a + std::size_t(c) * n;
+      T acc = T(0);
+      for (int k = 0; k < n; ++k) acc += gr[k] * ac[k];
+      T& o = out[std::size_t(r) * din + c];
+      o = accumulate ? o + acc : acc;
+    }
+  }
+}
+
+/// Pointer to A_i inside the activation buffer (i ≥ 1); A_0 is X.
+template <class T>
+LS_HD inline T* layer_ptr(const Shape& s, T* acts, int i) {
+  std::size_t off = 0;
+  for (int j = 1; j < i; ++j) off += std::size_t(s.dims[j]) * s.n;
+  return acts + off;
+}
+
+LS_HD inline std::size_t weight_offset(const Shape& s, int i) {
+  std::size_t off = 0;
+  for (int j = 1; j < i; ++j) off += std::size_t(s.dims[j]) * s.dims[j - 1];
+  return off;
+}
+
+/// Forward pass: fills A_1..A_h (activation_size(s) entries).
+template <class T>
+LS_HD inline void forward(const Shape& s, const T* X, const T* w, T* acts) {
+  const T slope = T(s.slope);
+  const T* in = X;
+  const T* W = w;
+  T* out = acts;
+  for (int i = 1; i <= s.h; ++i) {
+    const int din = s.dims[i - 1], dout = s.dims[i];
+    matmul_rows(W, in, out, dout, din, s.n);
+    if (s.slope != 1.0)
+      for (std::size_t k = 0; k < std::size_t(dout) * s.n; ++k) out[k] = sigma(out[k], slope);
+    in = out;
+    W += std::size_t(dout) * din;
+    out += std::size_t(dout) * s.n;
+  }
+}
+
+/// L = ½‖A_h − Y‖² from a completed forward pass.
+template <class T>
+LS_HD inline T loss_from_acts(const Shape& s, const T* Y, const T* acts) {
+  const T* F = layer_ptr(s, const_cast<T*>(acts), s.h);
+  T acc = T(0);
+  for (std::size_t k = 0; k < std::size_t(s.dims[s.h]) * s.n; ++k) {
+    const T r = F[k] - Y[k];
+    acc += r * r;
+  }
+  return T(0.5) * acc;
+}
+
+/// Loss only. `ws` needs activation_size(s) entries.
+template <class T>
+LS_HD inline T loss(const Shape& s, const T* X, const T* Y, const T* w, T* ws) {
+  forward(s, X, w, ws);
+  return loss_from_acts(s, Y, ws);
+}
+
+/// Back-propagation of G_h = (A_h − Y) ⊙ σ'(Z_h) through the layers, writing ∇L into `grad`
+/// (param_count entries). When `G_all` is non-null every G_i is also stored there (same layout
+/// as the activations); otherwise two ping-pong buffers `gbuf` (2·maxw·n) are used.
+template <class T>
+LS_HD inline void backward(const Shape& s, const T* X, const T* Y, const T* w, const T* acts,
+                           T* grad, T* G_all, T* gbuf) {
+  const T slope = T(s.slope);
+  const std::size_t mw = std::size_t(max_width(s)) * s.n;
+  T* G = G_all ? layer_ptr(s, G_all, s.h) : gbuf;
+  {
+    const T* F = layer_ptr(s, const_cast<T*>(acts), s.h);
+    for (std::size_t k = 0; k < std::size_t(s.dims[s.h]) * s.n; ++k)
+      G[k] = (F[k] - Y[k]) * dsigma_from_act(F[k], slope);
+  }
+  for (int i = s.h; i >= 1; --i) {
+    const int din = s.dims[i - 1], dout = s.dims[i];
+    const T* Ain = i == 1 ? X : layer_ptr(s, const_cast<T*>(acts), i - 1);
+    const T* W = w + weight_offset(s, i);
+    outer_nt(G, Ain, grad + weight_offset(s, i), dout, din, s.n, false);
+    if (i > 1) {
+      T* Gp = G_all ? layer_ptr(s, G_all, i - 1) : (G == gbuf ? gbuf + mw : gbuf);
+      matmul_tn(W, G, Gp, dout, din, s.n, false);
+      if (s.slope != 1.0)
+        for (std::size_t k = 0; k < std::size_t(din) * s.n; ++k)
+          Gp[k] *= dsigma_from_act(Ain[k], slope);
+      G = Gp;
+    }
+  }
+}
+
+/// Loss and exact gradient. `ws` needs gradient_workspace(s) entries.
+template <class T>
+LS_HD inline T loss_and_gradient(const Shape& s, const T* X, const T* Y, const T* w, T* grad,
+                                 T* ws) {
+  T* acts = ws;
+  forward(s, X, w, acts);
+  const T L = loss_from_acts(s, Y, acts);
+  backward(s, X, Y, w, acts, grad, static_cast<T*>(nullptr), acts + activation_size(s));
+  return L;
+}
+
+/// Hessian-vector product H·v given the forward activations `acts` and all back-propagated
+/// signals `G_all` at w (see `prepare_hessian`). When `only_layer` ≥ 1, v is known to vanish
+/// outside layer `only_layer`, which skips the zero part of the R-forward pass; −1 means dense.
+/// `rws` needs activation_size(s) + 2·maxw·n entries. Derivation (σ'' = 0 off the kink):
+///   R{Z_i} = V_i A_{i−1} + W_i R{A_{i−1}},  R{A_i} = σ'_i ⊙ R{Z_i},  R{A_0} = 0
+///   R{G_h} = R{A_h} ⊙ σ'_h,  R{G_{i−1}} = (V_iᵀ G_i + W_iᵀ R{G_i}) ⊙ σ'_{i−1}
+///   (Hv)_i = R{G_i} A_{i−1}ᵀ + G_i R{A_{i−1}}ᵀ
+template <class T>
+LS_HD inline void hessian_vector_prepared(const Shape& s, const T* X, const T* w, const T* v,
+                                          const T* acts, const T* G_all, T* out, T* rws,
+                                          int only_layer = -1) {
+  const T slope = T(s.slope);
+  const std::size_t mw = std::size_t(max_width(s)) * s.n;
+  T* RA = rws;
+  T* rg0 = rws + activation_size(s);
+  T* rg1 = rg0 + mw;
+  const int first = only_layer >= 1 ? only_layer : 1;
+  auto in_v = [&](int i) { return only_layer < 1 || only_layer == i; };
+  // R-forward. Layers below `first` have R{A} = 0 and are never read.
+  for (int i = first; i <= s.h; ++i) {
+    const int din = s.dims[i - 1], dout = s.dims[i];
+    const T* Ain = i == 1 ? X : layer_ptr(s, const_cast<T*>(acts), i - 1);
+    T* RAi = layer_ptr(s, RA, i);
+    if (in_v(i)) {
+      matmul_rows(v + weight_offset(s, i), Ain, RAi, dout, din, s.n);
+      if (i > first) {
+        const T* RAin = layer_ptr(s, RA, i - 1);
+        const T* W = w + weight_offset(s, i);
+        for (int r = 0; r < dout; ++r)
+          for (int c = 0; c < din; ++c) {
+            const T a = W[std::size_t(r) * din + c];
+            for (int k = 0; k < s.n; ++k)
+              RAi[std::size_t(r) * s.n + k] += a * RAin[std::size_t(c) * s.n + k];
+          }
+      }
+    } else {
+      matmul_rows(w + weight_offset(s, i), layer_ptr(s, RA, i - 1), RAi, dout, din, s.n);
+    }
+    if (s.slope != 1.0) {
+      const T* Ai = layer_ptr(s, const_cast<T*>(acts), i);
+      for (std::size_t k = 0; k < std::size_t(dout) * s.n; ++k)
+        RAi[k] *= dsigma_from_act(Ai[k], slope);
+    }
+  }
+  // R-backward.
+  T* RG = rg0;
+  {
+    const T* RAh = layer_ptr(s, RA, s.h);
+    const T* Ah = layer_ptr(s, const_cast<T*>(acts), s.h);
+    for (std::size_t k = 0; k < std::size_t(s.dims[s.h]) * s.n; ++k)
+      RG[k] = RAh[k] * dsigma_from_act(Ah[k], slope);
+  }
+  for (int i = s.h; i >= 1; --i) {
+    const int din = s.dims[i - 1], dout = s.dims[i];
+    const T* Ain = i == 1 ? X : layer_ptr(s, const_cast<T*>(acts), i - 1);
+    const T* Gi = layer_ptr(s, const_cast<T*>(G_all), i);
+    T* Hv = out + weight_offset(s, i);
+    outer_nt(RG, Ain, Hv, dout, din, s.n, false);
+    if (i - 1 >= first && i > 1) outer_nt(Gi, layer_ptr(s, RA, i - 1), Hv, dout, din, s.n, true);
+    if (i > 1) {
+      T* RGp = RG == rg0 ? rg1 : rg0;
+      matmul_tn(w + weight_offset(s, i), RG, RGp, dout, din, s.n, false);
+      if (in_v(i)) matmul_tn(v + weight_offset(s, i), Gi, RGp, dout, din, s.n, true);
+      if (s.slope != 1.0)
+        for (std::size_t k = 0; k < std::size_t(din) * s.n; ++k)
+          RGp[k] *= dsigma_from_act(Ain[k], slope);
+      RG = RGp;
+    }
+  }
+}
+
+/// Forward pass and all G_i at w, shared by every Hessian-vector product at that point.
+/// `acts` and `G_all` need activation_size(s) entries each; `gradient` param_count entries.
+template <class T>
+LS_HD inline T prepare_hessian(const Shape& s, const T* X, const T* Y, const T* w, T* acts,
+                               T* G_all, T* gradient) {
+  forward(s, X, w, acts);
+  const T L = loss_from_acts(s, Y, acts);
+  backward(s, X, Y, w, acts, gradient, G_all, static_cast<T*>(nullptr));
+  return L;
+}
+
+/// Dense Hessian-vector product at w. `ws` needs hessian_workspace(s) + param_count(s).
+template <class T>
+LS_HD inline void hessian_vector(const Shape& s, const T* X, const T* Y, const T* w, const T* v,
+                                 T* out, T* ws) {
+  const std::size_t as = activation_size(s);
+  T* acts = ws;
+  T* G_all = ws + as;
+  T* rws = ws + 2 * as;
+  T* grad = ws + hessian_workspace(s);
+  prepare_hessian(s, X, Y, w, acts, G_all, grad);
+  hessian_vector_prepared(s, X, w, v, acts, G_all, out, rws);
+}
+
+/// Exact Hessian H (P×P, row-major, symmetrized) with P unit-vector R-operator products.
+/// Returns the loss; writes the gradient too. `ws` needs hessian_workspace(s) + P entries
+/// (the last P hold the unit direction).
+template <class T>
+LS_HD inline T hessian(const Shape& s, const T* X, const T* Y, const T* w, T* H, T* gradient,
+                       T* ws) {
+  const std::size_t P = param_count(s);
+  const std::size_t as = activation_size(s);
+  T* acts = ws;
+  T* G_all = ws + as;
+  T* rws = ws + 2 * as;
+  T* e = ws + hessian_workspace(s);
+  const T L = prepare_hessian(s, X, Y, w, acts, G_all, gradient);
+  for (std::size_t j = 0; j < P; ++j) e[j] = T(0);
+  int layer = 1;
+  std::size_t layer_end = std::size_t(s.dims[1]) * s.dims[0];
+  for (std::size_t j = 0; j < P; ++j) {
+    while (j >= layer_end) {
+      ++layer;
+      layer_end += std::size_t(s.dims[layer]) * s.dims[layer - 1];
+    }
+    e[j] = T(1);
+    hessian_vector_prepared(s, X, w, e, acts, G_all, H + j * P, rws, layer);
+    e[j] = T(0);
+  }
+  // Columns are computed independently, so H is symmetric only to rounding; average it.
+  for (std::size_t i = 0; i < P; ++i)
+    for (std::size_t j = i + 1; j < P; ++j) {
+      const T m = T(0.5) * (H[i * P + j] + H[j * P + i]);
+      H[i * P + j] = m;
+      H[j * P + i] = m;
+    }
+  return L;
+}
+
+}  // namespace landscape::math

@@ -1,0 +1,34 @@
+// Network families and architectures.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "landscape/math/network.hpp"
+
+namespace landscape {
+
+enum class Family { linear, leaky_relu };
+
+std::string to_string(Family f);
+/// Parses "linear" or "leaky_relu"; throws Error naming `where` otherwise.
+Family parse_family(const std::string& s, const std::string& where);
+
+/// An architecture: family, widths d0..dh and (leaky ReLU only) the negative slope α.
+struct Model {
+  Family family = Family::linear;
+  std::vector<int> dims;
+  double slope = 1.0;  ///< α for leaky ReLU; 1 for linear
+
+  int depth() const { return static_cast<int>(dims.size()) - 1; }  ///< h
+  std::size_t param_count() const;
+  /// True when d_i ≤ d_{i−1} for every layer.
+  bool pyramidal() const;
+  /// Validates dims (h ≥ 1, widths ≥ 1) and α (> 0, ≠ 1, finite); `where` prefixes errors.
+  void validate(const std::string& where) const;
+  /// Shape for the single-source math, pointing into this model's dims.
+  math::Shape shape(int n) const;
+};
+
+}  // namespace landscape

@@ -1,0 +1,23 @@
+// Human- and machine-readable output of experiments and single-point classifications.
+#pragma once
+
+#include <string>
+
+#include "landscape/experiment.hpp"
+
+namespace landscape {
+
+/// Summary table: count, fraction and 95% interval per class, plus the optimum and tolerances.
+std::string format_sample_table(const SampleResult& r);
+/// The JSON summary (config echo, optimum, tolerances, class counts with intervals, timings).
+std::string sample_summary_json(const SampleResult& r);
+/// One CSV row per endpoint (header first); eigenvalues appended when output.spectrum is set.
+std::string endpoints_csv(const SampleResult& r);
+/// Writes endpoints.csv and then summary.json into cfg.output.dir (each atomically), so a
+/// complete summary.json always describes a complete endpoints.csv.
+void write_sample_outputs(const SampleResult& r, const std::string& dir);
+
+std::string point_report_json(const PointReport& r);
+std::string format_point_report(const PointReport& r);
+
+}  // namespace landscape

@@ -1,0 +1,261 @@
+// TOML experiment files: strict parsing (unknown keys and wrong types are errors) with defaults.
+#include "landscape/config.hpp"
+
+#include <cmath>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "landscape/common.hpp"
+
+namespace landscape {
+namespace {
+
+/// Reads keys from one TOML table, remembering which were used so leftovers can be reported.
+class TableReader {
+ public:
+  TableReader(const toml::table* t, std::string prefix, std::string source)
+      : m_t(t), m_prefix(std::move(prefix)), m_source(std::move(source)) {}
+
+  std::string where(const std::string& key) const {
+    std::string w = m_source + ": " + (m_prefix.empty() ? key : m_prefix + "." + key);
+    if (m_t) {
+      if (const toml::node* n = m_t->get(key)) {
+        const auto& src = n->source();
+        if (src.begin.line > 0) w += " (line " + std::to_string(src.begin.line) + ")";
+      }
+    }
+    return w;
+  }
+
+  const toml::node* get(const std::string& key) {
+    m_used.insert(key);
+    return m_t ? m_t->get(key) : nullptr;
+  }
+
+  void number(const std::string& key, double& out) {
+    if (const toml::node* n = get(key)) {
+      if (auto v = n->value_exact<double>()) out = *v;
+      else if (auto i = n->value_exact<std::int64_t>()) out = double(*i);
+      else throw Error(where(key) + ": expected a number");
+      require(std::isfinite(out), where(key), "must be finite");
+    }
+  }
+  void positive(const std::string& key, double& out) {
+    number(key, out);
+    require(out > 0, where(key), "must be > 0");
+  }
+  template <class I>
+  void integer(const std::string& key, I& out, long long min_value) {
+    if (const toml::node* n = get(key)) {
+      auto i = n->value_exact<std::int64_t>();
+      require(bool(i), where(key), "expected an integer");
+      require(*i >= min_value, where(key), "must be >= " + std::to_string(min_value));
+      out = static_cast<I>(*i);
+    }
+  }
+  void boolean(const std::string& key, bool& out) {
+    if (const toml::node* n = get(key)) {
+      auto b = n->value_exact<bool>();
+      require(bool(b), where(key), "expected true or false");
+      out = *b;
+    }
+  }
+  void string(const std::string& key, std::string& out) {
+    if (const toml::node* n = get(key)) {
+      auto s = n->value_exact<std::string>();
+      require(bool(s), where(key), "expected a string");
+      out = *s;
+    }
+  }
+  void int_list(const std::string& key, std::vector<int>& out) {
+    if (const toml::node* n = get(key)) {
+      const toml::array* a = n->as_array();
+      require(a != nullptr, where(key), "expected an array of integers");
+      out.clear();
+      for (std::size_t k = 0; k < a->size(); ++k) {
+        auto i = (*a)[k].value_exact<std::int64_t>();
+        require(bool(i), where(key), "element " + std::to_string(k) + " is not an integer");
+        require(*i >= 1 && *i <= 1000000, where(key),
+                "element " + std::to_string(k) + " must be a positive width, got " +
+                    std::to_string(*i));
+        out.push_back(int(*i));
+      }
+    }
+  }
+  /// Errors on any key of the table that was never asked for.
+  void finish() const {
+    if (!m_t) return;
+    for (const auto& [k, v] : *m_t) {
+      const std::string key(k.str());
+      if (!m_used.count(key))
+        throw Error(where(key) + ": unknown key (see README for the documented keys)");
+    }
+  }
+
+ private:
+  const toml::table* m_t;
+  std::string m_prefix, m_source;
+  std::set<std::string> m_used;
+};
+
+const toml::table* subtable(const toml::table& root, const std::string& key,
+                            const std::string& source) {
+  const toml::node* n = root.get(key);
+  if (!n) return nullptr;
+  require(n->is_table(), source + ": [" + key + "]", "expected a table");
+  return n->as_table();
+}
+
+}  // namespace
+
+math::OptimizerKind parse_optimizer(const std::string& s, const std::string& where) {
+  if (s == "gd") return math::OptimizerKind::gd;
+  if (s == "momentum") return math::OptimizerKind::momentum;
+  if (s == "adam") return math::OptimizerKind::adam;
+  throw Error(where + ": unknown optimizer '" + s + "' (expected gd, momentum or adam)");
+}
+
+ExperimentConfig parse_config(const std::string& text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << source << ":" << e.source().begin.line << ":" << e.source().begin.column
+       << ": TOML syntax error: " << e.description();
+    throw Error(os.str());
+  }
+  ExperimentConfig c;
+  c.source = source;
+
+  TableReader top(&root, "", source);
+  for (const char* t : {"experiment", "model", "data", "init", "train", "classify", "output"})
+    top.get(t);
+  top.finish();
+
+  TableReader ex(subtable(root, "experiment", source), "experiment", source);
+  ex.string("name", c.name);
+  ex.integer("networks", c.networks, 1);
+  long long seed = 1;
+  ex.integer("seed", seed, 0);
+  c.seed = std::uint64_t(seed);
+  ex.string("backend", c.backend);
+  require(c.backend == "auto" || c.backend == "cpu" || c.backend == "cuda", ex.where("backend"),
+          "expected \"auto\", \"cpu\" or \"cuda\"");
+  ex.integer("threads", c.threads, 0);
+  ex.integer("chunk", c.chunk, 0);
+  ex.finish();
+
+  const toml::table* mt = subtable(root, "model", source);
+  require(mt != nullptr, source, "missing [model] table (family and dims are required)");
+  TableReader mo(mt, "model", source);
+  std::string family = "linear";
+  require(mt->get("family") != nullptr, mo.where("family"), "missing (\"linear\" or \"leaky_relu\")");
+  mo.string("family", family);
+  c.model.family = parse_family(family, mo.where("family"));
+  require(mt->get("dims") != nullptr, mo.where("dims"), "missing (e.g. dims = [4, 3, 4])");
+  mo.int_list("dims", c.model.dims);
+  if (c.model.family == Family::leaky_relu) {
+    c.model.slope = 0.1;
+    mo.number("slope", c.model.slope);
+  } else if (mt->get("slope")) {
+    throw Error(mo.where("slope") + ": only leaky_relu networks take a slope");
+  }
+  mo.finish();
+  c.model.validate(source + ": model");
+
+  TableReader da(subtable(root, "data", source), "data", source);
+  da.integer("n", c.data.n, 1);
+  std::string x = "gaussian", y = "gaussian";
+  da.string("x", x);
+  da.string("y", y);
+  if (x == "gaussian") c.data.x = InputKind::gaussian;
+  else if (x == "csv") c.data.x = InputKind::csv;
+  else throw Error(da.where("x") + ": expected \"gaussian\" or \"csv\", got '" + x + "'");
+  if (y == "gaussian") c.data.y = TargetKind::gaussian;
+  else if (y == "teacher") c.data.y = TargetKind::teacher;
+  else if (y == "csv") c.data.y = TargetKind::csv;
+  else throw Error(da.where("y") + ": expected \"gaussian\", \"teacher\" or \"csv\", got '" + y + "'");
+  da.integer("x_rank", c.data.x_rank, 0);
+  da.integer("y_rank", c.data.y_rank, 0);
+  da.number("noise", c.data.noise);
+  require(c.data.noise >= 0, da.where("noise"), "must be >= 0");
+  da.positive("teacher_scale", c.data.teacher_scale);
+  da.string("x_file", c.data.x_file);
+  da.string("y_file", c.data.y_file);
+  require(c.data.x != InputKind::csv || !c.data.x_file.empty(), da.where("x_file"),
+          "required when x = \"csv\"");
+  require(c.data.y != TargetKind::csv || !c.data.y_file.empty(), da.where("y_file"),
+          "required when y = \"csv\"");
+  da.finish();
+  // CSV paths are relative to the config file.
+  const auto dir_of = [&](const std::string& p) {
+    if (p.empty() || p[0] == '/') return p;
+    const auto slash = source.find_last_of('/');
+    return slash == std::string::npos ? p : source.substr(0, slash + 1) + p;
+  };
+  c.data.x_file = dir_of(c.data.x_file);
+  c.data.y_file = dir_of(c.data.y_file);
+
+  TableReader in(subtable(root, "init", source), "init", source);
+  in.positive("scale", c.init.scale);
+  in.boolean("small", c.init.small);
+  in.positive("small_factor", c.init.small_factor);
+  in.finish();
+
+  TableReader tr(subtable(root, "train", source), "train", source);
+  tr.string("optimizer", c.train.optimizer);
+  parse_optimizer(c.train.optimizer, tr.where("optimizer"));
+  tr.positive("lr", c.train.lr);
+  tr.number("momentum", c.train.momentum);
+  require(c.train.momentum >= 0 && c.train.momentum < 1, tr.where("momentum"), "must be in [0, 1)");
+  tr.number("beta1", c.train.beta1);
+  require(c.train.beta1 >= 0 && c.train.beta1 < 1, tr.where("beta1"), "must be in [0, 1)");
+  tr.number("beta2", c.train.beta2);
+  require(c.train.beta2 >= 0 && c.train.beta2 < 1, tr.where("beta2"), "must be in [0, 1)");
+  tr.positive("eps", c.train.eps);
+  tr.integer("steps", c.train.steps, 1);
+  std::string prec = "float64";
+  tr.string("precision", prec);
+  if (prec == "float64") c.train.precision = Precision::f64;
+  else if (prec == "float32") c.train.precision = Precision::f32;
+  else throw Error(tr.where("precision") + ": expected \"float32\" or \"float64\", got '" + prec + "'");
+  tr.number("grad_tol", c.train.grad_tol);
+  require(c.train.grad_tol >= 0, tr.where("grad_tol"), "must be >= 0");
+  tr.positive("diverge_factor", c.train.diverge_factor);
+  tr.finish();
+
+  TableReader cl(subtable(root, "classify", source), "classify", source);
+  cl.positive("grad_tol", c.tol.grad);
+  cl.positive("loss_tol", c.tol.loss);
+  cl.positive("eig_tol", c.tol.eig);
+  cl.positive("kink_tol", c.tol.kink);
+  cl.finish();
+
+  TableReader ou(subtable(root, "output", source), "output", source);
+  ou.string("dir", c.output.dir);
+  require(!c.output.dir.empty(), ou.where("dir"), "must not be empty");
+  ou.boolean("spectrum", c.output.spectrum);
+  ou.finish();
+  return c;
+}
+
+ExperimentConfig load_config(const std::string& path) { return parse_config(read_file(path), path); }
+
+TrainSettings make_train_settings(const TrainSpec& t, double loss_scale) {
+  TrainSettings s;
+  s.precision = t.precision;
+  s.params.kind = parse_optimizer(t.optimizer, "train.optimizer");
+  s.params.lr = t.lr;
+  s.params.momentum = t.momentum;
+  s.params.beta1 = t.beta1;
+  s.params.beta2 = t.beta2;
+  s.params.eps = t.eps;
+  s.params.max_steps = t.steps;
+  s.params.grad_tol = t.grad_tol * loss_scale;
+  s.params.diverge_loss = t.diverge_factor * loss_scale;
+  return s;
+}
+
+}  // namespace landscape

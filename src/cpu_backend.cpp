@@ -1,0 +1,86 @@
+// CPU reference backend: OpenMP over networks, each network running the single-source math.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#include "landscape/backend.hpp"
+#include "landscape/math/network.hpp"
+#include "landscape/math/optim.hpp"
+
+namespace landscape {
+namespace {
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(int threads)
+      : m_threads(threads > 0 ? threads : std::max(1, omp_get_num_procs())) {}
+
+  std::string name() const override { return "cpu"; }
+  std::string device() const override {
+    return "CPU, " + std::to_string(m_threads) + " thread" + (m_threads == 1 ? "" : "s");
+  }
+
+  long preferred_chunk(const Model&) const override { return 32L * m_threads; }
+
+  void train(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
+             double* weights, math::TrainOutcome* outcomes) override {
+    if (st.precision == Precision::f32)
+      train_as<float>(m, d, st.params, count, weights, outcomes);
+    else
+      train_as<double>(m, d, st.params, count, weights, outcomes);
+  }
+
+  void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+               EndpointAnalysis* out, double* eigenvalues) override {
+    const std::size_t P = m.param_count();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(m_threads)
+    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) {
+      const double* w = weights + std::size_t(i) * P;
+      double* ev = eigenvalues + std::size_t(i) * P;
+      EndpointAnalysis& a = out[i];
+      a.facts = point_facts(m, d, w);
+      a.has_spectrum = a.facts.finite;
+      if (!a.has_spectrum) {
+        std::fill(ev, ev + P, std::numeric_limits<double>::quiet_NaN());
+        continue;
+      }
+      const HessianResult h = exact_hessian(m, d, w);
+      const std::vector<double> lam = symmetric_eigenvalues(h.H.data(), int(P));
+      std::copy(lam.begin(), lam.end(), ev);
+    }
+  }
+
+ private:
+  template <class T>
+  void train_as(const Model& m, const Dataset& d, const math::TrainParams& p, std::size_t count,
+                double* weights, math::TrainOutcome* outcomes) {
+    const math::Shape s = m.shape(d.n);
+    const std::size_t P = math::param_count(s);
+    const std::vector<T> X(d.X.begin(), d.X.end()), Y(d.Y.begin(), d.Y.end());
+#pragma omp parallel num_threads(m_threads)
+    {
+      std::vector<T> ws(math::train_workspace(s)), w(P);
+#pragma omp for schedule(dynamic, 16)
+      for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) {
+        double* wi = weights + std::size_t(i) * P;
+        for (std::size_t k = 0; k < P; ++k) w[k] = T(wi[k]);
+        outcomes[i] = math::train_network(s, X.data(), Y.data(), w.data(), p, ws.data());
+        for (std::size_t k = 0; k < P; ++k) wi[k] = double(w[k]);
+      }
+    }
+  }
+
+  int m_threads;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int threads) {
+  return std::make_unique<CpuBackend>(threads);
+}
+
+}  // namespace landscape

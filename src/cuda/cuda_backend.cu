@@ -1,0 +1,249 @@
+// CUDA backend: batched training and float64 Hessians on the GPU, eigenvalues with cuSOLVER
+// (syevjBatched for small P, XsyevBatched above). Every cuSOLVER info is read; a matrix that
+// did not converge is re-solved on the host, never used silently.
+#include <cuda_runtime.h>
+#include <cusolverDn.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "cuda_check.cuh"
+#include "landscape/analysis.hpp"
+#include "landscape/cuda_backend.hpp"
+#include "landscape/math/network.hpp"
+#include "../../kernels/network_kernels.cuh"
+
+namespace landscape {
+namespace {
+
+/// RAII device allocation of n values of T.
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(std::size_t n) { resize(n); }
+  ~DeviceBuffer() { release(); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  void resize(std::size_t n) {
+    if (n <= m_n) return;
+    release();
+    LS_CUDA_CHECK(cudaMalloc(&m_p, n * sizeof(T)));
+    m_n = n;
+  }
+  T* data() { return m_p; }
+  std::size_t size() const { return m_n; }
+
+ private:
+  void release() {
+    if (m_p) cudaFree(m_p);
+    m_p = nullptr;
+    m_n = 0;
+  }
+  T* m_p = nullptr;
+  std::size_t m_n = 0;
+};
+
+kernels::Dims make_dims(const Model& m, int n) {
+  if (m.depth() > kernels::kMaxDepth)
+    throw Error("cuda backend: depth " + std::to_string(m.depth()) + " exceeds the maximum " +
+                std::to_string(kernels::kMaxDepth));
+  kernels::Dims d;
+  d.h = m.depth();
+  for (int i = 0; i <= d.h; ++i) d.d[i] = m.dims[std::size_t(i)];
+  d.n = n;
+  d.slope = m.family == Family::leaky_relu ? m.slope : 1.0;
+  return d;
+}
+
+// syevj is fastest for small matrices; above this size the batched QR-based solver wins and
+// syevjBatched is limited to n ≤ 32 anyway.
+constexpr int kSyevjMaxN = 32;
+// Scratch budget for one Hessian sub-batch; larger chunks are processed in pieces.
+constexpr std::size_t kHessianBytes = std::size_t(1) << 30;
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int device) : m_device(device) {
+    LS_CUDA_CHECK(cudaSetDevice(device));
+    cudaDeviceProp prop{};
+    LS_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+    m_name = prop.name;
+    LS_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
+    LS_CUSOLVER_CHECK(cusolverDnCreate(&m_solver));
+    LS_CUSOLVER_CHECK(cusolverDnSetStream(m_solver, m_stream));
+    LS_CUSOLVER_CHECK(cusolverDnCreateSyevjInfo(&m_syevj));
+    LS_CUSOLVER_CHECK(cusolverDnCreateParams(&m_params));
+  }
+  ~CudaBackend() override {
+    cusolverDnDestroyParams(m_params);
+    cusolverDnDestroySyevjInfo(m_syevj);
+    cusolverDnDestroy(m_solver);
+    cudaStreamDestroy(m_stream);
+  }
+
+  std::string name() const override { return "cuda"; }
+  std::string device() const override { return m_name + " (device " + std::to_string(m_device) + ")"; }
+  long preferred_chunk(const Model& m) const override {
+    const double P = double(m.param_count());
+    return std::max(1L, std::min(1L << 16, long(double(kHessianBytes) / (P * P * 8.0))));
+  }
+
+  void train(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
+             double* weights, math::TrainOutcome* outcomes) override {
+    if (st.precision == Precision::f32)
+      train_as<float>(m, d, st.params, count, weights, outcomes);
+    else
+      train_as<double>(m, d, st.params, count, weights, outcomes);
+  }
+
+  void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+               EndpointAnalysis* out, double* eigenvalues) override {
+    const std::size_t P = m.param_count();
+    const kernels::Dims dims = make_dims(m, d.n);
+    const math::Shape s = m.shape(d.n);
+    // First-order facts (and the kink distance) on the host: one gradient per network.
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) {
+      out[i].facts = point_facts(m, d, weights + std::size_t(i) * P);
+      out[i].has_spectrum = out[i].facts.finite;
+    }
+    upload(m_X64, d.X);
+    upload(m_Y64, d.Y);
+    const std::size_t ws_per = math::hessian_workspace(s) + 2 * P;
+    const std::size_t per_net = (P * P + ws_per + 2 * P) * sizeof(double);
+    const std::size_t batch = std::max<std::size_t>(1, std::min(count, kHessianBytes / per_net));
+    std::vector<double> wbuf(batch * P);
+    std::vector<int> info(batch);
+    for (std::size_t first = 0; first < count; first += batch) {
+      const std::size_t cnt = std::min(batch, count - first);
+      // Non-finite points get zero weights on the device so they cannot disturb the batch;
+      // their eigenvalues are replaced by NaN below.
+      for (std::size_t i = 0; i < cnt; ++i) {
+        const double* w = weights + (first + i) * P;
+        const bool ok = out[first + i].has_spectrum;
+        for (std::size_t k = 0; k < P; ++k) wbuf[i * P + k] = ok ? w[k] : 0.0;
+      }
+      m_w64.resize(cnt * P);
+      m_H.resize(cnt * P * P);
+      m_ws64.resize(cnt * ws_per);
+      m_eig.resize(cnt * P);
+      m_info.resize(cnt);
+      LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), wbuf.data(), cnt * P * sizeof(double),
+                                    cudaMemcpyHostToDevice, m_stream));
+      kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(), m_H.data(),
+                              m_ws64.data(), cnt, m_stream);
+      eigensolve(int(P), int(cnt));
+      double* ev = eigenvalues + first * P;
+      LS_CUDA_CHECK(cudaMemcpyAsync(ev, m_eig.data(), cnt * P * sizeof(double),
+                                    cudaMemcpyDeviceToHost, m_stream));
+      LS_CUDA_CHECK(cudaMemcpyAsync(info.data(), m_info.data(), cnt * sizeof(int),
+                                    cudaMemcpyDeviceToHost, m_stream));
+      LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
+      for (std::size_t i = 0; i < cnt; ++i) {
+        EndpointAnalysis& a = out[first + i];
+        double* e = ev + i * P;
+        if (!a.has_spectrum) {
+          std::fill(e, e + P, std::numeric_limits<double>::quiet_NaN());
+          continue;
+        }
+        const bool finite = std::all_of(e, e + P, [](double x) { return std::isfinite(x); });
+        if (info[i] != 0 || !finite) {
+          // Not converged (info > 0) or broken input: re-solve this one on the host.
+          const HessianResult h = exact_hessian(m, d, weights + (first + i) * P);
+          const std::vector<double> lam = symmetric_eigenvalues(h.H.data(), int(P));
+          std::copy(lam.begin(), lam.end(), e);
+        }
+      }
+    }
+  }
+
+ private:
+  template <class T>
+  void upload(DeviceBuffer<T>& dst, const std::vector<double>& src) {
+    std::vector<T> tmp(src.begin(), src.end());
+    dst.resize(tmp.size());
+    LS_CUDA_CHECK(cudaMemcpyAsync(dst.data(), tmp.data(), tmp.size() * sizeof(T),
+                                  cudaMemcpyHostToDevice, m_stream));
+    LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
+  }
+
+  template <class T>
+  void train_as(const Model& m, const Dataset& d, const math::TrainParams& p, std::size_t count,
+                double* weights, math::TrainOutcome* outcomes) {
+    const math::Shape s = m.shape(d.n);
+    const std::size_t P = math::param_count(s);
+    DeviceBuffer<T> X, Y, w(count * P), ws(count * math::train_workspace(s));
+    DeviceBuffer<math::TrainOutcome> o(count);
+    upload(X, d.X);
+    upload(Y, d.Y);
+    std::vector<T> wt(weights, weights + count * P);
+    LS_CUDA_CHECK(cudaMemcpyAsync(w.data(), wt.data(), wt.size() * sizeof(T),
+                                  cudaMemcpyHostToDevice, m_stream));
+    kernels::launch_train<T>(make_dims(m, d.n), X.data(), Y.data(), w.data(), ws.data(), count, p,
+                             o.data(), m_stream);
+    LS_CUDA_CHECK(cudaMemcpyAsync(wt.data(), w.data(), wt.size() * sizeof(T),
+                                  cudaMemcpyDeviceToHost, m_stream));
+    LS_CUDA_CHECK(cudaMemcpyAsync(outcomes, o.data(), count * sizeof(math::TrainOutcome),
+                                  cudaMemcpyDeviceToHost, m_stream));
+    LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
+    std::copy(wt.begin(), wt.end(), weights);
+  }
+
+  /// Values-only symmetric eigensolve of the `batch` matrices in m_H into m_eig, info in m_info.
+  void eigensolve(int P, int batch) {
+    if (P <= kSyevjMaxN) {
+      int lwork = 0;
+      LS_CUSOLVER_CHECK(cusolverDnDsyevjBatched_bufferSize(
+          m_solver, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, m_H.data(), P,
+          m_eig.data(), &lwork, m_syevj, batch));
+      m_work.resize(std::size_t(std::max(lwork, 1)));
+      LS_CUSOLVER_CHECK(cusolverDnDsyevjBatched(m_solver, CUSOLVER_EIG_MODE_NOVECTOR,
+                                                CUBLAS_FILL_MODE_LOWER, P, m_H.data(), P,
+                                                m_eig.data(), m_work.data(), lwork, m_info.data(),
+                                                m_syevj, batch));
+      return;
+    }
+    std::size_t dev_bytes = 0, host_bytes = 0;
+    LS_CUSOLVER_CHECK(cusolverDnXsyevBatched_bufferSize(
+        m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F,
+        m_H.data(), P, CUDA_R_64F, m_eig.data(), CUDA_R_64F, &dev_bytes, &host_bytes, batch));
+    m_work.resize(dev_bytes / sizeof(double) + 1);
+    m_host_work.resize(host_bytes + 1);
+    LS_CUSOLVER_CHECK(cusolverDnXsyevBatched(
+        m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F,
+        m_H.data(), P, CUDA_R_64F, m_eig.data(), CUDA_R_64F, m_work.data(), dev_bytes,
+        m_host_work.data(), host_bytes, m_info.data(), batch));
+  }
+
+  int m_device;
+  std::string m_name;
+  cudaStream_t m_stream = nullptr;
+  cusolverDnHandle_t m_solver = nullptr;
+  syevjInfo_t m_syevj = nullptr;
+  cusolverDnParams_t m_params = nullptr;
+  DeviceBuffer<double> m_X64, m_Y64, m_w64, m_H, m_ws64, m_eig, m_work;
+  DeviceBuffer<int> m_info;
+  std::vector<char> m_host_work;
+};
+
+}  // namespace
+
+int cuda_device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no driver" error
+    return 0;
+  }
+  return n;
+}
+
+std::unique_ptr<Backend> make_cuda_backend(int device) {
+  return std::make_unique<CudaBackend>(device);
+}
+
+}  // namespace landscape

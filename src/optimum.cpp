@@ -1,0 +1,50 @@
+// Closed-form global optimum: least squares onto the row space of X, then Eckart–Young.
+#include "landscape/optimum.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+
+namespace landscape {
+
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+int numerical_rank(const double* M, int rows, int cols, double rtol) {
+  Eigen::Map<const RowMat> A(M, rows, cols);
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(A);
+  const auto& sv = svd.singularValues();
+  if (sv.size() == 0 || sv(0) == 0.0) return 0;
+  int r = 0;
+  for (Eigen::Index k = 0; k < sv.size(); ++k)
+    if (sv(k) > rtol * sv(0)) ++r;
+  return r;
+}
+
+std::optional<double> closed_form_optimum(const Model& m, const Dataset& d) {
+  Eigen::Map<const RowMat> X(d.X.data(), d.d0, d.n);
+  Eigen::Map<const RowMat> Y(d.Y.data(), d.dh, d.n);
+  if (m.family == Family::linear) {
+    // P_X = V_r V_rᵀ from the thin SVD of X; Ŷ = Y V_r V_rᵀ. Using the SVD (not a normal-equation
+    // solve) keeps rank-deficient X exact up to the stated rank tolerance.
+    Eigen::JacobiSVD<Eigen::MatrixXd> sx(X, Eigen::ComputeThinV);
+    const auto& s = sx.singularValues();
+    int rx = 0;
+    for (Eigen::Index k = 0; k < s.size(); ++k)
+      if (s(0) > 0 && s(k) > kRankRtol * s(0)) ++rx;
+    const Eigen::MatrixXd Vr = sx.matrixV().leftCols(rx);
+    const Eigen::MatrixXd Yhat = (Y * Vr) * Vr.transpose();
+    const double resid = (Y - Yhat).squaredNorm();
+    const int r = *std::min_element(m.dims.begin(), m.dims.end());
+    double tail = 0.0;
+    // Singular values of Ŷ equal those of Y·V_r (V_r has orthonormal columns): a smaller SVD.
+    Eigen::JacobiSVD<Eigen::MatrixXd> sy(Y * Vr);
+    const auto& sv = sy.singularValues();
+    for (Eigen::Index k = r; k < sv.size(); ++k) tail += sv(k) * sv(k);
+    return 0.5 * (resid + tail);
+  }
+  // Leaky ReLU: every dh×n output is reachable when X has full column rank and the net is
+  // pyramidal (σ is a bijection of R, and each W_i can map onto any d_i-row target).
+  if (m.pyramidal() && d.d0 >= d.n && numerical_rank(d.X.data(), d.d0, d.n) == d.n) return 0.0;
+  return std::nullopt;
+}
+
+}  // namespace landscape

@@ -1,0 +1,75 @@
+// CUDA backend against the CPU reference on the same seeds. Skips visibly without a GPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "landscape/backend.hpp"
+#include "landscape/cuda_backend.hpp"
+#include "landscape/experiment.hpp"
+
+using namespace landscape;
+
+namespace {
+
+struct ParityCase {
+  Family family;
+  std::vector<int> dims;
+  int n;
+  Precision precision;
+};
+
+void PrintTo(const ParityCase& c, std::ostream* os) {
+  *os << (c.family == Family::linear ? "linear" : "leaky_relu") << " n " << c.n << " "
+      << to_string(c.precision);
+}
+
+class CudaParity : public ::testing::TestWithParam<ParityCase> {
+ protected:
+  void SetUp() override {
+    if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  }
+};
+
+TEST_P(CudaParity, SameClassesLossesAndSpectraAsCpu) {
+  const ParityCase& c = GetParam();
+  ExperimentConfig cfg;
+  cfg.networks = 64;
+  cfg.model.family = c.family;
+  cfg.model.dims = c.dims;
+  cfg.model.slope = c.family == Family::leaky_relu ? 0.1 : 1.0;
+  cfg.data.n = c.n;
+  cfg.train.lr = 2e-3;
+  cfg.train.steps = 3000;
+  cfg.train.precision = c.precision;
+  cfg.output.spectrum = true;
+  auto cpu = make_cpu_backend(0);
+  auto gpu = make_cuda_backend(0);
+  const SampleResult a = run_sample(cfg, *cpu, nullptr);
+  const SampleResult b = run_sample(cfg, *gpu, nullptr);
+  ASSERT_EQ(a.endpoints.size(), b.endpoints.size());
+  for (std::size_t i = 0; i < a.endpoints.size(); ++i) {
+    const auto& x = a.endpoints[i];
+    const auto& y = b.endpoints[i];
+    EXPECT_EQ(x.cls, y.cls) << "network " << i;
+    if (c.precision == Precision::f64 && x.finite) {
+      EXPECT_NEAR(x.loss, y.loss, 1e-9 * std::max(1.0, std::abs(x.loss))) << "network " << i;
+      const double scale = std::max(std::abs(x.spectrum.lambda_min), std::abs(x.spectrum.lambda_max));
+      for (std::size_t k = 0; k < x.eigenvalues.size(); ++k)
+        EXPECT_NEAR(x.eigenvalues[k], y.eigenvalues[k], 1e-8 * scale) << "network " << i << " k " << k;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Configs, CudaParity,
+    ::testing::Values(ParityCase{Family::linear, {6, 4, 4, 6}, 32, Precision::f64},
+                      ParityCase{Family::linear, {6, 4, 4, 6}, 32, Precision::f32},
+                      ParityCase{Family::leaky_relu, {12, 8, 6, 4}, 8, Precision::f64},
+                      ParityCase{Family::linear, {4, 8, 8, 4}, 16, Precision::f64}),  // P = 128 > 32
+    [](const auto& info) {
+      std::string s = info.param.family == Family::linear ? "linear" : "leaky";
+      for (int d : info.param.dims) s += "_" + std::to_string(d);
+      return s + "_" + to_string(info.param.precision);
+    });
+
+}  // namespace

@@ -1,0 +1,50 @@
+// Shared helpers for the test suite: random problems and finite differences.
+#pragma once
+
+#include <cmath>
+#include <vector>
+
+#include "landscape/data.hpp"
+#include "landscape/math/network.hpp"
+#include "landscape/math/rng.hpp"
+#include "landscape/model.hpp"
+
+namespace landscape::testing {
+
+inline Model make_model(Family f, std::vector<int> dims, double slope = 0.2) {
+  Model m;
+  m.family = f;
+  m.dims = std::move(dims);
+  m.slope = f == Family::leaky_relu ? slope : 1.0;
+  return m;
+}
+
+inline Dataset gaussian_data(const Model& m, int n, std::uint64_t seed, int x_rank = 0,
+                             int y_rank = 0) {
+  DataSpec s;
+  s.n = n;
+  s.x_rank = x_rank;
+  s.y_rank = y_rank;
+  return make_dataset(s, m, seed);
+}
+
+inline std::vector<double> random_weights(const Model& m, std::uint64_t seed, double scale = 1.0) {
+  std::vector<double> w(m.param_count());
+  math::init_network(seed, math::kStreamInitBase + 7, m.depth(), m.dims.data(), scale, w.data());
+  return w;
+}
+
+inline double loss_at(const Model& m, const Dataset& d, const std::vector<double>& w) {
+  const math::Shape s = m.shape(d.n);
+  std::vector<double> ws(math::activation_size(s));
+  return math::loss(s, d.X.data(), d.Y.data(), w.data(), ws.data());
+}
+
+inline std::vector<double> grad_at(const Model& m, const Dataset& d, const std::vector<double>& w) {
+  const math::Shape s = m.shape(d.n);
+  std::vector<double> ws(math::gradient_workspace(s)), g(w.size());
+  math::loss_and_gradient(s, d.X.data(), d.Y.data(), w.data(), g.data(), ws.data());
+  return g;
+}
+
+}  // namespace landscape::testing
