@@ -12,6 +12,8 @@ std::string to_string(PointClass c) {
     case PointClass::not_critical: return "not_critical";
     case PointClass::global_minimum: return "global_minimum";
     case PointClass::strict_saddle: return "strict_saddle";
+    case PointClass::non_strict_saddle: return "non_strict_saddle";
+    case PointClass::spurious_local_minimum: return "spurious_local_minimum";
     case PointClass::degenerate: return "degenerate";
   }
   return "unknown";
@@ -39,6 +41,13 @@ PointClass classify_point(bool finite, double loss, double grad_norm, const Spec
   if (loss - global_loss <= tol.loss * loss_scale) return PointClass::global_minimum;
   if (sp.n_negative > 0) return PointClass::strict_saddle;
   return PointClass::degenerate;
+}
+
+PointClass resolve_degenerate(PointClass second_order, double escape_drop, double loss_scale,
+                              const Tolerances& tol) {
+  if (second_order != PointClass::degenerate) return second_order;
+  return escape_drop > tol.loss * loss_scale ? PointClass::non_strict_saddle
+                                             : PointClass::spurious_local_minimum;
 }
 
 }  // namespace landscape

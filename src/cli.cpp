@@ -66,7 +66,8 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   auto* classify = app.add_subcommand("classify", "Classify one point given as POINT.json");
   std::string point_path, cls_backend = "cpu";
   bool as_json = false;
-  Tolerances tol;
+  DecideSettings decide;
+  Tolerances& tol = decide.tol;
   RestartSpec rs;
   classify->add_option("point", point_path, "POINT.json (see README)")->required();
   classify->add_flag("--json", as_json, "print one JSON object");
@@ -79,6 +80,10 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   classify->add_option("--restart-steps", rs.steps, "Adam steps per restart")
       ->capture_default_str()->check(CLI::Range(1L, 100000000L));
   classify->add_option("--backend", cls_backend, "auto | cpu | cuda")->capture_default_str();
+  classify->add_flag("--refine", decide.refine.enabled,
+                     "refine to the nearby exact critical point before classifying");
+  classify->add_option("--rank-tol", decide.rank_tol, "relative SVD tolerance for ranks")
+      ->capture_default_str();
 
   auto* version = app.add_subcommand("version", "Print the version and the backends built");
 
@@ -98,11 +103,11 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
       return 0;
     }
     if (*classify) {
-      for (double t : {tol.grad, tol.loss, tol.eig})
+      for (double t : {tol.grad, tol.loss, tol.eig, decide.rank_tol})
         require(t > 0 && std::isfinite(t), "classify", "tolerances must be finite and > 0");
       const Point p = load_point(point_path);
       auto backend = make_backend(cls_backend, 0);
-      const PointReport r = classify_single(p, tol, rs, *backend);
+      const PointReport r = classify_single(p, decide, rs, *backend);
       out << (as_json ? point_report_json(r) : format_point_report(r));
       return 0;
     }

@@ -130,7 +130,8 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   c.source = source;
 
   TableReader top(&root, "", source);
-  for (const char* t : {"experiment", "model", "data", "init", "train", "classify", "output"})
+  for (const char* t : {"experiment", "model", "data", "init", "train", "classify", "refine",
+                        "escape", "output"})
     top.get(t);
   top.finish();
 
@@ -227,11 +228,33 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   tr.finish();
 
   TableReader cl(subtable(root, "classify", source), "classify", source);
-  cl.positive("grad_tol", c.tol.grad);
-  cl.positive("loss_tol", c.tol.loss);
-  cl.positive("eig_tol", c.tol.eig);
-  cl.positive("kink_tol", c.tol.kink);
+  cl.positive("grad_tol", c.decide.tol.grad);
+  cl.positive("loss_tol", c.decide.tol.loss);
+  cl.positive("eig_tol", c.decide.tol.eig);
+  cl.positive("kink_tol", c.decide.tol.kink);
+  cl.positive("rank_tol", c.decide.rank_tol);
   cl.finish();
+
+  TableReader rf(subtable(root, "refine", source), "refine", source);
+  rf.boolean("enabled", c.decide.refine.enabled);
+  rf.integer("max_iterations", c.decide.refine.max_iterations, 1);
+  rf.positive("grad_tol", c.decide.refine.grad_rtol);
+  rf.finish();
+
+  TableReader es(subtable(root, "escape", source), "escape", source);
+  EscapeSpec& e = c.decide.escape;
+  es.integer("random_directions", e.random_directions, 0);
+  es.integer("null_directions", e.null_directions, 0);
+  es.integer("null_combinations", e.null_combinations, 0);
+  es.positive("step_min", e.step_min);
+  es.positive("step_max", e.step_max);
+  require(e.step_max >= e.step_min, es.where("step_max"), "must be >= escape.step_min");
+  es.positive("step_factor", e.step_factor);
+  require(e.step_factor > 1, es.where("step_factor"), "must be > 1");
+  es.integer("perturbed_runs", e.perturbed_runs, 0);
+  es.positive("perturb_radius", e.perturb_radius);
+  es.integer("perturbed_steps", e.perturbed_steps, 0);
+  es.finish();
 
   TableReader ou(subtable(root, "output", source), "output", source);
   ou.string("dir", c.output.dir);

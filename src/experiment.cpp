@@ -1,5 +1,8 @@
-// Experiment pipeline: chunked init → train → float64 analysis → classification.
+// Experiment pipeline: chunked init → train → float64 analysis → per-endpoint description
+// (refinement, spectra, symmetry, openness) → L* → classification and escape tests.
 #include "landscape/experiment.hpp"
+
+#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -33,6 +36,109 @@ GlobalOptimum find_optimum(const Model& m, const Dataset& d, const std::vector<d
   return g;
 }
 
+void summarize_levels(const double* ev, int P, double eig_rtol, EndpointRecord& e) {
+  for (int l = 0; l < 3; ++l) e.spectrum[std::size_t(l)] = summarize_spectrum(ev, P, eig_rtol * kTolFactor[l]);
+}
+
+/// Everything about one endpoint that does not depend on L*: optional refinement (which
+/// replaces `w` and the facts by the refined point), spectra at three tolerance levels,
+/// symmetry and openness. Returns true when the endpoint is PSD to tolerance at some level,
+/// i.e. a candidate for the escape test.
+bool describe_endpoint(const Model& m, const Dataset& d, double loss_scale, const DecideSettings& s,
+                       bool keep_spectrum, std::vector<double>& w, const PointFacts& facts,
+                       const double* ev, EndpointRecord& e) {
+  const int P = int(m.param_count());
+  e.finite = facts.finite;
+  e.loss = facts.loss;
+  e.grad_norm = facts.grad_norm;
+  e.kink_distance = facts.kink_distance;
+  if (!e.finite) return false;
+  summarize_levels(ev, P, s.tol.eig, e);
+  std::vector<double> refined_ev;
+  if (s.refine.enabled) {
+    const RefineResult r = refine_critical_point(m, d, w.data(), loss_scale, s.refine);
+    RefineSummary rs;
+    rs.converged = r.converged;
+    rs.iterations = r.iterations;
+    rs.distance = r.distance;
+    rs.grad_norm_before = r.grad_norm_before;
+    rs.grad_norm_after = r.grad_norm_after;
+    rs.loss_before = r.loss_before;
+    rs.loss_after = r.loss_after;
+    rs.spectrum_before = e.nominal_spectrum();
+    e.refined = rs;
+    const PointFacts f = point_facts(m, d, r.weights.data());
+    if (f.finite) {
+      w = r.weights;
+      e.loss = f.loss;
+      e.grad_norm = f.grad_norm;
+      e.kink_distance = f.kink_distance;
+      const HessianResult h = exact_hessian(m, d, w.data());
+      refined_ev = symmetric_eigenvalues(h.H.data(), P);
+      ev = refined_ev.data();
+      summarize_levels(ev, P, s.tol.eig, e);
+    }
+  }
+  if (keep_spectrum) e.eigenvalues.assign(ev, ev + P);
+  SymmetryInfo sym;
+  sym.orbit_dim_max = orbit_dimension_max(m);
+  sym.orbit_dim = orbit_dimension(m, w.data(), s.rank_tol);
+  sym.near_zero = e.nominal_spectrum().n_near_zero;
+  sym.excess = sym.near_zero - sym.orbit_dim;
+  e.symmetry = sym;
+  e.openness = openness(m, w.data(), s.rank_tol);
+  const Tolerances hi = s.tol.scaled(kTolFactor[kTolHi]);
+  return e.grad_norm <= hi.grad * loss_scale && e.spectrum[kTolHi].n_negative == 0;
+}
+
+/// Classes at the three tolerance levels, with the escape test wherever the second-order
+/// verdict is `degenerate`. `w` is the endpoint (required when it is a candidate).
+void finalize_endpoint(const Model& m, const Dataset& d, const GlobalOptimum& opt,
+                       double loss_scale, const DecideSettings& s, const double* w,
+                       EndpointRecord& e) {
+  std::array<PointClass, 3> second{};
+  for (int l = 0; l < 3; ++l)
+    second[std::size_t(l)] = classify_point(e.finite, e.loss, e.grad_norm, e.spectrum[std::size_t(l)],
+                                            opt.value, loss_scale, s.tol.scaled(kTolFactor[l]));
+  if (e.refined)
+    e.refined->class_before = classify_point(e.finite, e.refined->loss_before, e.refined->grad_norm_before,
+                                             e.refined->spectrum_before, opt.value, loss_scale, s.tol);
+  const bool need_escape = std::any_of(second.begin(), second.end(),
+                                       [](PointClass c) { return c == PointClass::degenerate; });
+  double drop = 0;
+  if (need_escape && w) {
+    std::vector<double> values, vectors;
+    hessian_eigensystem(m, d, w, values, vectors);
+    const int P = int(m.param_count());
+    // Near-null eigenvectors (loosest threshold), smallest |λ| first.
+    const double thr = e.spectrum[kTolHi].eig_threshold;
+    std::vector<int> idx;
+    for (int i = 0; i < P; ++i)
+      if (std::abs(values[std::size_t(i)]) <= thr) idx.push_back(i);
+    std::sort(idx.begin(), idx.end(), [&](int a, int b) {
+      return std::abs(values[std::size_t(a)]) < std::abs(values[std::size_t(b)]);
+    });
+    std::vector<double> nullv(idx.size() * std::size_t(P));
+    for (std::size_t j = 0; j < idx.size(); ++j)
+      std::copy(vectors.begin() + std::ptrdiff_t(idx[j]) * P, vectors.begin() + std::ptrdiff_t(idx[j] + 1) * P,
+                nullv.begin() + std::ptrdiff_t(j) * P);
+    const double lo = s.tol.scaled(kTolFactor[kTolLo]).loss * loss_scale;
+    const double hi = s.tol.scaled(kTolFactor[kTolHi]).loss * loss_scale;
+    EscapeResult r = escape_test(m, d, w, nullv, int(idx.size()), lo, hi, s.escape);
+    r.escaped = r.loss_drop > s.tol.loss * loss_scale;
+    if (!r.escaped) r.direction.clear();  // a witness only where there is an escape
+    drop = r.loss_drop;
+    e.escape = std::move(r);
+  }
+  for (int l = 0; l < 3; ++l)
+    e.cls_by_tol[std::size_t(l)] =
+        resolve_degenerate(second[std::size_t(l)], drop, loss_scale, s.tol.scaled(kTolFactor[l]));
+  e.raw_class = second[kTolNominal];
+  e.cls = e.cls_by_tol[kTolNominal];
+}
+
+int thread_count(int threads) { return threads > 0 ? threads : std::max(1, omp_get_num_procs()); }
+
 }  // namespace
 
 SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Progress& progress) {
@@ -48,6 +154,8 @@ SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Pro
   const long total = cfg.networks;
   const long want = cfg.chunk > 0 ? cfg.chunk : backend.preferred_chunk(cfg.model);
   const long chunk = std::max<long>(1, std::min(want, total));
+  const int threads = thread_count(cfg.threads);
+  const DecideSettings& ds = cfg.decide;
 
   res.endpoints.resize(std::size_t(total));
   std::vector<double> weights(std::size_t(chunk) * P), eig(std::size_t(chunk) * P);
@@ -56,6 +164,7 @@ SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Pro
 
   for (long first = 0; first < total; first += chunk) {
     const long cnt = std::min(chunk, total - first);
+    const auto t_chunk = std::chrono::steady_clock::now();
     for (long i = 0; i < cnt; ++i)
       math::init_network(cfg.seed, math::kStreamInitBase + std::uint64_t(first + i),
                          cfg.model.depth(), cfg.model.dims.data(), cfg.init.effective_scale(),
@@ -66,22 +175,31 @@ SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Pro
     t0 = std::chrono::steady_clock::now();
     backend.analyze(cfg.model, res.data, std::size_t(cnt), weights.data(), analysis.data(), eig.data());
     res.seconds_analyze += seconds_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    std::vector<char> candidate(static_cast<std::size_t>(cnt), 0);
+    std::vector<std::vector<double>> final_w(static_cast<std::size_t>(cnt));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (long i = 0; i < cnt; ++i) {
       EndpointRecord& e = res.endpoints[std::size_t(first + i)];
-      const EndpointAnalysis& a = analysis[std::size_t(i)];
+      const math::TrainOutcome& o = outcomes[std::size_t(i)];
       e.index = first + i;
-      e.train_status = outcomes[std::size_t(i)].status;
-      e.steps = outcomes[std::size_t(i)].steps;
-      e.finite = a.facts.finite && outcomes[std::size_t(i)].status != math::TrainStatus::diverged;
-      e.loss = a.facts.loss;
-      e.grad_norm = a.facts.grad_norm;
-      e.kink_distance = a.facts.kink_distance;
-      if (a.has_spectrum) {
-        const double* ev = eig.data() + std::size_t(i) * P;
-        e.spectrum = summarize_spectrum(ev, int(P), cfg.tol.eig);
-        if (cfg.output.spectrum) e.eigenvalues.assign(ev, ev + P);
-      }
+      e.train_status = o.status;
+      e.steps = o.steps;
+      std::vector<double>& w = final_w[std::size_t(i)];
+      w.assign(weights.begin() + std::ptrdiff_t(std::size_t(i) * P),
+               weights.begin() + std::ptrdiff_t(std::size_t(i + 1) * P));
+      PointFacts facts = analysis[std::size_t(i)].facts;
+      facts.finite = facts.finite && analysis[std::size_t(i)].has_spectrum &&
+                     o.status != math::TrainStatus::diverged;
+      candidate[std::size_t(i)] = describe_endpoint(cfg.model, res.data, res.loss_scale, ds,
+                                                    cfg.output.spectrum, w, facts,
+                                                    eig.data() + std::size_t(i) * P, e);
     }
+    for (long i = 0; i < cnt; ++i)
+      if (candidate[std::size_t(i)]) res.candidate_weights[first + i] = std::move(final_w[std::size_t(i)]);
+    res.seconds_decide += seconds_since(t0);
+    const double per_net = seconds_since(t_chunk) / double(cnt);
+    for (long i = 0; i < cnt; ++i) res.endpoints[std::size_t(first + i)].wall_time = per_net;
     if (progress) progress(first + cnt, total);
   }
 
@@ -89,14 +207,23 @@ SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Pro
   losses.reserve(res.endpoints.size());
   for (const auto& e : res.endpoints) losses.push_back(e.finite ? e.loss : NAN);
   res.optimum = find_optimum(cfg.model, res.data, losses);
+
+  const auto t_final = std::chrono::steady_clock::now();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (long i = 0; i < total; ++i) {
+    EndpointRecord& e = res.endpoints[std::size_t(i)];
+    const auto it = res.candidate_weights.find(i);
+    finalize_endpoint(cfg.model, res.data, res.optimum, res.loss_scale, ds,
+                      it == res.candidate_weights.end() ? nullptr : it->second.data(), e);
+  }
+  res.seconds_decide += seconds_since(t_final);
+
   double best = std::numeric_limits<double>::infinity();
-  for (auto& e : res.endpoints) {
-    e.cls = classify_point(e.finite, e.loss, e.grad_norm, e.spectrum, res.optimum.value,
-                           res.loss_scale, cfg.tol);
+  for (const auto& e : res.endpoints) {
     ++res.counts[std::size_t(e.cls)];
     if (e.finite) best = std::min(best, e.loss);
   }
-  if (res.optimum.kind == "closed_form" && best < res.optimum.value - cfg.tol.loss * res.loss_scale) {
+  if (res.optimum.kind == "closed_form" && best < res.optimum.value - ds.tol.loss * res.loss_scale) {
     std::ostringstream os;
     os.precision(17);
     os << "an endpoint's loss " << best << " lies below the closed-form optimum "
@@ -105,7 +232,7 @@ SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Pro
   }
   long near_kink = 0;
   for (const auto& e : res.endpoints)
-    if (e.finite && e.kink_distance < cfg.tol.kink) ++near_kink;
+    if (e.finite && e.kink_distance < ds.tol.kink) ++near_kink;
   if (near_kink > 0)
     res.warnings.push_back(std::to_string(near_kink) +
                            " endpoint(s) lie within kink_tol of a leaky-ReLU kink, where the "
@@ -114,26 +241,31 @@ SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Pro
   return res;
 }
 
-PointReport classify_single(const Point& p, const Tolerances& tol, const RestartSpec& rs,
+PointReport classify_single(const Point& p, const DecideSettings& settings, const RestartSpec& rs,
                             Backend& backend) {
   PointReport r;
-  r.tol = tol;
+  r.settings = settings;
   const std::size_t P = p.model.param_count();
   r.loss_scale = loss_scale(p.data);
   std::vector<EndpointAnalysis> a(1);
-  r.eigenvalues.assign(P, NAN);
-  backend.analyze(p.model, p.data, 1, p.weights.data(), a.data(), r.eigenvalues.data());
-  r.facts = a[0].facts;
-  if (a[0].has_spectrum) r.spectrum = summarize_spectrum(r.eigenvalues.data(), int(P), tol.eig);
+  std::vector<double> ev(P, NAN);
+  backend.analyze(p.model, p.data, 1, p.weights.data(), a.data(), ev.data());
+  std::vector<double> w = p.weights;
+  EndpointRecord& e = r.endpoint;
+  e.train_status = math::TrainStatus::converged;
+  PointFacts facts = a[0].facts;
+  facts.finite = facts.finite && a[0].has_spectrum;
+  describe_endpoint(p.model, p.data, r.loss_scale, settings, true, w, facts, ev.data(), e);
+  r.eigenvalues = e.eigenvalues;
 
-  std::vector<double> losses{r.facts.finite ? r.facts.loss : NAN};
+  std::vector<double> losses{e.finite ? e.loss : NAN};
   if (!closed_form_optimum(p.model, p.data)) {
     // No formula: the empirical optimum is the best of this point and a set of Adam restarts.
     r.restarts = rs.restarts;
-    std::vector<double> w(std::size_t(rs.restarts) * P);
+    std::vector<double> rw(std::size_t(rs.restarts) * P);
     for (int i = 0; i < rs.restarts; ++i)
       math::init_network(rs.seed, math::kStreamRestart * 1000003ull + std::uint64_t(i),
-                         p.model.depth(), p.model.dims.data(), 1.0, w.data() + std::size_t(i) * P);
+                         p.model.depth(), p.model.dims.data(), 1.0, rw.data() + std::size_t(i) * P);
     TrainSpec ts;
     ts.optimizer = "adam";
     ts.lr = rs.lr;
@@ -141,15 +273,14 @@ PointReport classify_single(const Point& p, const Tolerances& tol, const Restart
     ts.grad_tol = 0;
     std::vector<math::TrainOutcome> out(std::size_t(rs.restarts));
     backend.train(p.model, p.data, make_train_settings(ts, r.loss_scale), std::size_t(rs.restarts),
-                  w.data(), out.data());
+                  rw.data(), out.data());
     for (int i = 0; i < rs.restarts; ++i) {
-      const PointFacts f = point_facts(p.model, p.data, w.data() + std::size_t(i) * P);
+      const PointFacts f = point_facts(p.model, p.data, rw.data() + std::size_t(i) * P);
       if (f.finite) losses.push_back(f.loss);
     }
   }
   r.optimum = find_optimum(p.model, p.data, losses);
-  r.cls = classify_point(r.facts.finite, r.facts.loss, r.facts.grad_norm, r.spectrum,
-                         r.optimum.value, r.loss_scale, tol);
+  finalize_endpoint(p.model, p.data, r.optimum, r.loss_scale, settings, e.finite ? w.data() : nullptr, e);
   return r;
 }
 

@@ -19,20 +19,20 @@ using RowMat = Eigen::Matrix<double, -1, -1, Eigen::RowMajor>;
 PointReport classify_weights(const Model& m, const Dataset& d, const std::vector<double>& w) {
   Point p{m, d, w};
   auto cpu = make_cpu_backend(1);
-  return classify_single(p, Tolerances{}, RestartSpec{}, *cpu);
+  return classify_single(p, DecideSettings{}, RestartSpec{}, *cpu);
 }
 
 TEST(KnownPoints, ZeroIsStrictSaddleForTwoLayers) {
   const Model m = make_model(Family::linear, {4, 3, 2});
   const Dataset d = gaussian_data(m, 7, 1);
   const PointReport r = classify_weights(m, d, std::vector<double>(m.param_count(), 0.0));
-  EXPECT_EQ(r.cls, PointClass::strict_saddle);
-  EXPECT_LT(r.facts.grad_norm, 1e-14);
-  EXPECT_GT(r.spectrum.n_negative, 0);
+  EXPECT_EQ(r.endpoint.cls, PointClass::strict_saddle);
+  EXPECT_LT(r.endpoint.grad_norm, 1e-14);
+  EXPECT_GT(r.endpoint.nominal_spectrum().n_negative, 0);
   EXPECT_EQ(r.optimum.kind, "closed_form");
 }
 
-TEST(KnownPoints, ZeroHasZeroHessianAndIsNeverGlobalForDeepNets) {
+TEST(KnownPoints, ZeroHasZeroHessianAndIsANonStrictSaddleForDeepNets) {
   for (std::vector<int> dims : {std::vector<int>{3, 3, 3, 2}, std::vector<int>{4, 2, 3, 2, 3}}) {
     const Model m = make_model(Family::linear, dims);
     const Dataset d = gaussian_data(m, 6, 2);
@@ -40,10 +40,11 @@ TEST(KnownPoints, ZeroHasZeroHessianAndIsNeverGlobalForDeepNets) {
     const HessianResult h = exact_hessian(m, d, w.data());
     for (double x : h.H) EXPECT_EQ(x, 0.0);
     const PointReport r = classify_weights(m, d, w);
-    EXPECT_EQ(r.cls, PointClass::degenerate);
-    EXPECT_NE(r.cls, PointClass::global_minimum);
-    EXPECT_EQ(r.spectrum.n_near_zero, int(m.param_count()));
-    EXPECT_GT(r.facts.loss, r.optimum.value);
+    // Second order cannot decide; the escape test finds the cubic (or higher) descent.
+    EXPECT_EQ(r.endpoint.raw_class, PointClass::degenerate);
+    EXPECT_EQ(r.endpoint.cls, PointClass::non_strict_saddle);
+    EXPECT_EQ(r.endpoint.nominal_spectrum().n_near_zero, int(m.param_count()));
+    EXPECT_GT(r.endpoint.loss, r.optimum.value);
   }
 }
 
@@ -71,12 +72,12 @@ TEST(KnownPoints, TwoLayerGlobalMinimumFromSvd) {
     const Dataset d = gaussian_data(m, 9, 3, x_rank);
     const auto w = two_layer_point(m, d, {0, 1});
     const PointReport r = classify_weights(m, d, w);
-    EXPECT_EQ(r.cls, PointClass::global_minimum) << "x_rank " << x_rank;
-    EXPECT_LT(r.facts.grad_norm, 1e-10);
-    EXPECT_NEAR(r.facts.loss, r.optimum.value, 1e-10 * r.loss_scale);
-    EXPECT_EQ(r.spectrum.n_negative, 0);
+    EXPECT_EQ(r.endpoint.cls, PointClass::global_minimum) << "x_rank " << x_rank;
+    EXPECT_LT(r.endpoint.grad_norm, 1e-10);
+    EXPECT_NEAR(r.endpoint.loss, r.optimum.value, 1e-10 * r.loss_scale);
+    EXPECT_EQ(r.endpoint.nominal_spectrum().n_negative, 0);
     // The GL(d1) orbit (d1² = 4 directions) lies in the Hessian's null space.
-    EXPECT_GE(r.spectrum.n_near_zero, 4);
+    EXPECT_GE(r.endpoint.nominal_spectrum().n_near_zero, 4);
   }
 }
 
@@ -86,9 +87,9 @@ TEST(KnownPoints, TwoLayerNonTopSubsetsAreStrictSaddles) {
   for (std::vector<int> S : {std::vector<int>{0, 2}, std::vector<int>{1, 2}, std::vector<int>{2, 3}}) {
     const auto w = two_layer_point(m, d, S);
     const PointReport r = classify_weights(m, d, w);
-    EXPECT_LT(r.facts.grad_norm, 1e-10);
-    EXPECT_EQ(r.cls, PointClass::strict_saddle);
-    EXPECT_GT(r.facts.loss, r.optimum.value);
+    EXPECT_LT(r.endpoint.grad_norm, 1e-10);
+    EXPECT_EQ(r.endpoint.cls, PointClass::strict_saddle);
+    EXPECT_GT(r.endpoint.loss, r.optimum.value);
   }
 }
 
@@ -128,11 +129,11 @@ TEST(Classify, EmpiricalOptimumFromRestartsForLeakyNonPyramidal) {
   rs.restarts = 4;
   rs.steps = 3000;
   rs.lr = 1e-2;
-  const PointReport r = classify_single(p, Tolerances{}, rs, *cpu);
+  const PointReport r = classify_single(p, DecideSettings{}, rs, *cpu);
   EXPECT_EQ(r.optimum.kind, "empirical");
   EXPECT_EQ(r.restarts, 4);
-  EXPECT_LT(r.optimum.value, r.facts.loss);  // restarts beat the origin
-  EXPECT_NE(r.cls, PointClass::global_minimum);
+  EXPECT_LT(r.optimum.value, r.endpoint.loss);  // restarts beat the origin
+  EXPECT_NE(r.endpoint.cls, PointClass::global_minimum);
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ TEST_P(EasyTraining, ReachesGlobalMinimum) {
     cfg.train.steps = 30000;
     cfg.train.precision = prec;
     cfg.train.grad_tol = prec == Precision::f32 ? 1e-6 : 1e-9;
-    cfg.tol.grad = 1e-4;
+    cfg.decide.tol.grad = 1e-4;
     auto cpu = make_cpu_backend(0);
     const SampleResult r = run_sample(cfg, *cpu, nullptr);
     EXPECT_EQ(r.optimum.kind, "closed_form");
@@ -120,7 +120,7 @@ TEST(Determinism, IndependentOfThreadCountAndChunking) {
   for (std::size_t i = 0; i < a.endpoints.size(); ++i) {
     EXPECT_EQ(a.endpoints[i].loss, b.endpoints[i].loss);
     EXPECT_EQ(a.endpoints[i].cls, b.endpoints[i].cls);
-    EXPECT_EQ(a.endpoints[i].spectrum.lambda_min, b.endpoints[i].spectrum.lambda_min);
+    EXPECT_EQ(a.endpoints[i].nominal_spectrum().lambda_min, b.endpoints[i].nominal_spectrum().lambda_min);
   }
 }
 

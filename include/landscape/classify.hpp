@@ -6,8 +6,18 @@
 
 namespace landscape {
 
-enum class PointClass { diverged, not_critical, global_minimum, strict_saddle, degenerate };
-inline constexpr int kNumClasses = 5;
+/// Endpoint classes. `degenerate` (PSD to tolerance, above L*) is a second-order verdict only:
+/// the escape test turns it into `non_strict_saddle` or `spurious_local_minimum`.
+enum class PointClass {
+  diverged,
+  not_critical,
+  global_minimum,
+  strict_saddle,
+  non_strict_saddle,
+  spurious_local_minimum,
+  degenerate
+};
+inline constexpr int kNumClasses = 7;
 
 std::string to_string(PointClass c);
 
@@ -18,6 +28,15 @@ struct Tolerances {
   double loss = 1e-6;  ///< global when L − L* ≤ loss · loss_scale
   double eig = 1e-6;   ///< λ < −eig · max(1, max|λ|) is negative; |λ| ≤ that is near zero
   double kink = 1e-8;  ///< leaky ReLU: kink_distance below this flags the Hessian untrusted
+
+  /// grad, loss and eig multiplied by `f` (tolerance-sensitivity analysis).
+  Tolerances scaled(double f) const {
+    Tolerances t = *this;
+    t.grad *= f;
+    t.loss *= f;
+    t.eig *= f;
+    return t;
+  }
 };
 
 /// Counts and extremes of a spectrum against the eigenvalue threshold.
@@ -30,5 +49,10 @@ SpectrumSummary summarize_spectrum(const double* eigenvalues, int P, double eig_
 /// The decision of MATH.md §7 steps 1–4; PSD-to-tolerance points above L* are `degenerate`.
 PointClass classify_point(bool finite, double loss, double grad_norm, const SpectrumSummary& sp,
                           double global_loss, double loss_scale, const Tolerances& tol);
+
+/// Step 5: a `degenerate` point whose escape test found a loss drop above the loss tolerance is a
+/// non-strict saddle, otherwise a spurious local minimum. Other classes pass through.
+PointClass resolve_degenerate(PointClass second_order, double escape_drop, double loss_scale,
+                              const Tolerances& tol);
 
 }  // namespace landscape

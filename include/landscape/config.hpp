@@ -7,6 +7,7 @@
 #include "landscape/backend.hpp"
 #include "landscape/classify.hpp"
 #include "landscape/data.hpp"
+#include "landscape/decide.hpp"
 #include "landscape/model.hpp"
 
 namespace landscape {
@@ -47,7 +48,7 @@ struct ExperimentConfig {
   DataSpec data;
   InitSpec init;
   TrainSpec train;
-  Tolerances tol;
+  DecideSettings decide;
   OutputSpec output;
 };
 

@@ -1,28 +1,54 @@
-// Running experiments: sample many networks (train → Hessian → classify) or classify one point.
+// Running experiments: sample many networks (train → Hessian → classify → decide) or classify
+// one point.
 #pragma once
 
 #include <array>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "landscape/backend.hpp"
 #include "landscape/classify.hpp"
 #include "landscape/config.hpp"
+#include "landscape/decide.hpp"
 #include "landscape/point.hpp"
 
 namespace landscape {
 
-/// One trained network's endpoint.
+/// Index of the tolerance levels kept for sensitivity analysis: ×0.1, ×1, ×10.
+enum TolLevel { kTolLo = 0, kTolNominal = 1, kTolHi = 2 };
+inline constexpr double kTolFactor[3] = {0.1, 1.0, 10.0};
+
+/// Refinement outcome as reported (the refined weights are not kept).
+struct RefineSummary {
+  bool converged = false;
+  int iterations = 0;
+  double distance = 0, grad_norm_before = 0, grad_norm_after = 0, loss_before = 0, loss_after = 0;
+  PointClass class_before = PointClass::diverged;  ///< second-order class of the raw endpoint
+  SpectrumSummary spectrum_before;                 ///< raw endpoint, nominal eigenvalue tolerance
+};
+
+/// One endpoint: first- and second-order facts, decisions and their evidence.
 struct EndpointRecord {
   long index = 0;
-  PointClass cls = PointClass::diverged;
+  PointClass cls = PointClass::diverged;        ///< final class (nominal tolerances)
+  PointClass raw_class = PointClass::diverged;  ///< second-order class before the escape test
+  std::array<PointClass, 3> cls_by_tol{};       ///< final class at tolerances ×0.1, ×1, ×10
   math::TrainStatus train_status = math::TrainStatus::budget;
   long steps = 0;
-  double loss = 0, grad_norm = 0, kink_distance = 0;  ///< float64, at the endpoint
+  double loss = 0, grad_norm = 0, kink_distance = 0;  ///< float64, at the (refined) endpoint
   bool finite = false;
-  SpectrumSummary spectrum;
-  std::vector<double> eigenvalues;  ///< all P, only when output.spectrum is set
+  std::array<SpectrumSummary, 3> spectrum{};    ///< at eigenvalue tolerances ×0.1, ×1, ×10
+  std::vector<double> eigenvalues;              ///< all P, only when output.spectrum is set
+  std::optional<RefineSummary> refined;
+  std::optional<EscapeResult> escape;
+  std::optional<SymmetryInfo> symmetry;
+  std::optional<OpennessInfo> openness;
+  double wall_time = 0;  ///< seconds of this network's chunk, per network
+
+  const SpectrumSummary& nominal_spectrum() const { return spectrum[kTolNominal]; }
 };
 
 /// Where L* came from: a closed form (MATH.md §3) or the best loss found ("empirical").
@@ -39,7 +65,10 @@ struct SampleResult {
   double loss_scale = 1;
   std::vector<EndpointRecord> endpoints;
   std::array<long, kNumClasses> counts{};
-  double seconds_train = 0, seconds_analyze = 0, seconds_total = 0;
+  /// Weights of endpoints that might be spurious minima or non-strict saddles (PSD at some
+  /// tolerance level), kept so they can be exported as POINT.json.
+  std::map<long, std::vector<double>> candidate_weights;
+  double seconds_train = 0, seconds_analyze = 0, seconds_decide = 0, seconds_total = 0;
   std::vector<std::string> warnings;
 };
 
@@ -59,18 +88,16 @@ struct RestartSpec {
 };
 
 struct PointReport {
-  PointFacts facts;
-  std::vector<double> eigenvalues;
-  SpectrumSummary spectrum;
+  EndpointRecord endpoint;          ///< facts, spectra, decisions (index 0)
+  std::vector<double> eigenvalues;  ///< all P at the (refined) point
   GlobalOptimum optimum;
   double loss_scale = 1;
-  Tolerances tol;
-  PointClass cls = PointClass::diverged;
+  DecideSettings settings;
   int restarts = 0;  ///< restarts used for an empirical optimum (0 for closed form)
 };
 
-/// Classifies one user-given point (the `classify` command).
-PointReport classify_single(const Point& p, const Tolerances& tol, const RestartSpec& rs,
+/// Classifies one user-given point (the `classify` command), refinement and escape test included.
+PointReport classify_single(const Point& p, const DecideSettings& settings, const RestartSpec& rs,
                             Backend& backend);
 
 }  // namespace landscape

@@ -18,6 +18,8 @@ std::string endpoints_csv(const SampleResult& r);
 void write_sample_outputs(const SampleResult& r, const std::string& dir);
 
 std::string point_report_json(const PointReport& r);
+/// refined / escape / symmetry / openness of one endpoint as compact JSON (no witness vector).
+std::string endpoint_details_json(const EndpointRecord& e);
 std::string format_point_report(const PointReport& r);
 
 }  // namespace landscape

@@ -1,0 +1,101 @@
+// The results database schema (SQLite). One definition shared by the writer (`sample`), the
+// exporter and the report generator; documented in README.md.
+#pragma once
+
+namespace landscape {
+
+/// Bumped whenever a table or column changes meaning.
+inline constexpr int kSchemaVersion = 1;
+
+/// CREATE statements, idempotent. Conventions: every loss is L = ½‖F(W) − Y‖²_F; class names
+/// are those of `to_string(PointClass)`; JSON columns hold UTF-8 JSON text; BLOB columns hold
+/// little-endian float64 arrays.
+inline constexpr const char* kSchemaSql = R"SQL(
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+  run_id          INTEGER PRIMARY KEY,
+  config_text     TEXT NOT NULL,     -- the experiment file, verbatim
+  config_hash     TEXT NOT NULL,     -- FNV-1a 64 of the canonical config, hex
+  version         TEXT NOT NULL,     -- program version
+  backend         TEXT NOT NULL,     -- cpu | cuda
+  device          TEXT NOT NULL,
+  started_at      TEXT NOT NULL,     -- ISO 8601 UTC
+  finished_at     TEXT,              -- NULL until the run completes
+  status          TEXT NOT NULL,     -- running | complete | interrupted
+  seconds_train   REAL NOT NULL DEFAULT 0,
+  seconds_analyze REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS cells (
+  cell_id          INTEGER PRIMARY KEY,
+  run_id           INTEGER NOT NULL REFERENCES runs(run_id),
+  cell_index       INTEGER NOT NULL,  -- position in the sweep grid, 0-based
+  label            TEXT NOT NULL,     -- short human-readable description
+  family           TEXT NOT NULL,     -- linear | leaky_relu
+  dims             TEXT NOT NULL,     -- JSON array [d0, ..., dh]
+  slope            REAL,              -- leaky ReLU alpha, NULL for linear
+  n                INTEGER NOT NULL,
+  x_rank           INTEGER NOT NULL,  -- 0 = full
+  y_rank           INTEGER NOT NULL,  -- 0 = full
+  y_kind           TEXT NOT NULL,     -- gaussian | teacher | csv
+  noise            REAL NOT NULL,
+  optimizer        TEXT NOT NULL,
+  lr               REAL NOT NULL,
+  precision        TEXT NOT NULL,     -- float32 | float64
+  init_scale       REAL NOT NULL,
+  networks         INTEGER NOT NULL,
+  param_count      INTEGER NOT NULL,
+  global_loss      REAL,              -- NULL until the cell completes (empirical optimum)
+  global_loss_kind TEXT,              -- closed_form | empirical
+  loss_scale       REAL NOT NULL,
+  grad_rtol        REAL NOT NULL,
+  loss_rtol        REAL NOT NULL,
+  eig_rtol         REAL NOT NULL,
+  prediction       TEXT,              -- JSON from the theory oracle, or NULL
+  config_json      TEXT NOT NULL,     -- the cell's full settings
+  status           TEXT NOT NULL,     -- pending | running | complete
+  UNIQUE (run_id, cell_index)
+);
+CREATE TABLE IF NOT EXISTS endpoints (
+  cell_id           INTEGER NOT NULL REFERENCES cells(cell_id),
+  net_index         INTEGER NOT NULL,  -- network i of the cell, initialized from stream i
+  seed              INTEGER NOT NULL,
+  class             TEXT,              -- final class; NULL until the cell completes
+  raw_class         TEXT,              -- second-order class before refinement/escape test
+  class_tol_lo      TEXT,              -- final class with every tolerance x0.1
+  class_tol_hi      TEXT,              -- final class with every tolerance x10
+  loss              REAL,              -- float64 at the endpoint; NULL if non-finite
+  grad_norm         REAL,
+  lambda_min        REAL,
+  lambda_max        REAL,
+  n_negative        INTEGER,
+  n_near_zero       INTEGER,
+  steps             INTEGER NOT NULL,
+  train_status      TEXT NOT NULL,     -- converged | budget | diverged
+  wall_time         REAL NOT NULL,     -- seconds of this network's chunk, per network
+  kink_distance     REAL,              -- leaky ReLU only
+  orbit_dim         INTEGER,           -- symmetry orbit dimension (MATH.md §6)
+  excess_degeneracy INTEGER,           -- n_near_zero - orbit_dim
+  non_degenerate    INTEGER,           -- deep linear: rank(W_h...W_1) = min d_i (0/1)
+  locally_open      INTEGER,           -- two-layer linear: N&R Thm 2 / Behrends verdict (0/1)
+  details           TEXT,              -- JSON: refined, escape, symmetry, openness
+  PRIMARY KEY (cell_id, net_index)
+);
+CREATE TABLE IF NOT EXISTS spectra (
+  cell_id     INTEGER NOT NULL,
+  net_index   INTEGER NOT NULL,
+  eigenvalues BLOB NOT NULL,           -- all P Hessian eigenvalues, ascending
+  PRIMARY KEY (cell_id, net_index)
+);
+CREATE TABLE IF NOT EXISTS curves (
+  cell_id   INTEGER NOT NULL,
+  net_index INTEGER NOT NULL,
+  every     INTEGER NOT NULL,          -- loss recorded every `every` steps, from step 0
+  losses    BLOB NOT NULL,             -- float64 losses
+  PRIMARY KEY (cell_id, net_index)
+);
+)SQL";
+
+}  // namespace landscape

@@ -1,0 +1,105 @@
+// A small inline-SVG plotting helper for the HTML report: histograms, line plots with a shaded
+// band, grouped bar charts with error bars; linear, log10 and signed-log (symlog) axes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace landscape::svg {
+
+/// Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), plus a neutral grey.
+inline constexpr const char* kBlack = "#000000";
+inline constexpr const char* kOrange = "#E69F00";
+inline constexpr const char* kSkyBlue = "#56B4E9";
+inline constexpr const char* kGreen = "#009E73";
+inline constexpr const char* kYellow = "#F0E442";
+inline constexpr const char* kBlue = "#0072B2";
+inline constexpr const char* kVermillion = "#D55E00";
+inline constexpr const char* kPurple = "#CC79A7";
+inline constexpr const char* kGrey = "#999999";
+
+enum class Scale {
+  linear,
+  log10,   ///< positive values only; ticks at decades
+  symlog,  ///< sign(x)·log10(1 + |x|/linthresh): linear near 0, logarithmic beyond ±linthresh
+};
+
+/// Signed-log transform and its inverse (the symlog axis coordinate).
+double symlog(double x, double linthresh);
+double symlog_inverse(double t, double linthresh);
+
+/// Escapes & < > " ' for XML/HTML text and attribute values.
+std::string xml_escape(const std::string& s);
+
+/// A numeric axis. The range is taken from the data unless both `lo` and `hi` are set.
+struct Axis {
+  std::string label;  ///< quantity and unit, e.g. "step (optimizer iterations)"
+  Scale scale = Scale::linear;
+  double linthresh = 1.0;  ///< symlog only
+  bool fixed_range = false;
+  double lo = 0, hi = 1;   ///< used when fixed_range
+  bool integer_ticks = false;
+  bool include_zero = false;  ///< linear axes: extend the automatic range to 0
+};
+
+/// One plot: title, two axes, a legend, and any mix of histograms, bands and lines on a numeric
+/// x axis, or grouped bars (with optional error bars) on a categorical x axis.
+class Plot {
+ public:
+  Plot(std::string title, Axis x, Axis y);
+
+  /// Overall size in CSS pixels (default 560 × 360).
+  void set_size(double width, double height);
+
+  /// Histogram: `edges` (k + 1 bin edges, data units, ascending) and `heights` (k values).
+  void add_histogram(std::vector<double> edges, std::vector<double> heights, std::string name,
+                     std::string colour);
+  /// Polyline through (x[i], y[i]); non-finite or out-of-scale points break the line.
+  void add_line(std::vector<double> x, std::vector<double> y, std::string name,
+                std::string colour, bool dashed = false);
+  /// Shaded band between lo[i] and hi[i] at x[i].
+  void add_band(std::vector<double> x, std::vector<double> lo, std::vector<double> hi,
+                std::string name, std::string colour);
+  /// Switches the x axis to categories (bar charts); call before add_bars.
+  void set_categories(std::vector<std::string> categories);
+  /// One bar per category (a series; several series are grouped side by side). `err_lo` and
+  /// `err_hi`, when non-empty, are the lower and upper ends of an error bar in y units.
+  void add_bars(std::string name, std::string colour, std::vector<double> values,
+                std::vector<double> err_lo = {}, std::vector<double> err_hi = {});
+  /// Text drawn in the middle of the plot area when there is nothing to plot.
+  void set_empty_message(std::string message);
+
+  /// The standalone `<svg>` element (with xmlns, role="img" and a <title>).
+  std::string render() const;
+
+ private:
+  struct Histogram {
+    std::vector<double> edges, heights;
+    std::string name, colour;
+  };
+  struct Line {
+    std::vector<double> x, y;
+    std::string name, colour;
+    bool dashed;
+  };
+  struct Band {
+    std::vector<double> x, lo, hi;
+    std::string name, colour;
+  };
+  struct Bars {
+    std::string name, colour;
+    std::vector<double> values, err_lo, err_hi;
+  };
+
+  std::string m_title;
+  Axis m_x, m_y;
+  double m_width = 560, m_height = 360;
+  std::vector<Histogram> m_hists;
+  std::vector<Line> m_lines;
+  std::vector<Band> m_bands;
+  std::vector<std::string> m_categories;
+  std::vector<Bars> m_bars;
+  std::string m_empty_message = "no data";
+};
+
+}  // namespace landscape::svg
