@@ -23,7 +23,7 @@ struct Dims {
 /// count × train_workspace(shape) values of T.
 template <class T>
 void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, T* ws, std::size_t count,
-                  const math::TrainParams& params, math::TrainOutcome* outcomes,
+                  const math::TrainParams& params, math::TrainOutcome* outcomes, double* curves,
                   cudaStream_t stream);
 
 /// Exact float64 Hessians into a batched buffer (count × P × P; symmetric, so row- and

@@ -259,7 +259,10 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   TableReader ou(subtable(root, "output", source), "output", source);
   ou.string("dir", c.output.dir);
   require(!c.output.dir.empty(), ou.where("dir"), "must not be empty");
+  ou.string("db", c.output.db);
   ou.boolean("spectrum", c.output.spectrum);
+  ou.boolean("curves", c.output.curves);
+  ou.integer("curve_points", c.output.curve_points, 2);
   ou.finish();
   return c;
 }
@@ -279,6 +282,11 @@ TrainSettings make_train_settings(const TrainSpec& t, double loss_scale) {
   s.params.grad_tol = t.grad_tol * loss_scale;
   s.params.diverge_loss = t.diverge_factor * loss_scale;
   return s;
+}
+
+void enable_curves(TrainSettings& s, long steps, int points) {
+  s.params.curve_every = int(std::max<long>(1, steps / std::max(1, points - 1)));
+  s.params.curve_len = int(steps / s.params.curve_every + 1);
 }
 
 }  // namespace landscape

@@ -27,11 +27,11 @@ class CpuBackend final : public Backend {
   long preferred_chunk(const Model&) const override { return 32L * m_threads; }
 
   void train(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
-             double* weights, math::TrainOutcome* outcomes) override {
+             double* weights, math::TrainOutcome* outcomes, double* curves) override {
     if (st.precision == Precision::f32)
-      train_as<float>(m, d, st.params, count, weights, outcomes);
+      train_as<float>(m, d, st.params, count, weights, outcomes, curves);
     else
-      train_as<double>(m, d, st.params, count, weights, outcomes);
+      train_as<double>(m, d, st.params, count, weights, outcomes, curves);
   }
 
   void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
@@ -57,7 +57,7 @@ class CpuBackend final : public Backend {
  private:
   template <class T>
   void train_as(const Model& m, const Dataset& d, const math::TrainParams& p, std::size_t count,
-                double* weights, math::TrainOutcome* outcomes) {
+                double* weights, math::TrainOutcome* outcomes, double* curves) {
     const math::Shape s = m.shape(d.n);
     const std::size_t P = math::param_count(s);
     const std::vector<T> X(d.X.begin(), d.X.end()), Y(d.Y.begin(), d.Y.end());
@@ -68,7 +68,8 @@ class CpuBackend final : public Backend {
       for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) {
         double* wi = weights + std::size_t(i) * P;
         for (std::size_t k = 0; k < P; ++k) w[k] = T(wi[k]);
-        outcomes[i] = math::train_network(s, X.data(), Y.data(), w.data(), p, ws.data());
+        double* curve = curves ? curves + std::size_t(i) * std::size_t(p.curve_len) : nullptr;
+        outcomes[i] = math::train_network(s, X.data(), Y.data(), w.data(), p, ws.data(), curve);
         for (std::size_t k = 0; k < P; ++k) wi[k] = double(w[k]);
       }
     }

@@ -141,102 +141,126 @@ int thread_count(int threads) { return threads > 0 ? threads : std::max(1, omp_g
 
 }  // namespace
 
+CellContext::CellContext(const ExperimentConfig& c)
+    : cfg(c), data(make_dataset(c.data, c.model, c.seed)), loss_scale(landscape::loss_scale(data)),
+      train(make_train_settings(c.train, loss_scale)), threads(thread_count(c.threads)) {
+  if (c.output.curves) enable_curves(train, c.train.steps, c.output.curve_points);
+}
+
+ChunkResult process_chunk(const CellContext& ctx, Backend& backend, const std::vector<long>& indices) {
+  const ExperimentConfig& cfg = ctx.cfg;
+  const std::size_t P = cfg.model.param_count();
+  const std::size_t cnt = indices.size();
+  ChunkResult res;
+  res.endpoints.resize(cnt);
+  if (cnt == 0) return res;
+  const auto t_chunk = std::chrono::steady_clock::now();
+  std::vector<double> weights(cnt * P), eig(cnt * P);
+  auto outcomes = std::vector<math::TrainOutcome>(cnt);
+  auto analysis = std::vector<EndpointAnalysis>(cnt);
+  res.curve_len = ctx.train.params.curve_len;
+  res.curve_every = ctx.train.params.curve_every;
+  if (res.curve_len > 0) res.curves.assign(cnt * std::size_t(res.curve_len), NAN);
+  for (std::size_t i = 0; i < cnt; ++i)
+    math::init_network(cfg.seed, math::kStreamInitBase + std::uint64_t(indices[i]), cfg.model.depth(),
+                       cfg.model.dims.data(), cfg.init.effective_scale(), weights.data() + i * P);
+  auto t0 = std::chrono::steady_clock::now();
+  backend.train(cfg.model, ctx.data, ctx.train, cnt, weights.data(), outcomes.data(),
+                res.curve_len > 0 ? res.curves.data() : nullptr);
+  res.seconds_train = seconds_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  backend.analyze(cfg.model, ctx.data, cnt, weights.data(), analysis.data(), eig.data());
+  res.seconds_analyze = seconds_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  std::vector<char> candidate(cnt, 0);
+  std::vector<std::vector<double>> final_w(cnt);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads)
+  for (std::ptrdiff_t k = 0; k < std::ptrdiff_t(cnt); ++k) {
+    const std::size_t i = std::size_t(k);
+    EndpointRecord& e = res.endpoints[i];
+    const math::TrainOutcome& o = outcomes[i];
+    e.index = indices[i];
+    e.train_status = o.status;
+    e.steps = o.steps;
+    std::vector<double>& w = final_w[i];
+    w.assign(weights.begin() + std::ptrdiff_t(i * P), weights.begin() + std::ptrdiff_t((i + 1) * P));
+    PointFacts facts = analysis[i].facts;
+    facts.finite = facts.finite && analysis[i].has_spectrum && o.status != math::TrainStatus::diverged;
+    candidate[i] = describe_endpoint(cfg.model, ctx.data, ctx.loss_scale, cfg.decide, cfg.output.spectrum,
+                                     w, facts, eig.data() + i * P, e);
+    e.near_kink = e.finite && e.kink_distance < cfg.decide.tol.kink;
+  }
+  for (std::size_t i = 0; i < cnt; ++i)
+    if (candidate[i]) res.candidates[indices[i]] = std::move(final_w[i]);
+  res.seconds_decide = seconds_since(t0);
+  const double per_net = seconds_since(t_chunk) / double(cnt);
+  for (auto& e : res.endpoints) e.wall_time = per_net;
+  return res;
+}
+
+GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>& endpoints,
+                            const std::map<long, std::vector<double>>& candidates,
+                            std::vector<std::string>& warnings) {
+  const ExperimentConfig& cfg = ctx.cfg;
+  std::vector<double> losses;
+  losses.reserve(endpoints.size());
+  for (const auto& e : endpoints) losses.push_back(e.finite ? e.loss : NAN);
+  const GlobalOptimum opt = find_optimum(cfg.model, ctx.data, losses);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads)
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(endpoints.size()); ++i) {
+    EndpointRecord& e = endpoints[std::size_t(i)];
+    const auto it = candidates.find(e.index);
+    finalize_endpoint(cfg.model, ctx.data, opt, ctx.loss_scale, cfg.decide,
+                      it == candidates.end() ? nullptr : it->second.data(), e);
+  }
+  double best = std::numeric_limits<double>::infinity();
+  long near_kink = 0;
+  for (const auto& e : endpoints) {
+    if (e.finite) best = std::min(best, e.loss);
+    near_kink += e.near_kink;
+  }
+  if (opt.kind == "closed_form" && best < opt.value - cfg.decide.tol.loss * ctx.loss_scale) {
+    std::ostringstream os;
+    os.precision(17);
+    os << "an endpoint's loss " << best << " lies below the closed-form optimum " << opt.value
+       << ": the formula's assumptions do not hold for this data";
+    warnings.push_back(os.str());
+  }
+  if (near_kink > 0)
+    warnings.push_back(std::to_string(near_kink) +
+                       " endpoint(s) lie within kink_tol of a leaky-ReLU kink, where the "
+                       "Hessian is undefined; their second-order classes are not trustworthy");
+  return opt;
+}
+
 SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Progress& progress) {
   const auto t_start = std::chrono::steady_clock::now();
+  const CellContext ctx(cfg);
   SampleResult res;
   res.config = cfg;
   res.backend = backend.name();
   res.device = backend.device();
-  res.data = make_dataset(cfg.data, cfg.model, cfg.seed);
-  res.loss_scale = loss_scale(res.data);
-  const TrainSettings settings = make_train_settings(cfg.train, res.loss_scale);
-  const std::size_t P = cfg.model.param_count();
+  res.data = ctx.data;
+  res.loss_scale = ctx.loss_scale;
   const long total = cfg.networks;
   const long want = cfg.chunk > 0 ? cfg.chunk : backend.preferred_chunk(cfg.model);
   const long chunk = std::max<long>(1, std::min(want, total));
-  const int threads = thread_count(cfg.threads);
-  const DecideSettings& ds = cfg.decide;
-
-  res.endpoints.resize(std::size_t(total));
-  std::vector<double> weights(std::size_t(chunk) * P), eig(std::size_t(chunk) * P);
-  auto outcomes = std::vector<math::TrainOutcome>(std::size_t(chunk));
-  auto analysis = std::vector<EndpointAnalysis>(std::size_t(chunk));
-
+  res.endpoints.reserve(std::size_t(total));
   for (long first = 0; first < total; first += chunk) {
-    const long cnt = std::min(chunk, total - first);
-    const auto t_chunk = std::chrono::steady_clock::now();
-    for (long i = 0; i < cnt; ++i)
-      math::init_network(cfg.seed, math::kStreamInitBase + std::uint64_t(first + i),
-                         cfg.model.depth(), cfg.model.dims.data(), cfg.init.effective_scale(),
-                         weights.data() + std::size_t(i) * P);
-    auto t0 = std::chrono::steady_clock::now();
-    backend.train(cfg.model, res.data, settings, std::size_t(cnt), weights.data(), outcomes.data());
-    res.seconds_train += seconds_since(t0);
-    t0 = std::chrono::steady_clock::now();
-    backend.analyze(cfg.model, res.data, std::size_t(cnt), weights.data(), analysis.data(), eig.data());
-    res.seconds_analyze += seconds_since(t0);
-    t0 = std::chrono::steady_clock::now();
-    std::vector<char> candidate(static_cast<std::size_t>(cnt), 0);
-    std::vector<std::vector<double>> final_w(static_cast<std::size_t>(cnt));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (long i = 0; i < cnt; ++i) {
-      EndpointRecord& e = res.endpoints[std::size_t(first + i)];
-      const math::TrainOutcome& o = outcomes[std::size_t(i)];
-      e.index = first + i;
-      e.train_status = o.status;
-      e.steps = o.steps;
-      std::vector<double>& w = final_w[std::size_t(i)];
-      w.assign(weights.begin() + std::ptrdiff_t(std::size_t(i) * P),
-               weights.begin() + std::ptrdiff_t(std::size_t(i + 1) * P));
-      PointFacts facts = analysis[std::size_t(i)].facts;
-      facts.finite = facts.finite && analysis[std::size_t(i)].has_spectrum &&
-                     o.status != math::TrainStatus::diverged;
-      candidate[std::size_t(i)] = describe_endpoint(cfg.model, res.data, res.loss_scale, ds,
-                                                    cfg.output.spectrum, w, facts,
-                                                    eig.data() + std::size_t(i) * P, e);
-    }
-    for (long i = 0; i < cnt; ++i)
-      if (candidate[std::size_t(i)]) res.candidate_weights[first + i] = std::move(final_w[std::size_t(i)]);
-    res.seconds_decide += seconds_since(t0);
-    const double per_net = seconds_since(t_chunk) / double(cnt);
-    for (long i = 0; i < cnt; ++i) res.endpoints[std::size_t(first + i)].wall_time = per_net;
-    if (progress) progress(first + cnt, total);
+    std::vector<long> idx;
+    for (long i = first; i < std::min(total, first + chunk); ++i) idx.push_back(i);
+    ChunkResult c = process_chunk(ctx, backend, idx);
+    res.seconds_train += c.seconds_train;
+    res.seconds_analyze += c.seconds_analyze;
+    res.seconds_decide += c.seconds_decide;
+    for (auto& e : c.endpoints) res.endpoints.push_back(std::move(e));
+    for (auto& [k, w] : c.candidates) res.candidate_weights[k] = std::move(w);
+    if (progress) progress(first + long(idx.size()), total);
   }
-
-  std::vector<double> losses;
-  losses.reserve(res.endpoints.size());
-  for (const auto& e : res.endpoints) losses.push_back(e.finite ? e.loss : NAN);
-  res.optimum = find_optimum(cfg.model, res.data, losses);
-
   const auto t_final = std::chrono::steady_clock::now();
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (long i = 0; i < total; ++i) {
-    EndpointRecord& e = res.endpoints[std::size_t(i)];
-    const auto it = res.candidate_weights.find(i);
-    finalize_endpoint(cfg.model, res.data, res.optimum, res.loss_scale, ds,
-                      it == res.candidate_weights.end() ? nullptr : it->second.data(), e);
-  }
+  res.optimum = finalize_cell(ctx, res.endpoints, res.candidate_weights, res.warnings);
   res.seconds_decide += seconds_since(t_final);
-
-  double best = std::numeric_limits<double>::infinity();
-  for (const auto& e : res.endpoints) {
-    ++res.counts[std::size_t(e.cls)];
-    if (e.finite) best = std::min(best, e.loss);
-  }
-  if (res.optimum.kind == "closed_form" && best < res.optimum.value - ds.tol.loss * res.loss_scale) {
-    std::ostringstream os;
-    os.precision(17);
-    os << "an endpoint's loss " << best << " lies below the closed-form optimum "
-       << res.optimum.value << ": the formula's assumptions do not hold for this data";
-    res.warnings.push_back(os.str());
-  }
-  long near_kink = 0;
-  for (const auto& e : res.endpoints)
-    if (e.finite && e.kink_distance < ds.tol.kink) ++near_kink;
-  if (near_kink > 0)
-    res.warnings.push_back(std::to_string(near_kink) +
-                           " endpoint(s) lie within kink_tol of a leaky-ReLU kink, where the "
-                           "Hessian is undefined; their second-order classes are not trustworthy");
+  for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
   res.seconds_total = seconds_since(t_start);
   return res;
 }

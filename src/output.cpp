@@ -200,7 +200,7 @@ std::string endpoints_csv(const SampleResult& r) {
   os.precision(17);
   os << "index,class,raw_class,class_tol_lo,class_tol_hi,loss,global_loss,loss_gap,grad_norm,"
         "lambda_min,lambda_max,n_negative,n_near_zero,eig_threshold,steps,train_status,"
-        "kink_distance,orbit_dim,excess_degeneracy,non_degenerate,locally_open,escape_drop,"
+        "kink_distance,near_kink,orbit_dim,excess_degeneracy,non_degenerate,locally_open,escape_drop,"
         "refine_distance,refine_grad_norm_before";
   const std::size_t P = r.config.model.param_count();
   if (r.config.output.spectrum)
@@ -221,7 +221,7 @@ std::string endpoints_csv(const SampleResult& r) {
       os << ",,,,";
     os << "," << e.steps << "," << status_name(e.train_status) << ",";
     if (e.finite && std::isfinite(e.kink_distance)) os << e.kink_distance;
-    os << ",";
+    os << "," << (e.near_kink ? 1 : 0) << ",";
     if (e.symmetry) os << e.symmetry->orbit_dim << "," << e.symmetry->excess;
     else os << ",";
     os << "," << (e.openness ? opt_bool(e.openness->non_degenerate) : "") << ","
@@ -273,6 +273,7 @@ std::string point_report_json(const PointReport& r) {
   j["lambda_max"] = num(sp.lambda_max);
   j["eig_threshold"] = sp.eig_threshold;
   j["kink_distance"] = num(e.kink_distance);
+  j["near_kink"] = e.finite && e.kink_distance < r.settings.tol.kink;
   j["tolerances"] = tolerances_json(r.settings.tol, r.loss_scale);
   j["tolerances"]["rank_rtol"] = r.settings.rank_tol;
   if (r.optimum.kind == "empirical") j["empirical_restarts"] = r.restarts;

@@ -1099,6 +1099,8 @@ figcaption { font-size: 13px; margin-top: 4px; }
 .verdict { font-weight: bold; }
 .warning { border-left: 4px solid #D55E00; padding: 4px 10px; }
 .note { font-size: 13px; }
+div.wide { overflow-x: auto; }
+div.wide th { max-width: 7em; }
 @media print {
   body { max-width: none; margin: 0; }
   figure { break-inside: avoid; page-break-inside: avoid; }
@@ -1411,10 +1413,12 @@ std::string report_html(const Report& r) {
                                 : std::string("n/a (no timing recorded)"));
   os << "</table>\n<h3>Configuration</h3>\n<pre>" << esc(u.config_text) << "</pre>\n";
 
-  os << "<h2 id=\"across\">Across cells</h2>\n<table>\n<tr><th class=\"num\">cell</th>"
+  os << "<h2 id=\"across\">Across cells</h2>\n<p class=\"note\">Fraction of finished endpoints "
+        "in each class.</p>\n<div class=\"wide\"><table>\n<tr><th class=\"num\">cell</th>"
         "<th>label</th><th class=\"num\">networks</th><th class=\"num\">finished</th>"
         "<th class=\"num\">unfinished</th>";
-  for (const auto& name : r.classes) os << "<th class=\"num\">" << esc(name) << "</th>";
+  for (const auto& name : r.classes)
+    os << "<th class=\"num\" title=\"" << esc(name) << "\">" << esc(human_class(name)) << "</th>";
   os << "<th>prediction</th></tr>\n";
   for (const Cell& c : r.cells) {
     os << "<tr><td class=\"num\"><a href=\"#cell-" << c.cell_index << "\">" << c.cell_index
@@ -1425,7 +1429,7 @@ std::string report_html(const Report& r) {
       os << "<td class=\"num\">" << frac4(fraction(c.count(name), c.finished)) << "</td>";
     os << "<td>" << (c.prediction.verdict.empty() ? "—" : c.prediction.verdict) << "</td></tr>\n";
   }
-  os << "</table>\n";
+  os << "</table></div>\n";
   if (!r.cells.empty()) {
     svg::Axis x;
     x.label = "cell";

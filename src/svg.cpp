@@ -100,7 +100,7 @@ std::vector<Tick> log_ticks(double lo, double hi, int target) {
   const int a = int(std::ceil(lo - 1e-9)), b = int(std::floor(hi + 1e-9));
   const int stride = std::max(1, int(std::ceil(double(b - a + 1) / std::max(1, target))));
   for (int k = a; k <= b; ++k) {
-    if ((k - a) % stride != 0) continue;
+    if (stride > 1 && ((k % stride) + stride) % stride != 0) continue;  // multiples of stride
     Tick t;
     t.t = k;
     if (k >= 0 && k <= 3) {
@@ -132,16 +132,19 @@ std::vector<Tick> symlog_ticks(double lo, double hi, double c, int target) {
     tk.text = sign < 0 ? "\xE2\x88\x92" : "";
     ticks.push_back(tk);
   };
-  for (int k = k1; k >= k0; --k)
-    if ((k1 - k) % stride == 0) add(-1, k);
+  // Exponents that are multiples of the stride, so that 10^0 = 1 is labelled when in range.
+  std::vector<int> exps;
+  for (int k = k0; k <= k1; ++k)
+    if (((k % stride) + stride) % stride == 0) exps.push_back(k);
+  if (exps.empty()) exps.push_back(k1);
+  for (int k : exps) add(-1, k);
   if (lo <= 0 && hi >= 0) {
     Tick z;
     z.t = 0;
     z.text = "0";
     ticks.push_back(z);
   }
-  for (int k = k0; k <= k1; ++k)
-    if ((k1 - k) % stride == 0) add(+1, k);
+  for (int k : exps) add(+1, k);
   std::sort(ticks.begin(), ticks.end(), [](const Tick& a, const Tick& b) { return a.t < b.t; });
   return ticks;
 }

@@ -38,9 +38,11 @@ class Backend {
 
   /// Trains `count` networks in place. `weights` holds count × P float64 values (initial
   /// weights in, endpoints out); training runs in `settings.precision`. Networks are
-  /// independent: one diverging never affects another.
+  /// independent: one diverging never affects another. `curves` (optional) receives
+  /// count × params.curve_len loss samples (see math::train_network).
   virtual void train(const Model& m, const Dataset& d, const TrainSettings& settings,
-                     std::size_t count, double* weights, math::TrainOutcome* outcomes) = 0;
+                     std::size_t count, double* weights, math::TrainOutcome* outcomes,
+                     double* curves = nullptr) = 0;
 
   /// float64 facts and Hessian eigenvalues (ascending, count × P, NaN for non-finite points)
   /// at `count` points.

@@ -32,7 +32,11 @@ struct TrainSpec {
 
 struct OutputSpec {
   std::string dir = "landscape-out";
-  bool spectrum = false;  ///< write every eigenvalue of every endpoint
+  std::string db;           ///< results database; empty = <dir>/results.db
+  bool spectrum = false;    ///< store every eigenvalue of every endpoint
+  bool curves = false;      ///< store a subsampled training-loss curve per network
+  int curve_points = 100;   ///< samples per curve (the loss every steps/curve_points steps)
+  std::string db_path() const { return db.empty() ? dir + "/results.db" : db; }
 };
 
 /// One experiment, as read from a TOML file.
@@ -59,6 +63,9 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
 
 /// Settings for the backend, with thresholds made absolute against the data's loss scale.
 TrainSettings make_train_settings(const TrainSpec& t, double loss_scale);
+
+/// Turns on loss-curve recording: about `points` samples spread over `steps`.
+void enable_curves(TrainSettings& s, long steps, int points);
 
 math::OptimizerKind parse_optimizer(const std::string& s, const std::string& where);
 

@@ -47,6 +47,7 @@ struct EndpointRecord {
   std::optional<SymmetryInfo> symmetry;
   std::optional<OpennessInfo> openness;
   double wall_time = 0;  ///< seconds of this network's chunk, per network
+  bool near_kink = false;  ///< leaky ReLU: a pre-activation within kink_tol of the kink
 
   const SpectrumSummary& nominal_spectrum() const { return spectrum[kTolNominal]; }
 };
@@ -74,6 +75,35 @@ struct SampleResult {
 
 /// Called after each chunk with (networks done, total).
 using Progress = std::function<void(long, long)>;
+
+/// The fixed context of one cell: its config, data and absolute thresholds.
+struct CellContext {
+  ExperimentConfig cfg;
+  Dataset data;
+  double loss_scale = 1;
+  TrainSettings train;
+  int threads = 1;
+  explicit CellContext(const ExperimentConfig& c);
+};
+
+/// What one chunk of networks produced.
+struct ChunkResult {
+  std::vector<EndpointRecord> endpoints;
+  std::map<long, std::vector<double>> candidates;  ///< weights of PSD-at-some-tolerance endpoints
+  std::vector<double> curves;                      ///< endpoints.size() × curve_len (if enabled)
+  int curve_len = 0, curve_every = 0;
+  double seconds_train = 0, seconds_analyze = 0, seconds_decide = 0;
+};
+
+/// Trains, analyzes and describes networks `indices` of a cell (any subset, any order: network
+/// i is always initialized from stream (seed, i), so results do not depend on the chunking).
+ChunkResult process_chunk(const CellContext& ctx, Backend& backend, const std::vector<long>& indices);
+
+/// L* for the cell (closed form, or the best finite loss), then the final classes and escape
+/// tests of every endpoint. Appends warnings (loss below a closed form, kinks).
+GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>& endpoints,
+                            const std::map<long, std::vector<double>>& candidates,
+                            std::vector<std::string>& warnings);
 
 /// Runs one experiment on `backend`. Deterministic given the config: network i is initialized
 /// from stream (seed, i) whatever the chunking, thread count or backend.

@@ -72,16 +72,26 @@ CREATE TABLE IF NOT EXISTS endpoints (
   lambda_max        REAL,
   n_negative        INTEGER,
   n_near_zero       INTEGER,
+  n_negative_lo     INTEGER,           -- negative eigenvalues at eig tolerance x0.1
+  n_negative_hi     INTEGER,           -- negative eigenvalues at eig tolerance x10
+  eig_threshold     REAL,              -- |lambda| threshold used for n_negative / n_near_zero
   steps             INTEGER NOT NULL,
   train_status      TEXT NOT NULL,     -- converged | budget | diverged
   wall_time         REAL NOT NULL,     -- seconds of this network's chunk, per network
   kink_distance     REAL,              -- leaky ReLU only
+  near_kink         INTEGER,           -- leaky ReLU: 1 when kink_distance < kink_tol (Hessian untrusted)
   orbit_dim         INTEGER,           -- symmetry orbit dimension (MATH.md §6)
   excess_degeneracy INTEGER,           -- n_near_zero - orbit_dim
   non_degenerate    INTEGER,           -- deep linear: rank(W_h...W_1) = min d_i (0/1)
   locally_open      INTEGER,           -- two-layer linear: N&R Thm 2 / Behrends verdict (0/1)
   details           TEXT,              -- JSON: refined, escape, symmetry, openness
   PRIMARY KEY (cell_id, net_index)
+);
+CREATE TABLE IF NOT EXISTS candidates (
+  cell_id   INTEGER NOT NULL,
+  net_index INTEGER NOT NULL,
+  weights   BLOB NOT NULL,             -- endpoint weights (parameter order) of PSD endpoints,
+  PRIMARY KEY (cell_id, net_index)     -- kept for the escape test and for POINT.json export
 );
 CREATE TABLE IF NOT EXISTS spectra (
   cell_id     INTEGER NOT NULL,

@@ -94,11 +94,11 @@ class CudaBackend final : public Backend {
   }
 
   void train(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
-             double* weights, math::TrainOutcome* outcomes) override {
+             double* weights, math::TrainOutcome* outcomes, double* curves) override {
     if (st.precision == Precision::f32)
-      train_as<float>(m, d, st.params, count, weights, outcomes);
+      train_as<float>(m, d, st.params, count, weights, outcomes, curves);
     else
-      train_as<double>(m, d, st.params, count, weights, outcomes);
+      train_as<double>(m, d, st.params, count, weights, outcomes, curves);
   }
 
   void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
@@ -174,18 +174,23 @@ class CudaBackend final : public Backend {
 
   template <class T>
   void train_as(const Model& m, const Dataset& d, const math::TrainParams& p, std::size_t count,
-                double* weights, math::TrainOutcome* outcomes) {
+                double* weights, math::TrainOutcome* outcomes, double* curves) {
     const math::Shape s = m.shape(d.n);
     const std::size_t P = math::param_count(s);
     DeviceBuffer<T> X, Y, w(count * P), ws(count * math::train_workspace(s));
     DeviceBuffer<math::TrainOutcome> o(count);
+    const std::size_t curve_size = curves ? count * std::size_t(p.curve_len) : 0;
+    DeviceBuffer<double> c(std::max<std::size_t>(curve_size, 1));
     upload(X, d.X);
     upload(Y, d.Y);
     std::vector<T> wt(weights, weights + count * P);
     LS_CUDA_CHECK(cudaMemcpyAsync(w.data(), wt.data(), wt.size() * sizeof(T),
                                   cudaMemcpyHostToDevice, m_stream));
     kernels::launch_train<T>(make_dims(m, d.n), X.data(), Y.data(), w.data(), ws.data(), count, p,
-                             o.data(), m_stream);
+                             o.data(), curves ? c.data() : nullptr, m_stream);
+    if (curves)
+      LS_CUDA_CHECK(cudaMemcpyAsync(curves, c.data(), curve_size * sizeof(double),
+                                    cudaMemcpyDeviceToHost, m_stream));
     LS_CUDA_CHECK(cudaMemcpyAsync(wt.data(), w.data(), wt.size() * sizeof(T),
                                   cudaMemcpyDeviceToHost, m_stream));
     LS_CUDA_CHECK(cudaMemcpyAsync(outcomes, o.data(), count * sizeof(math::TrainOutcome),

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <limits>
 
 #include "landscape/math/hd.hpp"
 #include "landscape/math/network.hpp"
@@ -22,6 +23,8 @@ struct TrainParams {
   long max_steps = 10000;
   double grad_tol = 0.0;       ///< absolute: stop once ‖∇L‖ ≤ grad_tol
   double diverge_loss = 1e30;  ///< absolute: a loss above this (or non-finite) is divergence
+  int curve_every = 0;         ///< record the loss every this many steps (0: no curve)
+  int curve_len = 0;           ///< slots in the curve buffer
 };
 
 enum class TrainStatus : int { converged = 0, budget = 1, diverged = 2 };
@@ -46,10 +49,11 @@ LS_HD inline bool finite_value(T x) {
 
 /// Trains one network in place from `w`. The stop test comes before the step, so a network
 /// that starts converged takes zero steps; a non-finite or exploding loss stops at once and
-/// marks only this network diverged.
+/// marks only this network diverged. `curve` (optional, p.curve_len slots) receives the loss at
+/// steps 0, curve_every, 2·curve_every, …; slots never reached are NaN.
 template <class T>
 LS_HD inline TrainOutcome train_network(const Shape& s, const T* X, const T* Y, T* w,
-                                        const TrainParams& p, T* ws) {
+                                        const TrainParams& p, T* ws, double* curve = nullptr) {
   const std::size_t P = param_count(s);
   T* gws = ws;
   T* g = ws + gradient_workspace(s);
@@ -59,8 +63,13 @@ LS_HD inline TrainOutcome train_network(const Shape& s, const T* X, const T* Y, 
   const T lr = T(p.lr), mu = T(p.momentum), b1 = T(p.beta1), b2 = T(p.beta2), eps = T(p.eps);
   double b1t = 1.0, b2t = 1.0;
   TrainOutcome out;
+  const bool record = curve != nullptr && p.curve_every > 0;
+  if (record)
+    for (int k = 0; k < p.curve_len; ++k) curve[k] = std::numeric_limits<double>::quiet_NaN();
   for (long step = 0;; ++step) {
     const T L = loss_and_gradient(s, X, Y, w, g, gws);
+    if (record && step % p.curve_every == 0 && step / p.curve_every < p.curve_len)
+      curve[step / p.curve_every] = double(L);
     T g2 = T(0);
     for (std::size_t k = 0; k < P; ++k) g2 += g[k] * g[k];
     const double gn = std::sqrt(double(g2));
