@@ -10,39 +10,11 @@
 #include "landscape/experiment.hpp"
 #include "landscape/output.hpp"
 #include "landscape/point.hpp"
+#include "landscape/store.hpp"
+#include "landscape/sweep.hpp"
 
 namespace landscape {
 namespace {
-
-/// Throttled progress on stderr: silent for the first two seconds, then about once a second.
-class ProgressPrinter {
- public:
-  ProgressPrinter(std::ostream& err, bool interactive, bool quiet)
-      : m_err(err), m_interactive(interactive), m_quiet(quiet),
-        m_start(std::chrono::steady_clock::now()), m_last(m_start) {}
-
-  void operator()(long done, long total) {
-    if (m_quiet) return;
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - m_start).count();
-    const double since = std::chrono::duration<double>(now - m_last).count();
-    if (elapsed < 2.0 || (since < 1.0 && done < total)) return;
-    m_last = now;
-    const double rate = double(done) / elapsed;
-    const double eta = rate > 0 ? double(total - done) / rate : 0;
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "%ld/%ld networks (%.1f%%), %.1f networks/s, ETA %.0f s", done,
-                  total, 100.0 * double(done) / double(total), rate, eta);
-    m_err << (m_interactive ? "\r" : "") << buf << (m_interactive && done < total ? "" : "\n")
-          << std::flush;
-    m_printed = true;
-  }
-
- private:
-  std::ostream& m_err;
-  bool m_interactive, m_quiet, m_printed = false;
-  std::chrono::steady_clock::time_point m_start, m_last;
-};
 
 }  // namespace
 
@@ -52,16 +24,24 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
                "networks"};
   app.require_subcommand(1);
 
-  auto* sample = app.add_subcommand("sample", "Train many networks from one experiment file, "
-                                              "classify every endpoint, write summary and CSV");
-  std::string config_path, backend_opt, out_dir;
-  int threads = -1;
-  bool quiet = false;
-  sample->add_option("config", config_path, "experiment file (TOML)")->required();
-  sample->add_option("--backend", backend_opt, "auto | cpu | cuda (overrides the file)");
-  sample->add_option("--threads", threads, "CPU threads (0 = all cores; overrides the file)");
-  sample->add_option("--out", out_dir, "output directory (overrides output.dir)");
-  sample->add_flag("--quiet", quiet, "no progress line");
+  auto* sample = app.add_subcommand("sample", "Run every cell of an experiment file: train, classify "
+                                              "every endpoint, store in the results database");
+  SweepOptions sw;
+  sample->add_option("config", sw.config_path, "experiment file (TOML)")->required();
+  sample->add_option("--backend", sw.backend, "auto | cpu | cuda (overrides the file)");
+  sample->add_option("--threads", sw.threads, "CPU threads (0 = all cores; overrides the file)");
+  sample->add_option("--out", sw.out_dir, "output directory (overrides output.dir)");
+  sample->add_option("--db", sw.db_path, "results database (overrides output.db)");
+  sample->add_flag("--resume", sw.resume, "continue the database's last run where it stopped");
+  sample->add_flag("--quiet", sw.quiet, "no progress lines");
+
+  auto* exporter = app.add_subcommand("export", "Export every endpoint of a results database");
+  std::string export_db, export_out;
+  bool export_csv = false, export_json = false;
+  exporter->add_option("db", export_db, "results database")->required();
+  auto* csv_flag = exporter->add_flag("--csv", export_csv, "CSV (default)");
+  exporter->add_flag("--json", export_json, "JSON array of objects")->excludes(csv_flag);
+  exporter->add_option("--out", export_out, "write to this file instead of standard output");
 
   auto* classify = app.add_subcommand("classify", "Classify one point given as POINT.json");
   std::string point_path, cls_backend = "cpu";
@@ -112,17 +92,13 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
       return 0;
     }
     if (*sample) {
-      ExperimentConfig cfg = load_config(config_path);
-      if (!backend_opt.empty()) cfg.backend = backend_opt;
-      if (threads >= 0) cfg.threads = threads;
-      if (!out_dir.empty()) cfg.output.dir = out_dir;
-      auto backend = make_backend(cfg.backend, cfg.threads);
-      ProgressPrinter progress(err, interactive_progress, quiet);
-      const SampleResult r = run_sample(cfg, *backend, std::ref(progress));
-      write_sample_outputs(r, cfg.output.dir);
-      out << format_sample_table(r);
-      out << "wrote " << cfg.output.dir << "/summary.json and " << cfg.output.dir
-          << "/endpoints.csv\n";
+      sw.interactive = interactive_progress;
+      return run_sweep(sw, out, err);
+    }
+    if (*exporter) {
+      const std::string text = export_database(export_db, export_json);
+      if (export_out.empty()) out << text;
+      else write_file_atomic(export_out, text);
       return 0;
     }
   } catch (const Error& e) {

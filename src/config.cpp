@@ -116,16 +116,100 @@ math::OptimizerKind parse_optimizer(const std::string& s, const std::string& whe
   throw Error(where + ": unknown optimizer '" + s + "' (expected gd, momentum or adam)");
 }
 
-ExperimentConfig parse_config(const std::string& text, const std::string& source) {
-  toml::table root;
+namespace {
+
+toml::table parse_toml(const std::string& text, const std::string& source) {
   try {
-    root = toml::parse(text, source);
+    return toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     std::ostringstream os;
     os << source << ":" << e.source().begin.line << ":" << e.source().begin.column
        << ": TOML syntax error: " << e.description();
     throw Error(os.str());
   }
+}
+
+ExperimentConfig parse_config_table(const toml::table& root, const std::string& source);
+
+/// Keys that may hold a list of alternatives; the grid is their Cartesian product, in this order.
+/// `dims` sweeps when it is a list of lists.
+constexpr const char* kSweepKeys[][2] = {
+    {"model", "family"}, {"model", "dims"},      {"model", "slope"},      {"data", "n"},
+    {"data", "x_rank"},  {"data", "y_rank"},     {"data", "y"},           {"data", "noise"},
+    {"init", "scale"},   {"init", "small"},      {"train", "optimizer"},  {"train", "lr"},
+    {"train", "steps"},  {"train", "precision"}};
+
+std::string node_text(const toml::node& n) {
+  std::ostringstream os;
+  if (auto s = n.value_exact<std::string>()) os << *s;
+  else if (const toml::array* a = n.as_array()) {
+    os << "[";
+    for (std::size_t i = 0; i < a->size(); ++i) os << (i ? "," : "") << node_text((*a)[i]);
+    os << "]";
+  } else {
+    n.visit([&](const auto& v) { os << v; });
+  }
+  return os.str();
+}
+
+}  // namespace
+
+std::vector<SweepCell> expand_sweep(const std::string& text, const std::string& source) {
+  const toml::table root = parse_toml(text, source);
+  struct Axis {
+    std::string table, key;
+    const toml::array* values;
+  };
+  std::vector<Axis> axes;
+  for (const auto& k : kSweepKeys) {
+    const toml::table* t = root.get(k[0]) ? root.get(k[0])->as_table() : nullptr;
+    const toml::node* n = t ? t->get(k[1]) : nullptr;
+    const toml::array* a = n ? n->as_array() : nullptr;
+    if (!a) continue;
+    const bool is_dims = std::string(k[1]) == "dims";
+    if (is_dims && (a->empty() || !(*a)[0].is_array())) continue;  // one architecture
+    require(!a->empty(), source + ": " + k[0] + "." + k[1], "an empty list of alternatives");
+    axes.push_back({k[0], k[1], a});
+  }
+  std::vector<SweepCell> cells;
+  std::vector<std::size_t> pos(axes.size(), 0);
+  while (true) {
+    toml::table t = root;
+    std::string label;
+    for (std::size_t i = 0; i < axes.size(); ++i) {
+      const toml::node& v = (*axes[i].values)[pos[i]];
+      toml::table* sub = t.get(axes[i].table)->as_table();
+      sub->insert_or_assign(axes[i].key, v);
+      if (axes[i].values->size() > 1)
+        label += (label.empty() ? "" : " ") + axes[i].key + "=" + node_text(v);
+    }
+    SweepCell cell;
+    const std::string where = axes.empty() ? source : source + " [cell " + std::to_string(cells.size()) +
+                                                         (label.empty() ? "" : ": " + label) + "]";
+    cell.config = parse_config_table(t, where);
+    cell.config.source = source;
+    cell.label = label.empty() ? cell.config.name : label;
+    cells.push_back(std::move(cell));
+    std::size_t i = 0;
+    for (; i < axes.size(); ++i) {
+      if (++pos[i] < axes[i].values->size()) break;
+      pos[i] = 0;
+    }
+    if (i == axes.size()) break;
+  }
+  return cells;
+}
+
+ExperimentConfig parse_config(const std::string& text, const std::string& source) {
+  const std::vector<SweepCell> cells = expand_sweep(text, source);
+  require(cells.size() == 1, source, "describes a sweep of " + std::to_string(cells.size()) +
+                                         " cells where one experiment was expected");
+  return cells.front().config;
+}
+
+namespace {
+
+ExperimentConfig parse_config_table(const toml::table& root, const std::string& source) {
   ExperimentConfig c;
   c.source = source;
 
@@ -266,6 +350,8 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
   ou.finish();
   return c;
 }
+
+}  // namespace
 
 ExperimentConfig load_config(const std::string& path) { return parse_config(read_file(path), path); }
 

@@ -37,7 +37,7 @@ json tolerances_json(const Tolerances& t, double loss_scale) {
 }
 
 json refined_json(const RefineSummary& r) {
-  return {{"converged", r.converged},           {"iterations", r.iterations},
+  return {{"converged", r.converged}, {"n_negative_before", r.spectrum_before.n_negative},           {"iterations", r.iterations},
           {"distance", num(r.distance)},        {"grad_norm_before", num(r.grad_norm_before)},
           {"grad_norm_after", num(r.grad_norm_after)}, {"loss_before", num(r.loss_before)},
           {"loss_after", num(r.loss_after)},    {"class_before", to_string(r.class_before)}};
@@ -147,7 +147,6 @@ std::string format_sample_table(const SampleResult& r) {
 std::string sample_summary_json(const SampleResult& r) {
   const long n = long(r.endpoints.size());
   json j;
-  j["program"] = {{"name", "landscape"}, {"version", LANDSCAPE_VERSION}};
   j["experiment"] = {{"name", r.config.name}, {"config_file", r.config.source},
                      {"networks", n}, {"seed", r.config.seed}};
   j["model"] = {{"family", to_string(r.config.model.family)}, {"dims", r.config.model.dims},
@@ -195,19 +194,31 @@ std::string sample_summary_json(const SampleResult& r) {
   return j.dump(2) + "\n";
 }
 
-std::string endpoints_csv(const SampleResult& r) {
+std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels) {
   std::ostringstream os;
   os.precision(17);
-  os << "index,class,raw_class,class_tol_lo,class_tol_hi,loss,global_loss,loss_gap,grad_norm,"
+  os << "cell,label,index,class,raw_class,class_tol_lo,class_tol_hi,loss,global_loss,loss_gap,grad_norm,"
         "lambda_min,lambda_max,n_negative,n_near_zero,eig_threshold,steps,train_status,"
         "kink_distance,near_kink,orbit_dim,excess_degeneracy,non_degenerate,locally_open,escape_drop,"
         "refine_distance,refine_grad_norm_before";
-  const std::size_t P = r.config.model.param_count();
-  if (r.config.output.spectrum)
+  // Spectrum columns only when every cell stores spectra of one size.
+  std::size_t P = cells.empty() ? 0 : cells[0].config.model.param_count();
+  bool spectra = !cells.empty();
+  for (const auto& r : cells)
+    spectra = spectra && r.config.output.spectrum && r.config.model.param_count() == P;
+  if (spectra)
     for (std::size_t k = 0; k < P; ++k) os << ",eig_" << k;
   os << "\n";
+  for (std::size_t ci = 0; ci < cells.size(); ++ci) {
+  const SampleResult& r = cells[ci];
+  std::string label = labels[ci];
+  if (label.find_first_of(",\"") != std::string::npos) {
+    std::string q = "\"";
+    for (char ch : label) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    label = q + "\"";
+  }
   for (const auto& e : r.endpoints) {
-    os << e.index << "," << to_string(e.cls) << "," << to_string(e.raw_class) << ","
+    os << ci << "," << label << "," << e.index << "," << to_string(e.cls) << "," << to_string(e.raw_class) << ","
        << to_string(e.cls_by_tol[kTolLo]) << "," << to_string(e.cls_by_tol[kTolHi]) << ",";
     if (e.finite)
       os << e.loss << "," << r.optimum.value << "," << e.loss - r.optimum.value << "," << e.grad_norm << ",";
@@ -230,7 +241,7 @@ std::string endpoints_csv(const SampleResult& r) {
     os << ",";
     if (e.refined) os << e.refined->distance << "," << e.refined->grad_norm_before;
     else os << ",";
-    if (r.config.output.spectrum) {
+    if (spectra) {
       for (std::size_t k = 0; k < P; ++k) {
         os << ",";
         if (k < e.eigenvalues.size() && std::isfinite(e.eigenvalues[k])) os << e.eigenvalues[k];
@@ -238,17 +249,29 @@ std::string endpoints_csv(const SampleResult& r) {
     }
     os << "\n";
   }
+  }
   return os.str();
 }
 
-void write_sample_outputs(const SampleResult& r, const std::string& dir) {
+void write_sample_outputs(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels,
+                          const std::string& run_json, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   require(!ec, dir, "cannot create output directory: " + ec.message());
   // A summary.json from an earlier run must not vouch for a new, unfinished endpoints.csv.
   std::filesystem::remove(dir + "/summary.json", ec);
-  write_file_atomic(dir + "/endpoints.csv", endpoints_csv(r));
-  write_file_atomic(dir + "/summary.json", sample_summary_json(r));
+  write_file_atomic(dir + "/endpoints.csv", endpoints_csv(cells, labels));
+  json j;
+  j["program"] = {{"name", "landscape"}, {"version", LANDSCAPE_VERSION}};
+  j["run"] = run_json.empty() ? json(nullptr) : json::parse(run_json);
+  j["cells"] = json::array();
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    json c = json::parse(sample_summary_json(cells[i]));
+    c["cell"] = i;
+    c["label"] = labels[i];
+    j["cells"].push_back(std::move(c));
+  }
+  write_file_atomic(dir + "/summary.json", j.dump(2) + "\n");
 }
 
 std::string point_report_json(const PointReport& r) {

@@ -10,11 +10,13 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "landscape/common.hpp"
@@ -42,8 +44,8 @@ constexpr std::size_t kCurvePoints = 300;
 const std::vector<std::string> kClassOrder = {
     "diverged",          "not_critical",           "global_minimum", "strict_saddle",
     "non_strict_saddle", "spurious_local_minimum", "degenerate"};
-const std::set<std::string> kAlwaysShown = {"global_minimum", "strict_saddle",
-                                            "non_strict_saddle", "spurious_local_minimum"};
+const std::set<std::string> kAlwaysShown = {"global_minimum", "strict_saddle", "non_strict_saddle",
+                                            "spurious_local_minimum"};
 
 // ---------------------------------------------------------------------------------------------
 // SQLite access (read-only)
@@ -376,10 +378,14 @@ void read_endpoints(Database& db, Cell& c) {
     }
     ++c.finished;
     ++c.counts[st.text(0)];
-    if (const auto lo = st.opt_text(1)) ++c.counts_lo[*lo];
-    else ++c.tol_lo_missing;
-    if (const auto hi = st.opt_text(2)) ++c.counts_hi[*hi];
-    else ++c.tol_hi_missing;
+    if (const auto lo = st.opt_text(1))
+      ++c.counts_lo[*lo];
+    else
+      ++c.tol_lo_missing;
+    if (const auto hi = st.opt_text(2))
+      ++c.counts_hi[*hi];
+    else
+      ++c.tol_hi_missing;
     const auto loss = st.opt_real(3);
     if (loss && c.global_loss && std::isfinite(*loss)) {
       double gap = *loss - *c.global_loss;
@@ -449,8 +455,7 @@ void read_spectra(Database& db, Cell& c, std::vector<std::string>& warnings) {
     }
   }
   if (s.malformed)
-    warnings.push_back("cell " + std::to_string(c.cell_index) + ": " +
-                       std::to_string(s.malformed) +
+    warnings.push_back("cell " + std::to_string(c.cell_index) + ": " + std::to_string(s.malformed) +
                        " spectra blob(s) whose length is not a multiple of 8 bytes were skipped");
   if (s.eigenvalues == 0) return;
   s.linthresh = (c.eig_rtol > 0 ? c.eig_rtol : 1e-6) * std::max(1.0, max_abs);
@@ -479,8 +484,7 @@ void read_curves(Database& db, Cell& c, std::vector<std::string>& warnings) {
     std::vector<double> losses;
   };
   std::vector<One> curves;
-  Statement st(db,
-               "SELECT every, losses FROM curves WHERE cell_id = ? ORDER BY net_index LIMIT ?");
+  Statement st(db, "SELECT every, losses FROM curves WHERE cell_id = ? ORDER BY net_index LIMIT ?");
   st.bind(1, c.cell_id);
   st.bind(2, kMaxCurves);
   double min_pos = std::numeric_limits<double>::infinity();
@@ -522,8 +526,7 @@ void read_curves(Database& db, Cell& c, std::vector<std::string>& warnings) {
     for (std::size_t k = 0; k < curves.size(); ++k) {
       const auto& one = curves[k];
       // The value recorded at or before s; a curve that stopped early holds its last loss.
-      const std::size_t idx =
-          std::min(std::size_t(s / one.every), one.losses.size() - 1);
+      const std::size_t idx = std::min(std::size_t(s / one.every), one.losses.size() - 1);
       double v = one.losses[idx];
       if (!std::isfinite(v)) continue;
       if (v <= 0) {
@@ -623,7 +626,13 @@ std::string g3(double x) { return fmt("%.3g", x); }
 std::string frac4(double x) { return fmt("%.4f", x); }
 std::string full(double x) { return std::isfinite(x) ? fmt("%.10g", x) : ""; }
 
-std::string interval_text(const Interval& iv) { return "[" + g3(iv.lo) + ", " + g3(iv.hi) + "]"; }
+std::string interval_text(const Interval& iv) {
+  if (iv.method == "none") return "—";  // n = 0
+  return "[" + g3(iv.lo) + ", " + g3(iv.hi) + "]";
+}
+
+/// k / n to four decimals, or a dash when n = 0 (a cell without finished endpoints).
+std::string frac_text(long k, long n) { return n > 0 ? frac4(double(k) / double(n)) : "—"; }
 
 double fraction(long k, long n) { return n > 0 ? double(k) / double(n) : 0.0; }
 
@@ -655,18 +664,41 @@ std::string latex_escape(const std::string& s) {
   std::string out;
   for (char ch : s) {
     switch (ch) {
-      case '\\': out += "\\textbackslash{}"; break;
-      case '{': out += "\\{"; break;
-      case '}': out += "\\}"; break;
-      case '_': out += "\\_"; break;
-      case '%': out += "\\%"; break;
-      case '&': out += "\\&"; break;
-      case '#': out += "\\#"; break;
-      case '$': out += "\\$"; break;
-      case '~': out += "\\textasciitilde{}"; break;
-      case '^': out += "\\textasciicircum{}"; break;
-      case '\n': out += ' '; break;
-      default: out += ch;
+      case '\\':
+        out += "\\textbackslash{}";
+        break;
+      case '{':
+        out += "\\{";
+        break;
+      case '}':
+        out += "\\}";
+        break;
+      case '_':
+        out += "\\_";
+        break;
+      case '%':
+        out += "\\%";
+        break;
+      case '&':
+        out += "\\&";
+        break;
+      case '#':
+        out += "\\#";
+        break;
+      case '$':
+        out += "\\$";
+        break;
+      case '~':
+        out += "\\textasciitilde{}";
+        break;
+      case '^':
+        out += "\\textasciicircum{}";
+        break;
+      case '\n':
+        out += ' ';
+        break;
+      default:
+        out += ch;
     }
   }
   return out;
@@ -733,9 +765,10 @@ std::string classes_csv(const Report& r) {
     for (const auto& name : r.classes) {
       const long k = c.count(name);
       const Interval iv = binomial_interval_95(k, c.finished);
-      os << prefix(r, c) << "," << name << "," << k << "," << c.finished << ","
-         << full(fraction(k, c.finished)) << "," << full(iv.lo) << "," << full(iv.hi) << ","
-         << iv.method << "\n";
+      const bool has = c.finished > 0;  // empty fields when there is nothing to estimate
+      os << prefix(r, c) << "," << csv_field(name) << "," << k << "," << c.finished << ","
+         << (has ? full(fraction(k, c.finished)) : "") << "," << (has ? full(iv.lo) : "") << ","
+         << (has ? full(iv.hi) : "") << "," << iv.method << "\n";
     }
   return os.str();
 }
@@ -755,14 +788,14 @@ std::string cells_csv(const Report& r) {
     os << prefix(r, c) << "," << csv_field(c.family) << "," << csv_field(c.dims) << ","
        << c.networks << "," << c.endpoints << "," << c.finished << "," << c.unfinished << ","
        << (c.global_loss ? full(*c.global_loss) : "") << ","
-       << csv_field(c.global_loss_kind.value_or("")) << "," << c.open_yes << "," << c.open_n
-       << "," << (c.open_n ? full(fraction(c.open_yes, c.open_n)) : "") << ","
+       << csv_field(c.global_loss_kind.value_or("")) << "," << c.open_yes << "," << c.open_n << ","
+       << (c.open_n ? full(fraction(c.open_yes, c.open_n)) : "") << ","
        << (c.open_n ? full(lo.lo) : "") << "," << (c.open_n ? full(lo.hi) : "") << ","
-       << csv_field(p.statement) << "," << csv_field(p.source) << ","
-       << csv_field(forbids_text(p)) << "," << (pf ? std::to_string(p.k) : "") << ","
-       << (pf ? full(p.iv.hi) : "") << "," << p.verdict << "," << c.gap_n << ","
-       << c.gap_clamped << "," << full(kGapFloor) << "," << c.spectra.networks << ","
-       << c.spectra.eigenvalues << "," << c.curves.total << "," << c.curves.used << "\n";
+       << csv_field(p.statement) << "," << csv_field(p.source) << "," << csv_field(forbids_text(p))
+       << "," << (pf ? std::to_string(p.k) : "") << "," << (pf ? full(p.iv.hi) : "") << ","
+       << p.verdict << "," << c.gap_n << "," << c.gap_clamped << "," << full(kGapFloor) << ","
+       << c.spectra.networks << "," << c.spectra.eigenvalues << "," << c.curves.total << ","
+       << c.curves.used << "\n";
   }
   return os.str();
 }
@@ -772,8 +805,8 @@ std::string tolerance_csv(const Report& r) {
   os << kPrefixHeader << ",class,count_tol_x0.1,count_nominal,count_tol_x10\n";
   for (const Cell& c : r.cells) {
     for (const auto& name : tolerance_classes(r, c))
-      os << prefix(r, c) << "," << name << "," << get(c.counts_lo, name) << "," << c.count(name)
-         << "," << get(c.counts_hi, name) << "\n";
+      os << prefix(r, c) << "," << csv_field(name) << "," << get(c.counts_lo, name) << ","
+         << c.count(name) << "," << get(c.counts_hi, name) << "\n";
     if (c.tol_lo_missing || c.tol_hi_missing)
       os << prefix(r, c) << ",(not recorded)," << c.tol_lo_missing << ",0," << c.tol_hi_missing
          << "\n";
@@ -784,8 +817,8 @@ std::string tolerance_csv(const Report& r) {
 void hist_rows(std::ostringstream& os, const std::string& pre, const std::string& quantity,
                const Hist& hh) {
   for (std::size_t i = 0; i < hh.counts.size(); ++i)
-    os << pre << "," << quantity << "," << full(hh.edges[i]) << "," << full(hh.edges[i + 1])
-       << "," << hh.counts[i] << "\n";
+    os << pre << "," << quantity << "," << full(hh.edges[i]) << "," << full(hh.edges[i + 1]) << ","
+       << hh.counts[i] << "\n";
 }
 
 std::string histograms_csv(const Report& r) {
@@ -843,7 +876,9 @@ json hist_json(const Hist& hh) {
   return {{"edges", e}, {"counts", k}};
 }
 
-json interval_json(const Interval& iv) { return {{"lo", iv.lo}, {"hi", iv.hi}, {"method", iv.method}}; }
+json interval_json(const Interval& iv) {
+  return {{"lo", iv.lo}, {"hi", iv.hi}, {"method", iv.method}};
+}
 
 json report_json(const Report& r) {
   json j;
@@ -891,8 +926,8 @@ json report_json(const Report& r) {
     cj["global_loss"] = c.global_loss ? json(*c.global_loss) : json(nullptr);
     cj["global_loss_kind"] = c.global_loss_kind ? json(*c.global_loss_kind) : json(nullptr);
     cj["loss_scale"] = c.loss_scale;
-    cj["tolerances"] = {{"grad_rtol", c.grad_rtol}, {"loss_rtol", c.loss_rtol},
-                        {"eig_rtol", c.eig_rtol}};
+    cj["tolerances"] = {
+        {"grad_rtol", c.grad_rtol}, {"loss_rtol", c.loss_rtol}, {"eig_rtol", c.eig_rtol}};
     cj["status"] = c.status;
     cj["endpoints"] = c.endpoints;
     cj["finished"] = c.finished;
@@ -901,8 +936,9 @@ json report_json(const Report& r) {
     for (const auto& name : r.classes) {
       const long k = c.count(name);
       classes[name] = {{"count", k},
-                       {"fraction", fraction(k, c.finished)},
-                       {"ci95", interval_json(binomial_interval_95(k, c.finished))}};
+                       {"fraction", c.finished ? json(fraction(k, c.finished)) : json(nullptr)},
+                       {"ci95", c.finished ? interval_json(binomial_interval_95(k, c.finished))
+                                           : json(nullptr)}};
     }
     cj["classes"] = classes;
     json tol = json::object();
@@ -917,7 +953,7 @@ json report_json(const Report& r) {
     if (!p.present) {
       cj["prediction"] = nullptr;
     } else {
-      json pj = {{"raw", p.raw}, {"parsed", p.parsed}, {"statement", p.statement},
+      json pj = {{"raw", p.raw},       {"parsed", p.parsed},   {"statement", p.statement},
                  {"source", p.source}, {"forbids", p.forbids}, {"text", prediction_text(p)}};
       if (p.parsed && !p.forbids.empty()) {
         pj["observed"] = p.k;
@@ -962,10 +998,16 @@ json report_json(const Report& r) {
       q50.push_back(num_or_null(cv.q50[i]));
       q90.push_back(num_or_null(cv.q90[i]));
     }
-    cj["curves"] = {{"total", cv.total},  {"used", cv.used},       {"malformed", cv.malformed},
+    cj["curves"] = {{"total", cv.total},
+                    {"used", cv.used},
+                    {"malformed", cv.malformed},
                     {"curves_with_nonpositive_loss_clamped", cv.clamped},
-                    {"clamp_floor", cv.floor}, {"steps", cv.steps}, {"n_curves", cv.n_at},
-                    {"q10", q10},         {"median", q50},         {"q90", q90}};
+                    {"clamp_floor", cv.floor},
+                    {"steps", cv.steps},
+                    {"n_curves", cv.n_at},
+                    {"q10", q10},
+                    {"median", q50},
+                    {"q90", q90}};
     cells.push_back(cj);
   }
   j["cells"] = cells;
@@ -994,11 +1036,19 @@ std::string summary_md(const Report& r) {
   os << "| endpoints | " << u.endpoints << " |\n";
   os << "| seconds (train + analyze) | " << g3(u.seconds_train) << " + " << g3(u.seconds_analyze)
      << " |\n";
-  os << "| throughput | "
-     << (u.throughput ? g3(*u.throughput) + " networks/s" : std::string("n/a")) << " |\n\n";
-  os << "<details><summary>config_text</summary>\n\n```toml\n" << u.config_text
-     << (u.config_text.empty() || u.config_text.back() == '\n' ? "" : "\n") << "```\n\n</details>\n\n";
-
+  os << "| throughput | " << (u.throughput ? g3(*u.throughput) + " networks/s" : std::string("n/a"))
+     << " |\n\n";
+  // A code fence longer than any backtick run inside the config keeps it verbatim.
+  std::size_t run = 0, longest = 0;
+  for (char ch : u.config_text) {
+    run = ch == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  const std::string fence(std::max<std::size_t>(3, longest + 1), '`');
+  os << "<details><summary>config_text</summary>\n\n"
+     << fence << "toml\n"
+     << u.config_text << (u.config_text.empty() || u.config_text.back() == '\n' ? "" : "\n")
+     << fence << "\n\n</details>\n\n";
   for (const auto& w : r.warnings) os << "> warning: " << md_escape(w) << "\n\n";
 
   os << "## Across cells\n\n| cell | label | networks | finished | unfinished |";
@@ -1009,7 +1059,7 @@ std::string summary_md(const Report& r) {
   for (const Cell& c : r.cells) {
     os << "| " << c.cell_index << " | " << md_escape(c.label) << " | " << c.networks << " | "
        << c.finished << " | " << c.unfinished << " |";
-    for (const auto& name : r.classes) os << " " << frac4(fraction(c.count(name), c.finished)) << " |";
+    for (const auto& name : r.classes) os << " " << frac_text(c.count(name), c.finished) << " |";
     os << "\n";
   }
   os << "\n";
@@ -1018,18 +1068,20 @@ std::string summary_md(const Report& r) {
     os << "## " << md_escape(cell_title(c)) << "\n\n";
     os << md_escape(c.family) << " dims " << md_escape(c.dims) << ", n = " << c.n << ", "
        << md_escape(c.optimizer) << " lr " << g3(c.lr) << ", " << md_escape(c.precision)
-       << "; global loss L* = " << (c.global_loss ? fmt("%.10g", *c.global_loss) : "not yet known")
+       << "; global loss L\\* = "
+       << (c.global_loss ? fmt("%.10g", *c.global_loss) : "not yet known")
        << (c.global_loss_kind ? " (" + *c.global_loss_kind + ")" : "") << "; " << c.finished
        << " finished endpoints, " << c.unfinished << " unfinished (excluded).\n\n";
     os << "| class | count | fraction | 95% interval |\n|---|---:|---:|---|\n";
     for (const auto& name : r.classes) {
       const long k = c.count(name);
-      os << "| `" << name << "` | " << k << " | " << frac4(fraction(k, c.finished)) << " | "
+      os << "| `" << name << "` | " << k << " | " << frac_text(k, c.finished) << " | "
          << interval_text(binomial_interval_95(k, c.finished)) << " |\n";
     }
     os << "\n";
     if (c.prediction.present) os << md_escape(prediction_text(c.prediction)) << "\n\n";
-    os << "Tolerance sensitivity (counts):\n\n| class | tolerances ×0.1 | nominal | tolerances ×10 |\n"
+    os << "Tolerance sensitivity (counts):\n\n| class | tolerances ×0.1 | nominal | tolerances ×10 "
+          "|\n"
           "|---|---:|---:|---:|\n";
     for (const auto& name : tolerance_classes(r, c))
       os << "| `" << name << "` | " << get(c.counts_lo, name) << " | " << c.count(name) << " | "
@@ -1042,7 +1094,8 @@ std::string summary_md(const Report& r) {
       os << "Locally open (N&R Thm 2 / Behrends): " << c.open_yes << " of " << c.open_n << " ("
          << frac4(fraction(c.open_yes, c.open_n)) << ", 95% " << interval_text(iv) << ").\n\n";
     }
-    os << "Loss gaps: " << c.gap_n << " (" << c.gap_clamped << " at or below 1e-16 drawn at the floor); "
+    os << "Loss gaps: " << c.gap_n << " (" << c.gap_clamped
+       << " at or below 1e-16 drawn at the floor); "
        << "spectra stored: " << c.spectra.networks << " networks, " << c.spectra.eigenvalues
        << " eigenvalues; training curves: " << c.curves.used << " of " << c.curves.total
        << " used.\n\n";
@@ -1064,8 +1117,11 @@ std::string table_tex(const Report& r) {
     for (const auto& name : r.classes) {
       const long k = c.count(name);
       const Interval iv = binomial_interval_95(k, c.finished);
-      os << " & " << fmt("%.3f", fraction(k, c.finished)) << " {\\scriptsize[" << g3(iv.lo)
-         << ", " << g3(iv.hi) << "]}";
+      if (c.finished == 0)
+        os << " & --";
+      else
+        os << " & " << fmt("%.3f", fraction(k, c.finished)) << " {\\scriptsize[" << g3(iv.lo)
+           << ", " << g3(iv.hi) << "]}";
     }
     os << " \\\\\n";
   }
@@ -1121,8 +1177,8 @@ std::string class_table_html(const Report& r, const Cell& c) {
     const long k = c.count(name);
     const Interval iv = binomial_interval_95(k, c.finished);
     os << "<tr><td>" << esc(name) << "</td><td class=\"num\">" << k << "</td><td class=\"num\">"
-       << frac4(fraction(k, c.finished)) << "</td><td>" << interval_text(iv) << " ("
-       << iv.method << ")</td></tr>\n";
+       << frac_text(k, c.finished) << "</td><td>" << interval_text(iv)
+       << (c.finished ? " (" + iv.method + ")" : std::string()) << "</td></tr>\n";
   }
   os << "<tr><td>finished endpoints</td><td class=\"num\">" << c.finished
      << "</td><td></td><td></td></tr>\n";
@@ -1141,9 +1197,8 @@ std::string prediction_html(const Prediction& p) {
   os << "<strong>predicted:</strong> " << esc(p.statement);
   if (!p.source.empty()) os << " (" << esc(p.source) << ")";
   if (!p.forbids.empty()) {
-    os << " — observed " << p.k << " of " << p.n << " (" << esc(forbids_text(p))
-       << "; rate &lt; " << g3(p.iv.hi) << " at 95%) — <span class=\"verdict\">" << p.verdict
-       << "</span>";
+    os << " — observed " << p.k << " of " << p.n << " (" << esc(forbids_text(p)) << "; rate &lt; "
+       << g3(p.iv.hi) << " at 95%) — <span class=\"verdict\">" << p.verdict << "</span>";
   }
   os << "</p>\n";
   return os.str();
@@ -1185,21 +1240,22 @@ std::string cell_section_html(const Report& r, const Cell& c) {
      << c.param_count << " parameters; " << c.networks << " networks planned, status "
      << esc(c.status) << ".<br>Global loss L* = "
      << (c.global_loss ? fmt("%.10g", *c.global_loss) : std::string("not yet known"))
-     << (c.global_loss_kind ? " (" + esc(*c.global_loss_kind) + ")" : "")
-     << "; loss scale " << g3(c.loss_scale) << "; relative tolerances: gradient "
-     << g3(c.grad_rtol) << ", loss " << g3(c.loss_rtol) << ", eigenvalue " << g3(c.eig_rtol)
-     << ".</p>\n";
-  os << "<p>" << c.endpoints << " endpoints stored: " << c.finished << " finished, "
-     << c.unfinished
+     << (c.global_loss_kind ? " (" + esc(*c.global_loss_kind) + ")" : "") << "; loss scale "
+     << g3(c.loss_scale) << "; relative tolerances: gradient " << g3(c.grad_rtol) << ", loss "
+     << g3(c.loss_rtol) << ", eigenvalue " << g3(c.eig_rtol) << ".</p>\n";
+  os << "<p>" << c.endpoints << " endpoints stored: " << c.finished << " finished, " << c.unfinished
      << " unfinished (class not yet assigned; excluded from every fraction below).</p>\n";
 
   os << "<h3>Classes</h3>\n" << class_table_html(r, c) << prediction_html(c.prediction);
 
   // Figures.
-  os << figure(class_bars_svg(r, c),
-               "Fraction of the " + std::to_string(c.finished) +
-                   " finished endpoints in each class; error bars are 95% intervals (Wilson, or "
-                   "exact Clopper–Pearson at 0 or n).");
+  if (c.finished > 0)
+    os << figure(class_bars_svg(r, c),
+                 "Fraction of the " + std::to_string(c.finished) +
+                     " finished endpoints in each class; error bars are 95% intervals (Wilson, "
+                     "or exact Clopper–Pearson at 0 or n).");
+  else
+    os << "<p class=\"note\">No finished endpoints yet: no class fractions.</p>\n";
 
   if (c.gap_n > 0) {
     svg::Axis x;
@@ -1218,8 +1274,8 @@ std::string cell_section_html(const Report& r, const Cell& c) {
                      " finished endpoints with a finite loss; L* = " +
                      (c.global_loss ? fmt("%.6g", *c.global_loss) : std::string("?")) +
                      ". Gaps ≤ 10<sup>−16</sup> (including gaps ≤ 0 from rounding) are clamped "
-                     "to the floor 10<sup>−16</sup>: " + std::to_string(c.gap_clamped) +
-                     " endpoint(s).");
+                     "to the floor 10<sup>−16</sup>: " +
+                     std::to_string(c.gap_clamped) + " endpoint(s).");
   } else {
     os << "<p class=\"note\">No loss-gap histogram: "
        << (c.global_loss ? "no finished endpoint has a finite loss."
@@ -1242,7 +1298,8 @@ std::string cell_section_html(const Report& r, const Cell& c) {
     os << figure(p.render(),
                  "Histogram of the smallest Hessian eigenvalue at " + std::to_string(c.lmin_n) +
                      " finished endpoints. Signed-log axis sign(λ)·log<sub>10</sub>(1 + |λ|/c): "
-                     "linear for |λ| ≲ c = " + g3(c.lmin_linthresh) +
+                     "linear for |λ| ≲ c = " +
+                     g3(c.lmin_linthresh) +
                      " (eigenvalue tolerance × max(1, max|λ|)), logarithmic beyond.");
   } else {
     os << "<p class=\"note\">No λ_min values stored for this cell.</p>\n";
@@ -1274,9 +1331,10 @@ std::string cell_section_html(const Report& r, const Cell& c) {
     for (const auto& kv : c.n_negative) total += kv.second;
     p.set_categories(cats);
     p.add_bars("endpoints", svg::kVermillion, v);
-    os << figure(p.render(), "Number of Hessian eigenvalues below −eig_tol·max(1, max|λ|), "
-                             "over " + std::to_string(total) +
-                                 " finished endpoints with a spectrum summary.");
+    os << figure(p.render(),
+                 "Number of Hessian eigenvalues below −eig_tol·max(1, max|λ|), "
+                 "over " +
+                     std::to_string(total) + " finished endpoints with a spectrum summary.");
   }
 
   if (c.spectra.eigenvalues > 0) {
@@ -1323,8 +1381,9 @@ std::string cell_section_html(const Report& r, const Cell& c) {
     if (cv.used < cv.total)
       cap += " (the first " + std::to_string(cv.used) + " of " + std::to_string(cv.total) +
              " by network index)";
-    cap += "; step = k·every. A network that stopped early holds its last recorded loss; "
-           "non-finite losses are left out.";
+    cap +=
+        "; step = k·every. A network that stopped early holds its last recorded loss; "
+        "non-finite losses are left out.";
     if (cv.clamped)
       cap += " Losses ≤ 0 of " + std::to_string(cv.clamped) +
              " curve(s) are drawn at the smallest positive loss, " + g3(cv.floor) + ".";
@@ -1408,8 +1467,9 @@ std::string report_html(const Report& r) {
   kv("status", esc(u.status));
   kv("endpoints", std::to_string(u.endpoints));
   kv("time", g3(u.seconds_train) + " s training + " + g3(u.seconds_analyze) + " s analysis");
-  kv("throughput", u.throughput ? g3(*u.throughput) + " networks/s (endpoints / (train + analyze "
-                                                      "seconds))"
+  kv("throughput", u.throughput ? g3(*u.throughput) +
+                                      " networks/s (endpoints / (train + analyze "
+                                      "seconds))"
                                 : std::string("n/a (no timing recorded)"));
   os << "</table>\n<h3>Configuration</h3>\n<pre>" << esc(u.config_text) << "</pre>\n";
 
@@ -1426,7 +1486,7 @@ std::string report_html(const Report& r) {
        << "</td><td class=\"num\">" << c.finished << "</td><td class=\"num\">" << c.unfinished
        << "</td>";
     for (const auto& name : r.classes)
-      os << "<td class=\"num\">" << frac4(fraction(c.count(name), c.finished)) << "</td>";
+      os << "<td class=\"num\">" << frac_text(c.count(name), c.finished) << "</td>";
     os << "<td>" << (c.prediction.verdict.empty() ? "—" : c.prediction.verdict) << "</td></tr>\n";
   }
   os << "</table></div>\n";
@@ -1439,9 +1499,9 @@ std::string report_html(const Report& r) {
     y.lo = 0;
     y.hi = 1;
     svg::Plot p("Class fractions by cell (95% intervals)", x, y);
-    p.set_size(std::clamp(200.0 + 60.0 * double(r.cells.size() * r.classes.size()) / 2.0, 560.0,
-                          1150.0),
-               380);
+    p.set_size(
+        std::clamp(200.0 + 60.0 * double(r.cells.size() * r.classes.size()) / 2.0, 560.0, 1150.0),
+        380);
     std::vector<std::string> cats;
     for (const Cell& c : r.cells) cats.push_back(std::to_string(c.cell_index) + ": " + c.label);
     p.set_categories(cats);
@@ -1450,13 +1510,15 @@ std::string report_html(const Report& r) {
       for (const Cell& c : r.cells) {
         const long k = c.count(name);
         const Interval iv = binomial_interval_95(k, c.finished);
-        v.push_back(fraction(k, c.finished));
-        lo.push_back(iv.lo);
-        hi.push_back(iv.hi);
+        const double nan = std::nan("");  // cells without finished endpoints draw no bar
+        v.push_back(c.finished ? fraction(k, c.finished) : nan);
+        lo.push_back(c.finished ? iv.lo : nan);
+        hi.push_back(c.finished ? iv.hi : nan);
       }
       p.add_bars(human_class(name), class_colour(name), v, lo, hi);
     }
-    os << "<figure style=\"width:auto\">\n" << p.render()
+    os << "<figure style=\"width:auto\">\n"
+       << p.render()
        << "\n<figcaption>Fraction of finished endpoints per class and cell; error bars are 95% "
           "intervals.</figcaption>\n</figure>\n";
   }

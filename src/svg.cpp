@@ -41,9 +41,12 @@ std::size_t display_length(const std::string& s) {
 double to_axis(const Axis& a, double v) {
   if (!std::isfinite(v)) return kNaN;
   switch (a.scale) {
-    case Scale::linear: return v;
-    case Scale::log10: return v > 0 ? std::log10(v) : kNaN;
-    case Scale::symlog: return symlog(v, a.linthresh);
+    case Scale::linear:
+      return v;
+    case Scale::log10:
+      return v > 0 ? std::log10(v) : kNaN;
+    case Scale::symlog:
+      return symlog(v, a.linthresh);
   }
   return kNaN;
 }
@@ -127,9 +130,14 @@ std::vector<Tick> symlog_ticks(double lo, double hi, double c, int target) {
     if (t < lo - 1e-9 || t > hi + 1e-9) return;
     Tick tk;
     tk.t = t;
-    tk.power = true;
-    tk.exponent = k;
-    tk.text = sign < 0 ? "\xE2\x88\x92" : "";
+    const std::string minus = sign < 0 ? "\xE2\x88\x92" : "";
+    if (k >= 0 && k <= 3) {  // 1, 10, 100, 1000 read better than powers
+      tk.text = minus + std::to_string(int(std::lround(std::pow(10.0, k))));
+    } else {
+      tk.power = true;
+      tk.exponent = k;
+      tk.text = minus;
+    }
     ticks.push_back(tk);
   };
   // Exponents that are multiples of the stride, so that 10^0 = 1 is labelled when in range.
@@ -174,7 +182,7 @@ std::vector<Tick> finish_axis(const Axis& a, Range& r, int target, bool pad_to_t
     r.hi = to_axis(a, a.hi);
   }
   if (!r.valid()) {
-    r.lo = a.scale == Scale::log10 ? 0 : 0;
+    r.lo = 0;  // nothing to plot: an arbitrary unit range
     r.hi = 1;
   }
   if (a.include_zero && a.scale != Scale::log10) {
@@ -251,12 +259,23 @@ std::string xml_escape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -282,8 +301,8 @@ void Plot::add_line(std::vector<double> x, std::vector<double> y, std::string na
 
 void Plot::add_band(std::vector<double> x, std::vector<double> lo, std::vector<double> hi,
                     std::string name, std::string colour) {
-  m_bands.push_back({std::move(x), std::move(lo), std::move(hi), std::move(name),
-                     std::move(colour)});
+  m_bands.push_back(
+      {std::move(x), std::move(lo), std::move(hi), std::move(name), std::move(colour)});
 }
 
 void Plot::set_categories(std::vector<std::string> categories) {
@@ -422,7 +441,8 @@ std::string Plot::render() const {
   os << "<rect x=\"0\" y=\"0\" width=\"" << num(m_width) << "\" height=\"" << num(m_height)
      << "\" fill=\"#ffffff\"/>\n";
   for (std::size_t i = 0; i < title_lines.size(); ++i)
-    os << "<text x=\"" << num(m_width / 2) << "\" y=\"" << num(12 + kTitleFont + double(i) * (kTitleFont + 4))
+    os << "<text x=\"" << num(m_width / 2) << "\" y=\""
+       << num(12 + kTitleFont + double(i) * (kTitleFont + 4))
        << "\" text-anchor=\"middle\" font-size=\"" << kTitleFont
        << "\" font-weight=\"bold\" fill=\"#000000\">" << xml_escape(title_lines[i]) << "</text>\n";
 
@@ -457,7 +477,8 @@ std::string Plot::render() const {
     std::vector<std::pair<double, double>> upper, lower;
     auto flush = [&]() {
       if (upper.size() >= 2) {
-        os << "<polygon fill=\"" << b.colour << "\" fill-opacity=\"0.35\" stroke=\"none\" points=\"";
+        os << "<polygon fill=\"" << b.colour
+           << "\" fill-opacity=\"0.35\" stroke=\"none\" points=\"";
         for (const auto& p : upper) os << num(p.first) << "," << num(p.second) << " ";
         for (auto it = lower.rbegin(); it != lower.rend(); ++it)
           os << num(it->first) << "," << num(it->second) << " ";
@@ -523,8 +544,7 @@ std::string Plot::render() const {
     }
     // Category labels, thinned when they would collide.
     const std::size_t stride =
-        rotate ? std::max<std::size_t>(1, std::size_t(std::ceil((kTickFont + 2) / band)))
-               : 1;
+        rotate ? std::max<std::size_t>(1, std::size_t(std::ceil((kTickFont + 2) / band))) : 1;
     for (std::size_t i = 0; i < m_categories.size(); i += stride) {
       const double xc = px0 + band * (double(i) + 0.5);
       os << "<line x1=\"" << num(xc) << "\" y1=\"" << num(py1) << "\" x2=\"" << num(xc)
@@ -584,7 +604,8 @@ std::string Plot::render() const {
     } else {
       os << "<rect x=\"" << num(p.x) << "\" y=\"" << num(cy - 6) << "\" width=\"18\" height=\"12\""
          << " fill=\"" << p.e.colour << "\""
-         << (p.e.kind == "band" ? " fill-opacity=\"0.35\"" : " stroke=\"#000000\" stroke-width=\"0.6\"")
+         << (p.e.kind == "band" ? " fill-opacity=\"0.35\""
+                                : " stroke=\"#000000\" stroke-width=\"0.6\"")
          << "/>\n";
     }
     os << "<text x=\"" << num(p.x + 22) << "\" y=\"" << num(cy + kLegendFont * 0.35)

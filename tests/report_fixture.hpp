@@ -20,8 +20,8 @@ namespace landscape::testing {
 class FixtureDb {
  public:
   explicit FixtureDb(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                        nullptr) != SQLITE_OK)
+    if (sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK)
       throw Error(path + ": cannot create fixture database");
   }
   ~FixtureDb() { sqlite3_close(m_db); }
@@ -61,10 +61,18 @@ class FixtureDb {
       const int idx = int(k) + 1;
       const Value& v = params[k];
       switch (v.kind) {
-        case Value::null: sqlite3_bind_null(st, idx); break;
-        case Value::integer: sqlite3_bind_int64(st, idx, v.i); break;
-        case Value::real: sqlite3_bind_double(st, idx, v.d); break;
-        case Value::text: sqlite3_bind_text(st, idx, v.s.c_str(), -1, SQLITE_TRANSIENT); break;
+        case Value::null:
+          sqlite3_bind_null(st, idx);
+          break;
+        case Value::integer:
+          sqlite3_bind_int64(st, idx, v.i);
+          break;
+        case Value::real:
+          sqlite3_bind_double(st, idx, v.d);
+          break;
+        case Value::text:
+          sqlite3_bind_text(st, idx, v.s.c_str(), -1, SQLITE_TRANSIENT);
+          break;
         case Value::blob: {
           // Little-endian float64, as the schema specifies, independent of the host.
           std::vector<unsigned char> bytes(v.b.size() * 8);
@@ -97,24 +105,25 @@ inline void make_empty_results_db(const std::string& path, const std::string& sc
 
 inline void insert_run(FixtureDb& db, int run_id, const std::string& hash,
                        const std::string& config_text) {
-  db.run("INSERT INTO runs(run_id, config_text, config_hash, version, backend, device, "
-         "started_at, finished_at, status, seconds_train, seconds_analyze) VALUES "
-         "(?, ?, ?, '0.1.0', 'cpu', 'CPU, 2 threads', '2024-05-01T12:00:00Z', "
-         "'2024-05-01T12:03:20Z', 'complete', 150.0, 50.0)",
-         {run_id, config_text, hash});
+  db.run(
+      "INSERT INTO runs(run_id, config_text, config_hash, version, backend, device, "
+      "started_at, finished_at, status, seconds_train, seconds_analyze) VALUES "
+      "(?, ?, ?, '0.1.0', 'cpu', 'CPU, 2 threads', '2024-05-01T12:00:00Z', "
+      "'2024-05-01T12:03:20Z', 'complete', 150.0, 50.0)",
+      {run_id, config_text, hash});
 }
 
-inline void insert_cell(FixtureDb& db, int cell_id, int run_id, int index,
-                        const std::string& label, const std::string& family,
-                        const std::string& dims, FixtureDb::Value slope,
+inline void insert_cell(FixtureDb& db, int cell_id, int run_id, int index, const std::string& label,
+                        const std::string& family, const std::string& dims, FixtureDb::Value slope,
                         FixtureDb::Value global_loss, FixtureDb::Value prediction, int networks) {
-  db.run("INSERT INTO cells(cell_id, run_id, cell_index, label, family, dims, slope, n, x_rank, "
-         "y_rank, y_kind, noise, optimizer, lr, precision, init_scale, networks, param_count, "
-         "global_loss, global_loss_kind, loss_scale, grad_rtol, loss_rtol, eig_rtol, prediction, "
-         "config_json, status) VALUES (?, ?, ?, ?, ?, ?, ?, 16, 0, 0, 'gaussian', 0.0, 'gd', "
-         "0.001, 'float64', 1.0, ?, 10, ?, 'closed_form', 12.5, 1e-5, 1e-6, 1e-6, ?, '{}', "
-         "'complete')",
-         {cell_id, run_id, index, label, family, dims, slope, networks, global_loss, prediction});
+  db.run(
+      "INSERT INTO cells(cell_id, run_id, cell_index, label, family, dims, slope, n, x_rank, "
+      "y_rank, y_kind, noise, optimizer, lr, precision, init_scale, networks, param_count, "
+      "global_loss, global_loss_kind, loss_scale, grad_rtol, loss_rtol, eig_rtol, prediction, "
+      "config_json, status) VALUES (?, ?, ?, ?, ?, ?, ?, 16, 0, 0, 'gaussian', 0.0, 'gd', "
+      "0.001, 'float64', 1.0, ?, 10, ?, 'closed_form', 12.5, 1e-5, 1e-6, 1e-6, ?, '{}', "
+      "'complete')",
+      {cell_id, run_id, index, label, family, dims, slope, networks, global_loss, prediction});
 }
 
 /// The fixture used by test_report.cpp and make_report_fixture.cpp (written to `path`, which
@@ -130,9 +139,10 @@ inline void make_report_fixture_db(const std::string& path) {
   insert_run(db, 1, "0000old0000hash", "# old run\n");
   insert_cell(db, 1, 1, 0, "old cell", "linear", "[2, 2]", V(), V(0.0), V(), 5);
   for (int i = 0; i < 5; ++i)
-    db.run("INSERT INTO endpoints(cell_id, net_index, seed, class, steps, train_status, "
-           "wall_time, loss) VALUES (1, ?, 1, 'global_minimum', 100, 'converged', 0.01, 0.0)",
-           {i});
+    db.run(
+        "INSERT INTO endpoints(cell_id, net_index, seed, class, steps, train_status, "
+        "wall_time, loss) VALUES (1, ?, 1, 'global_minimum', 100, 'converged', 0.01, 0.0)",
+        {i});
 
   // Run 2: the run the report must show.
   insert_run(db, 2, "abc123def4567890",
@@ -145,6 +155,9 @@ inline void make_report_fixture_db(const std::string& path) {
               V(R"({"statement": "no spurious minima", "source": "test oracle", )"
                 R"("forbids": ["spurious_local_minimum", "non_strict_saddle"]})"),
               36);
+
+  // A cell of run 2 that has not started: no endpoints at all.
+  insert_cell(db, 5, 2, 2, "pending", "linear", "[2, 1]", V(), V(), V(), 20);
 
   // Cell 2: 26 global, 8 strict saddles, 2 degenerate, 2 not critical, 2 unfinished.
   for (int i = 0; i < 40; ++i) {
@@ -183,17 +196,20 @@ inline void make_report_fixture_db(const std::string& path) {
       hi = "not_critical";
       loss = 2.5;
     }
-    db.run("INSERT INTO endpoints(cell_id, net_index, seed, class, raw_class, class_tol_lo, "
-           "class_tol_hi, loss, grad_norm, lambda_min, lambda_max, n_negative, n_near_zero, "
-           "steps, train_status, wall_time, excess_degeneracy, locally_open) VALUES "
-           "(2, ?, 7, ?, ?, ?, ?, ?, 1e-9, ?, ?, ?, 2, 5000, 'converged', 0.02, ?, ?)",
-           {i, cls, cls, lo, hi, loss, lmin, lmax, nneg, excess, open});
+    db.run(
+        "INSERT INTO endpoints(cell_id, net_index, seed, class, raw_class, class_tol_lo, "
+        "class_tol_hi, loss, grad_norm, lambda_min, lambda_max, n_negative, n_near_zero, "
+        "steps, train_status, wall_time, excess_degeneracy, locally_open) VALUES "
+        "(2, ?, 7, ?, ?, ?, ?, ?, 1e-9, ?, ?, ?, 2, 5000, 'converged', 0.02, ?, ?)",
+        {i, cls, cls, lo, hi, loss, lmin, lmax, nneg, excess, open});
   }
   // Cell 3: 18 global, 6 strict, 3 non-strict, 2 spurious, 2 degenerate, 3 diverged, 2 not
   // critical; no spectra, curves including a non-finite and a zero loss.
   const std::vector<std::pair<const char*, int>> mix = {
-      {"global_minimum", 18}, {"strict_saddle", 6}, {"non_strict_saddle", 3},
-      {"spurious_local_minimum", 2}, {"degenerate", 2}, {"diverged", 3}, {"not_critical", 2}};
+      {"global_minimum", 18},   {"strict_saddle", 6},
+      {"non_strict_saddle", 3}, {"spurious_local_minimum", 2},
+      {"degenerate", 2},        {"diverged", 3},
+      {"not_critical", 2}};
   int net = 0;
   for (const auto& [cls, count] : mix) {
     for (int j = 0; j < count; ++j, ++net) {
@@ -202,19 +218,27 @@ inline void make_report_fixture_db(const std::string& path) {
       V loss = div ? V() : V(c == "global_minimum" ? std::pow(10.0, -(8 + j % 6)) : 0.2 + j);
       V lmin = div ? V() : V(c == "strict_saddle" ? -2.0 * (j + 1) : 1e-8 * (j + 1));
       V nneg = div ? V() : V(c == "strict_saddle" ? 1 + j % 3 : 0);
-      db.run("INSERT INTO endpoints(cell_id, net_index, seed, class, class_tol_lo, "
-             "class_tol_hi, loss, lambda_min, lambda_max, n_negative, steps, train_status, "
-             "wall_time) VALUES (3, ?, 9, ?, ?, ?, ?, ?, 50.0, ?, 8000, ?, 0.03)",
-             {net, c, c, j == 0 && c == "degenerate" ? V("global_minimum") : V(c), loss, lmin,
-              nneg, div ? "diverged" : "budget"});
+      db.run(
+          "INSERT INTO endpoints(cell_id, net_index, seed, class, class_tol_lo, "
+          "class_tol_hi, loss, lambda_min, lambda_max, n_negative, steps, train_status, "
+          "wall_time) VALUES (3, ?, 9, ?, ?, ?, ?, ?, 50.0, ?, 8000, ?, 0.03)",
+          {net, c, c, j == 0 && c == "degenerate" ? V("global_minimum") : V(c), loss, lmin, nneg,
+           div ? "diverged" : "budget"});
     }
   }
 
   // Spectra for 8 networks of cell 2: zeros, rounding noise, negative and large eigenvalues.
   for (int i = 0; i < 8; ++i) {
     const int netidx = i < 5 ? i + 2 : 26 + i;
-    std::vector<double> ev = {i < 5 ? 1e-13 * (i + 1) : -0.5 * (1 + i % 3), -2e-14, 0.0, 1e-15,
-                              3e-9 * (i + 1), 0.02 * (i + 1), 0.7, 1.3 + 0.1 * i, 4.0 + i,
+    std::vector<double> ev = {i < 5 ? 1e-13 * (i + 1) : -0.5 * (1 + i % 3),
+                              -2e-14,
+                              0.0,
+                              1e-15,
+                              3e-9 * (i + 1),
+                              0.02 * (i + 1),
+                              0.7,
+                              1.3 + 0.1 * i,
+                              4.0 + i,
                               120.0 + 3 * i};
     db.run("INSERT INTO spectra(cell_id, net_index, eigenvalues) VALUES (2, ?, ?)", {netidx, ev});
   }

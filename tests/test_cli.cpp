@@ -121,11 +121,14 @@ TEST_F(Cli, SampleWritesSummaryAndCsv) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("global_minimum"), std::string::npos);
   EXPECT_NE(r.out.find("95% interval"), std::string::npos);
-  const auto j = nlohmann::json::parse(landscape::read_file(path("out/summary.json")));
+  const auto all = nlohmann::json::parse(landscape::read_file(path("out/summary.json")));
+  ASSERT_EQ(all["cells"].size(), 1u);
+  const auto& j = all["cells"][0];
   long total = 0;
   for (auto& [k, v] : j["classes"].items()) total += v["count"].get<long>();
   EXPECT_EQ(total, 4);
   EXPECT_EQ(j["global_loss_kind"], "closed_form");
+  EXPECT_TRUE(fs::exists(path("out/results.db")));
   std::ifstream csv(path("out/endpoints.csv"));
   std::string line;
   int lines = 0;
@@ -143,7 +146,7 @@ TEST_F(Cli, SampleFromCsvData) {
   const CliRun r = run({"sample", cfg, "--out", path("out"), "--quiet"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(landscape::read_file(path("out/summary.json")));
-  EXPECT_EQ(j["data"]["n"], 4);
+  EXPECT_EQ(j["cells"][0]["data"]["n"], 4);
 }
 
 TEST_F(Cli, SampleBadInputsLeaveNoCompleteOutput) {

@@ -4,6 +4,9 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -97,7 +100,8 @@ std::vector<std::map<std::string, std::string>> read_csv(const fs::path& p) {
   for (std::size_t r = 1; r < rows.size(); ++r) {
     EXPECT_EQ(rows[r].size(), rows[0].size()) << p << " row " << r;
     std::map<std::string, std::string> m;
-    for (std::size_t c = 0; c < rows[0].size() && c < rows[r].size(); ++c) m[rows[0][c]] = rows[r][c];
+    for (std::size_t c = 0; c < rows[0].size() && c < rows[r].size(); ++c)
+      m[rows[0][c]] = rows[r][c];
     out.push_back(m);
   }
   return out;
@@ -125,10 +129,17 @@ std::size_t count_of(const std::string& hay, const std::string& needle) {
   return n;
 }
 
-const std::vector<std::string> kFiles = {
-    "report.html", "summary.md",     "table.tex",          "report.json",
-    "classes.csv", "cells.csv",      "tolerance_sensitivity.csv", "histograms.csv",
-    "curves.csv",  "spectral_density.csv", "integer_counts.csv"};
+const std::vector<std::string> kFiles = {"report.html",
+                                         "summary.md",
+                                         "table.tex",
+                                         "report.json",
+                                         "classes.csv",
+                                         "cells.csv",
+                                         "tolerance_sensitivity.csv",
+                                         "histograms.csv",
+                                         "curves.csv",
+                                         "spectral_density.csv",
+                                         "integer_counts.csv"};
 
 class ReportTest : public ::testing::Test {
  protected:
@@ -138,7 +149,9 @@ class ReportTest : public ::testing::Test {
     landscape::testing::make_report_fixture_db(m_db.string());
     write_report({m_db.string(), m_out.string()});
   }
-  std::string file(const std::string& name) { return landscape::read_file((m_out / name).string()); }
+  std::string file(const std::string& name) {
+    return landscape::read_file((m_out / name).string());
+  }
 
   TempDir m_tmp;
   fs::path m_db, m_out;
@@ -178,9 +191,9 @@ TEST_F(ReportTest, HtmlIsSelfContained) {
 
 TEST_F(ReportTest, HtmlShowsRunMetadataEscaped) {
   const std::string html = file("report.html");
-  EXPECT_NE(html.find("abc123def4567890"), std::string::npos);   // newest run with endpoints
-  EXPECT_EQ(html.find("0000old0000hash"), std::string::npos);    // older run
-  EXPECT_EQ(html.find("ffffnewest"), std::string::npos);         // newer run without endpoints
+  EXPECT_NE(html.find("abc123def4567890"), std::string::npos);  // newest run with endpoints
+  EXPECT_EQ(html.find("0000old0000hash"), std::string::npos);   // older run
+  EXPECT_EQ(html.find("ffffnewest"), std::string::npos);        // newer run without endpoints
   EXPECT_NE(html.find("name = &quot;a&lt;b&gt;&amp;c&quot;"), std::string::npos);
   EXPECT_EQ(html.find("<tag>"), std::string::npos);
   EXPECT_NE(html.find("<pre>"), std::string::npos);
@@ -206,7 +219,9 @@ TEST_F(ReportTest, PredictionsAndVerdicts) {
   const auto j = nlohmann::json::parse(file("report.json"));
   EXPECT_EQ(j["run"]["run_id"], 2);
   EXPECT_EQ(j["run"]["endpoints"], 76);
-  ASSERT_EQ(j["cells"].size(), 2u);
+  ASSERT_EQ(j["cells"].size(), 3u);  // the third has no endpoints yet
+  EXPECT_EQ(j["cells"][2]["endpoints"], 0);
+  EXPECT_TRUE(j["cells"][2]["classes"]["global_minimum"]["fraction"].is_null());
   const auto& p0 = j["cells"][0]["prediction"];
   EXPECT_EQ(p0["verdict"], "consistent");
   EXPECT_EQ(p0["observed"], 0);
@@ -234,6 +249,11 @@ TEST_F(ReportTest, ClassCsvMatchesDatabase) {
     const long k = std::stol(r.at("count")), n = std::stol(r.at("n"));
     const auto it = db.find(key);
     EXPECT_EQ(k, it == db.end() ? 0 : it->second) << key;
+    if (r.at("cell_id") == "5") {  // no endpoints: nothing to estimate
+      EXPECT_EQ(n, 0);
+      EXPECT_EQ(r.at("fraction"), "");
+      continue;
+    }
     EXPECT_EQ(n, finished.at(r.at("cell_id"))) << key;
     const auto iv = landscape::binomial_interval_95(k, n);
     EXPECT_NEAR(std::stod(r.at("fraction")), double(k) / double(n), 1e-9);
@@ -249,12 +269,15 @@ TEST_F(ReportTest, ClassCsvMatchesDatabase) {
 }
 
 TEST_F(ReportTest, ToleranceCsvMatchesDatabase) {
-  const auto nominal = sql_counts(m_db, "SELECT cell_id || '/' || class, COUNT(*) FROM endpoints "
-                                        "WHERE class IS NOT NULL GROUP BY 1");
-  const auto lo = sql_counts(m_db, "SELECT cell_id || '/' || class_tol_lo, COUNT(*) FROM "
-                                   "endpoints WHERE class IS NOT NULL GROUP BY 1");
-  const auto hi = sql_counts(m_db, "SELECT cell_id || '/' || class_tol_hi, COUNT(*) FROM "
-                                   "endpoints WHERE class IS NOT NULL GROUP BY 1");
+  const auto nominal = sql_counts(m_db,
+                                  "SELECT cell_id || '/' || class, COUNT(*) FROM endpoints "
+                                  "WHERE class IS NOT NULL GROUP BY 1");
+  const auto lo = sql_counts(m_db,
+                             "SELECT cell_id || '/' || class_tol_lo, COUNT(*) FROM "
+                             "endpoints WHERE class IS NOT NULL GROUP BY 1");
+  const auto hi = sql_counts(m_db,
+                             "SELECT cell_id || '/' || class_tol_hi, COUNT(*) FROM "
+                             "endpoints WHERE class IS NOT NULL GROUP BY 1");
   auto get = [](const std::map<std::string, long>& m, const std::string& k) {
     const auto it = m.find(k);
     return it == m.end() ? 0L : it->second;
@@ -274,9 +297,10 @@ TEST_F(ReportTest, ToleranceCsvMatchesDatabase) {
 
 TEST_F(ReportTest, DistributionCsvsMatchDatabase) {
   // n_negative bar chart.
-  const auto nneg = sql_counts(m_db, "SELECT cell_id || '/' || n_negative, COUNT(*) FROM "
-                                     "endpoints WHERE class IS NOT NULL AND n_negative IS NOT "
-                                     "NULL AND cell_id IN (2, 3) GROUP BY 1");
+  const auto nneg = sql_counts(m_db,
+                               "SELECT cell_id || '/' || n_negative, COUNT(*) FROM "
+                               "endpoints WHERE class IS NOT NULL AND n_negative IS NOT "
+                               "NULL AND cell_id IN (2, 3) GROUP BY 1");
   std::map<std::string, long> csv_nneg;
   for (const auto& r : read_csv(m_out / "integer_counts.csv"))
     if (r.at("quantity") == "n_negative")
@@ -284,13 +308,15 @@ TEST_F(ReportTest, DistributionCsvsMatchDatabase) {
   EXPECT_EQ(csv_nneg, nneg);
 
   // Histogram totals: loss gaps (finite loss, known L*) and lambda_min.
-  const auto gaps = sql_counts(m_db, "SELECT e.cell_id, COUNT(*) FROM endpoints e JOIN cells c "
-                                     "ON e.cell_id = c.cell_id WHERE e.class IS NOT NULL AND "
-                                     "e.loss IS NOT NULL AND c.global_loss IS NOT NULL AND "
-                                     "c.run_id = 2 GROUP BY 1");
-  const auto lmins = sql_counts(m_db, "SELECT cell_id, COUNT(*) FROM endpoints WHERE class IS "
-                                      "NOT NULL AND lambda_min IS NOT NULL AND cell_id IN (2, 3) "
-                                      "GROUP BY 1");
+  const auto gaps = sql_counts(m_db,
+                               "SELECT e.cell_id, COUNT(*) FROM endpoints e JOIN cells c "
+                               "ON e.cell_id = c.cell_id WHERE e.class IS NOT NULL AND "
+                               "e.loss IS NOT NULL AND c.global_loss IS NOT NULL AND "
+                               "c.run_id = 2 GROUP BY 1");
+  const auto lmins = sql_counts(m_db,
+                                "SELECT cell_id, COUNT(*) FROM endpoints WHERE class IS "
+                                "NOT NULL AND lambda_min IS NOT NULL AND cell_id IN (2, 3) "
+                                "GROUP BY 1");
   std::map<std::string, long> csv_gap, csv_lmin;
   for (const auto& r : read_csv(m_out / "histograms.csv")) {
     EXPECT_LT(std::stod(r.at("bin_lo")), std::stod(r.at("bin_hi")));
@@ -411,8 +437,7 @@ TEST(ReportErrors, NotALandscapeDatabase) {
 TEST(ReportErrors, NoRuns) {
   TempDir tmp;
   const fs::path db = tmp / "empty.db";
-  landscape::testing::make_empty_results_db(db.string(),
-                                            std::to_string(landscape::kSchemaVersion));
+  landscape::testing::make_empty_results_db(db.string(), std::to_string(landscape::kSchemaVersion));
   try {
     write_report({db.string(), (tmp / "out").string()});
     FAIL() << "no error";
@@ -462,7 +487,7 @@ TEST(Svg, BarsWithErrorBarsAndEmptyPlot) {
   p.set_categories({"a", "b", "c"});
   p.add_bars("s", kGreen, {0.2, 0.5, 0.3}, {0.1, 0.4, 0.2}, {0.3, 0.6, 0.4});
   const std::string s = p.render();
-  EXPECT_EQ(count_of(s, "<rect"), 1u + 3u);  // background + bars
+  EXPECT_EQ(count_of(s, "<rect"), 1u + 3u);        // background + bars
   EXPECT_EQ(count_of(s, "<path d=\"M"), 3u + 1u);  // error bars + axis frame
   Plot e("empty", x, y);
   e.set_empty_message("nothing here");

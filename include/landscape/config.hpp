@@ -56,8 +56,20 @@ struct ExperimentConfig {
   OutputSpec output;
 };
 
-/// Parses and validates a config; every error names the file, the key and (when known) the
-/// line. Unknown keys are errors.
+/// One cell of a sweep: a complete experiment and a short label naming its swept values.
+struct SweepCell {
+  std::string label;
+  ExperimentConfig config;
+};
+
+/// Expands an experiment file into the cells of its grid. Keys that may hold a list of
+/// alternatives: model.family, model.dims (a list of lists), model.slope, data.n, data.x_rank,
+/// data.y_rank, data.y, data.noise, init.scale, init.small, train.optimizer, train.lr,
+/// train.steps, train.precision; the grid is their Cartesian product (first key varies fastest).
+/// Every error names the file, the key, the line and, for sweeps, the cell.
+std::vector<SweepCell> expand_sweep(const std::string& text, const std::string& source);
+
+/// Parses and validates a single experiment (no lists of alternatives). Unknown keys are errors.
 ExperimentConfig load_config(const std::string& path);
 ExperimentConfig parse_config(const std::string& text, const std::string& source);
 

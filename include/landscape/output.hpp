@@ -9,13 +9,16 @@ namespace landscape {
 
 /// Summary table: count, fraction and 95% interval per class, plus the optimum and tolerances.
 std::string format_sample_table(const SampleResult& r);
-/// The JSON summary (config echo, optimum, tolerances, class counts with intervals, timings).
+/// The JSON summary of one cell (config echo, optimum, tolerances, class counts with intervals,
+/// tolerance sensitivity, timings).
 std::string sample_summary_json(const SampleResult& r);
-/// One CSV row per endpoint (header first); eigenvalues appended when output.spectrum is set.
-std::string endpoints_csv(const SampleResult& r);
-/// Writes endpoints.csv and then summary.json into cfg.output.dir (each atomically), so a
-/// complete summary.json always describes a complete endpoints.csv.
-void write_sample_outputs(const SampleResult& r, const std::string& dir);
+/// One CSV row per endpoint of every cell (header first, `cell` and `label` columns first);
+/// eigenvalues appended when every cell stores spectra of the same size.
+std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels);
+/// Writes endpoints.csv and then summary.json ({"program", "run", "cells": [...]}) into `dir`,
+/// each atomically, so a complete summary.json always describes a complete endpoints.csv.
+void write_sample_outputs(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels,
+                          const std::string& run_json, const std::string& dir);
 
 std::string point_report_json(const PointReport& r);
 /// refined / escape / symmetry / openness of one endpoint as compact JSON (no witness vector).

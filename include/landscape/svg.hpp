@@ -37,7 +37,7 @@ struct Axis {
   Scale scale = Scale::linear;
   double linthresh = 1.0;  ///< symlog only
   bool fixed_range = false;
-  double lo = 0, hi = 1;   ///< used when fixed_range
+  double lo = 0, hi = 1;  ///< used when fixed_range
   bool integer_ticks = false;
   bool include_zero = false;  ///< linear axes: extend the automatic range to 0
 };
@@ -55,8 +55,8 @@ class Plot {
   void add_histogram(std::vector<double> edges, std::vector<double> heights, std::string name,
                      std::string colour);
   /// Polyline through (x[i], y[i]); non-finite or out-of-scale points break the line.
-  void add_line(std::vector<double> x, std::vector<double> y, std::string name,
-                std::string colour, bool dashed = false);
+  void add_line(std::vector<double> x, std::vector<double> y, std::string name, std::string colour,
+                bool dashed = false);
   /// Shaded band between lo[i] and hi[i] at x[i].
   void add_band(std::vector<double> x, std::vector<double> lo, std::vector<double> hi,
                 std::string name, std::string colour);

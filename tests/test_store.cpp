@@ -1,0 +1,336 @@
+// Sweeps and the results database: grid expansion, schema, resume after SIGKILL at several
+// points (compared with an uninterrupted run), refused resume, Ctrl-C, two writers, export.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "landscape/common.hpp"
+#include "landscape/config.hpp"
+#include "landscape/schema.hpp"
+#include "landscape/store.hpp"
+#include "landscape/sweep.hpp"
+
+namespace fs = std::filesystem;
+using namespace landscape;
+
+namespace {
+
+const char* kSweep = R"([experiment]
+name = "resume"
+networks = 7
+seed = 5
+backend = "cpu"
+chunk = 3
+
+[model]
+family = "linear"
+dims = [[3, 2, 2, 3], [3, 3, 3]]
+
+[data]
+n = 5
+y_rank = 1
+
+[init]
+small = true
+small_factor = 0.05
+
+[train]
+lr = [0.01]
+steps = 400
+
+[output]
+curves = true
+spectrum = true
+)";
+
+/// Starts the CLI as a child process with an optional environment variable.
+pid_t spawn(const std::vector<std::string>& args, const std::string& env = "") {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (!env.empty()) putenv(const_cast<char*>(env.c_str()));
+    std::vector<char*> argv;
+    std::string bin = LANDSCAPE_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+/// Waits; returns the exit code, or 128 + signal number.
+int wait_for(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_cli(const std::vector<std::string>& args, const std::string& env = "") {
+  return wait_for(spawn(args, env));
+}
+
+std::vector<std::string> query_rows(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::vector<std::string> rows;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    std::string row;
+    for (int c = 0; c < sqlite3_column_count(st); ++c) {
+      if (sqlite3_column_type(st, c) == SQLITE_BLOB) {
+        const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(st, c));
+        row += std::string(reinterpret_cast<const char*>(p), std::size_t(sqlite3_column_bytes(st, c)));
+      } else if (sqlite3_column_type(st, c) == SQLITE_FLOAT) {
+        char buf[40];  // full precision: comparisons are bitwise
+        std::snprintf(buf, sizeof buf, "%.17g", sqlite3_column_double(st, c));
+        row += buf;
+      } else {
+        const auto* t = sqlite3_column_text(st, c);
+        row += t ? reinterpret_cast<const char*>(t) : "NULL";
+      }
+      row += "|";
+    }
+    rows.push_back(row);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return rows;
+}
+
+/// Everything an endpoint set means, wall time and run ids aside.
+std::vector<std::string> endpoint_set(const std::string& db) {
+  return query_rows(db,
+                    "SELECT c.cell_index, c.label, c.global_loss, c.global_loss_kind, c.status, e.net_index, "
+                    "e.seed, e.class, e.raw_class, e.class_tol_lo, e.class_tol_hi, e.loss, e.grad_norm, "
+                    "e.lambda_min, e.lambda_max, e.n_negative, e.n_near_zero, e.steps, e.train_status, "
+                    "e.orbit_dim, e.excess_degeneracy, e.non_degenerate, e.locally_open, e.details, "
+                    "s.eigenvalues, cu.losses FROM endpoints e JOIN cells c ON e.cell_id = c.cell_id "
+                    "LEFT JOIN spectra s ON s.cell_id = e.cell_id AND s.net_index = e.net_index "
+                    "LEFT JOIN curves cu ON cu.cell_id = e.cell_id AND cu.net_index = e.net_index "
+                    "ORDER BY c.cell_index, e.net_index");
+}
+
+class Sweep : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_dir = fs::temp_directory_path() /
+            ("landscape_store_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(m_dir);
+    fs::create_directories(m_dir);
+    m_cfg = write("sweep.toml", kSweep);
+  }
+  void TearDown() override { fs::remove_all(m_dir); }
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string p = (m_dir / name).string();
+    std::ofstream(p) << text;
+    return p;
+  }
+  std::string path(const std::string& n) const { return (m_dir / n).string(); }
+  /// The uninterrupted reference run.
+  std::vector<std::string> reference() {
+    EXPECT_EQ(run_cli({"sample", m_cfg, "--out", path("ref"), "--quiet"}), 0);
+    return endpoint_set(path("ref/results.db"));
+  }
+  fs::path m_dir;
+  std::string m_cfg;
+};
+
+TEST(SweepConfig, GridIsTheCartesianProduct) {
+  const auto cells = expand_sweep(
+      "[model]\nfamily = \"linear\"\ndims = [[3, 2, 3], [3, 3]]\n[train]\nlr = [0.1, 0.01, 0.001]\n"
+      "optimizer = \"gd\"\n[data]\nn = [4]\n", "grid.toml");
+  ASSERT_EQ(cells.size(), 6u);
+  EXPECT_EQ(cells[0].config.model.dims, (std::vector<int>{3, 2, 3}));
+  EXPECT_EQ(cells[1].config.model.dims, (std::vector<int>{3, 3}));  // first key fastest
+  EXPECT_DOUBLE_EQ(cells[2].config.train.lr, 0.01);
+  EXPECT_EQ(cells[5].label, "dims=[3,3] lr=0.001");  // single-valued lists are not in labels
+  EXPECT_EQ(cells[5].config.data.n, 4);
+  EXPECT_THROW(parse_config("[model]\nfamily = \"linear\"\ndims = [[3, 2], [3, 3]]\n", "x.toml"), Error);
+  try {
+    expand_sweep("[model]\nfamily = \"linear\"\ndims = [3, 2]\n[train]\nlr = [0.1, -1.0]\n", "bad.toml");
+    FAIL() << "negative lr accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cell 1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("train.lr"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(Sweep, SchemaIsReadableAndDocumented) {
+  ASSERT_EQ(run_cli({"sample", m_cfg, "--out", path("o"), "--quiet"}), 0);
+  const std::string db = path("o/results.db");
+  EXPECT_EQ(query_rows(db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+            std::vector<std::string>{std::to_string(kSchemaVersion) + "|"});
+  EXPECT_EQ(query_rows(db, "SELECT status, backend FROM runs"), std::vector<std::string>{"complete|cpu|"});
+  EXPECT_EQ(query_rows(db, "SELECT COUNT(*) FROM cells WHERE status = 'complete'"), std::vector<std::string>{"2|"});
+  EXPECT_EQ(query_rows(db, "SELECT COUNT(*) FROM endpoints WHERE class IS NOT NULL"), std::vector<std::string>{"14|"});
+  EXPECT_EQ(query_rows(db, "SELECT COUNT(*) FROM spectra"), std::vector<std::string>{"14|"});
+  EXPECT_EQ(query_rows(db, "SELECT COUNT(*) FROM curves"), std::vector<std::string>{"14|"});
+  // Every column the README documents for endpoints exists.
+  const auto cols = query_rows(db, "SELECT name FROM pragma_table_info('endpoints')");
+  for (const char* c : {"cell_id|", "net_index|", "seed|", "class|", "loss|", "grad_norm|", "lambda_min|",
+                        "lambda_max|", "n_negative|", "n_near_zero|", "steps|", "wall_time|", "orbit_dim|"})
+    EXPECT_NE(std::find(cols.begin(), cols.end(), c), cols.end()) << c;
+  // The stored spectrum of every endpoint starts with its lambda_min and is sorted.
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT e.lambda_min, s.eigenvalues, c.param_count FROM endpoints e JOIN spectra s "
+                                  "USING (cell_id, net_index) JOIN cells c USING (cell_id)", -1, &st, nullptr), SQLITE_OK);
+  int checked = 0;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const double lmin = sqlite3_column_double(st, 0);
+    const auto* ev = static_cast<const double*>(sqlite3_column_blob(st, 1));
+    const int n = sqlite3_column_bytes(st, 1) / int(sizeof(double));
+    EXPECT_EQ(n, sqlite3_column_int(st, 2));
+    EXPECT_EQ(ev[0], lmin);
+    EXPECT_TRUE(std::is_sorted(ev, ev + n));
+    ++checked;
+  }
+  EXPECT_EQ(checked, 14);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+}
+
+TEST_F(Sweep, ResumeAfterSigkillAtSeveralPointsGivesTheUninterruptedResult) {
+  const auto ref = reference();
+  ASSERT_EQ(ref.size(), 14u);
+  // 3 chunks per cell (3 + 3 + 1): kill after chunk 1, after the last chunk of cell 0 (before
+  // its finalization), after chunk 4, and after the very last chunk.
+  for (int kill_at : {1, 3, 4, 6}) {
+    SCOPED_TRACE("killed after chunk " + std::to_string(kill_at));
+    const std::string out = path("k" + std::to_string(kill_at));
+    const int code = run_cli({"sample", m_cfg, "--out", out, "--quiet"},
+                             "LANDSCAPE_FAULT_KILL_AFTER_CHUNKS=" + std::to_string(kill_at));
+    EXPECT_EQ(code, 128 + SIGKILL);
+    EXPECT_FALSE(fs::exists(out + "/summary.json"));
+    // Endpoints committed after k chunks of sizes 3, 3, 1 | 3, 3, 1.
+    const int committed[] = {0, 3, 6, 7, 10, 13, 14};
+    EXPECT_EQ(query_rows(out + "/results.db", "SELECT COUNT(*) FROM endpoints"),
+              std::vector<std::string>{std::to_string(committed[kill_at]) + "|"});
+    EXPECT_EQ(query_rows(out + "/results.db", "SELECT COUNT(*) FROM endpoints WHERE class IS NOT NULL"),
+              std::vector<std::string>{std::string(kill_at >= 4 ? "7" : "0") + "|"});
+    EXPECT_EQ(run_cli({"sample", m_cfg, "--out", out, "--quiet", "--resume"}), 0);
+    EXPECT_EQ(endpoint_set(out + "/results.db"), ref);
+    EXPECT_EQ(query_rows(out + "/results.db", "SELECT COUNT(*), status FROM runs"),
+              std::vector<std::string>{"1|complete|"});
+    EXPECT_TRUE(fs::exists(out + "/summary.json"));
+  }
+}
+
+TEST_F(Sweep, ResumeWithADifferentConfigIsRefusedSayingWhatDiffers) {
+  const std::string out = path("o");
+  ASSERT_EQ(run_cli({"sample", m_cfg, "--out", out, "--quiet"}, "LANDSCAPE_FAULT_KILL_AFTER_CHUNKS=1"), 128 + SIGKILL);
+  std::string changed = kSweep;
+  changed.replace(changed.find("steps = 400"), 11, "steps = 500");
+  const std::string cfg2 = write("changed.toml", changed);
+  std::ostringstream o, e;
+  SweepOptions opt;
+  opt.config_path = cfg2;
+  opt.out_dir = out;
+  opt.resume = true;
+  opt.quiet = true;
+  try {
+    run_sweep(opt, o, e);
+    FAIL() << "resume with a changed config was accepted";
+  } catch (const Error& err) {
+    const std::string msg = err.what();
+    EXPECT_NE(msg.find("refusing to resume"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("train.steps: 400 -> 500"), std::string::npos) << msg;
+  }
+  // Comments and the output directory do not count as differences.
+  const std::string cfg3 = write("same.toml", std::string("# a comment\n") + kSweep);
+  EXPECT_EQ(run_cli({"sample", cfg3, "--out", out, "--quiet", "--resume"}), 0);
+}
+
+TEST_F(Sweep, CtrlCStopsCleanlyAndResumes) {
+  const auto ref = reference();
+  std::string slow = kSweep;
+  slow.replace(slow.find("chunk = 3"), 9, "chunk = 1");
+  const std::string cfg = write("slow.toml", slow);
+  const std::string out = path("int");
+  const pid_t pid = spawn({"sample", cfg, "--out", out, "--quiet"});
+  // Wait for the first committed chunk, then interrupt.
+  for (int i = 0; i < 400; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    if (fs::exists(out + "/results.db") &&
+        query_rows(out + "/results.db", "SELECT COUNT(*) > 0 FROM endpoints") == std::vector<std::string>{"1|"})
+      break;
+  }
+  kill(pid, SIGINT);
+  const int code = wait_for(pid);
+  if (code == 0) GTEST_SKIP() << "the run finished before the interrupt arrived";
+  EXPECT_EQ(code, 130);
+  EXPECT_EQ(query_rows(out + "/results.db", "SELECT status FROM runs"), std::vector<std::string>{"interrupted|"});
+  EXPECT_FALSE(fs::exists(out + "/summary.json"));
+  EXPECT_EQ(run_cli({"sample", cfg, "--out", out, "--quiet", "--resume"}), 0);
+  EXPECT_EQ(endpoint_set(out + "/results.db"), ref);
+}
+
+TEST_F(Sweep, SecondWriterIsRefused) {
+  const std::string db = path("w.db");
+  Store a(db);
+  try {
+    Store b(db);
+    FAIL() << "two writers on one database";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("another landscape process"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(Sweep, ResumeWithoutARunIsAnError) {
+  SweepOptions opt;
+  opt.config_path = m_cfg;
+  opt.out_dir = path("empty");
+  opt.resume = true;
+  opt.quiet = true;
+  std::ostringstream o, e;
+  EXPECT_THROW(run_sweep(opt, o, e), Error);
+}
+
+TEST_F(Sweep, ExportRoundTrip) {
+  ASSERT_EQ(run_cli({"sample", m_cfg, "--out", path("o"), "--quiet"}), 0);
+  const std::string db = path("o/results.db");
+  ASSERT_EQ(run_cli({"export", db, "--json", "--out", path("e.json")}), 0);
+  ASSERT_EQ(run_cli({"export", db, "--csv", "--out", path("e.csv")}), 0);
+  const auto j = nlohmann::json::parse(read_file(path("e.json")));
+  ASSERT_EQ(j.size(), 14u);
+  const auto losses = query_rows(db, "SELECT e.loss, e.class FROM endpoints e JOIN cells c USING (cell_id) "
+                                     "ORDER BY c.cell_index, e.net_index");
+  std::istringstream csv(read_file(path("e.csv")));
+  std::string header, line;
+  std::getline(csv, header);
+  EXPECT_NE(header.find("loss"), std::string::npos);
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    std::ostringstream want;
+    want.precision(17);
+    const double l = j[i]["loss"].get<double>();
+    const std::string cls = j[i]["class"];
+    const auto sep = losses[i].find('|');
+    EXPECT_DOUBLE_EQ(l, std::stod(losses[i].substr(0, sep)));
+    EXPECT_EQ(cls + "|", losses[i].substr(sep + 1));
+    ASSERT_TRUE(std::getline(csv, line));
+    EXPECT_NE(line.find("," + cls + ","), std::string::npos) << line;
+  }
+  EXPECT_FALSE(std::getline(csv, line));
+  EXPECT_NE(run_cli({"export", path("missing.db")}), 0);
+  EXPECT_FALSE(fs::exists(path("missing.db")));
+}
+
+}  // namespace
