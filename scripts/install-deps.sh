@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages landscape needs. Idempotent; silent when everything is present.
+# --test also installs what only the test suite needs (chromium, for the report render test).
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev
           nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(chromium python3)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

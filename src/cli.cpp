@@ -12,6 +12,9 @@
 #include "landscape/point.hpp"
 #include "landscape/store.hpp"
 #include "landscape/sweep.hpp"
+#include "landscape/report.hpp"
+#include "landscape/theory.hpp"
+#include <nlohmann/json.hpp>
 
 namespace landscape {
 namespace {
@@ -65,6 +68,32 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   classify->add_option("--rank-tol", decide.rank_tol, "relative SVD tolerance for ranks")
       ->capture_default_str();
 
+  auto* report = app.add_subcommand("report", "Write the HTML/Markdown/LaTeX/CSV/JSON report of a "
+                                              "results database");
+  std::string report_db, report_out;
+  report->add_option("db", report_db, "results database")->required();
+  report->add_option("--out", report_out, "output directory")->required();
+
+  auto* theory = app.add_subcommand("theory", "Which theorems apply to an architecture and data, "
+                                              "and what they predict");
+  std::string th_config, th_point, th_family = "linear", th_y = "gaussian";
+  std::vector<int> th_dims;
+  int th_n = 16, th_x_rank = 0, th_y_rank = 0;
+  double th_slope = 0.1;
+  long long th_seed = 1;
+  bool th_json = false;
+  theory->add_option("config", th_config, "experiment file: the prediction for every cell");
+  theory->add_option("--point", th_point, "POINT.json: use its architecture and data");
+  theory->add_option("--family", th_family, "linear | leaky_relu")->capture_default_str();
+  theory->add_option("--dims", th_dims, "widths d0,...,dh")->delimiter(',');
+  theory->add_option("--n", th_n, "samples")->capture_default_str();
+  theory->add_option("--x-rank", th_x_rank, "rank of X (0 = full)")->capture_default_str();
+  theory->add_option("--y-rank", th_y_rank, "rank of Y (0 = full)")->capture_default_str();
+  theory->add_option("--y", th_y, "gaussian | teacher")->capture_default_str();
+  theory->add_option("--slope", th_slope, "leaky-ReLU slope")->capture_default_str();
+  theory->add_option("--seed", th_seed, "data seed")->capture_default_str();
+  theory->add_flag("--json", th_json, "print JSON");
+
   auto* version = app.add_subcommand("version", "Print the version and the backends built");
 
   try {
@@ -94,6 +123,50 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
     if (*sample) {
       sw.interactive = interactive_progress;
       return run_sweep(sw, out, err);
+    }
+    if (*report) {
+      write_report({report_db, report_out});
+      out << "wrote " << report_out << "/report.html, summary.md, table.tex and CSV/JSON data\n";
+      return 0;
+    }
+    if (*theory) {
+      std::vector<std::pair<std::string, std::pair<Model, Dataset>>> cases;
+      if (!th_point.empty()) {
+        const Point p = load_point(th_point);
+        cases.push_back({th_point, {p.model, p.data}});
+      } else if (!th_config.empty()) {
+        for (const SweepCell& c : expand_sweep(read_file(th_config), th_config))
+          cases.push_back({c.label, {c.config.model, make_dataset(c.config.data, c.config.model, c.config.seed)}});
+      } else {
+        require(!th_dims.empty(), "theory", "give an experiment file, --point POINT.json, or --dims");
+        Model m;
+        m.family = parse_family(th_family, "--family");
+        m.dims = th_dims;
+        if (m.family == Family::leaky_relu) m.slope = th_slope;
+        m.validate("--dims/--slope");
+        DataSpec ds;
+        ds.n = th_n;
+        ds.x_rank = th_x_rank;
+        ds.y_rank = th_y_rank;
+        require(th_y == "gaussian" || th_y == "teacher", "--y", "expected gaussian or teacher");
+        ds.y = th_y == "teacher" ? TargetKind::teacher : TargetKind::gaussian;
+        cases.push_back({"", {m, make_dataset(ds, m, std::uint64_t(th_seed))}});
+      }
+      nlohmann::json all = nlohmann::json::array();
+      for (const auto& [label, md] : cases) {
+        const DataFacts f = data_facts(md.second);
+        const std::vector<Claim> claims = theory_claims(md.first, f);
+        if (th_json) {
+          all.push_back({{"label", label}, {"family", to_string(md.first.family)}, {"dims", md.first.dims},
+                         {"n", f.n}, {"rank_x", f.rank_x}, {"rank_y", f.rank_y}, {"rank_xyt", f.rank_xyt},
+                         {"sigma_distinct", f.sigma_distinct}, {"claims", nlohmann::json::parse(claims_json(claims))}});
+        } else {
+          if (!label.empty()) out << label << ": ";
+          out << format_claims(md.first, f, claims);
+        }
+      }
+      if (th_json) out << all.dump(2) << "\n";
+      return 0;
     }
     if (*exporter) {
       const std::string text = export_database(export_db, export_json);

@@ -135,6 +135,10 @@ std::string format_sample_table(const SampleResult& r) {
   } else {
     os << "\n  classes unchanged with every tolerance x0.1 and x10\n";
   }
+  if (!r.theory_lines.empty()) {
+    os << "\n  theory:\n";
+    for (const auto& t : r.theory_lines) os << "  - " << t << "\n";
+  }
   os << "\ntolerances: grad " << r.config.decide.tol.grad << ", loss " << r.config.decide.tol.loss
      << " (x loss scale " << fmt("%.6g", r.loss_scale) << "), eig " << r.config.decide.tol.eig
      << " (x max(1, max|lambda|))\n";
@@ -191,6 +195,7 @@ std::string sample_summary_json(const SampleResult& r) {
   j["timing_seconds"] = {{"total", r.seconds_total}, {"train", r.seconds_train},
                          {"analyze", r.seconds_analyze}, {"decide", r.seconds_decide}};
   j["warnings"] = r.warnings;
+  j["theory"] = r.theory_json.empty() ? json::array() : json::parse(r.theory_json);
   return j.dump(2) + "\n";
 }
 

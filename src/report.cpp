@@ -226,6 +226,10 @@ struct Prediction {
   long k = 0, n = 0;
   Interval iv;
   std::string verdict;  // consistent | inconsistent | "" (no forbidden classes)
+  std::string text;     // precomputed observation text (items of a claim list)
+  /// The sweep stores an evaluated list of claims (theory oracle); each item carries its own
+  /// scope-aware observation, verdict and text.
+  std::vector<Prediction> items;
 };
 
 struct Curves {
@@ -349,6 +353,33 @@ Prediction parse_prediction(const std::optional<std::string>& text) {
   p.raw = *text;
   try {
     const json j = json::parse(*text);
+    if (j.is_array()) {
+      bool any_inconsistent = false, any_consistent = false;
+      for (const auto& it : j) {
+        if (!it.is_object()) throw std::runtime_error("claim is not a JSON object");
+        Prediction q;
+        q.present = q.parsed = true;
+        q.statement = it.value("statement", "");
+        q.source = it.value("source", "");
+        if (it.value("kind", "") == "forbids" && it.contains("classes"))
+          for (const auto& f : it["classes"]) q.forbids.push_back(f.get<std::string>());
+        q.k = it.value("count", 0L);
+        q.n = it.value("in_scope", 0L);
+        if (it.contains("ci95") && it["ci95"].is_array() && it["ci95"].size() == 2) {
+          q.iv.lo = it["ci95"][0].get<double>();
+          q.iv.hi = it["ci95"][1].get<double>();
+        }
+        q.verdict = it.value("verdict", "");
+        q.text = it.value("text", "");
+        any_inconsistent = any_inconsistent || q.verdict == "inconsistent";
+        any_consistent = any_consistent || q.verdict == "consistent";
+        p.items.push_back(std::move(q));
+      }
+      p.statement = std::to_string(p.items.size()) + " claim(s)";
+      p.verdict = any_inconsistent ? "inconsistent" : any_consistent ? "consistent" : "inconclusive";
+      p.parsed = true;
+      return p;
+    }
     if (!j.is_object()) throw std::runtime_error("not a JSON object");
     if (j.contains("statement") && j["statement"].is_string())
       p.statement = j["statement"].get<std::string>();
@@ -598,7 +629,7 @@ Report read_report(const std::string& db_path) {
     if (p.present && !p.parsed)
       rep.warnings.push_back("cell " + std::to_string(c.cell_index) +
                              ": prediction is not valid JSON (" + p.parse_error + ")");
-    if (p.parsed && !p.forbids.empty()) {
+    if (p.parsed && p.items.empty() && !p.forbids.empty()) {
       for (const auto& f : p.forbids) p.k += c.count(f);
       p.n = c.finished;
       p.iv = binomial_interval_95(p.k, p.n);
@@ -723,6 +754,11 @@ std::string cell_title(const Cell& c) {
 std::string prediction_text(const Prediction& p) {
   if (!p.present) return "";
   if (!p.parsed) return "prediction present but not valid JSON";
+  if (!p.items.empty()) {
+    std::string all;
+    for (const auto& q : p.items) all += (all.empty() ? "" : "; ") + q.text;
+    return all;
+  }
   std::string s = "predicted: " + p.statement + (p.source.empty() ? "" : " (" + p.source + ")");
   if (p.forbids.empty()) return s;
   s += " \xE2\x80\x94 observed " + std::to_string(p.k) + " of " + std::to_string(p.n) +
@@ -955,6 +991,14 @@ json report_json(const Report& r) {
     } else {
       json pj = {{"raw", p.raw},       {"parsed", p.parsed},   {"statement", p.statement},
                  {"source", p.source}, {"forbids", p.forbids}, {"text", prediction_text(p)}};
+      if (!p.items.empty()) {
+        pj["verdict"] = p.verdict;
+        pj["items"] = json::array();
+        for (const auto& q : p.items)
+          pj["items"].push_back({{"statement", q.statement}, {"source", q.source}, {"forbids", q.forbids},
+                                 {"observed", q.k}, {"n", q.n}, {"ci95", interval_json(q.iv)},
+                                 {"verdict", q.verdict}, {"text", q.text}});
+      }
       if (p.parsed && !p.forbids.empty()) {
         pj["observed"] = p.k;
         pj["n"] = p.n;
@@ -1189,6 +1233,12 @@ std::string class_table_html(const Report& r, const Cell& c) {
 std::string prediction_html(const Prediction& p) {
   if (!p.present) return "";
   std::ostringstream os;
+  if (!p.items.empty()) {
+    for (const auto& q : p.items)
+      os << "<p class=\"prediction\">" << esc(q.text.empty() ? q.statement + " - " + q.verdict : q.text)
+         << "</p>\n";
+    return os.str();
+  }
   os << "<p class=\"prediction\">";
   if (!p.parsed) {
     os << "prediction present but not valid JSON: <code>" << esc(p.raw) << "</code></p>\n";

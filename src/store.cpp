@@ -461,15 +461,20 @@ std::vector<EndpointRecord> Store::load_cell(long cell_id, std::map<long, std::v
   return out;
 }
 
-void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints) {
+void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints,
+                        const std::string& prediction_json) {
   Transaction tx(*this);
   Stmt up(m_db, "UPDATE endpoints SET class = ?, raw_class = ?, class_tol_lo = ?, class_tol_hi = ?, "
                 "details = ? WHERE cell_id = ? AND net_index = ?", m_path);
   for (const auto& e : endpoints)
     up.bind(to_string(e.cls)).bind(to_string(e.raw_class)).bind(to_string(e.cls_by_tol[kTolLo]))
         .bind(to_string(e.cls_by_tol[kTolHi])).bind(endpoint_details_json(e)).bind(cell_id).bind(e.index).run();
-  Stmt cell(m_db, "UPDATE cells SET global_loss = ?, global_loss_kind = ?, status = 'complete' WHERE cell_id = ?", m_path);
-  cell.bind(opt.value).bind(opt.kind).bind(cell_id).run();
+  Stmt cell(m_db, "UPDATE cells SET global_loss = ?, global_loss_kind = ?, prediction = ?, status = 'complete' "
+                  "WHERE cell_id = ?", m_path);
+  cell.bind(opt.value).bind(opt.kind);
+  if (prediction_json.empty()) cell.bind_null();
+  else cell.bind(prediction_json);
+  cell.bind(cell_id).run();
   tx.commit();
 }
 

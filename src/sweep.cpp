@@ -16,6 +16,7 @@
 #include "landscape/experiment.hpp"
 #include "landscape/output.hpp"
 #include "landscape/store.hpp"
+#include "landscape/theory.hpp"
 
 namespace landscape {
 namespace {
@@ -193,7 +194,11 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err) {
     res.endpoints = store.load_cell(sc.cell_id, candidates);
     res.candidate_weights = std::move(candidates);
     res.optimum = finalize_cell(ctx, res.endpoints, res.candidate_weights, res.warnings);
-    store.write_final(sc.cell_id, res.optimum, res.endpoints);
+    const std::vector<Observation> obs =
+        check_claims(theory_claims(cell.config.model, data_facts(ctx.data)), res.endpoints);
+    res.theory_json = observations_json(obs);
+    for (const auto& o : obs) res.theory_lines.push_back(format_observation(o));
+    store.write_final(sc.cell_id, res.optimum, res.endpoints, res.theory_json);
     res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
     res.seconds_total = res.seconds_train + res.seconds_analyze + res.seconds_decide;

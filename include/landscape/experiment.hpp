@@ -71,6 +71,8 @@ struct SampleResult {
   std::map<long, std::vector<double>> candidate_weights;
   double seconds_train = 0, seconds_analyze = 0, seconds_decide = 0, seconds_total = 0;
   std::vector<std::string> warnings;
+  std::string theory_json;                ///< the oracle's claims with observations (JSON array)
+  std::vector<std::string> theory_lines;  ///< the same, one readable line each
 };
 
 /// Called after each chunk with (networks done, total).

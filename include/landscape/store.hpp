@@ -56,7 +56,8 @@ class Store {
   /// All endpoints of a cell (as written by write_chunk) and the candidates' weights.
   std::vector<EndpointRecord> load_cell(long cell_id, std::map<long, std::vector<double>>& candidates);
   /// One transaction: final classes and details of every endpoint, L*, status complete.
-  void write_final(long cell_id, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints);
+  void write_final(long cell_id, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints,
+                   const std::string& prediction_json);
 
   /// Executes SQL with no result rows (throws on error).
   void exec(const std::string& sql);
