@@ -80,7 +80,12 @@ RefineResult refine_critical_point(const Model& m, const Dataset& d, const doubl
     r.grad_norm_after = gn;
     return r;
   }
-  for (; r.iterations < spec.max_iterations && gn > target; ++r.iterations) {
+  // Keep stepping past the target while steps still lower the gradient: next to a degenerate
+  // critical point convergence is only linear (g = O(δ²), H = O(δ)), and stopping at a small
+  // gradient would leave Hessian eigenvalues O(δ) that look like strict negative curvature.
+  // Near a nondegenerate point the iteration reaches rounding level in a few quadratic steps,
+  // after which no step is accepted and the loop ends.
+  for (; r.iterations < spec.max_iterations && gn > 0; ++r.iterations) {
     const HessianResult h = exact_hessian(m, d, r.weights.data());
     Eigen::Map<const RowMat> H(h.H.data(), Pi, Pi);
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(H);

@@ -100,7 +100,7 @@ long fault_kill_after() {
 
 }  // namespace
 
-int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err) {
+int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, SweepOutcome* outcome) {
   const std::string text = read_file(opt.config_path);
   std::vector<SweepCell> cells = expand_sweep(text, opt.config_path);
   for (auto& c : cells) {
@@ -108,11 +108,14 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err) {
     if (opt.threads >= 0) c.config.threads = opt.threads;
     if (!opt.out_dir.empty()) c.config.output.dir = opt.out_dir;
     if (!opt.db_path.empty()) c.config.output.db = opt.db_path;
+    if (opt.networks_scale != 1.0)
+      c.config.networks = std::max(1L, std::lround(double(c.config.networks) * opt.networks_scale));
   }
   const ExperimentConfig& first = cells.front().config;
   const std::string out_dir = first.output.dir;
   const std::string db_path = first.output.db_path();
-  const std::string canonical = canonical_config(text, opt.config_path);
+  std::string canonical = canonical_config(text, opt.config_path);
+  if (opt.networks_scale != 1.0) canonical += "networks_scale = " + std::to_string(opt.networks_scale) + "\n";
   const std::string hash = config_hash(canonical);
 
   std::error_code ec;
@@ -216,16 +219,24 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err) {
   store.set_run_status(run_id, "complete");
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    if (results.size() > 1) out << "=== cell " << i + 1 << "/" << results.size() << ": " << labels[i] << " ===\n";
-    out << format_sample_table(results[i]) << "\n";
+  if (opt.print_tables) {
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (results.size() > 1) out << "=== cell " << i + 1 << "/" << results.size() << ": " << labels[i] << " ===\n";
+      out << format_sample_table(results[i]) << "\n";
+    }
   }
   const nlohmann::json run = {{"run_id", run_id}, {"database", db_path}, {"config_hash", hash},
                               {"resumed", opt.resume}, {"seconds_this_process", seconds},
                               {"networks_this_process", done_here}};
   write_sample_outputs(results, labels, run.dump(), out_dir);
-  out << "wrote " << db_path << " (run " << run_id << "), " << out_dir << "/summary.json and " << out_dir
-      << "/endpoints.csv\n";
+  if (opt.print_tables)
+    out << "wrote " << db_path << " (run " << run_id << "), " << out_dir << "/summary.json and " << out_dir
+        << "/endpoints.csv\n";
+  if (outcome) {
+    outcome->results = std::move(results);
+    outcome->labels = std::move(labels);
+    outcome->db_path = db_path;
+  }
   return 0;
 }
 

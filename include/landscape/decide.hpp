@@ -34,7 +34,9 @@ struct RefineResult {
 /// Moves w to a nearby exact critical point with Levenberg–Marquardt steps on ∇L = 0:
 /// δ = −(H² + μI)⁻¹ H g, computed in H's eigenbasis. Singular directions (λ ≈ 0) are left
 /// alone, so the step stays in the range of H and copes with the symmetry null space; μ is
-/// raised until ‖∇L‖ decreases and lowered after every accepted step. float64 throughout.
+/// raised until ‖∇L‖ decreases and lowered after every accepted step; iteration continues past
+/// the target while the gradient still decreases (linear convergence at degenerate points), up
+/// to max_iterations. `converged` means the target was reached. float64 throughout.
 RefineResult refine_critical_point(const Model& m, const Dataset& d, const double* w,
                                    double loss_scale, const RefineSpec& spec);
 

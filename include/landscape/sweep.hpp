@@ -3,6 +3,9 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
+
+#include "landscape/experiment.hpp"
 
 namespace landscape {
 
@@ -15,10 +18,20 @@ struct SweepOptions {
   bool resume = false;
   bool quiet = false;
   bool interactive = false;  ///< progress with carriage returns (stderr is a terminal)
+  double networks_scale = 1.0;  ///< multiplies experiment.networks of every cell (≥ 1 network)
+  bool print_tables = true;     ///< print every cell's summary table on `out`
+};
+
+/// What a completed sweep produced, for callers that go on with it (the reproduction suite).
+struct SweepOutcome {
+  std::vector<SampleResult> results;
+  std::vector<std::string> labels;
+  std::string db_path;
 };
 
 /// Runs the sweep; returns the exit code (0 done, 130 interrupted by SIGINT/SIGTERM after
 /// committing everything finished). Throws Error on bad input or refused resume.
-int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err);
+int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err,
+              SweepOutcome* outcome = nullptr);
 
 }  // namespace landscape
