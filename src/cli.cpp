@@ -12,6 +12,7 @@
 #include "landscape/point.hpp"
 #include "landscape/store.hpp"
 #include "landscape/sweep.hpp"
+#include "landscape/suite.hpp"
 #include "landscape/report.hpp"
 #include "landscape/theory.hpp"
 #include <nlohmann/json.hpp>
@@ -94,6 +95,16 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   theory->add_option("--seed", th_seed, "data seed")->capture_default_str();
   theory->add_flag("--json", th_json, "print JSON");
 
+  auto* suite = app.add_subcommand("suite", "Run the reproduction suite: every claim's experiment, "
+                                            "one table of predictions and observations");
+  SuiteOptions so;
+  suite->add_option("dir", so.dir, "folder of experiment files")->capture_default_str();
+  suite->add_option("--out", so.out, "output directory")->capture_default_str();
+  suite->add_option("--scale", so.scale, "multiply every cell's network count (e.g. 100 on a GPU)")
+      ->capture_default_str();
+  suite->add_option("--backend", so.backend, "auto | cpu | cuda (overrides the files)");
+  suite->add_flag("--quiet", so.quiet, "no progress lines");
+
   auto* version = app.add_subcommand("version", "Print the version and the backends built");
 
   try {
@@ -123,6 +134,10 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
     if (*sample) {
       sw.interactive = interactive_progress;
       return run_sweep(sw, out, err);
+    }
+    if (*suite) {
+      so.interactive = interactive_progress;
+      return run_suite(so, out, err);
     }
     if (*report) {
       write_report({report_db, report_out});

@@ -129,8 +129,8 @@ std::vector<Claim> theory_claims(const Model& m, const DataFacts& f) {
                      "every local minimum with all W_i of full row rank is global (L* = 0)", "forbids",
                      {"spurious_local_minimum"}, "full_row_rank", why.str()});
     } else {
-      out.push_back({"none", "-", "no theorem applies here: spurious local minima may appear", "none", {}, "all",
-                     why.str()});
+      out.push_back({"none", "-", "no theorem applies here: spurious local minima may appear", "none",
+                     {"spurious_local_minimum"}, "all", why.str()});
     }
   }
   return out;
@@ -195,7 +195,7 @@ std::string format_observation(const Observation& o) {
     os << "predicted: " << classes << " can occur (" << c.source << ") - observed " << o.count << " of "
        << o.in_scope;
   } else {
-    os << "no theorem applies (" << c.why << ")";
+    os << "no theorem applies (" << c.why << ") - observed " << o.count << " " << classes << " of " << o.in_scope;
   }
   os << " - " << o.verdict;
   return os.str();
