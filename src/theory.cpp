@@ -113,7 +113,7 @@ std::vector<Claim> theory_claims(const Model& m, const DataFacts& f) {
       if (h == 2)
         out.push_back({"K-Cor2.4-h2", "K Cor 2.4", "h = 2: every saddle is strict", "forbids",
                        {"non_strict_saddle"}, "all", why.str()});
-      else
+      else if (h >= 3)
         out.push_back({"K-Cor2.4-bad-saddles", "K Cor 2.4",
                        "h >= 3: non-strict (\"bad\") saddles exist, e.g. reached from small initializations",
                        "exists", {"non_strict_saddle"}, "all", why.str()});
