@@ -12,6 +12,7 @@
 #include "landscape/point.hpp"
 #include "landscape/store.hpp"
 #include "landscape/sweep.hpp"
+#include "landscape/bench.hpp"
 #include "landscape/suite.hpp"
 #include "landscape/report.hpp"
 #include "landscape/theory.hpp"
@@ -105,6 +106,19 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   suite->add_option("--backend", so.backend, "auto | cpu | cuda (overrides the files)");
   suite->add_flag("--quiet", so.quiet, "no progress lines");
 
+  auto* bench = app.add_subcommand("bench", "Time the standard workloads W-S, W-M, W-P per stage");
+  BenchOptions bo;
+  bench->add_option("--workload", bo.workloads, "W-S, W-M or W-P (repeatable; default all)");
+  bench->add_flag("--all", "all workloads (the default)");
+  bench->add_option("--scale", bo.scale, "multiply the standard network counts (default 1 on a GPU, "
+                                         "CPU-sized counts otherwise)");
+  bench->add_option("--networks", bo.networks, "exact network count per workload");
+  bench->add_option("--steps", bo.steps, "override the 2,000 training steps");
+  bench->add_option("--backend", bo.backend, "auto | cpu | cuda")->capture_default_str();
+  bench->add_option("--threads", bo.threads, "CPU threads (0 = all)");
+  bench->add_option("--json", bo.json_path, "write the results as JSON");
+  bench->add_option("--export", bo.export_dir, "write the workload files for bench/peers/ and exit");
+
   auto* version = app.add_subcommand("version", "Print the version and the backends built");
 
   try {
@@ -135,6 +149,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
       sw.interactive = interactive_progress;
       return run_sweep(sw, out, err);
     }
+    if (*bench) return run_bench(bo, out, err);
     if (*suite) {
       so.interactive = interactive_progress;
       return run_suite(so, out, err);

@@ -28,11 +28,21 @@ struct EndpointAnalysis {
   bool has_spectrum = false;  ///< false for non-finite points (no Hessian is formed)
 };
 
+/// Seconds spent in the stages of the last `analyze` call.
+struct AnalyzeTimes {
+  double hessian = 0, eigen = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;    ///< "cpu" or "cuda"
   virtual std::string device() const = 0;  ///< human-readable device description
+  /// Peak arithmetic rate of the device in FLOP/s for the precision, 0 when unknown.
+  virtual double peak_flops(Precision) const { return 0; }
+  /// Stage times of the most recent `analyze` (wall-clock; on the CPU, summed over threads and
+  /// divided by the thread count).
+  AnalyzeTimes last_analyze_times() const { return m_times; }
   /// Networks per batch that keep the device busy (and progress reports frequent).
   virtual long preferred_chunk(const Model& m) const = 0;
 
@@ -48,6 +58,9 @@ class Backend {
   /// at `count` points.
   virtual void analyze(const Model& m, const Dataset& d, std::size_t count,
                        const double* weights, EndpointAnalysis* out, double* eigenvalues) = 0;
+
+ protected:
+  AnalyzeTimes m_times;
 };
 
 /// "cpu", "cuda" or "auto" (CUDA when built and a GPU is present, else CPU). `threads` ≤ 0

@@ -73,13 +73,20 @@ class CudaBackend final : public Backend {
     cudaDeviceProp prop{};
     LS_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
     m_name = prop.name;
+    m_sms = prop.multiProcessorCount;
+    m_major = prop.major;
+    int clock_khz = 0;
+    LS_CUDA_CHECK(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device));
+    m_clock_khz = double(clock_khz);
     LS_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
     LS_CUSOLVER_CHECK(cusolverDnCreate(&m_solver));
     LS_CUSOLVER_CHECK(cusolverDnSetStream(m_solver, m_stream));
     LS_CUSOLVER_CHECK(cusolverDnCreateSyevjInfo(&m_syevj));
     LS_CUSOLVER_CHECK(cusolverDnCreateParams(&m_params));
+    for (auto& e : m_ev) LS_CUDA_CHECK(cudaEventCreate(&e));
   }
   ~CudaBackend() override {
+    for (auto& e : m_ev) cudaEventDestroy(e);
     cusolverDnDestroyParams(m_params);
     cusolverDnDestroySyevjInfo(m_syevj);
     cusolverDnDestroy(m_solver);
@@ -88,6 +95,11 @@ class CudaBackend final : public Backend {
 
   std::string name() const override { return "cuda"; }
   std::string device() const override { return m_name + " (device " + std::to_string(m_device) + ")"; }
+  double peak_flops(Precision p) const override {
+    // FP32: 128 lanes per SM on sm_80 and later, FP64: 64 on sm_90 (H100/H200), 2 flops per FMA.
+    const double lanes = p == Precision::f32 ? 128.0 : (m_major >= 9 ? 64.0 : 32.0);
+    return double(m_sms) * lanes * 2.0 * m_clock_khz * 1e3;
+  }
   long preferred_chunk(const Model& m) const override {
     const double P = double(m.param_count());
     return std::max(1L, std::min(1L << 16, long(double(kHessianBytes) / (P * P * 8.0))));
@@ -119,6 +131,7 @@ class CudaBackend final : public Backend {
     const std::size_t batch = std::max<std::size_t>(1, std::min(count, kHessianBytes / per_net));
     std::vector<double> wbuf(batch * P);
     std::vector<int> info(batch);
+    m_times = AnalyzeTimes{};
     for (std::size_t first = 0; first < count; first += batch) {
       const std::size_t cnt = std::min(batch, count - first);
       // Non-finite points get zero weights on the device so they cannot disturb the batch;
@@ -135,15 +148,23 @@ class CudaBackend final : public Backend {
       m_info.resize(cnt);
       LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), wbuf.data(), cnt * P * sizeof(double),
                                     cudaMemcpyHostToDevice, m_stream));
+      LS_CUDA_CHECK(cudaEventRecord(m_ev[0], m_stream));
       kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(), m_H.data(),
                               m_ws64.data(), cnt, m_stream);
+      LS_CUDA_CHECK(cudaEventRecord(m_ev[1], m_stream));
       eigensolve(int(P), int(cnt));
+      LS_CUDA_CHECK(cudaEventRecord(m_ev[2], m_stream));
       double* ev = eigenvalues + first * P;
       LS_CUDA_CHECK(cudaMemcpyAsync(ev, m_eig.data(), cnt * P * sizeof(double),
                                     cudaMemcpyDeviceToHost, m_stream));
       LS_CUDA_CHECK(cudaMemcpyAsync(info.data(), m_info.data(), cnt * sizeof(int),
                                     cudaMemcpyDeviceToHost, m_stream));
       LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
+      float ms_h = 0, ms_e = 0;
+      LS_CUDA_CHECK(cudaEventElapsedTime(&ms_h, m_ev[0], m_ev[1]));
+      LS_CUDA_CHECK(cudaEventElapsedTime(&ms_e, m_ev[1], m_ev[2]));
+      m_times.hessian += ms_h * 1e-3;
+      m_times.eigen += ms_e * 1e-3;
       for (std::size_t i = 0; i < cnt; ++i) {
         EndpointAnalysis& a = out[first + i];
         double* e = ev + i * P;
@@ -227,7 +248,10 @@ class CudaBackend final : public Backend {
 
   int m_device;
   std::string m_name;
+  int m_sms = 0, m_major = 0;
+  double m_clock_khz = 0;
   cudaStream_t m_stream = nullptr;
+  cudaEvent_t m_ev[3] = {};
   cusolverDnHandle_t m_solver = nullptr;
   syevjInfo_t m_syevj = nullptr;
   cusolverDnParams_t m_params = nullptr;
