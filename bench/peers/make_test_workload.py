@@ -3,6 +3,7 @@
 
     python3 bench/peers/make_test_workload.py OUT_DIR [--workload W-S|W-M|W-P|all]
         [--networks N] [--steps S] [--val-networks K] [--val-steps S] [--seed 1]
+    python3 bench/peers/make_test_workload.py --check WORKLOAD.json [...]
 
 Same format as the files our tool exports (bench/peers/README.md). The validation reference
 (final losses after plain float64 gradient descent, and the Hessian eigenvalues there) comes
@@ -10,6 +11,10 @@ from an independent NumPy implementation: forward pass, backpropagation, and the
 by Pearlmutter's R-operator applied to all P unit directions at once, no autodiff framework and
 no finite differences. Central finite differences are used only to check that implementation
 before anything is written.
+
+--check recomputes the validation block of existing workload files (e.g. the ones
+`landscape bench --export DIR` writes) with this reference and reports the largest errors, so the
+exporter is checked independently of the peers.
 """
 
 import argparse
@@ -19,11 +24,12 @@ import sys
 
 import numpy as np
 
-# The three benchmark workloads (README "Benchmarks"); sizes and lr are defaults for tests.
+# The three benchmark workloads, with the sizes and step sizes of `landscape bench`
+# (src/bench.cpp, standard_workloads()); the data differ (ours come from NumPy's RNG).
 WORKLOADS = {
     "W-S": dict(family="linear", dims=[6, 4, 4, 6], slope=1.0, n=32, networks=1_000_000, lr=1e-3),
-    "W-M": dict(family="linear", dims=[16, 16, 16, 16], slope=1.0, n=64, networks=10_000, lr=1e-3),
-    "W-P": dict(family="leaky_relu", dims=[32, 16, 8, 4], slope=0.1, n=16, networks=100_000, lr=1e-3),
+    "W-M": dict(family="linear", dims=[16, 16, 16, 16], slope=1.0, n=64, networks=10_000, lr=2e-4),
+    "W-P": dict(family="leaky_relu", dims=[32, 16, 8, 4], slope=0.1, n=16, networks=10_000, lr=1e-3),
 }
 
 
@@ -162,7 +168,33 @@ def make(name, spec, args):
           f"lr*max|lambda| = {lr * lmax:.3g})", file=sys.stderr)
 
 
+def check(path):
+    with open(path) as f:
+        wl = json.load(f)
+    X, Y = np.asarray(wl["X"], dtype=np.float64), np.asarray(wl["Y"], dtype=np.float64)
+    net = Net(wl["family"], wl["dims"], wl.get("slope", 1.0), X, Y)
+    v = wl["validation"]
+    err_l = err_e = 0.0
+    for w0, l_ref, e_ref in zip(v["init"], v["final_loss"], v["eigenvalues"]):
+        w = np.asarray(w0, dtype=np.float64)
+        for _ in range(v["steps"]):
+            w -= v["lr"] * net.grad(w)
+        lam = np.linalg.eigvalsh(net.hessian(w))
+        e_ref = np.asarray(e_ref)
+        err_l = max(err_l, abs(net.loss(w) - l_ref) / abs(l_ref))
+        err_e = max(err_e, np.max(np.abs(lam - e_ref)) / np.max(np.abs(e_ref)))
+        if wl["family"] == "leaky_relu":
+            print(f"  kink distance {net.kink_distance(w):.2e}", file=sys.stderr)
+    ok = err_l < 1e-9 and err_e < 1e-8
+    print(f"{path}: {v['networks']} validation networks x {v['steps']} steps: max relative loss error "
+          f"{err_l:.2e}, max eigenvalue error {err_e:.2e} x max|lambda| -> {'ok' if ok else 'MISMATCH'}")
+    return ok
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--check":
+        ok = all([check(path) for path in sys.argv[2:]])
+        sys.exit(0 if ok else 1)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("out_dir")
     p.add_argument("--workload", default="all", choices=["all", *WORKLOADS])
