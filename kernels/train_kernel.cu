@@ -30,6 +30,34 @@ __global__ void train_kernel(Dims dims, const T* X, const T* Y, T* weights, T* w
                                     ws + i * math::train_workspace(s), curve);
 }
 
+// Hot path for small networks: the data lives in shared memory (read by every network of the
+// block) and each network's weights and scratch in a fixed-size local array. Local memory is
+// interleaved across the threads of a warp by the hardware, so the per-network accesses that
+// are strided by the workspace size in the global fallback become coalesced here.
+template <class T, int WS>
+__global__ void train_local_kernel(Dims dims, const T* X, const T* Y, T* weights, std::size_t count,
+                                   math::TrainParams params, math::TrainOutcome* outcomes,
+                                   double* curves) {
+  extern __shared__ unsigned char smem_raw[];
+  T* sX = reinterpret_cast<T*>(smem_raw);
+  const int nx = dims.d[0] * dims.n, ny = dims.d[dims.h] * dims.n;
+  T* sY = sX + nx;
+  for (int k = threadIdx.x; k < nx; k += blockDim.x) sX[k] = X[k];
+  for (int k = threadIdx.x; k < ny; k += blockDim.x) sY[k] = Y[k];
+  __syncthreads();
+  const std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  const math::Shape s = make_shape(dims);
+  const std::size_t P = math::param_count(s);
+  T local[WS];
+  T* w = local;
+  T* ws = local + P;
+  for (std::size_t k = 0; k < P; ++k) w[k] = weights[i * P + k];
+  double* curve = curves ? curves + i * std::size_t(params.curve_len) : nullptr;
+  outcomes[i] = math::train_network(s, sX, sY, w, params, ws, curve);
+  for (std::size_t k = 0; k < P; ++k) weights[i * P + k] = w[k];
+}
+
 __global__ void hessian_kernel(Dims dims, const double* X, const double* Y,
                                const double* weights, double* H, double* ws, std::size_t count) {
   const std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -53,8 +81,26 @@ void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, T* ws, s
                   const math::TrainParams& params, math::TrainOutcome* outcomes, double* curves,
                   cudaStream_t stream) {
   if (count == 0) return;
-  train_kernel<T><<<grid_for(count), kBlock, 0, stream>>>(dims, X, Y, weights, ws, count, params,
-                                                          outcomes, curves);
+  math::Shape s;
+  s.h = dims.h;
+  s.dims = dims.d;
+  s.n = dims.n;
+  s.slope = dims.slope;
+  const std::size_t need = math::train_workspace(s) + math::param_count(s);
+  const std::size_t smem = std::size_t(dims.d[0] + dims.d[dims.h]) * std::size_t(dims.n) * sizeof(T);
+  // The local-memory specializations cover small networks (W-S needs 1,088 values); the
+  // shared-memory budget is the default 48 KiB per block.
+  constexpr std::size_t kSmemLimit = 48 * 1024;
+  if (need <= 1536 && smem <= kSmemLimit) {
+    train_local_kernel<T, 1536><<<grid_for(count), kBlock, smem, stream>>>(dims, X, Y, weights, count, params,
+                                                                            outcomes, curves);
+  } else if (need <= 4096 && smem <= kSmemLimit) {
+    train_local_kernel<T, 4096><<<grid_for(count), kBlock, smem, stream>>>(dims, X, Y, weights, count, params,
+                                                                            outcomes, curves);
+  } else {
+    train_kernel<T><<<grid_for(count), kBlock, 0, stream>>>(dims, X, Y, weights, ws, count, params,
+                                                            outcomes, curves);
+  }
   LS_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -132,7 +132,7 @@ def main():
     use_compile = args.compile == "on" or (args.compile == "auto" and on_gpu)
     gen = torch.Generator(device=dev)
     gen.manual_seed(int(wl["init_seed"]))
-    stds = [float(wl["init_scale"]) / np.sqrt(b) for _, b in pc.layer_shapes(wl["dims"])]
+    stds = [float(wl["init_scale"]) / float(np.sqrt(b)) for _, b in pc.layer_shapes(wl["dims"])]
 
     def draw(size):
         # N(0, scale^2 / d_{i-1}) per entry, drawn on the device like a user would.

@@ -101,8 +101,9 @@ class CudaBackend final : public Backend {
     return double(m_sms) * lanes * 2.0 * m_clock_khz * 1e3;
   }
   long preferred_chunk(const Model& m) const override {
-    const double P = double(m.param_count());
-    return std::max(1L, std::min(1L << 16, long(double(kHessianBytes) / (P * P * 8.0))));
+    // Training wants every SM full (an H100 holds 2,048 threads on each of 132 SMs), so chunks
+    // are large; analyze() splits a chunk into Hessian batches that fit kHessianBytes itself.
+    return m.param_count() <= 128 ? (1L << 18) : (1L << 14);
   }
 
   void train(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
