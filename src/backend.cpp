@@ -11,6 +11,22 @@ namespace landscape {
 
 std::string to_string(Precision p) { return p == Precision::f32 ? "float32" : "float64"; }
 
+std::string to_string(math::TrainStatus s) {
+  switch (s) {
+    case math::TrainStatus::converged: return "converged";
+    case math::TrainStatus::budget: return "budget";
+    case math::TrainStatus::diverged: return "diverged";
+  }
+  return "budget";
+}
+
+math::TrainStatus parse_train_status(const std::string& s) {
+  if (s == "converged") return math::TrainStatus::converged;
+  if (s == "diverged") return math::TrainStatus::diverged;
+  if (s == "budget") return math::TrainStatus::budget;
+  throw Error("unknown training status '" + s + "'");
+}
+
 bool cuda_available() {
 #ifdef LANDSCAPE_HAVE_CUDA
   return cuda_device_count() > 0;

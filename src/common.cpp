@@ -42,4 +42,20 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+std::string md_escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (std::strchr("\\`*_[]<>|", ch)) out += '\\';
+    out += ch == '\n' ? ' ' : ch;
+  }
+  return out;
+}
+
 }  // namespace landscape

@@ -262,12 +262,7 @@ int orbit_dimension(const Model& m, const double* w, double rank_rtol) {
       }
   }
   Eigen::BDCSVD<Eigen::MatrixXd> svd(T);
-  const auto& s = svd.singularValues();
-  if (s.size() == 0 || s(0) == 0) return 0;
-  int rank = 0;
-  for (Eigen::Index k = 0; k < s.size(); ++k)
-    if (s(k) > rank_rtol * s(0)) ++rank;
-  return rank;
+  return rank_from_singular_values(svd.singularValues().data(), int(svd.singularValues().size()), rank_rtol);
 }
 
 bool matrix_product_locally_open(int m, int k, int n, int rank_a, int rank_b, int rank_ab,

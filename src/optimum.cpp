@@ -8,15 +8,18 @@ namespace landscape {
 
 using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+int rank_from_singular_values(const double* s, int count, double rtol) {
+  if (count == 0 || !(s[0] > 0.0)) return 0;
+  int r = 0;
+  for (int k = 0; k < count; ++k)
+    if (s[k] > rtol * s[0]) ++r;
+  return r;
+}
+
 int numerical_rank(const double* M, int rows, int cols, double rtol) {
   Eigen::Map<const RowMat> A(M, rows, cols);
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(A);
-  const auto& sv = svd.singularValues();
-  if (sv.size() == 0 || sv(0) == 0.0) return 0;
-  int r = 0;
-  for (Eigen::Index k = 0; k < sv.size(); ++k)
-    if (sv(k) > rtol * sv(0)) ++r;
-  return r;
+  return rank_from_singular_values(svd.singularValues().data(), int(svd.singularValues().size()), rtol);
 }
 
 std::optional<double> closed_form_optimum(const Model& m, const Dataset& d) {
@@ -26,10 +29,7 @@ std::optional<double> closed_form_optimum(const Model& m, const Dataset& d) {
     // P_X = V_r V_rᵀ from the thin SVD of X; Ŷ = Y V_r V_rᵀ. Using the SVD (not a normal-equation
     // solve) keeps rank-deficient X exact up to the stated rank tolerance.
     Eigen::JacobiSVD<Eigen::MatrixXd> sx(X, Eigen::ComputeThinV);
-    const auto& s = sx.singularValues();
-    int rx = 0;
-    for (Eigen::Index k = 0; k < s.size(); ++k)
-      if (s(0) > 0 && s(k) > kRankRtol * s(0)) ++rx;
+    const int rx = rank_from_singular_values(sx.singularValues().data(), int(sx.singularValues().size()), kRankRtol);
     const Eigen::MatrixXd Vr = sx.matrixV().leftCols(rx);
     const Eigen::MatrixXd Yhat = (Y * Vr) * Vr.transpose();
     const double resid = (Y - Yhat).squaredNorm();

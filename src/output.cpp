@@ -83,14 +83,6 @@ json details_json(const EndpointRecord& e, bool with_direction) {
 
 std::string opt_bool(const std::optional<bool>& b) { return b ? (*b ? "1" : "0") : ""; }
 
-const char* status_name(math::TrainStatus s) {
-  switch (s) {
-    case math::TrainStatus::converged: return "converged";
-    case math::TrainStatus::budget: return "budget";
-    case math::TrainStatus::diverged: return "diverged";
-  }
-  return "unknown";
-}
 
 }  // namespace
 
@@ -216,12 +208,7 @@ std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vec
   os << "\n";
   for (std::size_t ci = 0; ci < cells.size(); ++ci) {
   const SampleResult& r = cells[ci];
-  std::string label = labels[ci];
-  if (label.find_first_of(",\"") != std::string::npos) {
-    std::string q = "\"";
-    for (char ch : label) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-    label = q + "\"";
-  }
+  const std::string label = csv_field(labels[ci]);
   for (const auto& e : r.endpoints) {
     os << ci << "," << label << "," << e.index << "," << to_string(e.cls) << "," << to_string(e.raw_class) << ","
        << to_string(e.cls_by_tol[kTolLo]) << "," << to_string(e.cls_by_tol[kTolHi]) << ",";
@@ -235,7 +222,7 @@ std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vec
          << "," << sp.eig_threshold;
     else
       os << ",,,,";
-    os << "," << e.steps << "," << status_name(e.train_status) << ",";
+    os << "," << e.steps << "," << to_string(e.train_status) << ",";
     if (e.finite && std::isfinite(e.kink_distance)) os << e.kink_distance;
     os << "," << (e.near_kink ? 1 : 0) << ",";
     if (e.symmetry) os << e.symmetry->orbit_dim << "," << e.symmetry->excess;

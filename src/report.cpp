@@ -684,13 +684,6 @@ std::string human_class(const std::string& c) {
   return s;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return out + "\"";
-}
-
 std::string latex_escape(const std::string& s) {
   std::string out;
   for (char ch : s) {
@@ -731,15 +724,6 @@ std::string latex_escape(const std::string& s) {
       default:
         out += ch;
     }
-  }
-  return out;
-}
-
-std::string md_escape(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    if (std::strchr("\\`*_[]<>|", ch)) out += '\\';
-    out += ch == '\n' ? ' ' : ch;
   }
   return out;
 }

@@ -118,21 +118,6 @@ class Transaction {
   bool m_done = false;
 };
 
-const char* status_name(math::TrainStatus s) {
-  switch (s) {
-    case math::TrainStatus::converged: return "converged";
-    case math::TrainStatus::budget: return "budget";
-    case math::TrainStatus::diverged: return "diverged";
-  }
-  return "budget";
-}
-
-math::TrainStatus parse_status(const std::string& s) {
-  if (s == "converged") return math::TrainStatus::converged;
-  if (s == "diverged") return math::TrainStatus::diverged;
-  return math::TrainStatus::budget;
-}
-
 void flatten(const toml::table& t, const std::string& prefix, std::map<std::string, std::string>& out) {
   for (const auto& [k, v] : t) {
     const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
@@ -371,7 +356,7 @@ void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult&
     } else {
       for (int k = 0; k < 9; ++k) ins.bind_null();
     }
-    ins.bind(e.steps).bind(status_name(e.train_status)).bind(e.wall_time);
+    ins.bind(e.steps).bind(to_string(e.train_status)).bind(e.wall_time);
     if (e.finite && std::isfinite(e.kink_distance)) ins.bind(e.kink_distance).bind(int(e.near_kink));
     else ins.bind_null().bind_null();
     if (e.symmetry) ins.bind(e.symmetry->orbit_dim).bind(e.symmetry->excess);
@@ -412,7 +397,7 @@ std::vector<EndpointRecord> Store::load_cell(long cell_id, std::map<long, std::v
       e.spectrum[kTolNominal].n_near_zero = int(q.i64(6));
     }
     e.steps = long(q.i64(10));
-    e.train_status = parse_status(q.text(11));
+    e.train_status = parse_train_status(q.text(11));
     e.wall_time = q.dbl(12);
     e.kink_distance = q.is_null(13) ? std::numeric_limits<double>::infinity() : q.dbl(13);
     e.near_kink = !q.is_null(14) && q.i64(14) != 0;
@@ -515,15 +500,7 @@ std::string export_database(const std::string& db_path, bool as_json) {
           if (c) os << ",";
           if (t == SQLITE_INTEGER) os << q.i64(c);
           else if (t == SQLITE_FLOAT) os << q.dbl(c);
-          else if (t == SQLITE_TEXT) {
-            std::string s = q.text(c);
-            if (s.find_first_of(",\"\n") != std::string::npos) {
-              std::string quoted = "\"";
-              for (char ch : s) quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-              s = quoted + "\"";
-            }
-            os << s;
-          }
+          else if (t == SQLITE_TEXT) os << csv_field(q.text(c));
         }
       }
       if (as_json) rows.push_back(std::move(row));

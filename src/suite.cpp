@@ -10,6 +10,7 @@
 #include "landscape/common.hpp"
 #include "landscape/point.hpp"
 #include "landscape/report.hpp"
+#include "landscape/svg.hpp"
 #include "landscape/sweep.hpp"
 #include "landscape/theory.hpp"
 
@@ -24,32 +25,7 @@ struct Row {
   std::vector<std::string> points;  ///< exported POINT.json files for contradictions
 };
 
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
-std::string md_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) o += c == '|' ? std::string("\\|") : std::string(1, c);
-  return o;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string o = "\"";
-  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return o + "\"";
-}
+std::string html_escape(const std::string& s) { return svg::xml_escape(s); }
 
 std::string g2(double x) {
   char b[32];

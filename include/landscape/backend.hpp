@@ -16,6 +16,10 @@ namespace landscape {
 enum class Precision { f32, f64 };
 std::string to_string(Precision p);
 
+/// "converged", "budget" or "diverged"; parse_train_status is its inverse.
+std::string to_string(math::TrainStatus s);
+math::TrainStatus parse_train_status(const std::string& s);
+
 /// Training settings shared by every network of a batch.
 struct TrainSettings {
   math::TrainParams params;  ///< optimizer and absolute stop/divergence thresholds

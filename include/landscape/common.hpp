@@ -23,4 +23,10 @@ void write_file_atomic(const std::string& path, const std::string& contents);
 /// Reads a whole file; throws Error naming the path when it cannot be read.
 std::string read_file(const std::string& path);
 
+/// A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
+std::string csv_field(const std::string& s);
+
+/// Text safe inside a Markdown table cell (Markdown metacharacters and '|' escaped).
+std::string md_escape(const std::string& s);
+
 }  // namespace landscape

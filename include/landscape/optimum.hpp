@@ -11,6 +11,9 @@ namespace landscape {
 /// Relative tolerance for numerical ranks: singular values ≤ kRankRtol·σ_max count as zero.
 inline constexpr double kRankRtol = 1e-10;
 
+/// Number of singular values (descending, s[0] the largest) above rtol · s[0].
+int rank_from_singular_values(const double* s, int count, double rtol);
+
 /// Numerical rank of a row-major rows×cols matrix (SVD, relative tolerance `rtol`).
 int numerical_rank(const double* M, int rows, int cols, double rtol = kRankRtol);
 
