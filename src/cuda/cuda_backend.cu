@@ -19,6 +19,11 @@
 namespace landscape {
 namespace {
 
+/// Thrown when the device has no room for a buffer; callers retry with smaller batches.
+struct DeviceOutOfMemory : Error {
+  using Error::Error;
+};
+
 /// RAII device allocation of n values of T.
 template <class T>
 class DeviceBuffer {
@@ -32,7 +37,13 @@ class DeviceBuffer {
   void resize(std::size_t n) {
     if (n <= m_n) return;
     release();
-    LS_CUDA_CHECK(cudaMalloc(&m_p, n * sizeof(T)));
+    const cudaError_t e = cudaMalloc(&m_p, n * sizeof(T));
+    if (e == cudaErrorMemoryAllocation) {
+      cudaGetLastError();  // clear it: the context stays usable
+      m_p = nullptr;
+      throw DeviceOutOfMemory("cuda backend: out of device memory for " + std::to_string(n * sizeof(T)) + " bytes");
+    }
+    LS_CUDA_CHECK(e);
     m_n = n;
   }
   T* data() { return m_p; }
@@ -108,10 +119,20 @@ class CudaBackend final : public Backend {
 
   void train(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
              double* weights, math::TrainOutcome* outcomes, double* curves) override {
-    if (st.precision == Precision::f32)
-      train_as<float>(m, d, st.params, count, weights, outcomes, curves);
-    else
-      train_as<double>(m, d, st.params, count, weights, outcomes, curves);
+    // Running out of device memory halves the batch instead of failing; networks are
+    // independent, so the split does not change any result.
+    try {
+      if (st.precision == Precision::f32)
+        train_as<float>(m, d, st.params, count, weights, outcomes, curves);
+      else
+        train_as<double>(m, d, st.params, count, weights, outcomes, curves);
+    } catch (const DeviceOutOfMemory&) {
+      if (count <= 1) throw;
+      const std::size_t half = count / 2, P = m.param_count();
+      const std::size_t len = std::size_t(std::max(0, st.params.curve_len));
+      train(m, d, st, half, weights, outcomes, curves);
+      train(m, d, st, count - half, weights + half * P, outcomes + half, curves ? curves + half * len : nullptr);
+    }
   }
 
   void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
@@ -129,11 +150,11 @@ class CudaBackend final : public Backend {
     upload(m_Y64, d.Y);
     const std::size_t ws_per = math::hessian_workspace(s) + 2 * P;
     const std::size_t per_net = (P * P + ws_per + 2 * P) * sizeof(double);
-    const std::size_t batch = std::max<std::size_t>(1, std::min(count, kHessianBytes / per_net));
+    std::size_t batch = std::max<std::size_t>(1, std::min(count, kHessianBytes / per_net));
     std::vector<double> wbuf(batch * P);
     std::vector<int> info(batch);
     m_times = AnalyzeTimes{};
-    for (std::size_t first = 0; first < count; first += batch) {
+    for (std::size_t first = 0; first < count;) {
       const std::size_t cnt = std::min(batch, count - first);
       // Non-finite points get zero weights on the device so they cannot disturb the batch;
       // their eigenvalues are replaced by NaN below.
@@ -142,11 +163,17 @@ class CudaBackend final : public Backend {
         const bool ok = out[first + i].has_spectrum;
         for (std::size_t k = 0; k < P; ++k) wbuf[i * P + k] = ok ? w[k] : 0.0;
       }
-      m_w64.resize(cnt * P);
-      m_H.resize(cnt * P * P);
-      m_ws64.resize(cnt * ws_per);
-      m_eig.resize(cnt * P);
-      m_info.resize(cnt);
+      try {
+        m_w64.resize(cnt * P);
+        m_H.resize(cnt * P * P);
+        m_ws64.resize(cnt * ws_per);
+        m_eig.resize(cnt * P);
+        m_info.resize(cnt);
+      } catch (const DeviceOutOfMemory&) {
+        if (batch <= 1) throw;
+        batch /= 2;  // retry this part of the chunk in smaller Hessian batches
+        continue;
+      }
       LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), wbuf.data(), cnt * P * sizeof(double),
                                     cudaMemcpyHostToDevice, m_stream));
       LS_CUDA_CHECK(cudaEventRecord(m_ev[0], m_stream));
@@ -181,6 +208,7 @@ class CudaBackend final : public Backend {
           std::copy(lam.begin(), lam.end(), e);
         }
       }
+      first += cnt;
     }
   }
 
