@@ -353,7 +353,6 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
 
 }  // namespace
 
-ExperimentConfig load_config(const std::string& path) { return parse_config(read_file(path), path); }
 
 TrainSettings make_train_settings(const TrainSpec& t, double loss_scale) {
   TrainSettings s;

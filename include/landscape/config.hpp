@@ -70,7 +70,6 @@ struct SweepCell {
 std::vector<SweepCell> expand_sweep(const std::string& text, const std::string& source);
 
 /// Parses and validates a single experiment (no lists of alternatives). Unknown keys are errors.
-ExperimentConfig load_config(const std::string& path);
 ExperimentConfig parse_config(const std::string& text, const std::string& source);
 
 /// Settings for the backend, with thresholds made absolute against the data's loss scale.
