@@ -21,11 +21,10 @@ import numpy as np
 import peer_common as pc
 
 args = pc.parse_args("jax")
-# The platform has to be chosen before JAX initializes its backends.
+# The platform has to be chosen before JAX initializes its backends. For cuda nothing is set:
+# JAX prefers a GPU when it has one, and main() checks that it got one.
 if args.device == "cpu":
     os.environ["JAX_PLATFORMS"] = "cpu"
-elif args.device == "cuda":
-    os.environ["JAX_PLATFORMS"] = "cuda"
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -129,17 +128,12 @@ def main():
     M = min(N, args.max_networks or N)
     P = pc.param_count(wl["dims"])
     shapes = pc.layer_shapes(wl["dims"])
-    ws_bytes = pc.working_set_bytes(wl["dims"], wl["n"], jnp.dtype(tdtype).itemsize)
     stats = dev.memory_stats() if on_gpu else None
     if stats and "bytes_limit" in stats:
         free = stats["bytes_limit"] - stats.get("bytes_in_use", 0)
     else:
         free = pc.host_available_bytes()
-    # Caps keep one chunk short enough that the stage budget is checked often.
-    caps = {"train": 262144, "hessian": 4096, "eigen": 16384} if on_gpu else \
-           {"train": 2048, "hessian": 32, "eigen": 256}
-    chunks = {s: args.chunk or pc.memory_chunk(ws_bytes[s], free, args.mem_fraction, caps[s])
-              for s in pc.STAGES}
+    chunks = pc.chunk_sizes(wl, jnp.dtype(tdtype).itemsize, free, args.mem_fraction, on_gpu, args.chunk)
     # Endpoints and Hessians stay on the device for the next stage, up to a quarter of what
     # was free: the later stages then time only device work, never host transfers.
     keep_bytes = free // 4

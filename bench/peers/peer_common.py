@@ -39,13 +39,14 @@ def parse_args(peer):
                    help="seconds per stage: after the chunk that crosses it, stop and scale linearly "
                    "(default 60; 0 = no limit)")
     p.add_argument("--chunk", type=int, default=None,
-                   help="networks per chunk (default: sized from the device memory)")
+                   help="networks per chunk for every stage (default: sized from free memory and work per network)")
     p.add_argument("--mem-fraction", type=float, default=0.4,
                    help="fraction of free device memory one chunk may use for its estimated working set")
     p.add_argument("--out", default=None, help="also write the JSON object to this file")
     if peer == "torch":
         p.add_argument("--compile", choices=("auto", "on", "off"), default="auto",
-                       help="wrap the training step in torch.compile (auto: on for cuda, off for cpu)")
+                       help="torch.compile the training step: auto = try it and train eagerly if "
+                       "compiling fails, on = fail if it fails, off = eager")
     args = p.parse_args()
     if args.max_networks is not None and args.max_networks < 1:
         p.error("--max-networks must be >= 1")
@@ -173,10 +174,34 @@ def report(args, wl, peer, version, device, stages, compile_s, validation, extra
     print(text, flush=True)
 
 
-def memory_chunk(per_network_bytes, free_bytes, fraction, cap):
-    """Networks per chunk so that the estimated working set fits `fraction` of free memory."""
-    n = int(fraction * free_bytes // max(1, per_network_bytes))
-    return max(1, min(n, cap))
+def stage_flops(dims, n, steps):
+    """Approximate flops per network of each stage (the counts `landscape bench` uses)."""
+    macs = sum(dims[i] * dims[i - 1] for i in range(1, len(dims))) * n
+    P = param_count(dims)
+    return {"train": 6.0 * macs * steps, "hessian": 8.0 * macs * P, "eigen": 4.0 / 3.0 * P ** 3}
+
+
+def chunk_sizes(wl, itemsize, free_bytes, fraction, on_gpu, override=None):
+    """Networks per chunk for each stage: the estimated working set must fit `fraction` of
+    free memory, and one chunk should be a few seconds of work at most, at pessimistic rates
+    for batches of small matrices (GPU: 1 TFLOP/s for training and Hessians, 0.1 TFLOP/s for
+    float64 eigensolvers; CPU: 10 GFLOP/s), so that the stage budget is checked often and the
+    warm-up (one chunk of each stage) stays short.
+    """
+    if override:
+        return {s: override for s in STAGES}
+    mem = working_set_bytes(wl["dims"], wl["n"], itemsize)
+    work = stage_flops(wl["dims"], wl["n"], int(wl["steps"]))
+    target = {"train": 2e12, "hessian": 2e12, "eigen": 2e11} if on_gpu else \
+             {"train": 2e10, "hessian": 2e10, "eigen": 2e10}
+    hard = {"train": 262144, "hessian": 4096, "eigen": 16384} if on_gpu else \
+           {"train": 4096, "hessian": 256, "eigen": 4096}
+    out = {}
+    for s in STAGES:
+        by_mem = int(fraction * free_bytes // max(1, mem[s]))
+        by_work = int(target[s] // max(1.0, work[s]))
+        out[s] = max(1, min(by_mem, by_work, hard[s]))
+    return out
 
 
 def host_available_bytes():

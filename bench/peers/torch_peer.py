@@ -93,8 +93,7 @@ def main():
     t0 = time.perf_counter()
     v = wl["validation"]
     w = torch.as_tensor(v["init"], dtype=torch.float64, device=dev)
-    # unflatten gives strided views into w; elementwise updates keep those strides, and
-    # batched matmuls on them are an order of magnitude slower, hence the copies.
+    # Contiguous copies: the same memory layout as the freshly drawn weights of the timed run.
     Ws = tuple(W.contiguous() for W in vmap(unflatten)(w))
     step64 = make_step(loss, float(v["lr"]))
     for _ in range(int(v["steps"])):
@@ -115,21 +114,15 @@ def main():
     N = int(wl["networks"])
     M = min(N, args.max_networks or N)
     P = pc.param_count(wl["dims"])
-    tsize = torch.finfo(tdtype).bits // 8
-    ws_bytes = pc.working_set_bytes(wl["dims"], wl["n"], tsize)
     free = torch.cuda.mem_get_info(dev)[0] if on_gpu else pc.host_available_bytes()
-    # Caps keep one chunk short enough that the stage budget is checked often.
-    caps = {"train": 262144, "hessian": 4096, "eigen": 16384} if on_gpu else \
-           {"train": 2048, "hessian": 32, "eigen": 256}
-    chunks = {s: args.chunk or pc.memory_chunk(ws_bytes[s], free, args.mem_fraction, caps[s])
-              for s in pc.STAGES}
+    chunks = pc.chunk_sizes(wl, torch.finfo(tdtype).bits // 8, free, args.mem_fraction, on_gpu, args.chunk)
     # Endpoints and Hessians are kept on the device for the next stage, up to a quarter of
     # what was free: the later stages then time only device work, never host transfers.
     keep_bytes = free // 4
     keep_endpoints = max(1, min(M, keep_bytes // (8 * P)))
     keep_hessians = max(1, min(M, keep_bytes // (8 * P * P)))
 
-    use_compile = args.compile == "on" or (args.compile == "auto" and on_gpu)
+    use_compile = args.compile in ("on", "auto")
     gen = torch.Generator(device=dev)
     gen.manual_seed(int(wl["init_seed"]))
     stds = [float(wl["init_scale"]) / float(np.sqrt(b)) for _, b in pc.layer_shapes(wl["dims"])]
@@ -143,36 +136,59 @@ def main():
     steps = int(wl["steps"])
     train_mode = "eager"
 
-    def warm_up(step, size):
-        Ws = draw(size)
-        for _ in range(3):
-            Ws = step(Ws, Xt, Yt)
-        H = batched_hessian(torch.randn(min(size, chunks["hessian"]), P, dtype=torch.float64,
-                                        device=dev, generator=gen), X64, Y64)
-        torch.linalg.eigvalsh(H[:1].expand(chunks["eigen"], P, P).contiguous())
+    def warm_stage(name, size):
+        # Runs the stage once on the shape its chunks will have, so that compilation and
+        # first-call setup (cuBLAS/cuSOLVER handles, allocator growth) never land in a timing.
+        if name == "train":
+            W0 = draw(size)
+            Ws = W0
+            for _ in range(3):
+                Ws = step(Ws, Xt, Yt)
+            if step is not step_eager:
+                # The compiled step must compute what the eager (validated) step computes.
+                Ve = W0
+                for _ in range(3):
+                    Ve = step_eager(Ve, Xt, Yt)
+                err = max(float(((a - b).abs().max() / b.abs().max()).item()) for a, b in zip(Ws, Ve))
+                if not err < 1e-4:
+                    raise RuntimeError(f"compiled step differs from the eager one (relative {err:.2e})")
+        elif name == "hessian":
+            batched_hessian(torch.randn(size, P, dtype=torch.float64, device=dev, generator=gen), X64, Y64)
+        else:
+            torch.linalg.eigvalsh(torch.eye(P, dtype=torch.float64, device=dev).expand(size, P, P).contiguous())
         sync()
+
+    def warm_up():
+        for name in pc.STAGES:
+            warm_stage(name, pc.plan_chunks(M, chunks[name])[0])
 
     # ---- warm-up / compile (timed separately)
     t0 = time.perf_counter()
     step = step_eager
     if use_compile:
+        pc.log("compiling the training step with torch.compile")
         try:
             step = torch.compile(step_eager)
-            warm_up(step, chunks["train"])
+            warm_up()
             train_mode = "torch.compile"
         except Exception as e:  # noqa: BLE001 - any compile failure falls back to eager
+            if args.compile == "on":
+                raise
             pc.log(f"torch.compile failed ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
                    "training eagerly")
             step = step_eager
     if train_mode == "eager":
-        warm_up(step, chunks["train"])
+        warm_up()
     compile_s = time.perf_counter() - t0
     pc.log(f"warm-up ({train_mode}): {compile_s:.2f} s; chunks {chunks}")
 
-    # ---- timed stages; on running out of device memory a stage restarts with half the chunk.
+    # ---- timed stages
     endpoints, final_losses, hess_store = [], [], []
 
     def timed(name, total, body):
+        """Runs a stage; on running out of device memory, warms up for half the chunk (time
+        added to compile_s) and starts the stage again."""
+        nonlocal compile_s
         while True:
             try:
                 return body(chunks[name], total)
@@ -182,6 +198,9 @@ def main():
                 chunks[name] //= 2
                 torch.cuda.empty_cache()
                 pc.log(f"  {name}: out of memory, retrying with chunks of {chunks[name]}")
+                t0 = time.perf_counter()
+                warm_stage(name, pc.plan_chunks(total, chunks[name])[0])
+                compile_s += time.perf_counter() - t0
 
     def train_body(chunk, total):
         endpoints.clear()

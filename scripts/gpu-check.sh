@@ -1,0 +1,355 @@
+#!/usr/bin/env bash
+# One command for a GPU machine (H100/H200 with nvcc, cmake, PyTorch and JAX, no network):
+# builds the CUDA backend, runs the GPU tests (plus compute-sanitizer memcheck) and the CPU
+# suite, times `landscape bench` and the PyTorch/JAX peers on the same workloads, and writes
+# everything into $OUT (default gpu-check-out/), ending with $OUT/summary.json.
+#
+#   bash scripts/gpu-check.sh                     # from the repository root
+#   OUT=/tmp/gc GPU_CHECK_BUDGET=1200 bash scripts/gpu-check.sh
+#
+# Installs nothing and changes no GPU setting (nvidia-smi is only queried). Exit status: 0 when
+# the build and the GPU tests pass (benchmark and peer failures are recorded, not fatal), 1 when
+# the build or a GPU test fails or the GPU tests did not run on a GPU, 2 when build
+# prerequisites are missing. Every step has a timeout derived from GPU_CHECK_BUDGET (seconds,
+# default 1440) so the whole run stays under about 25 minutes.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=${OUT:-gpu-check-out}
+BUILD=${BUILD_DIR:-build-gpu}
+BUDGET=${GPU_CHECK_BUDGET:-1440}
+PEER_STAGE_BUDGET=${PEER_STAGE_BUDGET:-20}
+WORKLOADS=(W-S W-M W-P)
+PEERS=(torch jax)
+RESERVE=30  # seconds kept back for the summary
+mkdir -p "$OUT"
+OUT_ABS=$(cd "$OUT" && pwd)
+START=$(date +%s)
+STEPS="$OUT/steps.tsv"
+printf 'step\trc\tseconds\tlog\n' > "$STEPS"
+export PATH="$PATH:/usr/local/cuda/bin"
+JOBS=$(nproc 2>/dev/null || echo 4)
+
+say() { echo "[gpu-check $(date -u +%H:%M:%S)] $*" >&2; }
+remaining() { echo $((START + BUDGET - $(date +%s) - RESERVE)); }
+
+# step NAME LOG MAX_SECONDS CMD...: runs CMD with a timeout of min(MAX_SECONDS, time left),
+# logs stdout+stderr to LOG, records "NAME rc seconds LOG" in steps.tsv and returns rc
+# (124 = timed out, 125 = skipped because the budget was spent).
+step() {
+  local name=$1 log=$2 max=$3
+  shift 3
+  local left t0 rc
+  left=$(remaining)
+  if [ "$left" -le 5 ]; then
+    say "$name: skipped, time budget spent"
+    echo "skipped: time budget spent" > "$log"
+    printf '%s\t%s\t%s\t%s\n' "$name" 125 0 "$log" >> "$STEPS"
+    return 125
+  fi
+  [ "$max" -gt "$left" ] && max=$left
+  say "$name (timeout ${max}s) -> $log"
+  t0=$(date +%s)
+  timeout --kill-after=15 "$max" "$@" > "$log" 2>&1
+  rc=$?
+  printf '%s\t%s\t%s\t%s\n' "$name" "$rc" $(($(date +%s) - t0)) "$log" >> "$STEPS"
+  [ "$rc" -ne 0 ] && say "$name: exit status $rc (see $log)"
+  return "$rc"
+}
+
+# ---- meta
+{
+  echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  if command -v git >/dev/null && git rev-parse HEAD >/dev/null 2>&1; then
+    echo "git_commit: $(git rev-parse HEAD)"
+    echo "git_dirty_files: $(git --no-optional-locks status --porcelain 2>/dev/null | wc -l)"
+  else
+    echo "git_commit: unavailable"
+  fi
+  echo "host: $(uname -srm), $JOBS CPUs"
+  echo "--- nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv"
+  nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv 2>&1 || echo "nvidia-smi failed"
+  echo "--- nvidia-smi"
+  nvidia-smi 2>&1 || echo "nvidia-smi failed"
+  echo "--- nvcc --version"
+  nvcc --version 2>&1 || echo "nvcc not found"
+  echo "--- cmake --version"
+  cmake --version 2>&1 | head -1
+  echo "--- python"
+  python3 - <<'EOF' 2>&1
+import importlib, sys
+print("python", sys.version.split()[0])
+for m in ("numpy", "torch", "jax"):
+    try:
+        print(m, importlib.import_module(m).__version__)
+    except Exception as e:  # noqa: BLE001
+        print(m, "unavailable:", type(e).__name__, e)
+EOF
+} > "$OUT/meta.txt"
+say "meta -> $OUT/meta.txt"
+
+# ---- prerequisites (this machine has no network: report what is missing and stop)
+# Without network, Debian's -dev packages can be carried instead: scripts/vendor-deps.sh
+# (run where they are installed) fills .deps/, which is then used as CMAKE_PREFIX_PATH.
+missing=()
+CMAKE_EXTRA=()
+for tool in g++ cmake; do command -v "$tool" >/dev/null || missing+=("$tool (command)"); done
+if ! command -v make >/dev/null; then
+  if command -v ninja >/dev/null; then CMAKE_EXTRA+=(-G Ninja); else missing+=("make or ninja (command)"); fi
+fi
+if [ -d .deps ]; then
+  CMAKE_EXTRA+=("-DCMAKE_PREFIX_PATH=$PWD/.deps")
+  echo "build dependencies: carried .deps/ (scripts/vendor-deps.sh)" >> "$OUT/meta.txt"
+elif command -v dpkg-query >/dev/null; then
+  for p in pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev \
+           libgtest-dev libgmock-dev libsqlite3-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+else
+  echo "dpkg-query not found: Debian package check skipped" >> "$OUT/meta.txt"
+fi
+command -v nvcc >/dev/null || missing+=("nvcc (CUDA toolkit)")
+if [ ${#missing[@]} -gt 0 ]; then
+  say "missing build prerequisites: ${missing[*]}"
+  say "install them, or carry .deps/ made by scripts/vendor-deps.sh; stopping"
+  echo "missing: ${missing[*]}" > "$OUT/prerequisites.txt"
+  printf '%s\t%s\t%s\t%s\n' prerequisites 2 0 "$OUT/prerequisites.txt" >> "$STEPS"
+  exit 2
+fi
+
+# ---- build
+status=0
+build_ok=1
+step configure "$OUT/configure.log" 300 \
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 "${CMAKE_EXTRA[@]}" || build_ok=0
+if [ $build_ok -eq 1 ]; then
+  step build "$OUT/build.log" 900 cmake --build "$BUILD" -j"$JOBS" || build_ok=0
+fi
+
+if [ $build_ok -eq 1 ]; then
+  # ---- GPU tests: must exist, run and not be skipped (a GPU check that skips checks nothing)
+  if [ ! -x "$BUILD/tests/landscape_gpu_tests" ]; then
+    say "no $BUILD/tests/landscape_gpu_tests: the CUDA backend was not built (see configure log)"
+    printf '%s\t%s\t%s\t%s\n' gpu_tests 1 0 "$OUT/configure.log" >> "$STEPS"
+    status=1
+  else
+    step gpu_tests "$OUT/gpu-tests.log" 600 \
+      ctest --test-dir "$BUILD" -L gpu --output-on-failure --no-tests=error || status=1
+    if grep -qE 'Test +#[0-9]+: .*Skipped' "$OUT/gpu-tests.log"; then
+      say "GPU tests were skipped (no CUDA device visible?)"
+      status=1
+    fi
+  fi
+  # ---- compute-sanitizer memcheck over the GPU test binary
+  SANITIZER=$(command -v compute-sanitizer || true)
+  [ -z "$SANITIZER" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && SANITIZER=/usr/local/cuda/bin/compute-sanitizer
+  if [ -n "$SANITIZER" ] && [ -x "$BUILD/tests/landscape_gpu_tests" ]; then
+    step memcheck "$OUT/memcheck.log" 300 \
+      "$SANITIZER" --tool memcheck --error-exitcode 1 "$BUILD/tests/landscape_gpu_tests"
+  else
+    echo "compute-sanitizer not found" > "$OUT/memcheck.log"
+    printf '%s\t%s\t%s\t%s\n' memcheck NA 0 "$OUT/memcheck.log" >> "$STEPS"
+  fi
+  # ---- CPU suite
+  step cpu_tests "$OUT/cpu-tests.log" 300 \
+    ctest --test-dir "$BUILD" -L cpu --output-on-failure -j"$JOBS"
+
+  # ---- benchmarks: ours, then the exported workloads through each peer
+  step bench "$OUT/bench.log" 360 "$BUILD/landscape" bench --all --json "$OUT/bench.json"
+  step export "$OUT/export.log" 120 "$BUILD/landscape" bench --export "$OUT/workloads"
+fi
+
+# The peers run even if our build failed, from workloads exported earlier, if any.
+runs_left=$(( ${#WORKLOADS[@]} * ${#PEERS[@]} ))
+for w in "${WORKLOADS[@]}"; do
+  for p in "${PEERS[@]}"; do
+    wl="$OUT/workloads/$w.json"
+    json="$OUT/peer-$p-$w.json"
+    log="$OUT/peer-$p-$w.log"
+    if [ ! -f "$wl" ]; then
+      echo "no workload file $wl (export failed or did not run)" > "$log"
+      printf '%s\t%s\t%s\t%s\n' "peer-$p-$w" NA 0 "$log" >> "$STEPS"
+      runs_left=$((runs_left - 1))
+      continue
+    fi
+    # Share what is left fairly among the remaining peer runs; 300 s at most each.
+    share=$(( $(remaining) / runs_left ))
+    [ "$share" -gt 300 ] && share=300
+    step "peer-$p-$w" "$log" "$share" \
+      python3 "bench/peers/${p}_peer.py" "$wl" --device cuda --stage-budget "$PEER_STAGE_BUDGET" --out "$json"
+    rc=$?
+    if [ "$p" = torch ] && [ "$rc" -eq 124 ] && grep -q "compiling the training step" "$log" \
+       && ! grep -q "warm-up (torch.compile)" "$log"; then
+      # torch.compile can take very long on a cold cache; retry eagerly on what is left.
+      say "torch peer on $w timed out; retrying with --compile off"
+      mv "$log" "$OUT/peer-$p-$w.compile-timeout.log"
+      share=$(( $(remaining) / runs_left ))
+      [ "$share" -gt 300 ] && share=300
+      step "peer-$p-$w-eager" "$log" "$share" \
+        python3 "bench/peers/${p}_peer.py" "$wl" --device cuda --compile off \
+          --stage-budget "$PEER_STAGE_BUDGET" --out "$json"
+    fi
+    runs_left=$((runs_left - 1))
+  done
+done
+
+# ---- summary: only numbers read from the files above; anything missing is null with a reason
+OUT="$OUT_ABS" BUILD="$BUILD" python3 - <<'EOF' || say "summary failed"
+import csv, json, os, re
+
+out = os.environ["OUT"]
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f), None
+    except FileNotFoundError:
+        return None, f"{os.path.basename(path)} missing"
+    except (OSError, ValueError) as e:
+        return None, f"{os.path.basename(path)} unreadable: {e}"
+
+
+steps = {}
+with open(os.path.join(out, "steps.tsv")) as f:
+    for row in csv.DictReader(f, delimiter="\t"):
+        steps[row["step"]] = {"rc": None if row["rc"] == "NA" else int(row["rc"]),
+                              "seconds": int(row["seconds"]), "log": os.path.basename(row["log"])}
+
+
+def step_reason(name):
+    s = steps.get(name)
+    if s is None:
+        return f"step {name} did not run"
+    if s["rc"] == 124:
+        return f"step {name} timed out after {s['seconds']} s"
+    if s["rc"] == 125:
+        return f"step {name} skipped: time budget spent"
+    if s["rc"]:
+        return f"step {name} failed with exit status {s['rc']} (see {s['log']})"
+    return None
+
+
+meta = {}
+with open(os.path.join(out, "meta.txt")) as f:
+    text = f.read()
+for key in ("date_utc", "git_commit", "git_dirty_files", "host"):
+    m = re.search(rf"^{key}: (.*)$", text, re.M)
+    meta[key] = m.group(1) if m else None
+m = re.search(r"--format=csv\n(.*?)\n--- ", text, re.S)
+meta["gpu_query"] = m.group(1).strip().splitlines() if m else None
+m = re.search(r"^Cuda compilation tools.*$", text, re.M)
+meta["nvcc"] = m.group(0) if m else None
+
+
+def test_counts(log):
+    try:
+        with open(os.path.join(out, log)) as f:
+            t = f.read()
+    except OSError:
+        return None
+    m = re.search(r"(\d+)% tests passed, (\d+) tests? failed out of (\d+)", t)
+    return {"total": int(m.group(3)) if m else None, "failed": int(m.group(2)) if m else None,
+            "skipped": len(re.findall(r"Test +#\d+: .*Skipped", t))}
+
+
+checks = {}
+for name, log in (("gpu_tests", "gpu-tests.log"), ("cpu_tests", "cpu-tests.log")):
+    checks[name] = dict(steps.get(name, {"rc": None}), counts=test_counts(log))
+try:
+    with open(os.path.join(out, "memcheck.log")) as f:
+        m = re.search(r"ERROR SUMMARY: (\d+) error", f.read())
+    checks["memcheck"] = dict(steps.get("memcheck", {"rc": None}), errors=int(m.group(1)) if m else None)
+except OSError:
+    checks["memcheck"] = {"rc": None, "errors": None}
+for name in ("configure", "build", "bench", "export"):
+    checks[name] = steps.get(name, {"rc": None, "note": "did not run"})
+
+bench, bench_err = load(os.path.join(out, "bench.json"))
+bench_err = bench_err and (step_reason("bench") or bench_err)
+ours_by_name = {}
+if bench:
+    for w in bench.get("workloads", []):
+        ours_by_name[w.get("name")] = w
+
+STAGES = ("train", "hessian", "eigen")
+workloads = {}
+for wname in ("W-S", "W-M", "W-P"):
+    entry = {}
+    ours = ours_by_name.get(wname)
+    if ours is None:
+        entry["ours"] = None
+        entry["ours_reason"] = bench_err or f"{wname} not in bench.json"
+    else:
+        st = ours.get("stages", {})
+        entry["ours"] = {
+            "device": bench.get("device"), "networks": ours.get("networks"), "scaled": ours.get("scaled"),
+            "steps": ours.get("steps"), "end_to_end_seconds": ours.get("end_to_end_seconds"),
+            "stages": {s: {"seconds": st.get(s, {}).get("seconds"),
+                           "flops_per_second": st.get(s, {}).get("flops_per_second"),
+                           "fraction_of_peak": st.get(s, {}).get("fraction_of_peak")}
+                       for s in (*STAGES, "classify")}}
+        # Peers do train + hessian + eigen only; compare against the same three stages.
+        secs = [st.get(s, {}).get("seconds") for s in STAGES]
+        entry["ours"]["train_hessian_eigen_seconds"] = sum(secs) if all(x is not None for x in secs) else None
+    entry["peers"], entry["speedup"] = {}, {}
+    for p in ("torch", "jax"):
+        pj, perr = load(os.path.join(out, f"peer-{p}-{wname}.json"))
+        if pj is None:
+            entry["peers"][p] = None
+            last = f"peer-{p}-{wname}-eager" if f"peer-{p}-{wname}-eager" in steps else f"peer-{p}-{wname}"
+            entry["peers"][f"{p}_reason"] = step_reason(last) or perr
+            entry["speedup"][p] = None
+            continue
+        val = pj.get("validation") or {}
+        entry["peers"][p] = {
+            "version": pj.get("version"), "device": pj.get("device"), "networks": pj.get("networks"),
+            "end_to_end_seconds": pj.get("end_to_end_seconds"), "compile_s": pj.get("compile_s"),
+            "train_mode": pj.get("train_mode"), "validation_passed": val.get("passed"),
+            "stages": {s: (pj.get("stages") or {}).get(s) for s in STAGES}}
+        if not val.get("passed"):
+            entry["speedup"][p] = None
+            entry["peers"][f"{p}_reason"] = "peer failed validation: its timings are not comparable"
+            continue
+        if entry["ours"] is None:
+            entry["speedup"][p] = None
+            continue
+
+        # Seconds per network, so a run of ours on a different network count still compares.
+        def per_net(seconds, n):
+            return seconds / n if seconds is not None and n else None
+
+        ours_n, peer_n = entry["ours"]["networks"], pj.get("networks")
+        ratios = {}
+        if entry["ours"]["steps"] != pj.get("steps"):
+            # Training time is per step count; a different count is a different workload.
+            ratios["note"] = (f"ours ran {entry['ours']['steps']} steps, the peer {pj.get('steps')}: "
+                              "train and end-to-end ratios omitted")
+        for s in STAGES:
+            if s == "train" and "note" in ratios:
+                ratios[s] = None
+                continue
+            a = per_net(((pj.get("stages") or {}).get(s) or {}).get("seconds"), peer_n)
+            b = per_net(entry["ours"]["stages"][s]["seconds"], ours_n)
+            ratios[s] = a / b if a is not None and b else None
+        a = per_net(pj.get("end_to_end_seconds"), peer_n)
+        b = per_net(entry["ours"]["train_hessian_eigen_seconds"], ours_n)
+        ratios["train_hessian_eigen"] = a / b if a is not None and b and "note" not in ratios else None
+        entry["speedup"][p] = ratios
+    workloads[wname] = entry
+
+gpu_ok = checks["gpu_tests"].get("rc") == 0 and not (checks["gpu_tests"].get("counts") or {}).get("skipped")
+summary = {"meta": meta, "checks": checks, "gpu_tests_passed": gpu_ok, "workloads": workloads,
+           "notes": ["speedup = peer seconds per network / ours seconds per network (> 1: ours faster)",
+                     "end-to-end comparisons use our train + hessian + eigen stages; our "
+                     "end_to_end_seconds also includes classify",
+                     "peer stage seconds marked scaled were measured on networks_timed networks "
+                     "and scaled linearly (bench/peers/README.md)"]}
+with open(os.path.join(out, "summary.json"), "w") as f:
+    json.dump(summary, f, indent=1)
+print(f"wrote {os.path.join(out, 'summary.json')}")
+EOF
+
+say "done in $(( $(date +%s) - START )) s; exit status $status (0 = build and GPU tests passed)"
+[ $build_ok -eq 1 ] || status=1
+exit $status
