@@ -94,6 +94,20 @@ LS_HD inline void matmul_tn(const T* W, const T* g, T* out, int dout, int din, i
   }
 }
 
+/// Dot product with eight independent partial sums: without them the strict left-to-right
+/// reduction cannot be vectorized (no reassociation without fast-math), and these reductions
+/// over samples are the weight-gradient hot loop. The order is fixed, so results stay
+/// deterministic.
+template <class T>
+LS_HD inline T dot(const T* x, const T* y, int n) {
+  T s[8] = {T(0), T(0), T(0), T(0), T(0), T(0), T(0), T(0)};
+  int k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int j = 0; j < 8; ++j) s[j] += x[k + j] * y[k + j];
+  for (; k < n; ++k) s[0] += x[k] * y[k];
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
 /// out (dout×din) (+)= g (dout×n) · aᵀ (n×din).
 template <class T>
 LS_HD inline void outer_nt(const T* g, const T* a, T* out, int dout, int din, int n,
@@ -101,9 +115,7 @@ LS_HD inline void outer_nt(const T* g, const T* a, T* out, int dout, int din, in
   for (int r = 0; r < dout; ++r) {
     const T* gr = g + std::size_t(r) * n;
     for (int c = 0; c < din; ++c) {
-      const T* ac = a + std::size_t(c) * n;
-      T acc = T(0);
-      for (int k = 0; k < n; ++k) acc += gr[k] * ac[k];
+      const T acc = dot(gr, a + std::size_t(c) * n, n);
       T& o = out[std::size_t(r) * din + c];
       o = accumulate ? o + acc : acc;
     }
