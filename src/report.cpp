@@ -1193,6 +1193,38 @@ div.wide th { max-width: 7em; }
 }
 )CSS";
 
+/// Bar chart of how many endpoints take each integer value; the gaps are drawn as empty bars
+/// when the values span at most 40 integers. `total` receives the number of endpoints.
+std::string integer_bars(const std::map<long, long>& counts, const std::string& title,
+                         const std::string& x_label, const char* color, long& total) {
+  svg::Axis x;
+  x.label = x_label;
+  svg::Axis y;
+  y.label = "endpoints (count)";
+  y.integer_ticks = true;
+  svg::Plot p(title, x, y);
+  std::vector<std::string> cats;
+  std::vector<double> v;
+  total = 0;
+  const long lo = counts.begin()->first, hi = counts.rbegin()->first;
+  if (hi - lo <= 40) {
+    for (long i = lo; i <= hi; ++i) {
+      const auto it = counts.find(i);
+      cats.push_back(std::to_string(i));
+      v.push_back(it == counts.end() ? 0.0 : double(it->second));
+    }
+  } else {
+    for (const auto& [val, k] : counts) {
+      cats.push_back(std::to_string(val));
+      v.push_back(double(k));
+    }
+  }
+  for (const auto& kv : counts) total += kv.second;
+  p.set_categories(cats);
+  p.add_bars("endpoints", color, v);
+  return p.render();
+}
+
 std::string figure(const std::string& svg_text, const std::string& caption_html) {
   return "<figure>\n" + svg_text + "\n<figcaption>" + caption_html + "</figcaption>\n</figure>\n";
 }
@@ -1340,35 +1372,11 @@ std::string cell_section_html(const Report& r, const Cell& c) {
   }
 
   if (!c.n_negative.empty()) {
-    svg::Axis x;
-    x.label = "number of negative Hessian eigenvalues";
-    svg::Axis y;
-    y.label = "endpoints (count)";
-    y.integer_ticks = true;
-    svg::Plot p("Negative eigenvalues per endpoint", x, y);
-    std::vector<std::string> cats;
-    std::vector<double> v;
     long total = 0;
-    const long lo = c.n_negative.begin()->first, hi = c.n_negative.rbegin()->first;
-    if (hi - lo <= 40) {
-      for (long i = lo; i <= hi; ++i) {
-        const auto it = c.n_negative.find(i);
-        cats.push_back(std::to_string(i));
-        v.push_back(it == c.n_negative.end() ? 0.0 : double(it->second));
-      }
-    } else {
-      for (const auto& [val, k] : c.n_negative) {
-        cats.push_back(std::to_string(val));
-        v.push_back(double(k));
-      }
-    }
-    for (const auto& kv : c.n_negative) total += kv.second;
-    p.set_categories(cats);
-    p.add_bars("endpoints", svg::kVermillion, v);
-    os << figure(p.render(),
-                 "Number of Hessian eigenvalues below −eig_tol·max(1, max|λ|), "
-                 "over " +
-                     std::to_string(total) + " finished endpoints with a spectrum summary.");
+    const std::string fig = integer_bars(c.n_negative, "Negative eigenvalues per endpoint",
+                                         "number of negative Hessian eigenvalues", svg::kVermillion, total);
+    os << figure(fig, "Number of Hessian eigenvalues below −eig_tol·max(1, max|λ|), over " +
+                          std::to_string(total) + " finished endpoints with a spectrum summary.");
   }
 
   if (c.spectra.eigenvalues > 0) {
@@ -1427,24 +1435,12 @@ std::string cell_section_html(const Report& r, const Cell& c) {
   }
 
   if (!c.excess_degeneracy.empty()) {
-    svg::Axis x;
-    x.label = "excess degeneracy (near-zero eigenvalues − orbit dimension)";
-    svg::Axis y;
-    y.label = "endpoints (count)";
-    y.integer_ticks = true;
-    svg::Plot p("Excess degeneracy", x, y);
-    std::vector<std::string> cats;
-    std::vector<double> v;
     long total = 0;
-    for (const auto& [val, k] : c.excess_degeneracy) {
-      cats.push_back(std::to_string(val));
-      v.push_back(double(k));
-      total += k;
-    }
-    p.set_categories(cats);
-    p.add_bars("endpoints", svg::kOrange, v);
-    os << figure(p.render(), "Histogram of excess_degeneracy = n_near_zero − orbit_dim over " +
-                                 std::to_string(total) + " finished endpoints where it is known.");
+    const std::string fig = integer_bars(c.excess_degeneracy, "Excess degeneracy",
+                                         "excess degeneracy (near-zero eigenvalues − orbit dimension)",
+                                         svg::kOrange, total);
+    os << figure(fig, "Histogram of excess_degeneracy = n_near_zero − orbit_dim over " +
+                          std::to_string(total) + " finished endpoints where it is known.");
   }
 
   os << "<h3>Tolerance sensitivity</h3>\n<p class=\"note\">Counts of each class when every "
