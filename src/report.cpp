@@ -1193,6 +1193,24 @@ div.wide th { max-width: 7em; }
 }
 )CSS";
 
+/// Histogram of counts on a signed-log x axis (linear within ±linthresh).
+std::string symlog_histogram(const std::string& title, const std::string& x_label,
+                             const std::string& y_label, double linthresh, const Hist& hist,
+                             const char* color) {
+  svg::Axis x;
+  x.label = x_label;
+  x.scale = svg::Scale::symlog;
+  x.linthresh = linthresh;
+  svg::Axis y;
+  y.label = y_label;
+  y.integer_ticks = true;
+  svg::Plot p(title, x, y);
+  std::vector<double> heights;
+  for (long k : hist.counts) heights.push_back(double(k));
+  p.add_histogram(hist.edges, heights, "", color);
+  return p.render();
+}
+
 /// Bar chart of how many endpoints take each integer value; the gaps are drawn as empty bars
 /// when the values span at most 40 integers. `total` receives the number of endpoints.
 std::string integer_bars(const std::map<long, long>& counts, const std::string& title,
@@ -1350,18 +1368,8 @@ std::string cell_section_html(const Report& r, const Cell& c) {
   }
 
   if (c.lmin_n > 0) {
-    svg::Axis x;
-    x.label = "smallest Hessian eigenvalue λ_min (signed log scale)";
-    x.scale = svg::Scale::symlog;
-    x.linthresh = c.lmin_linthresh;
-    svg::Axis y;
-    y.label = "endpoints (count)";
-    y.integer_ticks = true;
-    svg::Plot p("Distribution of λ_min", x, y);
-    std::vector<double> heights;
-    for (long k : c.lmin_hist.counts) heights.push_back(double(k));
-    p.add_histogram(c.lmin_hist.edges, heights, "", svg::kBlue);
-    os << figure(p.render(),
+    os << figure(symlog_histogram("Distribution of λ_min", "smallest Hessian eigenvalue λ_min (signed log scale)",
+                                  "endpoints (count)", c.lmin_linthresh, c.lmin_hist, svg::kBlue),
                  "Histogram of the smallest Hessian eigenvalue at " + std::to_string(c.lmin_n) +
                      " finished endpoints. Signed-log axis sign(λ)·log<sub>10</sub>(1 + |λ|/c): "
                      "linear for |λ| ≲ c = " +
@@ -1381,18 +1389,8 @@ std::string cell_section_html(const Report& r, const Cell& c) {
 
   if (c.spectra.eigenvalues > 0) {
     const Spectra& s = c.spectra;
-    svg::Axis x;
-    x.label = "Hessian eigenvalue λ (signed log scale)";
-    x.scale = svg::Scale::symlog;
-    x.linthresh = s.linthresh;
-    svg::Axis y;
-    y.label = "eigenvalues (count)";
-    y.integer_ticks = true;
-    svg::Plot p("Pooled Hessian spectral density", x, y);
-    std::vector<double> heights;
-    for (long k : s.hist.counts) heights.push_back(double(k));
-    p.add_histogram(s.hist.edges, heights, "", svg::kPurple);
-    os << figure(p.render(),
+    os << figure(symlog_histogram("Pooled Hessian spectral density", "Hessian eigenvalue λ (signed log scale)",
+                                  "eigenvalues (count)", s.linthresh, s.hist, svg::kPurple),
                  "All " + std::to_string(s.eigenvalues) + " Hessian eigenvalues of the " +
                      std::to_string(s.networks) +
                      " endpoints with a stored spectrum, pooled (range " + g3(s.min) + " to " +
