@@ -140,7 +140,8 @@ std::string format_sample_table(const SampleResult& r) {
   return os.str();
 }
 
-std::string sample_summary_json(const SampleResult& r) {
+/// The JSON summary of one cell (see output.hpp's write_sample_outputs).
+static json sample_summary_json(const SampleResult& r) {
   const long n = long(r.endpoints.size());
   json j;
   j["experiment"] = {{"name", r.config.name}, {"config_file", r.config.source},
@@ -188,7 +189,7 @@ std::string sample_summary_json(const SampleResult& r) {
                          {"analyze", r.seconds_analyze}, {"decide", r.seconds_decide}};
   j["warnings"] = r.warnings;
   j["theory"] = r.theory_json.empty() ? json::array() : json::parse(r.theory_json);
-  return j.dump(2) + "\n";
+  return j;
 }
 
 std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels) {
@@ -258,7 +259,7 @@ void write_sample_outputs(const std::vector<SampleResult>& cells, const std::vec
   j["run"] = run_json.empty() ? json(nullptr) : json::parse(run_json);
   j["cells"] = json::array();
   for (std::size_t i = 0; i < cells.size(); ++i) {
-    json c = json::parse(sample_summary_json(cells[i]));
+    json c = sample_summary_json(cells[i]);
     c["cell"] = i;
     c["label"] = labels[i];
     j["cells"].push_back(std::move(c));

@@ -1288,15 +1288,20 @@ std::string prediction_html(const Prediction& p) {
   return os.str();
 }
 
-std::string class_bars_svg(const Report& r, const Cell& c) {
-  svg::Axis x;
-  x.label = "endpoint class";
+/// The y axis of the class-fraction charts: 0 to 1.
+svg::Axis fraction_axis() {
   svg::Axis y;
   y.label = "fraction of finished endpoints";
   y.fixed_range = true;
   y.lo = 0;
   y.hi = 1;
-  svg::Plot p("Class fractions with 95% intervals", x, y);
+  return y;
+}
+
+std::string class_bars_svg(const Report& r, const Cell& c) {
+  svg::Axis x;
+  x.label = "endpoint class";
+  svg::Plot p("Class fractions with 95% intervals", x, fraction_axis());
   std::vector<std::string> cats;
   std::vector<double> v, lo, hi;
   for (const auto& name : r.classes) {
@@ -1521,12 +1526,7 @@ std::string report_html(const Report& r) {
   if (!r.cells.empty()) {
     svg::Axis x;
     x.label = "cell";
-    svg::Axis y;
-    y.label = "fraction of finished endpoints";
-    y.fixed_range = true;
-    y.lo = 0;
-    y.hi = 1;
-    svg::Plot p("Class fractions by cell (95% intervals)", x, y);
+    svg::Plot p("Class fractions by cell (95% intervals)", x, fraction_axis());
     p.set_size(
         std::clamp(200.0 + 60.0 * double(r.cells.size() * r.classes.size()) / 2.0, 560.0, 1150.0),
         380);
