@@ -19,12 +19,21 @@ struct Dims {
   double slope = 1.0;
 };
 
-/// Trains `count` networks in place (weights count × P in T), one thread each. `ws` holds
+/// Trains `count` networks in place (weights count × P in T): the fused kernel where the shape
+/// has one, else one thread per network with the data in shared memory. `ws` holds
 /// count × train_workspace(shape) values of T.
 template <class T>
 void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, T* ws, std::size_t count,
                   const math::TrainParams& params, math::TrainOutcome* outcomes, double* curves,
                   cudaStream_t stream);
+
+/// Trains `count` networks with the fused kernel of a hot shape (math/fused.hpp) and returns
+/// true, or returns false without launching when the shape has no fused kernel, the data do not
+/// fit in shared memory, or LANDSCAPE_CUDA_FUSED=0 asks for the general kernels.
+template <class T>
+bool launch_fused_train(const Dims& dims, const T* X, const T* Y, T* weights, std::size_t count,
+                        const math::TrainParams& params, math::TrainOutcome* outcomes,
+                        double* curves, cudaStream_t stream);
 
 /// Exact float64 Hessians into a batched buffer (count × P × P; symmetric, so row- and
 /// column-major coincide). `ws` holds count × (hessian_workspace + P) doubles.

@@ -81,6 +81,7 @@ void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, T* ws, s
                   const math::TrainParams& params, math::TrainOutcome* outcomes, double* curves,
                   cudaStream_t stream) {
   if (count == 0) return;
+  if (launch_fused_train<T>(dims, X, Y, weights, count, params, outcomes, curves, stream)) return;
   math::Shape s;
   s.h = dims.h;
   s.dims = dims.d;

@@ -47,6 +47,83 @@ LS_HD inline bool finite_value(T x) {
   return x == x && x - x == T(0);  // false for NaN and ±inf; also valid in device code
 }
 
+/// Optimizer scalars of one step in the training precision. Adam's bias corrections c1, c2
+/// come from powers of β kept in double, so float32 training does not lose them early.
+template <class T>
+struct StepScalars {
+  T lr, mu, b1, b2, eps, c1, c2;
+};
+
+/// Powers β1^t and β2^t carried from step to step by every training loop.
+struct AdamClock {
+  double b1t = 1.0, b2t = 1.0;
+};
+
+/// The scalars of the next step; advances the Adam clock when the optimizer is Adam.
+template <class T>
+LS_HD inline StepScalars<T> next_step_scalars(const TrainParams& p, AdamClock& clock) {
+  StepScalars<T> s{T(p.lr), T(p.momentum), T(p.beta1), T(p.beta2), T(p.eps), T(1), T(1)};
+  if (p.kind == OptimizerKind::adam) {
+    clock.b1t *= p.beta1;
+    clock.b2t *= p.beta2;
+    s.c1 = T(1.0 / (1.0 - clock.b1t));
+    s.c2 = T(1.0 / (1.0 - clock.b2t));
+  }
+  return s;
+}
+
+/// One optimizer update of one parameter: w (weight), g (gradient), m and v (moments; heavy
+/// ball uses m as its velocity). Every training loop, CPU or GPU, calls this.
+template <OptimizerKind K, class T>
+LS_HD inline void update_parameter(const StepScalars<T>& s, T& w, T g, T& m, T& v) {
+  if constexpr (K == OptimizerKind::gd) {
+    w -= s.lr * g;
+  } else if constexpr (K == OptimizerKind::momentum) {  // heavy ball: v <- mu v - lr g, w <- w + v
+    m = s.mu * m - s.lr * g;
+    w += m;
+  } else {
+    m = s.b1 * m + (T(1) - s.b1) * g;
+    v = s.b2 * v + (T(1) - s.b2) * g * g;
+    w -= s.lr * (m * s.c1) / (std::sqrt(v * s.c2) + s.eps);
+  }
+}
+
+/// Fills a loss curve with NaN (slots never reached stay NaN).
+LS_HD inline void clear_curve(double* curve, const TrainParams& p) {
+  if (curve != nullptr && p.curve_every > 0)
+    for (int k = 0; k < p.curve_len; ++k) curve[k] = std::numeric_limits<double>::quiet_NaN();
+}
+
+/// Records the loss of `step` when it falls on the curve's grid.
+LS_HD inline void record_curve(double* curve, const TrainParams& p, long step, double loss) {
+  if (curve != nullptr && p.curve_every > 0 && step % p.curve_every == 0 &&
+      step / p.curve_every < p.curve_len)
+    curve[step / p.curve_every] = loss;
+}
+
+/// The stop test of every training loop, taken before the step: writes the outcome and returns
+/// true when the network is done (diverged, converged or out of budget). `g2` is ‖∇L‖².
+template <class T>
+LS_HD inline bool stop_test(T L, T g2, long step, const TrainParams& p, TrainOutcome& out) {
+  const double gn = std::sqrt(double(g2));
+  out.steps = step;
+  out.loss = double(L);
+  out.grad_norm = gn;
+  if (!finite_value(L) || !finite_value(g2) || double(L) > p.diverge_loss) {
+    out.status = TrainStatus::diverged;
+    return true;
+  }
+  if (gn <= p.grad_tol) {
+    out.status = TrainStatus::converged;
+    return true;
+  }
+  if (step >= p.max_steps) {
+    out.status = TrainStatus::budget;
+    return true;
+  }
+  return false;
+}
+
 /// Trains one network in place from `w`. The stop test comes before the step, so a network
 /// that starts converged takes zero steps; a non-finite or exploding loss stops at once and
 /// marks only this network diverged. `curve` (optional, p.curve_len slots) receives the loss at
@@ -60,56 +137,29 @@ LS_HD inline TrainOutcome train_network(const Shape& s, const T* X, const T* Y, 
   T* m = g + P;
   T* v = m + P;
   for (std::size_t k = 0; k < P; ++k) m[k] = v[k] = T(0);
-  const T lr = T(p.lr), mu = T(p.momentum), b1 = T(p.beta1), b2 = T(p.beta2), eps = T(p.eps);
-  double b1t = 1.0, b2t = 1.0;
+  AdamClock clock;
   TrainOutcome out;
-  const bool record = curve != nullptr && p.curve_every > 0;
-  if (record)
-    for (int k = 0; k < p.curve_len; ++k) curve[k] = std::numeric_limits<double>::quiet_NaN();
+  clear_curve(curve, p);
   for (long step = 0;; ++step) {
     const T L = loss_and_gradient(s, X, Y, w, g, gws);
-    if (record && step % p.curve_every == 0 && step / p.curve_every < p.curve_len)
-      curve[step / p.curve_every] = double(L);
+    record_curve(curve, p, step, double(L));
     T g2 = T(0);
     for (std::size_t k = 0; k < P; ++k) g2 += g[k] * g[k];
-    const double gn = std::sqrt(double(g2));
-    out.steps = step;
-    out.loss = double(L);
-    out.grad_norm = gn;
-    if (!finite_value(L) || !finite_value(g2) || double(L) > p.diverge_loss) {
-      out.status = TrainStatus::diverged;
-      return out;
-    }
-    if (gn <= p.grad_tol) {
-      out.status = TrainStatus::converged;
-      return out;
-    }
-    if (step >= p.max_steps) {
-      out.status = TrainStatus::budget;
-      return out;
-    }
+    if (stop_test(L, g2, step, p, out)) return out;
+    const StepScalars<T> sc = next_step_scalars<T>(p, clock);
     switch (p.kind) {
       case OptimizerKind::gd:
-        for (std::size_t k = 0; k < P; ++k) w[k] -= lr * g[k];
+        for (std::size_t k = 0; k < P; ++k)
+          update_parameter<OptimizerKind::gd>(sc, w[k], g[k], m[k], v[k]);
         break;
-      case OptimizerKind::momentum:  // heavy ball: v ← μv − ηg, w ← w + v
-        for (std::size_t k = 0; k < P; ++k) {
-          m[k] = mu * m[k] - lr * g[k];
-          w[k] += m[k];
-        }
+      case OptimizerKind::momentum:
+        for (std::size_t k = 0; k < P; ++k)
+          update_parameter<OptimizerKind::momentum>(sc, w[k], g[k], m[k], v[k]);
         break;
-      case OptimizerKind::adam: {
-        b1t *= p.beta1;
-        b2t *= p.beta2;
-        const T c1 = T(1.0 / (1.0 - b1t));
-        const T c2 = T(1.0 / (1.0 - b2t));
-        for (std::size_t k = 0; k < P; ++k) {
-          m[k] = b1 * m[k] + (T(1) - b1) * g[k];
-          v[k] = b2 * v[k] + (T(1) - b2) * g[k] * g[k];
-          w[k] -= lr * (m[k] * c1) / (std::sqrt(v[k] * c2) + eps);
-        }
+      case OptimizerKind::adam:
+        for (std::size_t k = 0; k < P; ++k)
+          update_parameter<OptimizerKind::adam>(sc, w[k], g[k], m[k], v[k]);
         break;
-      }
     }
   }
 }
