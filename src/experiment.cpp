@@ -7,12 +7,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 
 #include "landscape/analysis.hpp"
 #include "landscape/math/rng.hpp"
 #include "landscape/optimum.hpp"
+#include "landscape/pipeline.hpp"
 
 namespace landscape {
 namespace {
@@ -147,28 +149,48 @@ CellContext::CellContext(const ExperimentConfig& c)
   if (c.output.curves) enable_curves(train, c.train.steps, c.output.curve_points);
 }
 
-ChunkResult process_chunk(const CellContext& ctx, Backend& backend, const std::vector<long>& indices) {
+TrainedChunk train_chunk(const CellContext& ctx, Backend& backend, std::vector<long> indices) {
   const ExperimentConfig& cfg = ctx.cfg;
   const std::size_t P = cfg.model.param_count();
+  const std::size_t cnt = indices.size();
+  TrainedChunk t;
+  t.indices = std::move(indices);
+  if (cnt == 0) return t;
+  const auto t_chunk = std::chrono::steady_clock::now();
+  t.weights.resize(cnt * P);
+  t.outcomes.resize(cnt);
+  const int curve_len = ctx.train.params.curve_len;
+  if (curve_len > 0) t.curves.assign(cnt * std::size_t(curve_len), NAN);
+  for (std::size_t i = 0; i < cnt; ++i)
+    math::init_network(cfg.seed, math::kStreamInitBase + std::uint64_t(t.indices[i]),
+                       cfg.model.depth(), cfg.model.dims.data(), cfg.init.effective_scale(),
+                       t.weights.data() + i * P);
+  const auto t0 = std::chrono::steady_clock::now();
+  backend.train(cfg.model, ctx.data, ctx.train, cnt, t.weights.data(), t.outcomes.data(),
+                curve_len > 0 ? t.curves.data() : nullptr);
+  t.seconds_train = seconds_since(t0);
+  t.seconds_work = seconds_since(t_chunk);
+  return t;
+}
+
+ChunkResult finish_chunk(const CellContext& ctx, Backend& backend, TrainedChunk trained) {
+  const ExperimentConfig& cfg = ctx.cfg;
+  const std::size_t P = cfg.model.param_count();
+  const std::vector<long>& indices = trained.indices;
   const std::size_t cnt = indices.size();
   ChunkResult res;
   res.endpoints.resize(cnt);
   if (cnt == 0) return res;
   const auto t_chunk = std::chrono::steady_clock::now();
-  std::vector<double> weights(cnt * P), eig(cnt * P);
-  auto outcomes = std::vector<math::TrainOutcome>(cnt);
+  const std::vector<double>& weights = trained.weights;
+  const std::vector<math::TrainOutcome>& outcomes = trained.outcomes;
+  std::vector<double> eig(cnt * P);
   auto analysis = std::vector<EndpointAnalysis>(cnt);
   res.curve_len = ctx.train.params.curve_len;
   res.curve_every = ctx.train.params.curve_every;
-  if (res.curve_len > 0) res.curves.assign(cnt * std::size_t(res.curve_len), NAN);
-  for (std::size_t i = 0; i < cnt; ++i)
-    math::init_network(cfg.seed, math::kStreamInitBase + std::uint64_t(indices[i]), cfg.model.depth(),
-                       cfg.model.dims.data(), cfg.init.effective_scale(), weights.data() + i * P);
+  res.curves = std::move(trained.curves);
+  res.seconds_train = trained.seconds_train;
   auto t0 = std::chrono::steady_clock::now();
-  backend.train(cfg.model, ctx.data, ctx.train, cnt, weights.data(), outcomes.data(),
-                res.curve_len > 0 ? res.curves.data() : nullptr);
-  res.seconds_train = seconds_since(t0);
-  t0 = std::chrono::steady_clock::now();
   backend.analyze(cfg.model, ctx.data, cnt, weights.data(), analysis.data(), eig.data());
   res.seconds_analyze = seconds_since(t0);
   t0 = std::chrono::steady_clock::now();
@@ -193,9 +215,23 @@ ChunkResult process_chunk(const CellContext& ctx, Backend& backend, const std::v
   for (std::size_t i = 0; i < cnt; ++i)
     if (candidate[i]) res.candidates[indices[i]] = std::move(final_w[i]);
   res.seconds_decide = seconds_since(t0);
-  const double per_net = seconds_since(t_chunk) / double(cnt);
+  // The chunk's own work (its training and its analysis), not the time it waited while another
+  // chunk was trained ahead, so the figure is the same with and without overlap.
+  const double per_net = (trained.seconds_work + seconds_since(t_chunk)) / double(cnt);
   for (auto& e : res.endpoints) e.wall_time = per_net;
   return res;
+}
+
+ChunkResult process_chunk(const CellContext& ctx, Backend& backend,
+                          const std::vector<long>& indices) {
+  return finish_chunk(ctx, backend, train_chunk(ctx, backend, indices));
+}
+
+bool train_ahead(const Backend& backend) {
+  const char* v = std::getenv("LANDSCAPE_OVERLAP");
+  if (v && std::string(v) == "0") return false;
+  if (v && std::string(v) == "1") return true;
+  return backend.supports_overlap();
 }
 
 GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>& endpoints,
@@ -246,17 +282,24 @@ SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Pro
   const long want = cfg.chunk > 0 ? cfg.chunk : backend.preferred_chunk(cfg.model);
   const long chunk = std::max<long>(1, std::min(want, total));
   res.endpoints.reserve(std::size_t(total));
-  for (long first = 0; first < total; first += chunk) {
+  const std::size_t chunks = std::size_t((total + chunk - 1) / chunk);
+  const auto train = [&](std::size_t k) {
+    const long first = long(k) * chunk;
     std::vector<long> idx;
     for (long i = first; i < std::min(total, first + chunk); ++i) idx.push_back(i);
-    ChunkResult c = process_chunk(ctx, backend, idx);
+    return train_chunk(ctx, backend, std::move(idx));
+  };
+  const auto finish = [&](std::size_t k, TrainedChunk&& t) {
+    const long done = long(k) * chunk + long(t.indices.size());
+    ChunkResult c = finish_chunk(ctx, backend, std::move(t));
     res.seconds_train += c.seconds_train;
     res.seconds_analyze += c.seconds_analyze;
     res.seconds_decide += c.seconds_decide;
     for (auto& e : c.endpoints) res.endpoints.push_back(std::move(e));
-    for (auto& [k, w] : c.candidates) res.candidate_weights[k] = std::move(w);
-    if (progress) progress(first + long(idx.size()), total);
-  }
+    for (auto& [i, w] : c.candidates) res.candidate_weights[i] = std::move(w);
+    if (progress) progress(done, total);
+  };
+  run_chunks(chunks, train_ahead(backend), train, finish, [] { return false; });
   const auto t_final = std::chrono::steady_clock::now();
   res.optimum = finalize_cell(ctx, res.endpoints, res.candidate_weights, res.warnings);
   res.seconds_decide += seconds_since(t_final);

@@ -15,6 +15,7 @@
 #include "landscape/config.hpp"
 #include "landscape/experiment.hpp"
 #include "landscape/output.hpp"
+#include "landscape/pipeline.hpp"
 #include "landscape/store.hpp"
 #include "landscape/theory.hpp"
 
@@ -150,6 +151,7 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
   for (const auto& c : cells) total += c.config.networks;
   SweepProgress progress(err, opt.interactive, opt.quiet, total);
   const long kill_after = fault_kill_after();
+  const bool overlap = train_ahead(*backend);
   long chunks_committed = 0, done_here = 0;
   std::vector<SampleResult> results;
   std::vector<std::string> labels;
@@ -158,6 +160,7 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
 
   for (std::size_t ci = 0; ci < cells.size() && !interrupted; ++ci) {
     const SweepCell& cell = cells[ci];
+    const auto t_cell = std::chrono::steady_clock::now();
     const CellContext ctx(cell.config);
     const StoredCell sc = store.ensure_cell(run_id, int(ci), cell.label, ctx, "");
     SampleResult res;
@@ -172,26 +175,36 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
     for (long i = 0; i < cell.config.networks; ++i)
       if (!have.count(i)) todo.push_back(i);
     progress.skip(long(have.size()));
-    const long want = cell.config.chunk > 0 ? cell.config.chunk : backend->preferred_chunk(cell.config.model);
-    for (std::size_t k = 0; k < todo.size(); k += std::size_t(want)) {
-      if (g_stop.load()) {
-        interrupted = true;
-        break;
-      }
-      const std::vector<long> idx(todo.begin() + std::ptrdiff_t(k),
-                                  todo.begin() + std::ptrdiff_t(std::min(todo.size(), k + std::size_t(want))));
-      const ChunkResult chunk = process_chunk(ctx, *backend, idx);
+    const std::size_t want = std::size_t(
+        cell.config.chunk > 0 ? cell.config.chunk : backend->preferred_chunk(cell.config.model));
+    // Chunks are committed in order on this thread; with train-ahead, the next chunk trains on
+    // a second thread meanwhile and is discarded uncommitted when a stop (or a kill) comes first.
+    const auto train = [&](std::size_t c) {
+      const std::size_t k = c * want;
+      return train_chunk(
+          ctx, *backend,
+          std::vector<long>(todo.begin() + std::ptrdiff_t(k),
+                            todo.begin() + std::ptrdiff_t(std::min(todo.size(), k + want))));
+    };
+    const auto finish = [&](std::size_t c, TrainedChunk&& trained) {
+      const long n = long(trained.indices.size());
+      const ChunkResult chunk = finish_chunk(ctx, *backend, std::move(trained));
       store.write_chunk(sc.cell_id, ctx, chunk);
       store.add_run_seconds(run_id, chunk.seconds_train, chunk.seconds_analyze);
       res.seconds_train += chunk.seconds_train;
       res.seconds_analyze += chunk.seconds_analyze;
       res.seconds_decide += chunk.seconds_decide;
-      done_here += long(idx.size());
+      done_here += n;
       if (kill_after > 0 && ++chunks_committed == kill_after) std::raise(SIGKILL);
-      progress.update(int(ci), int(cells.size()), cell.label, long(have.size() + k + idx.size()),
+      progress.update(int(ci), int(cells.size()), cell.label, long(have.size() + c * want) + n,
                       cell.config.networks, done_here);
+    };
+    const auto stop = [] { return g_stop.load() != 0; };
+    const std::size_t chunks = (todo.size() + want - 1) / want;
+    if (!run_chunks(chunks, overlap, train, finish, stop)) {
+      interrupted = true;
+      break;
     }
-    if (interrupted) break;
     const auto t0 = std::chrono::steady_clock::now();
     std::map<long, std::vector<double>> candidates;
     res.endpoints = store.load_cell(sc.cell_id, candidates);
@@ -204,7 +217,10 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
     store.write_final(sc.cell_id, res.optimum, res.endpoints, res.theory_json);
     res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
-    res.seconds_total = res.seconds_train + res.seconds_analyze + res.seconds_decide;
+    // Wall time of the cell in this process: with train-ahead the stage times overlap, so their
+    // sum would overstate it.
+    res.seconds_total =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_cell).count();
     results.push_back(std::move(res));
     labels.push_back(cell.label);
   }

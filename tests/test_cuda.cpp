@@ -73,4 +73,66 @@ INSTANTIATE_TEST_SUITE_P(
       return s + "_" + to_string(info.param.precision);
     });
 
+/// Forwards to another backend but never asks for train-ahead, so the drivers run chunk by chunk.
+class Sequential final : public Backend {
+ public:
+  explicit Sequential(Backend& b) : m_b(b) {}
+  std::string name() const override { return m_b.name(); }
+  std::string device() const override { return m_b.device(); }
+  long preferred_chunk(const Model& m) const override { return m_b.preferred_chunk(m); }
+  bool supports_overlap() const override { return false; }
+  void train(const Model& m, const Dataset& d, const TrainSettings& s, std::size_t count,
+             double* weights, math::TrainOutcome* outcomes, double* curves) override {
+    m_b.train(m, d, s, count, weights, outcomes, curves);
+  }
+  void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+               EndpointAnalysis* out, double* eigenvalues) override {
+    m_b.analyze(m, d, count, weights, out, eigenvalues);
+  }
+
+ private:
+  Backend& m_b;
+};
+
+TEST(CudaTrainAhead, SameEndpointsAsChunkByChunk) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  auto gpu = make_cuda_backend(0);
+  ASSERT_TRUE(gpu->supports_overlap());
+  if (!train_ahead(*gpu)) GTEST_SKIP() << "train-ahead turned off by LANDSCAPE_OVERLAP";
+  ExperimentConfig cfg;
+  cfg.networks = 200;
+  cfg.chunk = 32;  // 7 chunks: training of chunk k+1 overlaps the analysis of chunk k
+  cfg.model.family = Family::leaky_relu;
+  cfg.model.dims = {12, 8, 6, 4};
+  cfg.model.slope = 0.1;
+  cfg.data.n = 8;
+  cfg.train.lr = 2e-3;
+  cfg.train.steps = 3000;
+  cfg.train.precision = Precision::f32;
+  cfg.output.spectrum = true;
+  Sequential seq(*gpu);
+  const SampleResult a = run_sample(cfg, seq, nullptr);
+  const SampleResult b = run_sample(cfg, *gpu, nullptr);
+  ASSERT_EQ(a.endpoints.size(), b.endpoints.size());
+  for (std::size_t i = 0; i < a.endpoints.size(); ++i) {
+    const auto& x = a.endpoints[i];
+    const auto& y = b.endpoints[i];
+    // Training is one thread per network on either path: the endpoints are bitwise equal, and
+    // so is everything the host computes from them.
+    EXPECT_EQ(x.index, y.index);
+    EXPECT_EQ(x.steps, y.steps) << "network " << i;
+    EXPECT_EQ(x.train_status, y.train_status) << "network " << i;
+    EXPECT_EQ(x.finite, y.finite) << "network " << i;
+    if (!x.finite) continue;
+    EXPECT_EQ(x.loss, y.loss) << "network " << i;
+    EXPECT_EQ(x.grad_norm, y.grad_norm) << "network " << i;
+    EXPECT_EQ(x.cls, y.cls) << "network " << i;
+    const double scale = std::max(std::abs(x.nominal_spectrum().lambda_min),
+                                  std::abs(x.nominal_spectrum().lambda_max));
+    ASSERT_EQ(x.eigenvalues.size(), y.eigenvalues.size());
+    for (std::size_t k = 0; k < x.eigenvalues.size(); ++k)
+      EXPECT_NEAR(x.eigenvalues[k], y.eigenvalues[k], 1e-12 * scale) << "network " << i << " k " << k;
+  }
+}
+
 }  // namespace

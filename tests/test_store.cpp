@@ -53,11 +53,11 @@ curves = true
 spectrum = true
 )";
 
-/// Starts the CLI as a child process with an optional environment variable.
-pid_t spawn(const std::vector<std::string>& args, const std::string& env = "") {
+/// Starts the CLI as a child process with extra environment variables ("NAME=value").
+pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
   const pid_t pid = fork();
   if (pid == 0) {
-    if (!env.empty()) putenv(const_cast<char*>(env.c_str()));
+    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
     std::vector<char*> argv;
     std::string bin = LANDSCAPE_BINARY;
     argv.push_back(bin.data());
@@ -81,9 +81,15 @@ int wait_for(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : kKilledBy + WTERMSIG(status);
 }
 
-int run_cli(const std::vector<std::string>& args, const std::string& env = "") {
+int run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
   return wait_for(spawn(args, env));
 }
+int run_cli(const std::vector<std::string>& args, const std::string& env) {
+  return run_cli(args, std::vector<std::string>{env});
+}
+
+/// Train-ahead forced on or off (the CPU backend does not ask for it by itself).
+const std::string kOverlapOn = "LANDSCAPE_OVERLAP=1", kOverlapOff = "LANDSCAPE_OVERLAP=0";
 
 std::vector<std::string> query_rows(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;
@@ -278,13 +284,11 @@ TEST_F(Sweep, ResumeWithADifferentConfigIsRefusedSayingWhatDiffers) {
   EXPECT_EQ(run_cli({"sample", cfg3, "--out", out, "--quiet", "--resume"}), 0);
 }
 
-TEST_F(Sweep, CtrlCStopsCleanlyAndResumes) {
-  std::string slow = kSweep;
-  slow.replace(slow.find("chunk = 3"), 9, "chunk = 1");
-  slow.replace(slow.find("steps = 400"), 11, "steps = 40000");  // long enough to interrupt
-  const std::string cfg = write("slow.toml", slow);
-  const std::string out = path("int");
-  const pid_t pid = spawn({"sample", cfg, "--out", out, "--quiet"});
+/// Ctrl-C after the first committed chunk: a clean exit 130, then a resume equal to an
+/// uninterrupted run. `env` selects train-ahead for every process involved.
+void ctrl_c_stops_cleanly_and_resumes(const std::string& slow_cfg, const std::string& out,
+                                      const std::string& ref_out, const std::string& env) {
+  const pid_t pid = spawn({"sample", slow_cfg, "--out", out, "--quiet"}, {env});
   // Wait for the first committed chunk, then interrupt.
   for (int i = 0; i < 400; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
@@ -297,11 +301,50 @@ TEST_F(Sweep, CtrlCStopsCleanlyAndResumes) {
   EXPECT_EQ(code, 130);  // a clean exit with the documented code, not death by signal
   EXPECT_EQ(query_rows(out + "/results.db", "SELECT status FROM runs"), std::vector<std::string>{"interrupted|"});
   EXPECT_FALSE(fs::exists(out + "/summary.json"));
-  EXPECT_EQ(run_cli({"sample", cfg, "--out", out, "--quiet", "--resume"}), 0);
+  EXPECT_EQ(run_cli({"sample", slow_cfg, "--out", out, "--quiet", "--resume"}, {env}), 0);
   // The reference used 400 steps; compare with an uninterrupted run of the slow config.
-  const std::string ref_out = path("slowref");
-  EXPECT_EQ(run_cli({"sample", cfg, "--out", ref_out, "--quiet"}), 0);
+  EXPECT_EQ(run_cli({"sample", slow_cfg, "--out", ref_out, "--quiet"}, {kOverlapOff}), 0);
   EXPECT_EQ(endpoint_set(out + "/results.db"), endpoint_set(ref_out + "/results.db"));
+}
+
+std::string slow_sweep() {
+  std::string slow = kSweep;
+  slow.replace(slow.find("chunk = 3"), 9, "chunk = 1");
+  slow.replace(slow.find("steps = 400"), 11, "steps = 40000");  // long enough to interrupt
+  return slow;
+}
+
+TEST_F(Sweep, CtrlCStopsCleanlyAndResumes) {
+  ctrl_c_stops_cleanly_and_resumes(write("slow.toml", slow_sweep()), path("int"), path("slowref"),
+                                   kOverlapOff);
+}
+
+TEST_F(Sweep, CtrlCStopsCleanlyAndResumesWithTrainAhead) {
+  ctrl_c_stops_cleanly_and_resumes(write("slow.toml", slow_sweep()), path("int"), path("slowref"),
+                                   kOverlapOn);
+}
+
+TEST_F(Sweep, TrainAheadGivesTheSameDatabaseAndResumesAfterSigkill) {
+  const auto ref = reference();
+  ASSERT_EQ(ref.size(), 14u);
+  EXPECT_EQ(run_cli({"sample", m_cfg, "--out", path("ahead"), "--quiet"}, {kOverlapOn}), 0);
+  EXPECT_EQ(endpoint_set(path("ahead/results.db")), ref);
+  // Killed right after a commit while the next chunk trains ahead (it is lost, not committed);
+  // the resume trains ahead too. Chunks of 3, 3, 1 | 3, 3, 1.
+  const int committed[] = {0, 3, 6, 7, 10, 13, 14};
+  for (int kill_at : {1, 3, 4}) {
+    SCOPED_TRACE("killed after chunk " + std::to_string(kill_at));
+    const std::string out = path("ak" + std::to_string(kill_at));
+    EXPECT_EQ(run_cli({"sample", m_cfg, "--out", out, "--quiet"},
+                      {kOverlapOn, "LANDSCAPE_FAULT_KILL_AFTER_CHUNKS=" + std::to_string(kill_at)}),
+              kKilledBy + SIGKILL);
+    EXPECT_EQ(query_rows(out + "/results.db", "SELECT COUNT(*) FROM endpoints"),
+              std::vector<std::string>{std::to_string(committed[kill_at]) + "|"});
+    EXPECT_EQ(run_cli({"sample", m_cfg, "--out", out, "--quiet", "--resume"}, {kOverlapOn}), 0);
+    EXPECT_EQ(endpoint_set(out + "/results.db"), ref);
+    EXPECT_EQ(query_rows(out + "/results.db", "SELECT COUNT(*), status FROM runs"),
+              std::vector<std::string>{"1|complete|"});
+  }
 }
 
 TEST_F(Sweep, SecondWriterIsRefused) {

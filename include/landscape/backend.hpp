@@ -49,6 +49,10 @@ class Backend {
   AnalyzeTimes last_analyze_times() const { return m_times; }
   /// Networks per batch that keep the device busy (and progress reports frequent).
   virtual long preferred_chunk(const Model& m) const = 0;
+  /// True when `train` may run on one thread while `analyze` runs on another, so callers can
+  /// train the next chunk during the analysis of this one. Backends that already use every
+  /// core inside each call (the CPU backend) say false.
+  virtual bool supports_overlap() const { return false; }
 
   /// Trains `count` networks in place. `weights` holds count × P float64 values (initial
   /// weights in, endpoints out); training runs in `settings.precision`. Networks are

@@ -97,9 +97,33 @@ struct ChunkResult {
   double seconds_train = 0, seconds_analyze = 0, seconds_decide = 0;
 };
 
+/// A chunk of networks after training, before analysis.
+struct TrainedChunk {
+  std::vector<long> indices;
+  std::vector<double> weights;               ///< indices.size() × P endpoints
+  std::vector<math::TrainOutcome> outcomes;  ///< one per network
+  std::vector<double> curves;                ///< indices.size() × curve_len (if enabled)
+  double seconds_train = 0;                  ///< backend.train alone
+  double seconds_work = 0;                   ///< initialization and training
+};
+
+/// Initializes networks `indices` of a cell and trains them: the first half of process_chunk.
+/// Calls only `backend.train`, so it may run on another thread while finish_chunk analyzes
+/// another chunk (see train_ahead).
+TrainedChunk train_chunk(const CellContext& ctx, Backend& backend, std::vector<long> indices);
+
+/// Analyzes and describes a trained chunk: the second half of process_chunk.
+ChunkResult finish_chunk(const CellContext& ctx, Backend& backend, TrainedChunk trained);
+
 /// Trains, analyzes and describes networks `indices` of a cell (any subset, any order: network
 /// i is always initialized from stream (seed, i), so results do not depend on the chunking).
 ChunkResult process_chunk(const CellContext& ctx, Backend& backend, const std::vector<long>& indices);
+
+/// Whether the chunk drivers (run_sample, run_sweep, bench) train chunk k+1 while chunk k is
+/// analyzed: Backend::supports_overlap(), unless the environment variable LANDSCAPE_OVERLAP is
+/// `0` (never) or `1` (always, whatever the backend says: results are the same either way, which
+/// the tests check on the CPU backend).
+bool train_ahead(const Backend& backend);
 
 /// L* for the cell (closed form, or the best finite loss), then the final classes and escape
 /// tests of every endpoint. Appends warnings (loss below a closed form, kinks).

@@ -59,6 +59,41 @@ class DeviceBuffer {
   std::size_t m_n = 0;
 };
 
+/// Stream-ordered device allocation of n values of T (cudaMallocAsync): allocating and freeing
+/// do not synchronize the device as cudaMalloc/cudaFree can, so training can allocate while
+/// analyze runs on another stream. Falls back to cudaMalloc where memory pools are unsupported.
+template <class T>
+class StreamBuffer {
+ public:
+  StreamBuffer(std::size_t n, cudaStream_t stream, bool pools) : m_stream(stream), m_pools(pools) {
+    const std::size_t bytes = std::max<std::size_t>(n, 1) * sizeof(T);
+    void* p = nullptr;
+    const cudaError_t e = pools ? cudaMallocAsync(&p, bytes, stream) : cudaMalloc(&p, bytes);
+    if (e == cudaErrorMemoryAllocation) {
+      cudaGetLastError();  // clear it: the context stays usable
+      throw DeviceOutOfMemory("cuda backend: out of device memory for " + std::to_string(bytes) +
+                              " bytes");
+    }
+    LS_CUDA_CHECK(e);
+    m_p = static_cast<T*>(p);
+  }
+  ~StreamBuffer() {
+    if (!m_p) return;
+    if (m_pools)
+      cudaFreeAsync(m_p, m_stream);  // after the work already queued on the stream
+    else
+      cudaFree(m_p);
+  }
+  StreamBuffer(const StreamBuffer&) = delete;
+  StreamBuffer& operator=(const StreamBuffer&) = delete;
+  T* data() { return m_p; }
+
+ private:
+  T* m_p = nullptr;
+  cudaStream_t m_stream;
+  bool m_pools;
+};
+
 kernels::Dims make_dims(const Model& m, int n) {
   if (m.depth() > kernels::kMaxDepth)
     throw Error("cuda backend: depth " + std::to_string(m.depth()) + " exceeds the maximum " +
@@ -89,7 +124,15 @@ class CudaBackend final : public Backend {
     int clock_khz = 0;
     LS_CUDA_CHECK(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device));
     m_clock_khz = double(clock_khz);
+    int pools = 0;
+    LS_CUDA_CHECK(cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, device));
+    m_pools = pools != 0;
     LS_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
+    LS_CUDA_CHECK(cudaStreamCreateWithFlags(&m_train_stream, cudaStreamNonBlocking));
+    // Blocking sync: the training thread sleeps while its kernel runs instead of spinning on a
+    // core that the analysis of the previous chunk can use.
+    LS_CUDA_CHECK(
+        cudaEventCreateWithFlags(&m_train_done, cudaEventBlockingSync | cudaEventDisableTiming));
     LS_CUSOLVER_CHECK(cusolverDnCreate(&m_solver));
     LS_CUSOLVER_CHECK(cusolverDnSetStream(m_solver, m_stream));
     LS_CUSOLVER_CHECK(cusolverDnCreateSyevjInfo(&m_syevj));
@@ -101,6 +144,8 @@ class CudaBackend final : public Backend {
     cusolverDnDestroyParams(m_params);
     cusolverDnDestroySyevjInfo(m_syevj);
     cusolverDnDestroy(m_solver);
+    cudaEventDestroy(m_train_done);
+    cudaStreamDestroy(m_train_stream);
     cudaStreamDestroy(m_stream);
   }
 
@@ -116,9 +161,14 @@ class CudaBackend final : public Backend {
     // are large; analyze() splits a chunk into Hessian batches that fit kHessianBytes itself.
     return m.param_count() <= 128 ? (1L << 18) : (1L << 14);
   }
+  /// train() works on its own stream and buffers, analyze() on m_stream and the members, so
+  /// one thread can train while another analyzes (two concurrent train() calls are not allowed).
+  bool supports_overlap() const override { return true; }
 
   void train(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
              double* weights, math::TrainOutcome* outcomes, double* curves) override {
+    // The current device is per host thread, and train() may run on a thread of its own.
+    LS_CUDA_CHECK(cudaSetDevice(m_device));
     // Running out of device memory halves the batch instead of failing; networks are
     // independent, so the split does not change any result.
     try {
@@ -222,30 +272,42 @@ class CudaBackend final : public Backend {
     LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
   }
 
+  /// Trains on m_train_stream with buffers of its own (nothing that analyze() uses), so it
+  /// can run while analyze() works on m_stream from another thread.
   template <class T>
   void train_as(const Model& m, const Dataset& d, const math::TrainParams& p, std::size_t count,
                 double* weights, math::TrainOutcome* outcomes, double* curves) {
     const math::Shape s = m.shape(d.n);
     const std::size_t P = math::param_count(s);
-    DeviceBuffer<T> X, Y, w(count * P), ws(count * math::train_workspace(s));
-    DeviceBuffer<math::TrainOutcome> o(count);
-    const std::size_t curve_size = curves ? count * std::size_t(p.curve_len) : 0;
-    DeviceBuffer<double> c(std::max<std::size_t>(curve_size, 1));
-    upload(X, d.X);
-    upload(Y, d.Y);
+    const kernels::Dims dims = make_dims(m, d.n);
+    const cudaStream_t st = m_train_stream;
+    // Host copies in T. Copies from pageable memory are staged before cudaMemcpyAsync returns,
+    // and device-to-host ones return when done; they stay alive to the end regardless.
+    const std::vector<T> xt(d.X.begin(), d.X.end()), yt(d.Y.begin(), d.Y.end());
     std::vector<T> wt(weights, weights + count * P);
-    LS_CUDA_CHECK(cudaMemcpyAsync(w.data(), wt.data(), wt.size() * sizeof(T),
-                                  cudaMemcpyHostToDevice, m_stream));
-    kernels::launch_train<T>(make_dims(m, d.n), X.data(), Y.data(), w.data(), ws.data(), count, p,
-                             o.data(), curves ? c.data() : nullptr, m_stream);
+    const std::size_t curve_size = curves ? count * std::size_t(p.curve_len) : 0;
+    StreamBuffer<T> X(xt.size(), st, m_pools), Y(yt.size(), st, m_pools), w(wt.size(), st, m_pools),
+        ws(count * math::train_workspace(s), st, m_pools);
+    StreamBuffer<math::TrainOutcome> o(count, st, m_pools);
+    StreamBuffer<double> c(curve_size, st, m_pools);
+    LS_CUDA_CHECK(
+        cudaMemcpyAsync(X.data(), xt.data(), xt.size() * sizeof(T), cudaMemcpyHostToDevice, st));
+    LS_CUDA_CHECK(
+        cudaMemcpyAsync(Y.data(), yt.data(), yt.size() * sizeof(T), cudaMemcpyHostToDevice, st));
+    LS_CUDA_CHECK(
+        cudaMemcpyAsync(w.data(), wt.data(), wt.size() * sizeof(T), cudaMemcpyHostToDevice, st));
+    kernels::launch_train<T>(dims, X.data(), Y.data(), w.data(), ws.data(), count, p, o.data(),
+                             curves ? c.data() : nullptr, st);
+    LS_CUDA_CHECK(cudaEventRecord(m_train_done, st));
+    LS_CUDA_CHECK(cudaEventSynchronize(m_train_done));
     if (curves)
       LS_CUDA_CHECK(cudaMemcpyAsync(curves, c.data(), curve_size * sizeof(double),
-                                    cudaMemcpyDeviceToHost, m_stream));
-    LS_CUDA_CHECK(cudaMemcpyAsync(wt.data(), w.data(), wt.size() * sizeof(T),
-                                  cudaMemcpyDeviceToHost, m_stream));
+                                    cudaMemcpyDeviceToHost, st));
+    LS_CUDA_CHECK(
+        cudaMemcpyAsync(wt.data(), w.data(), wt.size() * sizeof(T), cudaMemcpyDeviceToHost, st));
     LS_CUDA_CHECK(cudaMemcpyAsync(outcomes, o.data(), count * sizeof(math::TrainOutcome),
-                                  cudaMemcpyDeviceToHost, m_stream));
-    LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
+                                  cudaMemcpyDeviceToHost, st));
+    LS_CUDA_CHECK(cudaStreamSynchronize(st));
     std::copy(wt.begin(), wt.end(), weights);
   }
 
@@ -279,7 +341,10 @@ class CudaBackend final : public Backend {
   std::string m_name;
   int m_sms = 0, m_major = 0;
   double m_clock_khz = 0;
-  cudaStream_t m_stream = nullptr;
+  bool m_pools = false;             ///< stream-ordered allocation (cudaMallocAsync) is supported
+  cudaStream_t m_stream = nullptr;  ///< analyze()
+  cudaStream_t m_train_stream = nullptr;  ///< train(), which may run on another thread
+  cudaEvent_t m_train_done = nullptr;     ///< end of a training kernel (blocking sync)
   cudaEvent_t m_ev[3] = {};
   cusolverDnHandle_t m_solver = nullptr;
   syevjInfo_t m_syevj = nullptr;
