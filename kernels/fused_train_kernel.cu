@@ -189,11 +189,7 @@ bool launch_fused_train(const Dims& d, const T* X, const T* Y, T* w, std::size_t
                         const math::TrainParams& p, math::TrainOutcome* o, double* curves,
                         cudaStream_t stream) {
   if (count == 0 || !fused_training_enabled()) return false;
-  math::Shape s;
-  s.h = d.h;
-  s.dims = d.d;
-  s.n = d.n;
-  s.slope = d.slope;
+  const math::Shape s = to_shape(d);
   using WS = math::StaticShape<6, 4, 4, 6>;      // W-S and examples/default.toml
   using WM = math::StaticShape<16, 16, 16, 16>;  // W-M
   using WP = math::StaticShape<32, 16, 8, 4>;    // W-P

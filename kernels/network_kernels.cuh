@@ -1,5 +1,5 @@
-// Launchers for the per-network kernels (one thread per network, general fallback for any
-// dims). Included only by CUDA translation units.
+// Launchers for the per-network kernels: training (one thread per network) and exact float64
+// Hessians (one thread per network and column). Included only by CUDA translation units.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -19,6 +19,16 @@ struct Dims {
   double slope = 1.0;
 };
 
+/// The math's view of `d` (its dims point into `d`, which must outlive the result).
+__host__ __device__ inline math::Shape to_shape(const Dims& d) {
+  math::Shape s;
+  s.h = d.h;
+  s.dims = d.d;
+  s.n = d.n;
+  s.slope = d.slope;
+  return s;
+}
+
 /// Trains `count` networks in place (weights count × P in T): the fused kernel where the shape
 /// has one, else one thread per network with the data in shared memory. `ws` holds
 /// count × train_workspace(shape) values of T.
@@ -35,9 +45,27 @@ bool launch_fused_train(const Dims& dims, const T* X, const T* Y, T* weights, st
                         const math::TrainParams& params, math::TrainOutcome* outcomes,
                         double* curves, cudaStream_t stream);
 
-/// Exact float64 Hessians into a batched buffer (count × P × P; symmetric, so row- and
-/// column-major coincide). `ws` holds count × (hessian_workspace + P) doubles.
+/// Threads per block of the Hessian kernels; column-kernel thread counts are multiples of it.
+inline constexpr int kHessianBlock = 128;
+
+/// Column-kernel threads resident at once on the current device (`sms` multiprocessors at the
+/// kernel's occupancy): more threads only cost scratch.
+std::size_t hessian_resident_threads(int sms);
+
+/// Device buffers of one Hessian batch of `count` networks (sizes in doubles; shape s, P params).
+struct HessianBuffers {
+  double* H = nullptr;             ///< count × P × P: the batched eigensolver's input
+  double* prepared = nullptr;      ///< count × math::prepared_size(s)
+  double* gradient = nullptr;      ///< count × P (by-product of the preparation, not read)
+  double* columns = nullptr;       ///< column_threads × math::column_workspace(s)
+  std::size_t column_threads = 0;  ///< column-kernel threads, a positive multiple of kHessianBlock
+};
+
+/// Exact float64 Hessians of `count` networks (weights count × P) into buf.H, symmetrized
+/// exactly as math::hessian does (symmetric, so row- and column-major coincide). Three kernels:
+/// per-network preparation, then (network, column) work items over a grid of column_threads
+/// threads, then the symmetrization.
 void launch_hessian(const Dims& dims, const double* X, const double* Y, const double* weights,
-                    double* H, double* ws, std::size_t count, cudaStream_t stream);
+                    const HessianBuffers& buf, std::size_t count, cudaStream_t stream);
 
 }  // namespace landscape::kernels

@@ -1,5 +1,5 @@
-// Per-network training and Hessian kernels running the single-source math. One thread owns one
-// network and a private slice of global scratch; this is the general path for any dims.
+// Per-network training kernels running the single-source math. One thread owns one network and
+// a private slice of global scratch; this is the general path for any dims.
 #include "landscape/math/network.hpp"
 #include "landscape/math/optim.hpp"
 #include "network_kernels.cuh"
@@ -8,22 +8,13 @@
 namespace landscape::kernels {
 namespace {
 
-__device__ math::Shape make_shape(const Dims& d) {
-  math::Shape s;
-  s.h = d.h;
-  s.dims = d.d;
-  s.n = d.n;
-  s.slope = d.slope;
-  return s;
-}
-
 template <class T>
 __global__ void train_kernel(Dims dims, const T* X, const T* Y, T* weights, T* ws,
                              std::size_t count, math::TrainParams params,
                              math::TrainOutcome* outcomes, double* curves) {
   const std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= count) return;
-  const math::Shape s = make_shape(dims);
+  const math::Shape s = to_shape(dims);
   const std::size_t P = math::param_count(s);
   double* curve = curves ? curves + i * std::size_t(params.curve_len) : nullptr;
   outcomes[i] = math::train_network(s, X, Y, weights + i * P, params,
@@ -47,7 +38,7 @@ __global__ void train_local_kernel(Dims dims, const T* X, const T* Y, T* weights
   __syncthreads();
   const std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= count) return;
-  const math::Shape s = make_shape(dims);
+  const math::Shape s = to_shape(dims);
   const std::size_t P = math::param_count(s);
   T local[WS];
   T* w = local;
@@ -56,18 +47,6 @@ __global__ void train_local_kernel(Dims dims, const T* X, const T* Y, T* weights
   double* curve = curves ? curves + i * std::size_t(params.curve_len) : nullptr;
   outcomes[i] = math::train_network(s, sX, sY, w, params, ws, curve);
   for (std::size_t k = 0; k < P; ++k) weights[i * P + k] = w[k];
-}
-
-__global__ void hessian_kernel(Dims dims, const double* X, const double* Y,
-                               const double* weights, double* H, double* ws, std::size_t count) {
-  const std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= count) return;
-  const math::Shape s = make_shape(dims);
-  const std::size_t P = math::param_count(s);
-  double* my_ws = ws + i * (math::hessian_workspace(s) + 2 * P);
-  // The gradient goes to the tail of this thread's scratch; it is not needed by the caller.
-  math::hessian(s, X, Y, weights + i * P, H + i * P * P, my_ws + math::hessian_workspace(s) + P,
-                my_ws);
 }
 
 constexpr int kBlock = 128;
@@ -82,11 +61,7 @@ void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, T* ws, s
                   cudaStream_t stream) {
   if (count == 0) return;
   if (launch_fused_train<T>(dims, X, Y, weights, count, params, outcomes, curves, stream)) return;
-  math::Shape s;
-  s.h = dims.h;
-  s.dims = dims.d;
-  s.n = dims.n;
-  s.slope = dims.slope;
+  const math::Shape s = to_shape(dims);
   const std::size_t need = math::train_workspace(s) + math::param_count(s);
   const std::size_t smem = std::size_t(dims.d[0] + dims.d[dims.h]) * std::size_t(dims.n) * sizeof(T);
   // The local-memory specializations cover small networks (W-S needs 1,088 values); the
@@ -111,12 +86,5 @@ template void launch_train<float>(const Dims&, const float*, const float*, float
 template void launch_train<double>(const Dims&, const double*, const double*, double*, double*,
                                    std::size_t, const math::TrainParams&, math::TrainOutcome*,
                                    double*, cudaStream_t);
-
-void launch_hessian(const Dims& dims, const double* X, const double* Y, const double* weights,
-                    double* H, double* ws, std::size_t count, cudaStream_t stream) {
-  if (count == 0) return;
-  hessian_kernel<<<grid_for(count), kBlock, 0, stream>>>(dims, X, Y, weights, H, ws, count);
-  LS_CUDA_CHECK(cudaGetLastError());
-}
 
 }  // namespace landscape::kernels

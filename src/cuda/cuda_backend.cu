@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
 #include "cuda_check.cuh"
 #include "landscape/analysis.hpp"
 #include "landscape/cuda_backend.hpp"
+#include "landscape/math/hessian_batch.hpp"
 #include "landscape/math/network.hpp"
 #include "../../kernels/network_kernels.cuh"
 
@@ -48,6 +50,8 @@ class DeviceBuffer {
   }
   T* data() { return m_p; }
   std::size_t size() const { return m_n; }
+  std::size_t bytes() const { return m_n * sizeof(T); }
+  void clear() { release(); }
 
  private:
   void release() {
@@ -106,11 +110,33 @@ kernels::Dims make_dims(const Model& m, int n) {
   return d;
 }
 
-// syevj is fastest for small matrices; above this size the batched QR-based solver wins and
-// syevjBatched is limited to n ≤ 32 anyway.
+// syevj is fastest for small matrices; above this size the batched QR-based solver wins, and
+// cusolverDnDsyevjBatched only accepts n ≤ 32.
 constexpr int kSyevjMaxN = 32;
-// Scratch budget for one Hessian sub-batch; larger chunks are processed in pieces.
-constexpr std::size_t kHessianBytes = std::size_t(1) << 30;
+
+// Device memory left free when sizing Hessian batches, the larger of the two: room for what the
+// context allocates on its own (kernel local memory, cuSOLVER internals) and for other streams
+// (training) allocating while a batch is in flight. Running out anyway halves the batch.
+constexpr std::size_t kMinHeadroomBytes = std::size_t(1) << 30;
+constexpr std::size_t kHeadroomFraction = 10;  // of the device's memory
+
+// Matrices per eigensolver call. cusolverDnXsyevBatched is documented to need
+// n·lda·batchSize ≤ INT32_MAX. cusolverDnDsyevjBatched takes n, lda, lwork and batchSize as int
+// and its lwork (in doubles) grows with the batch, so batch·n² stays 8× below INT32_MAX there.
+std::size_t eigen_chunk_limit(int P) {
+  const std::size_t nn = std::size_t(P) * std::size_t(P);
+  const std::size_t cap =
+      P <= kSyevjMaxN ? std::size_t(1) << 28 : std::size_t(std::numeric_limits<int>::max());
+  return std::max<std::size_t>(1, cap / nn);
+}
+
+// Column-kernel threads for `items` work items: at most `max_threads` (no fewer than one block),
+// a multiple of the block size.
+std::size_t column_threads(std::size_t max_threads, std::size_t items) {
+  const std::size_t b = kernels::kHessianBlock;
+  const std::size_t want = std::min(max_threads, (items + b - 1) / b * b);
+  return std::max(b, want / b * b);
+}
 
 class CudaBackend final : public Backend {
  public:
@@ -157,9 +183,11 @@ class CudaBackend final : public Backend {
     return double(m_sms) * lanes * 2.0 * m_clock_khz * 1e3;
   }
   long preferred_chunk(const Model& m) const override {
-    // Training wants every SM full (an H100 holds 2,048 threads on each of 132 SMs), so chunks
-    // are large; analyze() splits a chunk into Hessian batches that fit kHessianBytes itself.
-    return m.param_count() <= 128 ? (1L << 18) : (1L << 14);
+    // Training wants every SM full (an H100 holds 2,048 threads on each of 132 SMs), so small
+    // networks come in large chunks; analyze() splits a chunk into Hessian batches that fit the
+    // free device memory. For large P the eigen-solve dominates, and chunks of 4,096 (still two
+    // per SM for a lane-group kernel) let training of the next chunk hide behind it.
+    return m.param_count() <= 128 ? (1L << 18) : (1L << 12);
   }
   /// train() works on its own stream and buffers, analyze() on m_stream and the members, so
   /// one thread can train while another analyzes (two concurrent train() calls are not allowed).
@@ -187,9 +215,15 @@ class CudaBackend final : public Backend {
 
   void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
                EndpointAnalysis* out, double* eigenvalues) override {
+    LS_CUDA_CHECK(cudaSetDevice(m_device));
     const std::size_t P = m.param_count();
     const kernels::Dims dims = make_dims(m, d.n);
     const math::Shape s = m.shape(d.n);
+    if (P * P > std::size_t(std::numeric_limits<int>::max()))
+      throw Error("cuda backend: P = " + std::to_string(P) +
+                  " is beyond the batched eigensolvers (P² must fit in a 32-bit int)");
+    m_times = AnalyzeTimes{};
+    if (count == 0) return;
     // First-order facts (and the kink distance) on the host: one gradient per network.
 #pragma omp parallel for schedule(static)
     for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) {
@@ -198,39 +232,47 @@ class CudaBackend final : public Backend {
     }
     upload(m_X64, d.X);
     upload(m_Y64, d.Y);
-    const std::size_t ws_per = math::hessian_workspace(s) + 2 * P;
-    const std::size_t per_net = (P * P + ws_per + 2 * P) * sizeof(double);
-    std::size_t batch = std::max<std::size_t>(1, std::min(count, kHessianBytes / per_net));
-    std::vector<double> wbuf(batch * P);
-    std::vector<int> info(batch);
-    m_times = AnalyzeTimes{};
+    HessianPlan plan = plan_hessian(s, count);
+    std::vector<double> wbuf;
+    std::vector<int> info;
     for (std::size_t first = 0; first < count;) {
-      const std::size_t cnt = std::min(batch, count - first);
+      const std::size_t cnt = std::min(plan.networks, count - first);
+      const std::size_t threads = column_threads(plan.threads, cnt * P);
+      try {
+        reserve_hessian(s, cnt, threads);
+      } catch (const DeviceOutOfMemory&) {
+        // Retry this part of the chunk in smaller Hessian batches, then with less scratch.
+        // Buffers only grow, so drop them all: what is held would not fit smaller ones.
+        release_hessian();
+        if (plan.networks > 1)
+          plan.networks /= 2;
+        else if (plan.threads > std::size_t(kernels::kHessianBlock))
+          plan.threads = column_threads(plan.threads / 2, plan.threads / 2);
+        else
+          throw;
+        continue;
+      }
       // Non-finite points get zero weights on the device so they cannot disturb the batch;
       // their eigenvalues are replaced by NaN below.
+      wbuf.resize(cnt * P);
+      info.resize(cnt);
       for (std::size_t i = 0; i < cnt; ++i) {
         const double* w = weights + (first + i) * P;
         const bool ok = out[first + i].has_spectrum;
         for (std::size_t k = 0; k < P; ++k) wbuf[i * P + k] = ok ? w[k] : 0.0;
       }
-      try {
-        m_w64.resize(cnt * P);
-        m_H.resize(cnt * P * P);
-        m_ws64.resize(cnt * ws_per);
-        m_eig.resize(cnt * P);
-        m_info.resize(cnt);
-      } catch (const DeviceOutOfMemory&) {
-        if (batch <= 1) throw;
-        batch /= 2;  // retry this part of the chunk in smaller Hessian batches
-        continue;
-      }
       LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), wbuf.data(), cnt * P * sizeof(double),
                                     cudaMemcpyHostToDevice, m_stream));
       LS_CUDA_CHECK(cudaEventRecord(m_ev[0], m_stream));
-      kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(), m_H.data(),
-                              m_ws64.data(), cnt, m_stream);
+      kernels::HessianBuffers buf;
+      buf.H = m_H.data();
+      buf.prepared = m_prepared.data();
+      buf.gradient = m_grad.data();
+      buf.columns = m_colws.data();
+      buf.column_threads = threads;
+      kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(), buf, cnt, m_stream);
       LS_CUDA_CHECK(cudaEventRecord(m_ev[1], m_stream));
-      eigensolve(int(P), int(cnt));
+      eigensolve(int(P), cnt);
       LS_CUDA_CHECK(cudaEventRecord(m_ev[2], m_stream));
       double* ev = eigenvalues + first * P;
       LS_CUDA_CHECK(cudaMemcpyAsync(ev, m_eig.data(), cnt * P * sizeof(double),
@@ -311,30 +353,128 @@ class CudaBackend final : public Backend {
     std::copy(wt.begin(), wt.end(), weights);
   }
 
-  /// Values-only symmetric eigensolve of the `batch` matrices in m_H into m_eig, info in m_info.
-  void eigensolve(int P, int batch) {
+  struct HessianPlan {
+    std::size_t networks = 1;                                   // per Hessian batch
+    std::size_t threads = std::size_t(kernels::kHessianBlock);  // most column-kernel threads
+  };
+
+  /// Sizes Hessian batches from the device's free memory (less headroom): the column scratch
+  /// for a grid that fills the device, then as many networks as fit beside it with their
+  /// eigensolver workspace, as the cuSOLVER bufferSize queries report it.
+  HessianPlan plan_hessian(const math::Shape& s, std::size_t count) {
+    const std::size_t P = math::param_count(s);
+    // The workspace queries get real device pointers (one matrix), whatever the batch.
+    m_H.resize(P * P);
+    m_eig.resize(P);
+    std::size_t free = 0, total = 0;
+    LS_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+    // This backend's batch buffers are reused or replaced, so they count as available.
+    const std::size_t held = m_w64.bytes() + m_H.bytes() + m_prepared.bytes() + m_grad.bytes() +
+                             m_colws.bytes() + m_eig.bytes() + m_work.bytes() + m_info.bytes();
+    const std::size_t headroom = std::max(kMinHeadroomBytes, total / kHeadroomFraction);
+    const std::size_t avail = free + held > headroom ? free + held - headroom : 0;
+    HessianPlan plan;
+    // Threads beyond those resident only cost scratch, and memory is better spent on networks
+    // per batch than on more than a quarter of it for scratch.
+    const std::size_t col_bytes = math::column_workspace(s) * sizeof(double);
+    plan.threads = column_threads(
+        std::min(kernels::hessian_resident_threads(m_sms), avail / 4 / col_bytes), count * P);
+    const std::size_t scratch = plan.threads * col_bytes;
+    // Per network: weights, H, prepared state, gradient, eigenvalues and info.
+    const std::size_t per_net =
+        (P * P + 3 * P + math::prepared_size(s)) * sizeof(double) + sizeof(int);
+    // The eigensolver workspace shrinks with the batch, so a few rounds settle the size.
+    plan.networks = count;
+    for (int round = 0; round < 8 && plan.networks > 1; ++round) {
+      const std::size_t work = eigen_work_for(int(P), plan.networks).device;
+      if (scratch + plan.networks * per_net + work <= avail) break;
+      const std::size_t rest = avail > scratch + work ? avail - scratch - work : 0;
+      plan.networks = std::max<std::size_t>(1, rest / per_net);
+    }
+    return plan;
+  }
+
+  /// Device buffers for a batch of `cnt` networks and a column grid of `threads`; throws
+  /// DeviceOutOfMemory (the buffers stay usable) when they do not fit.
+  void reserve_hessian(const math::Shape& s, std::size_t cnt, std::size_t threads) {
+    const std::size_t P = math::param_count(s);
+    m_H.resize(cnt * P * P);
+    m_prepared.resize(cnt * math::prepared_size(s));
+    m_colws.resize(threads * math::column_workspace(s));
+    m_w64.resize(cnt * P);
+    m_grad.resize(cnt * P);
+    m_eig.resize(cnt * P);
+    m_info.resize(cnt);
+    const EigenWork work = eigen_work_for(int(P), cnt);
+    m_work.resize(std::max<std::size_t>(1, (work.device + sizeof(double) - 1) / sizeof(double)));
+    m_host_work.resize(std::max<std::size_t>(1, work.host));
+  }
+
+  void release_hessian() {
+    for (DeviceBuffer<double>* b : {&m_w64, &m_H, &m_prepared, &m_grad, &m_colws, &m_eig, &m_work})
+      b->clear();
+    m_info.clear();
+  }
+
+  struct EigenWork {
+    std::size_t device = 0;  // bytes
+    std::size_t host = 0;    // bytes
+  };
+
+  /// Workspace of one eigensolver call on `nb` matrices of size P (m_H and m_eig allocated).
+  EigenWork eigen_work(int P, std::size_t nb) {
+    EigenWork w;
     if (P <= kSyevjMaxN) {
       int lwork = 0;
-      LS_CUSOLVER_CHECK(cusolverDnDsyevjBatched_bufferSize(
-          m_solver, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, m_H.data(), P,
-          m_eig.data(), &lwork, m_syevj, batch));
-      m_work.resize(std::size_t(std::max(lwork, 1)));
-      LS_CUSOLVER_CHECK(cusolverDnDsyevjBatched(m_solver, CUSOLVER_EIG_MODE_NOVECTOR,
-                                                CUBLAS_FILL_MODE_LOWER, P, m_H.data(), P,
-                                                m_eig.data(), m_work.data(), lwork, m_info.data(),
-                                                m_syevj, batch));
-      return;
+      LS_CUSOLVER_CHECK(cusolverDnDsyevjBatched_bufferSize(m_solver, CUSOLVER_EIG_MODE_NOVECTOR,
+                                                           CUBLAS_FILL_MODE_LOWER, P, m_H.data(), P,
+                                                           m_eig.data(), &lwork, m_syevj, int(nb)));
+      if (lwork < 0) throw Error("cuda backend: syevjBatched reported a negative workspace");
+      w.device = std::size_t(lwork) * sizeof(double);
+      return w;
     }
-    std::size_t dev_bytes = 0, host_bytes = 0;
     LS_CUSOLVER_CHECK(cusolverDnXsyevBatched_bufferSize(
         m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F,
-        m_H.data(), P, CUDA_R_64F, m_eig.data(), CUDA_R_64F, &dev_bytes, &host_bytes, batch));
-    m_work.resize(dev_bytes / sizeof(double) + 1);
-    m_host_work.resize(host_bytes + 1);
-    LS_CUSOLVER_CHECK(cusolverDnXsyevBatched(
-        m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F,
-        m_H.data(), P, CUDA_R_64F, m_eig.data(), CUDA_R_64F, m_work.data(), dev_bytes,
-        m_host_work.data(), host_bytes, m_info.data(), batch));
+        m_H.data(), P, CUDA_R_64F, m_eig.data(), CUDA_R_64F, &w.device, &w.host, std::int64_t(nb)));
+    return w;
+  }
+
+  /// Workspace for `batch` ≥ 1 matrices solved in calls of at most eigen_chunk_limit(P).
+  EigenWork eigen_work_for(int P, std::size_t batch) {
+    const std::size_t full = std::min(batch, eigen_chunk_limit(P));
+    EigenWork w = eigen_work(P, full);
+    if (batch % full != 0) {
+      const EigenWork r = eigen_work(P, batch % full);
+      w.device = std::max(w.device, r.device);
+      w.host = std::max(w.host, r.host);
+    }
+    return w;
+  }
+
+  /// Values-only symmetric eigensolve of the `batch` matrices in m_H into m_eig, info in m_info,
+  /// in calls within the solvers' limits (eigen_chunk_limit) on the workspace reserve_hessian
+  /// allocated. Eigenvalues come back ascending (syevj sorts by default).
+  void eigensolve(int P, std::size_t batch) {
+    const std::size_t nn = std::size_t(P) * std::size_t(P), limit = eigen_chunk_limit(P);
+    for (std::size_t first = 0; first < batch; first += limit) {
+      const std::size_t nb = std::min(limit, batch - first);
+      double* A = m_H.data() + first * nn;
+      double* W = m_eig.data() + first * std::size_t(P);
+      int* info = m_info.data() + first;
+      const EigenWork w = eigen_work(P, nb);
+      if (w.device > m_work.bytes() || w.host > m_host_work.size())
+        throw Error("cuda backend: eigensolver workspace larger than reserved");
+      if (P <= kSyevjMaxN) {
+        LS_CUSOLVER_CHECK(cusolverDnDsyevjBatched(
+            m_solver, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, A, P, W, m_work.data(),
+            int(w.device / sizeof(double)), info, m_syevj, int(nb)));
+      } else {
+        LS_CUSOLVER_CHECK(cusolverDnXsyevBatched(
+            m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F,
+            A, P, CUDA_R_64F, W, CUDA_R_64F, m_work.data(), w.device, m_host_work.data(), w.host,
+            info, std::int64_t(nb)));
+      }
+    }
   }
 
   int m_device;
@@ -349,7 +489,10 @@ class CudaBackend final : public Backend {
   cusolverDnHandle_t m_solver = nullptr;
   syevjInfo_t m_syevj = nullptr;
   cusolverDnParams_t m_params = nullptr;
-  DeviceBuffer<double> m_X64, m_Y64, m_w64, m_H, m_ws64, m_eig, m_work;
+  DeviceBuffer<double> m_X64, m_Y64;
+  // Hessian batch: weights, the eigensolver's matrices, prepared state, gradients, column
+  // scratch, eigenvalues and the eigensolver workspace.
+  DeviceBuffer<double> m_w64, m_H, m_prepared, m_grad, m_colws, m_eig, m_work;
   DeviceBuffer<int> m_info;
   std::vector<char> m_host_work;
 };

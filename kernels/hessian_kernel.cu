@@ -1,0 +1,94 @@
+// Exact float64 Hessians of a batch of networks, spread over (network, column) work items so
+// that even a few thousand networks with P in the hundreds fill the GPU. The math is the
+// single-source code of landscape/math/hessian_batch.hpp, which the CPU tests replay.
+#include <algorithm>
+
+#include "landscape/math/hessian_batch.hpp"
+#include "network_kernels.cuh"
+#include "../src/cuda/cuda_check.cuh"
+
+namespace landscape::kernels {
+namespace {
+
+// One thread per network: forward pass and every G_i, stored once and read by all P column
+// items of the network. This is 1/P of the Hessian's work, so one thread each is enough.
+__global__ void hessian_prepare_kernel(Dims dims, const double* X, const double* Y,
+                                       const double* weights, double* prepared, double* gradient,
+                                       std::size_t count) {
+  const std::size_t b = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (b >= count) return;
+  const math::Shape s = to_shape(dims);
+  const std::size_t P = math::param_count(s);
+  math::prepare_network(s, X, Y, weights + b * P, prepared + b * math::prepared_size(s),
+                        gradient + b * P);
+}
+
+// Persistent grid: each thread owns one slice of `ws` and walks the items tid, tid + threads, …,
+// so the scratch is sized by the grid, not by count × P. Consecutive threads take consecutive
+// columns of the same network: a warp reads the same activations, G_i and X (served by L1/L2)
+// and the same only_layer keeps it on one control path.
+//
+// Scratch layout: each thread's slice is contiguous, as the math expects plain pointers, so a
+// warp's accesses to its 32 slices are strided by column_workspace(s) doubles rather than
+// coalesced. Interleaving the slices would need the whole network math templated on a strided
+// pointer type, which the CPU path does not need; the inner loops run over samples, so a
+// thread's consecutive accesses at least share 32-byte sectors.
+__global__ void hessian_column_kernel(Dims dims, const double* X, const double* weights,
+                                      const double* prepared, double* H, double* ws,
+                                      std::size_t count) {
+  const math::Shape s = to_shape(dims);
+  const std::size_t tid = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const std::size_t threads = std::size_t(gridDim.x) * blockDim.x;
+  double* my_ws = ws + tid * math::column_workspace(s);
+  math::init_column_workspace(s, my_ws);
+  const std::size_t items = count * math::param_count(s);
+  for (std::size_t item = tid; item < items; item += threads)
+    math::hessian_batch_column(s, X, weights, prepared, H, item, my_ws);
+}
+
+// One item per entry of every matrix (half of them idle: only i < j averages a pair). Reads
+// of H_ij are coalesced, reads of H_ji strided; this pass is O(P²) per network against the
+// O(P²·n·Σd) of the columns.
+__global__ void hessian_symmetrize_kernel(double* H, std::size_t P, std::size_t count) {
+  const std::size_t items = count * P * P;
+  const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
+  for (std::size_t item = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; item < items;
+       item += stride)
+    math::hessian_batch_symmetrize(H, P, item);
+}
+
+// Grid-stride kernels need no more blocks than this to fill an H100/H200 many times over.
+constexpr std::size_t kMaxGridBlocks = std::size_t(1) << 16;
+
+unsigned blocks_for(std::size_t items) {
+  return unsigned(std::min(kMaxGridBlocks, (items + kHessianBlock - 1) / kHessianBlock));
+}
+
+}  // namespace
+
+std::size_t hessian_resident_threads(int sms) {
+  int blocks = 0;
+  LS_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, hessian_column_kernel,
+                                                              kHessianBlock, 0));
+  return std::size_t(std::max(blocks, 1)) * std::size_t(std::max(sms, 1)) * kHessianBlock;
+}
+
+void launch_hessian(const Dims& dims, const double* X, const double* Y, const double* weights,
+                    const HessianBuffers& buf, std::size_t count, cudaStream_t stream) {
+  if (count == 0) return;
+  if (buf.column_threads == 0 || buf.column_threads % kHessianBlock != 0)
+    throw Error("launch_hessian: column_threads must be a positive multiple of " +
+                std::to_string(kHessianBlock));
+  const std::size_t P = math::param_count(to_shape(dims));
+  hessian_prepare_kernel<<<unsigned((count + kHessianBlock - 1) / kHessianBlock), kHessianBlock, 0,
+                           stream>>>(dims, X, Y, weights, buf.prepared, buf.gradient, count);
+  LS_CUDA_CHECK(cudaGetLastError());
+  hessian_column_kernel<<<unsigned(buf.column_threads / kHessianBlock), kHessianBlock, 0, stream>>>(
+      dims, X, weights, buf.prepared, buf.H, buf.columns, count);
+  LS_CUDA_CHECK(cudaGetLastError());
+  hessian_symmetrize_kernel<<<blocks_for(count * P * P), kHessianBlock, 0, stream>>>(buf.H, P,
+                                                                                     count);
+  LS_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace landscape::kernels
