@@ -2,10 +2,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "landscape/backend.hpp"
 #include "landscape/cuda_backend.hpp"
+#include "landscape/data.hpp"
 #include "landscape/experiment.hpp"
+#include "landscape/math/rng.hpp"
 
 using namespace landscape;
 
@@ -66,7 +71,9 @@ INSTANTIATE_TEST_SUITE_P(
                       ParityCase{Family::linear, {6, 4, 4, 6}, 32, Precision::f32},
                       ParityCase{Family::leaky_relu, {12, 8, 6, 4}, 8, Precision::f64},
                       ParityCase{Family::linear, {4, 8, 8, 4}, 16, Precision::f64},   // P = 128 > 32
-                      ParityCase{Family::linear, {16, 16, 16, 16}, 64, Precision::f64}), // global-memory fallback
+                      ParityCase{Family::linear, {16, 16, 16, 16}, 64, Precision::f64},  // fused, a warp per net
+                      ParityCase{Family::leaky_relu, {32, 16, 8, 4}, 16, Precision::f64},  // fused, 16 lanes
+                      ParityCase{Family::linear, {5, 7, 3}, 40, Precision::f64}),        // global-memory kernel
     [](const auto& info) {
       std::string s = info.param.family == Family::linear ? "linear" : "leaky";
       for (int d : info.param.dims) s += "_" + std::to_string(d);
@@ -133,6 +140,89 @@ TEST(CudaTrainAhead, SameEndpointsAsChunkByChunk) {
     for (std::size_t k = 0; k < x.eigenvalues.size(); ++k)
       EXPECT_NEAR(x.eigenvalues[k], y.eigenvalues[k], 1e-12 * scale) << "network " << i << " k " << k;
   }
+}
+
+/// Sets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : m_name(name) {
+    if (const char* old = std::getenv(name)) m_old = old, m_had = true;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (m_had)
+      ::setenv(m_name, m_old.c_str(), 1);
+    else
+      ::unsetenv(m_name);
+  }
+
+ private:
+  const char* m_name;
+  std::string m_old;
+  bool m_had = false;
+};
+
+// The fused kernels of the hot shapes against the general per-network kernels on the same GPU,
+// for every optimizer: the same classes, and in float64 the same losses and weights up to the
+// order of floating-point sums. A chunk of 301 networks leaves the persistent grids' last
+// groups partly idle.
+TEST(CudaFused, SameEndpointsAsTheGeneralKernels) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  auto gpu = make_cuda_backend(0);
+  struct Shape {
+    Family family;
+    std::vector<int> dims;
+    int n;
+  };
+  for (const Shape& sh : {Shape{Family::linear, {6, 4, 4, 6}, 32}, Shape{Family::linear, {16, 16, 16, 16}, 64},
+                          Shape{Family::leaky_relu, {32, 16, 8, 4}, 16}})
+    for (const char* opt : {"gd", "momentum", "adam"})
+      for (Precision prec : {Precision::f64, Precision::f32}) {
+        SCOPED_TRACE(std::string(opt) + " " + to_string(prec) + " d0 " + std::to_string(sh.dims[0]));
+        const Model m = [&] {
+          Model mm;
+          mm.family = sh.family;
+          mm.dims = sh.dims;
+          mm.slope = sh.family == Family::leaky_relu ? 0.1 : 1.0;
+          return mm;
+        }();
+        ExperimentConfig cfg;
+        cfg.model = m;
+        cfg.data.n = sh.n;
+        const Dataset d = make_dataset(cfg.data, m, 5);
+        TrainSettings st;
+        st.precision = prec;
+        st.params.kind = opt == std::string("gd") ? math::OptimizerKind::gd
+                         : opt == std::string("momentum") ? math::OptimizerKind::momentum
+                                                          : math::OptimizerKind::adam;
+        st.params.lr = 1e-3;
+        st.params.max_steps = 400;
+        st.params.curve_every = 50;
+        st.params.curve_len = 10;
+        const std::size_t count = 301, P = m.param_count();
+        std::vector<double> w0(count * P);
+        for (std::size_t i = 0; i < count; ++i)
+          math::init_network(9, math::kStreamInitBase + i, m.depth(), m.dims.data(), 1.0, w0.data() + i * P);
+        std::vector<double> wf = w0, wg = w0, cf(count * 10), cg(count * 10);
+        std::vector<math::TrainOutcome> of(count), og(count);
+        gpu->train(m, d, st, count, wf.data(), of.data(), cf.data());
+        {
+          ScopedEnv general("LANDSCAPE_CUDA_FUSED", "0");
+          gpu->train(m, d, st, count, wg.data(), og.data(), cg.data());
+        }
+        const double rtol = prec == Precision::f64 ? 1e-9 : 1e-3;
+        for (std::size_t i = 0; i < count; ++i) {
+          EXPECT_EQ(of[i].status, og[i].status) << "network " << i;
+          EXPECT_EQ(of[i].steps, og[i].steps) << "network " << i;
+          EXPECT_NEAR(of[i].loss, og[i].loss, rtol * std::max(1.0, og[i].loss)) << "network " << i;
+          for (std::size_t k = 0; k < P; ++k)
+            EXPECT_NEAR(wf[i * P + k], wg[i * P + k], rtol * std::max(1.0, std::abs(wg[i * P + k])))
+                << "network " << i << " w " << k;
+          for (int k = 0; k < 9; ++k)
+            EXPECT_NEAR(cf[i * 10 + k], cg[i * 10 + k], rtol * std::max(1.0, cg[i * 10 + k])) << "curve " << k;
+          EXPECT_TRUE(std::isnan(cf[i * 10 + 9]) && std::isnan(cg[i * 10 + 9]));  // step 450 > 400
+        }
+      }
 }
 
 }  // namespace
