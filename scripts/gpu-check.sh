@@ -7,6 +7,13 @@
 #   bash scripts/gpu-check.sh                     # from the repository root
 #   OUT=/tmp/gc GPU_CHECK_BUDGET=1200 bash scripts/gpu-check.sh
 #
+# Where one command may run only ten minutes, split it (same OUT layout, merged afterwards):
+#   GPU_CHECK_PART=ours  GPU_CHECK_BUDGET=560 PACK=ours.tgz  bash scripts/gpu-check.sh
+#       build, GPU tests, memcheck, our benchmark (plus fused/general and overlap A/B runs)
+#   GPU_CHECK_PART=peers GPU_CHECK_BUDGET=560 PACK=peers.tgz bash scripts/gpu-check.sh
+#       the PyTorch and JAX peers only, on bench/peers/workloads/ (no build needed)
+#   tar xzf ours.tgz -C d; tar xzf peers.tgz -C d; GPU_CHECK_PART=summary OUT=d bash scripts/gpu-check.sh
+#
 # Installs nothing and changes no GPU setting (nvidia-smi is only queried). Exit status: 0 when
 # the build and the GPU tests pass (benchmark and peer failures are recorded, not fatal), 1 when
 # the build or a GPU test fails or the GPU tests did not run on a GPU, 2 when build
@@ -19,14 +26,16 @@ OUT=${OUT:-gpu-check-out}
 BUILD=${BUILD_DIR:-build-gpu}
 BUDGET=${GPU_CHECK_BUDGET:-1440}
 PEER_STAGE_BUDGET=${PEER_STAGE_BUDGET:-20}
+PART=${GPU_CHECK_PART:-all}  # all | ours | peers | summary
+case "$PART" in all|ours|peers|summary) ;; *) echo "GPU_CHECK_PART must be all, ours, peers or summary" >&2; exit 2;; esac
 WORKLOADS=(W-S W-M W-P)
 PEERS=(torch jax)
 RESERVE=30  # seconds kept back for the summary
 mkdir -p "$OUT"
 OUT_ABS=$(cd "$OUT" && pwd)
 START=$(date +%s)
-STEPS="$OUT/steps.tsv"
-printf 'step\trc\tseconds\tlog\n' > "$STEPS"
+STEPS="$OUT/steps-$PART.tsv"
+[ "$PART" = summary ] || printf 'step\trc\tseconds\tlog\n' > "$STEPS"
 export PATH="$PATH:/usr/local/cuda/bin"
 JOBS=$(nproc 2>/dev/null || echo 4)
 
@@ -57,6 +66,13 @@ step() {
   return "$rc"
 }
 
+run_ours() { [ "$PART" = all ] || [ "$PART" = ours ]; }
+run_peers() { [ "$PART" = all ] || [ "$PART" = peers ]; }
+META="$OUT/meta.txt"
+[ "$PART" = peers ] && META="$OUT/meta-peers.txt"
+status=0
+build_ok=1
+if [ "$PART" != summary ]; then
 # ---- meta
 {
   echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -85,9 +101,11 @@ for m in ("numpy", "torch", "jax"):
     except Exception as e:  # noqa: BLE001
         print(m, "unavailable:", type(e).__name__, e)
 EOF
-} > "$OUT/meta.txt"
-say "meta -> $OUT/meta.txt"
+} > "$META"
+say "meta -> $META"
+fi
 
+if run_ours; then
 # ---- prerequisites (this machine has no network: report what is missing and stop)
 # Without network, Debian's -dev packages can be carried instead: scripts/vendor-deps.sh
 # (run where they are installed) fills .deps/, which is then used as CMAKE_PREFIX_PATH.
@@ -99,14 +117,14 @@ if ! command -v make >/dev/null; then
 fi
 if [ -d .deps ]; then
   CMAKE_EXTRA+=("-DCMAKE_PREFIX_PATH=$PWD/.deps")
-  echo "build dependencies: carried .deps/ (scripts/vendor-deps.sh)" >> "$OUT/meta.txt"
+  echo "build dependencies: carried .deps/ (scripts/vendor-deps.sh)" >> "$META"
 elif command -v dpkg-query >/dev/null; then
   for p in pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev \
            libgtest-dev libgmock-dev libsqlite3-dev; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
 else
-  echo "dpkg-query not found: Debian package check skipped" >> "$OUT/meta.txt"
+  echo "dpkg-query not found: Debian package check skipped" >> "$META"
 fi
 command -v nvcc >/dev/null || missing+=("nvcc (CUDA toolkit)")
 if [ ${#missing[@]} -gt 0 ]; then
@@ -118,12 +136,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # ---- build
-status=0
-build_ok=1
 step configure "$OUT/configure.log" 300 \
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 "${CMAKE_EXTRA[@]}" || build_ok=0
 if [ $build_ok -eq 1 ]; then
-  step build "$OUT/build.log" 900 cmake --build "$BUILD" -j"$JOBS" || build_ok=0
+  if [ "$PART" = ours ]; then
+    # Only what this part runs: the CLI (benchmarks) and the GPU tests; CI runs the CPU suite.
+    step build "$OUT/build.log" 900 cmake --build "$BUILD" -j"$JOBS" --target landscape landscape_gpu_tests || build_ok=0
+  else
+    step build "$OUT/build.log" 900 cmake --build "$BUILD" -j"$JOBS" || build_ok=0
+  fi
 fi
 
 if [ $build_ok -eq 1 ]; then
@@ -144,26 +165,42 @@ if [ $build_ok -eq 1 ]; then
   SANITIZER=$(command -v compute-sanitizer || true)
   [ -z "$SANITIZER" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && SANITIZER=/usr/local/cuda/bin/compute-sanitizer
   if [ -n "$SANITIZER" ] && [ -x "$BUILD/tests/landscape_gpu_tests" ]; then
+    # Every kernel path once, on the smallest cases: fused stream and group kernels, the general
+    # kernel, the Hessian kernels and both eigensolvers (memcheck slows kernels a hundredfold).
     step memcheck "$OUT/memcheck.log" 300 \
-      "$SANITIZER" --tool memcheck --error-exitcode 1 "$BUILD/tests/landscape_gpu_tests"
+      "$SANITIZER" --tool memcheck --error-exitcode 1 "$BUILD/tests/landscape_gpu_tests" \
+        "--gtest_filter=${MEMCHECK_FILTER:-Configs/CudaParity.*/linear_6_4_4_6_float32:Configs/CudaParity.*/leaky_32_16_8_4_*:Configs/CudaParity.*/linear_5_7_3_*:Configs/CudaParity.*/linear_3_4_2_*}"
   else
     echo "compute-sanitizer not found" > "$OUT/memcheck.log"
     printf '%s\t%s\t%s\t%s\n' memcheck NA 0 "$OUT/memcheck.log" >> "$STEPS"
   fi
-  # ---- CPU suite
-  step cpu_tests "$OUT/cpu-tests.log" 300 \
-    ctest --test-dir "$BUILD" -L cpu --output-on-failure -j"$JOBS"
+  # ---- CPU suite (CI runs it too; the split "ours" part leaves it out)
+  if [ "$PART" = all ]; then
+    step cpu_tests "$OUT/cpu-tests.log" 300 \
+      ctest --test-dir "$BUILD" -L cpu --output-on-failure -j"$JOBS"
+  fi
 
-  # ---- benchmarks: ours, then the exported workloads through each peer
+  # ---- benchmarks: ours at full size, then A/B runs at a tenth of it, each pair in this run:
+  # fused kernels against the general per-network kernels, train-ahead against chunk by chunk.
   step bench "$OUT/bench.log" 360 "$BUILD/landscape" bench --all --json "$OUT/bench.json"
+  step bench-ab-fused "$OUT/bench-ab-fused.log" 120 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-fused.json"
+  step bench-ab-general "$OUT/bench-ab-general.log" 180 \
+    env LANDSCAPE_CUDA_FUSED=0 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-general.json"
+  step bench-ab-no-overlap "$OUT/bench-ab-no-overlap.log" 120 \
+    env LANDSCAPE_OVERLAP=0 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-no-overlap.json"
   step export "$OUT/export.log" 120 "$BUILD/landscape" bench --export "$OUT/workloads"
 fi
+fi
 
-# The peers run even if our build failed, from workloads exported earlier, if any.
+# The peers run even if our build failed: from the workloads just exported, else from the
+# committed copies in bench/peers/workloads/ (a CPU test keeps those equal to a fresh export).
+if run_peers; then
+WL_DIR="$OUT/workloads"
+[ -f "$WL_DIR/W-S.json" ] || WL_DIR=bench/peers/workloads
 runs_left=$(( ${#WORKLOADS[@]} * ${#PEERS[@]} ))
 for w in "${WORKLOADS[@]}"; do
   for p in "${PEERS[@]}"; do
-    wl="$OUT/workloads/$w.json"
+    wl="$WL_DIR/$w.json"
     json="$OUT/peer-$p-$w.json"
     log="$OUT/peer-$p-$w.log"
     if [ ! -f "$wl" ]; then
@@ -192,6 +229,7 @@ for w in "${WORKLOADS[@]}"; do
     runs_left=$((runs_left - 1))
   done
 done
+fi
 
 # ---- summary: only numbers read from the files above; anything missing is null with a reason
 OUT="$OUT_ABS" BUILD="$BUILD" python3 - <<'EOF' || say "summary failed"
@@ -211,10 +249,13 @@ def load(path):
 
 
 steps = {}
-with open(os.path.join(out, "steps.tsv")) as f:
-    for row in csv.DictReader(f, delimiter="\t"):
-        steps[row["step"]] = {"rc": None if row["rc"] == "NA" else int(row["rc"]),
-                              "seconds": int(row["seconds"]), "log": os.path.basename(row["log"])}
+for name in sorted(os.listdir(out)):
+    if not (name.startswith("steps") and name.endswith(".tsv")):
+        continue
+    with open(os.path.join(out, name)) as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            steps[row["step"]] = {"rc": None if row["rc"] == "NA" else int(row["rc"]),
+                                  "seconds": int(row["seconds"]), "log": os.path.basename(row["log"])}
 
 
 def step_reason(name):
@@ -231,8 +272,14 @@ def step_reason(name):
 
 
 meta = {}
-with open(os.path.join(out, "meta.txt")) as f:
-    text = f.read()
+text = ""
+for name in ("meta.txt", "meta-peers.txt"):
+    try:
+        with open(os.path.join(out, name)) as f:
+            text = f.read()
+        break
+    except OSError:
+        pass
 for key in ("date_utc", "git_commit", "git_dirty_files", "host"):
     m = re.search(rf"^{key}: (.*)$", text, re.M)
     meta[key] = m.group(1) if m else None
@@ -262,7 +309,7 @@ try:
     checks["memcheck"] = dict(steps.get("memcheck", {"rc": None}), errors=int(m.group(1)) if m else None)
 except OSError:
     checks["memcheck"] = {"rc": None, "errors": None}
-for name in ("configure", "build", "bench", "export"):
+for name in ("configure", "build", "bench", "bench-ab-fused", "bench-ab-general", "bench-ab-no-overlap", "export"):
     checks[name] = steps.get(name, {"rc": None, "note": "did not run"})
 
 bench, bench_err = load(os.path.join(out, "bench.json"))
@@ -338,8 +385,30 @@ for wname in ("W-S", "W-M", "W-P"):
         entry["speedup"][p] = ratios
     workloads[wname] = entry
 
+# A/B pairs measured in the same run at a tenth of the standard sizes: fused kernels against the
+# general per-network kernels (train stage), train-ahead against chunk by chunk (end to end).
+ab = {}
+ab_runs = {k: load(os.path.join(out, f"bench-ab-{k}.json"))[0] for k in ("fused", "general", "no-overlap")}
+for wname in ("W-S", "W-M", "W-P"):
+    def find(run):
+        for w in (run or {}).get("workloads", []):
+            if w.get("name") == wname:
+                return w
+        return None
+    f, g, n = find(ab_runs["fused"]), find(ab_runs["general"]), find(ab_runs["no-overlap"])
+    def sec(w, stage):
+        return ((w or {}).get("stages", {}).get(stage) or {}).get("seconds")
+    tf, tg = sec(f, "train"), sec(g, "train")
+    ef, en = (f or {}).get("end_to_end_seconds"), (n or {}).get("end_to_end_seconds")
+    ab[wname] = {
+        "networks": (f or {}).get("networks"),
+        "train_seconds_fused": tf, "train_seconds_general": tg,
+        "train_speedup_fused_over_general": tg / tf if tf and tg else None,
+        "end_to_end_seconds_train_ahead": ef, "end_to_end_seconds_chunk_by_chunk": en,
+        "end_to_end_speedup_train_ahead": en / ef if ef and en else None}
+
 gpu_ok = checks["gpu_tests"].get("rc") == 0 and not (checks["gpu_tests"].get("counts") or {}).get("skipped")
-summary = {"meta": meta, "checks": checks, "gpu_tests_passed": gpu_ok, "workloads": workloads,
+summary = {"meta": meta, "checks": checks, "gpu_tests_passed": gpu_ok, "workloads": workloads, "ab": ab,
            "notes": ["speedup = peer seconds per network / ours seconds per network (> 1: ours faster)",
                      "end-to-end comparisons use our train + hessian + eigen stages; our "
                      "end_to_end_seconds also includes classify",
@@ -350,6 +419,11 @@ with open(os.path.join(out, "summary.json"), "w") as f:
 print(f"wrote {os.path.join(out, 'summary.json')}")
 EOF
 
+if [ -n "${PACK:-}" ]; then
+  # One archive of every log and JSON (the exported workloads left out), for machines that hand
+  # back only a few files.
+  tar czf "$PACK" -C "$OUT_ABS" --exclude=./workloads . && say "packed -> $PACK"
+fi
 say "done in $(( $(date +%s) - START )) s; exit status $status (0 = build and GPU tests passed)"
 [ $build_ok -eq 1 ] || status=1
 exit $status

@@ -73,7 +73,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ParityCase{Family::linear, {4, 8, 8, 4}, 16, Precision::f64},   // P = 128 > 32
                       ParityCase{Family::linear, {16, 16, 16, 16}, 64, Precision::f64},  // fused, a warp per net
                       ParityCase{Family::leaky_relu, {32, 16, 8, 4}, 16, Precision::f64},  // fused, 16 lanes
-                      ParityCase{Family::linear, {5, 7, 3}, 40, Precision::f64}),        // global-memory kernel
+                      ParityCase{Family::linear, {5, 7, 3}, 40, Precision::f64},         // global-memory kernel
+                      ParityCase{Family::linear, {3, 4, 2}, 10, Precision::f64}),        // P = 20: syevjBatched
     [](const auto& info) {
       std::string s = info.param.family == Family::linear ? "linear" : "leaky";
       for (int d : info.param.dims) s += "_" + std::to_string(d);
