@@ -1,4 +1,4 @@
-// Fused training kernels for the hot shapes: one persistent launch trains a whole chunk, with
+// Fused training kernels for the hot shapes: one launch trains a whole chunk (no launch per step), with
 // the data staged once per block in shared memory and each network's state in registers
 // (StreamTrainer) or in its group's shared memory and registers (GroupTrainer). The math and
 // the control flow are math/fused.hpp, tested on the CPU; this header only maps lanes to
@@ -94,7 +94,7 @@ __global__ void group_train_kernel(Dims dims, const T* X, const T* Y, T* weights
   run.lane = int(threadIdx.x) % G;
   const int warp_lane = int(threadIdx.x) % 32;
   run.mask = G == 32 ? 0xffffffffu : (((1u << G) - 1u) << (warp_lane / G * G));
-  const auto sm = Tr::Smem::carve(Ys + std::size_t(n) * Tr::y_stride() + std::size_t(group) * Tr::group_values(n), n);
+  const auto sm = Tr::Smem::carve(Ys + std::size_t(n) * Tr::y_stride() + std::size_t(group) * Tr::group_stride(n), n);
   const T slope = T(dims.slope);
   const std::size_t stride = std::size_t(gridDim.x) * groups_per_block;
   for (std::size_t i = std::size_t(blockIdx.x) * groups_per_block + group; i < count; i += stride) {
@@ -107,7 +107,6 @@ __global__ void group_train_kernel(Dims dims, const T* X, const T* Y, T* weights
 // ---------------------------------------------------------------------------------- launchers
 
 struct DeviceLimits {
-  int sms = 0;
   int smem_optin = 0;
 };
 
@@ -115,21 +114,20 @@ inline DeviceLimits device_limits() {
   int dev = 0;
   LS_CUDA_CHECK(cudaGetDevice(&dev));
   DeviceLimits l;
-  LS_CUDA_CHECK(cudaDeviceGetAttribute(&l.sms, cudaDevAttrMultiProcessorCount, dev));
   LS_CUDA_CHECK(cudaDeviceGetAttribute(&l.smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
   return l;
 }
 
-/// Persistent grid: as many blocks as fit on the device at once, never more than the work.
+/// One block per unit of work (0 when a block does not fit on the device). Not a persistent
+/// grid: blocks retire as their networks finish, so the analysis of the previous chunk (on a
+/// higher-priority stream) gets SMs while this chunk still trains, and networks that stop
+/// early do not leave a statically assigned block idle. Staging the data per block is cheap.
 template <class Kernel>
-unsigned persistent_grid(Kernel kernel, int threads, std::size_t smem, std::size_t blocks_of_work,
-                         const DeviceLimits& lim) {
+unsigned training_grid(Kernel kernel, int threads, std::size_t smem, std::size_t blocks_of_work) {
   int per_sm = 0;
   LS_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, smem));
-  if (per_sm < 1)
-    throw Error("cuda backend: fused training kernel does not fit on this device (" +
-                std::to_string(smem) + " bytes of shared memory per block)");
-  return unsigned(std::min<std::size_t>(blocks_of_work, std::size_t(per_sm) * std::size_t(lim.sms)));
+  if (per_sm < 1) return 0;
+  return unsigned(std::min<std::size_t>(blocks_of_work, 0x7fffffff));
 }
 
 template <class S, class T, math::OptimizerKind K>
@@ -143,7 +141,8 @@ bool launch_stream_with(const Dims& d, const T* X, const T* Y, T* w, std::size_t
   auto kernel = stream_train_kernel<S, T, K>;
   LS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   constexpr int kThreads = 128;
-  const unsigned grid = persistent_grid(kernel, kThreads, smem, (count + kThreads - 1) / kThreads, lim);
+  const unsigned grid = training_grid(kernel, kThreads, smem, (count + kThreads - 1) / kThreads);
+  if (grid == 0) return false;
   kernel<<<grid, kThreads, smem, stream>>>(d, X, Y, w, count, p, o, curves);
   LS_CUDA_CHECK(cudaGetLastError());
   return true;
@@ -157,7 +156,7 @@ bool launch_group_with(const Dims& d, const T* X, const T* Y, T* w, std::size_t 
   if (d.n > Tr::MAX_N) return false;
   const DeviceLimits lim = device_limits();
   const std::size_t data = Tr::data_values(d.n) * sizeof(T);
-  const std::size_t group = Tr::group_values(d.n) * sizeof(T);
+  const std::size_t group = Tr::group_stride(d.n) * sizeof(T);
   // Four warps per block where shared memory allows, in whole warps; fewer groups otherwise.
   constexpr int kGroupsPerWarp = 32 / G;
   int groups = 4 * kGroupsPerWarp;
@@ -168,7 +167,8 @@ bool launch_group_with(const Dims& d, const T* X, const T* Y, T* w, std::size_t 
   auto kernel = group_train_kernel<S, G, SPL, T, K>;
   LS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   const int threads = groups * G;
-  const unsigned grid = persistent_grid(kernel, threads, smem, (count + std::size_t(groups) - 1) / std::size_t(groups), lim);
+  const unsigned grid = training_grid(kernel, threads, smem, (count + std::size_t(groups) - 1) / std::size_t(groups));
+  if (grid == 0) return false;
   kernel<<<grid, threads, smem, stream>>>(d, X, Y, w, count, p, o, curves);
   LS_CUDA_CHECK(cudaGetLastError());
   return true;

@@ -157,6 +157,15 @@ TEST(StaticShape, TablesMatchTheRuntimeShape) {
   s.dims = dims;
   EXPECT_FALSE(S::matches(s));
   static_assert(odd_stride(16) == 17 && odd_stride(7) == 7);
+  // Consecutive groups start 16 banks apart (two 16-lane groups of a warp never conflict).
+  for (int n : {1, 5, 16, 64}) {
+    using F = GroupTrainer<S, 16, 4, float>;
+    using D = GroupTrainer<S, 16, 4, double>;
+    EXPECT_GE(F::group_stride(n), F::group_values(n));
+    EXPECT_GE(D::group_stride(n), D::group_values(n));
+    EXPECT_EQ(F::group_stride(n) % 32, 16u) << n;
+    EXPECT_EQ(D::group_stride(n) * 2 % 32, 16u) << n;
+  }
 }
 
 TEST(StreamTrainer, GradientMatchesReference) {

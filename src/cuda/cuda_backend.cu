@@ -147,13 +147,18 @@ class CudaBackend final : public Backend {
     m_name = prop.name;
     m_sms = prop.multiProcessorCount;
     m_major = prop.major;
+    m_minor = prop.minor;
     int clock_khz = 0;
     LS_CUDA_CHECK(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device));
     m_clock_khz = double(clock_khz);
     int pools = 0;
     LS_CUDA_CHECK(cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, device));
     m_pools = pools != 0;
-    LS_CUDA_CHECK(cudaStreamCreateWithFlags(&m_stream, cudaStreamNonBlocking));
+    // Analysis gets the higher priority: as blocks of a chunk's training retire, the block
+    // scheduler hands the SMs to the previous chunk's Hessians and eigen-solves first.
+    int least = 0, greatest = 0;
+    LS_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+    LS_CUDA_CHECK(cudaStreamCreateWithPriority(&m_stream, cudaStreamNonBlocking, greatest));
     LS_CUDA_CHECK(cudaStreamCreateWithFlags(&m_train_stream, cudaStreamNonBlocking));
     // Blocking sync: the training thread sleeps while its kernel runs instead of spinning on a
     // core that the analysis of the previous chunk can use.
@@ -179,7 +184,11 @@ class CudaBackend final : public Backend {
   std::string device() const override { return m_name + " (device " + std::to_string(m_device) + ")"; }
   double peak_flops(Precision p) const override {
     // FP32: 128 lanes per SM on sm_80 and later, FP64: 64 on sm_90 (H100/H200), 2 flops per FMA.
-    const double lanes = p == Precision::f32 ? 128.0 : (m_major >= 9 ? 64.0 : 32.0);
+    // Lanes per SM. FP32: 64 on sm_80 (A100), 128 on sm_86 and later. FP64: 64 on the
+    // data-center parts sm_80 and sm_90+, 32 on sm_70 (V100), 2 on the consumer parts.
+    const bool a100 = m_major == 8 && m_minor == 0;
+    const double lanes = p == Precision::f32 ? (a100 ? 64.0 : 128.0)
+                                             : (m_major >= 9 || a100 ? 64.0 : m_major == 7 && m_minor == 0 ? 32.0 : 2.0);
     return double(m_sms) * lanes * 2.0 * m_clock_khz * 1e3;
   }
   long preferred_chunk(const Model& m) const override {
@@ -479,7 +488,7 @@ class CudaBackend final : public Backend {
 
   int m_device;
   std::string m_name;
-  int m_sms = 0, m_major = 0;
+  int m_sms = 0, m_major = 0, m_minor = 0;
   double m_clock_khz = 0;
   bool m_pools = false;             ///< stream-ordered allocation (cudaMallocAsync) is supported
   cudaStream_t m_stream = nullptr;  ///< analyze()

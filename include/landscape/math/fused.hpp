@@ -306,6 +306,14 @@ struct GroupTrainer {
     return std::size_t(S::P) + std::size_t(n) * std::size_t(a_stride() + g_stride()) + 2 * G;
   }
 
+  /// Distance between consecutive groups' shared memory: group_values padded to 16 words
+  /// modulo 32, so the two 16-lane groups of a warp use disjoint banks.
+  LS_HD static std::size_t group_stride(int n) {
+    constexpr std::size_t per_bank_row = 32 * 4 / sizeof(T);  // values in 32 four-byte banks
+    const std::size_t v = group_values(n);
+    return (v + per_bank_row - 1) / per_bank_row * per_bank_row + per_bank_row / 2;
+  }
+
   /// Per-lane register state.
   struct Lane {
     T grad[PPL];
