@@ -64,9 +64,7 @@ __global__ void __launch_bounds__(128) stream_train_kernel(Dims dims, const T* X
   extern __shared__ __align__(16) unsigned char smem_raw[];
   const int n = dims.n;
   T* Xs = reinterpret_cast<T*>(smem_raw);
-  T* Ys = Xs + std::size_t(n) * Tr::x_stride();
-  math::stage_sample_major(X, S::dim(0), n, Xs, Tr::x_stride(), int(threadIdx.x), int(blockDim.x));
-  math::stage_sample_major(Y, S::dim(S::H), n, Ys, Tr::y_stride(), int(threadIdx.x), int(blockDim.x));
+  T* Ys = math::stage_data<Tr>(X, Y, n, Xs, int(threadIdx.x), int(blockDim.x));
   __syncthreads();
   const T slope = T(dims.slope);
   const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
@@ -84,9 +82,7 @@ __global__ void group_train_kernel(Dims dims, const T* X, const T* Y, T* weights
   extern __shared__ __align__(16) unsigned char smem_raw[];
   const int n = dims.n;
   T* Xs = reinterpret_cast<T*>(smem_raw);
-  T* Ys = Xs + std::size_t(n) * Tr::x_stride();
-  math::stage_sample_major(X, S::dim(0), n, Xs, Tr::x_stride(), int(threadIdx.x), int(blockDim.x));
-  math::stage_sample_major(Y, S::dim(S::H), n, Ys, Tr::y_stride(), int(threadIdx.x), int(blockDim.x));
+  T* Ys = math::stage_data<Tr>(X, Y, n, Xs, int(threadIdx.x), int(blockDim.x));
   __syncthreads();
   const int groups_per_block = int(blockDim.x) / G;
   const int group = int(threadIdx.x) / G;

@@ -66,10 +66,7 @@ TrainRun reference(const Problem& pr, const TrainParams& p) {
 template <class Tr, class T>
 std::vector<T> staged_data(const Problem& pr) {
   std::vector<T> data(Tr::data_values(pr.n));
-  T* Xs = data.data();
-  T* Ys = Xs + std::size_t(pr.n) * Tr::x_stride();
-  stage_sample_major(pr.X.data(), pr.dims.front(), pr.n, Xs, Tr::x_stride(), 0, 1);
-  stage_sample_major(pr.Y.data(), pr.dims.back(), pr.n, Ys, Tr::y_stride(), 0, 1);
+  stage_data<Tr>(pr.X.data(), pr.Y.data(), pr.n, data.data(), 0, 1);
   return data;
 }
 

@@ -99,6 +99,18 @@ LS_HD inline void stage_sample_major(const TS* src, int rows, int n, T* dst, int
   }
 }
 
+/// Stages a block's data for trainer `Tr`: X (d0×n) then Y (dh×n), row-major, into `base` as
+/// sample-major rows of Tr's strides, split over `nthreads` threads of which this is `tid`.
+/// Returns the start of the staged Y (the staged X starts at `base`).
+template <class Tr, class TS, class T>
+LS_HD inline T* stage_data(const TS* X, const TS* Y, int n, T* base, int tid, int nthreads) {
+  using S = typename Tr::Shape;
+  T* Ys = base + std::size_t(n) * Tr::x_stride();
+  stage_sample_major(X, S::dim(0), n, base, Tr::x_stride(), tid, nthreads);
+  stage_sample_major(Y, S::dim(S::H), n, Ys, Tr::y_stride(), tid, nthreads);
+  return Ys;
+}
+
 namespace detail {
 
 // Per-sample forward pass from x (d0 values) into a (A_1..A_h of this sample), the sums over
@@ -173,6 +185,7 @@ struct Array {
 /// One thread per network; everything in registers (the hot path for P up to about 100).
 template <class S, class T>
 struct StreamTrainer {
+  using Shape = S;
   /// Shared-memory values the data needs for n samples (inputs, then targets, sample-major).
   LS_HD static constexpr int x_stride() { return odd_stride(S::dim(0)); }
   LS_HD static constexpr int y_stride() { return odd_stride(S::dim(S::H)); }
@@ -290,6 +303,7 @@ struct StreamTrainer {
 template <class S, int G, int SPL, class T>
 struct GroupTrainer {
   static_assert(G >= 1 && G <= 32 && 32 % G == 0, "G must divide the warp");
+  using Shape = S;
   static constexpr int PPL = (S::P + G - 1) / G;  ///< parameters per lane
   static constexpr int MAX_N = G * SPL;
 
