@@ -15,24 +15,6 @@ using namespace landscape::testing;
 
 namespace {
 
-struct Case {
-  Family family;
-  std::vector<int> dims;
-  int n;
-};
-
-void PrintTo(const Case& c, std::ostream* os) {
-  *os << (c.family == Family::linear ? "linear" : "leaky_relu") << " dims";
-  for (int d : c.dims) *os << " " << d;
-  *os << " n " << c.n;
-}
-
-std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string s = info.param.family == Family::linear ? "linear" : "leaky";
-  for (int d : info.param.dims) s += "_" + std::to_string(d);
-  return s + "_n" + std::to_string(info.param.n);
-}
-
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 /// Index of the first entry where a and b differ bitwise, or -1.

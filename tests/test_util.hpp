@@ -1,7 +1,11 @@
 // Shared helpers for the test suite: random problems and finite differences.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
+#include <ostream>
+#include <string>
 #include <vector>
 
 #include "landscape/data.hpp"
@@ -45,6 +49,27 @@ inline std::vector<double> grad_at(const Model& m, const Dataset& d, const std::
   std::vector<double> ws(math::gradient_workspace(s)), g(w.size());
   math::loss_and_gradient(s, d.X.data(), d.Y.data(), w.data(), g.data(), ws.data());
   return g;
+}
+
+/// A network shape and sample count for value-parameterized tests, printed and named by
+/// family, widths and n (e.g. "leaky_32_16_8_4_n16").
+struct Case {
+  Family family;
+  std::vector<int> dims;
+  int n;
+};
+
+inline void PrintTo(const Case& c, std::ostream* os) {
+  *os << (c.family == Family::linear ? "linear" : "leaky_relu") << " dims";
+  for (int d : c.dims) *os << " " << d;
+  *os << " n " << c.n;
+}
+
+/// Test-name generator for INSTANTIATE_TEST_SUITE_P over Case.
+inline std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  std::string s = info.param.family == Family::linear ? "linear" : "leaky";
+  for (int d : info.param.dims) s += "_" + std::to_string(d);
+  return s + "_n" + std::to_string(info.param.n);
 }
 
 }  // namespace landscape::testing
