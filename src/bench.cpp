@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <omp.h>
 
 #include "landscape/analysis.hpp"
 #include "landscape/backend.hpp"
@@ -153,6 +154,7 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
     return 0;
   }
   auto backend = make_backend(opt.backend, opt.threads);
+  const int host_threads = opt.threads > 0 ? opt.threads : std::max(1, omp_get_num_procs());
   const bool gpu = backend->name() == "cuda";
   json results = json::object();
   results["backend"] = backend->name();
@@ -235,10 +237,10 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
       t.cnt = std::min(chunk, networks - first);
       t.weights.assign(std::size_t(t.cnt) * P, 0.0);
       t.outcomes.assign(std::size_t(t.cnt), {});
-      for (long i = 0; i < t.cnt; ++i)
-        math::init_network(kBenchSeed, math::kStreamInitBase + std::uint64_t(first + i),
-                           w.model.depth(), w.model.dims.data(), kInitScale,
-                           t.weights.data() + std::size_t(i) * P);
+      std::vector<long> idx(std::size_t(t.cnt));
+      for (long i = 0; i < t.cnt; ++i) idx[std::size_t(i)] = first + i;
+      init_weights(w.model, kBenchSeed, kInitScale, idx.data(), idx.size(), t.weights.data(),
+                   host_threads);
       const double t0 = now();
       backend->train(w.model, d, s, std::size_t(t.cnt), t.weights.data(), t.outcomes.data());
       t.seconds = now() - t0;
@@ -257,6 +259,7 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
       t_eig += at.eigen;
       t_hess += std::max(0.0, analyze_wall - at.eigen);
       t0 = now();
+#pragma omp parallel for schedule(static) num_threads(host_threads) reduction(+ : classes[:kNumClasses])
       for (long i = 0; i < t.cnt; ++i) {
         const SpectrumSummary sp = summarize_spectrum(ev.data() + std::size_t(i) * P, int(P), cfg.decide.tol.eig);
         ++classes[int(classify_point(an[std::size_t(i)].facts.finite, an[std::size_t(i)].facts.loss,

@@ -161,10 +161,8 @@ TrainedChunk train_chunk(const CellContext& ctx, Backend& backend, std::vector<l
   t.outcomes.resize(cnt);
   const int curve_len = ctx.train.params.curve_len;
   if (curve_len > 0) t.curves.assign(cnt * std::size_t(curve_len), NAN);
-  for (std::size_t i = 0; i < cnt; ++i)
-    math::init_network(cfg.seed, math::kStreamInitBase + std::uint64_t(t.indices[i]),
-                       cfg.model.depth(), cfg.model.dims.data(), cfg.init.effective_scale(),
-                       t.weights.data() + i * P);
+  init_weights(cfg.model, cfg.seed, cfg.init.effective_scale(), t.indices.data(), cnt,
+               t.weights.data(), ctx.threads);
   const auto t0 = std::chrono::steady_clock::now();
   backend.train(cfg.model, ctx.data, ctx.train, cnt, t.weights.data(), t.outcomes.data(),
                 curve_len > 0 ? t.curves.data() : nullptr);

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "landscape/math/rng.hpp"
+
 #include "landscape/common.hpp"
 
 namespace landscape {
@@ -48,6 +50,16 @@ math::Shape Model::shape(int n) const {
   s.n = n;
   s.slope = family == Family::leaky_relu ? slope : 1.0;
   return s;
+}
+
+void init_weights(const Model& m, std::uint64_t seed, double scale, const long* indices,
+                  std::size_t count, double* w, int threads) {
+  const std::size_t P = m.param_count();
+  // A few microseconds per small network: a million of them are worth the threads.
+#pragma omp parallel for schedule(static) num_threads(threads > 0 ? threads : 1)
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i)
+    math::init_network(seed, math::kStreamInitBase + std::uint64_t(indices[i]), m.depth(),
+                       m.dims.data(), scale, w + std::size_t(i) * P);
 }
 
 }  // namespace landscape

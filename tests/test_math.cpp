@@ -6,6 +6,8 @@
 #include <tuple>
 
 #include "landscape/analysis.hpp"
+#include "landscape/math/rng.hpp"
+#include "landscape/model.hpp"
 #include "test_util.hpp"
 
 using namespace landscape;
@@ -199,6 +201,28 @@ TEST(Rng, CounterStreamsAreReproducibleAndDistinct) {
   EXPECT_NEAR(mean / N, 0.0, 0.05);
   EXPECT_NEAR(var / N, 1.0, 0.05);
   EXPECT_NE(c.normal(), e.normal());
+}
+
+TEST(Init, ThreadedInitIsEachNetworksOwnStream) {
+  Model m;
+  m.family = Family::linear;
+  m.dims = {5, 3, 4};
+  const std::size_t P = m.param_count();
+  const std::vector<long> idx = {7, 0, 123456789, 3, 3, 41, 2, 19, 8, 1000};
+  std::vector<double> one(idx.size() * P, 0.0), three(idx.size() * P, 0.0);
+  init_weights(m, 11, 0.5, idx.data(), idx.size(), one.data(), 1);
+  init_weights(m, 11, 0.5, idx.data(), idx.size(), three.data(), 3);
+  EXPECT_EQ(one, three);
+  for (std::size_t i = 0; i < idx.size(); ++i) {
+    std::vector<double> ref(P);
+    math::init_network(11, math::kStreamInitBase + std::uint64_t(idx[i]), m.depth(), m.dims.data(),
+                       0.5, ref.data());
+    EXPECT_TRUE(std::equal(ref.begin(), ref.end(), one.begin() + std::ptrdiff_t(i * P))) << "network " << idx[i];
+  }
+  // The repeated index gives the same weights; different indices differ.
+  EXPECT_TRUE(std::equal(one.begin() + 3 * std::ptrdiff_t(P), one.begin() + 4 * std::ptrdiff_t(P),
+                         one.begin() + 4 * std::ptrdiff_t(P)));
+  EXPECT_NE(one[0], one[P]);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,11 @@ struct Model {
   /// Shape for the single-source math, pointing into this model's dims.
   math::Shape shape(int n) const;
 };
+
+/// Initial weights of the networks `indices` (count of them) into w (count × P): network i
+/// draws from stream kStreamInitBase + i of `seed` (math::init_network), so the values do not
+/// depend on the order, the chunking or `threads` (the OpenMP threads used, ≥ 1).
+void init_weights(const Model& m, std::uint64_t seed, double scale, const long* indices,
+                  std::size_t count, double* w, int threads);
 
 }  // namespace landscape
