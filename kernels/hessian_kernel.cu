@@ -11,16 +11,17 @@ namespace landscape::kernels {
 namespace {
 
 // One thread per network: forward pass and every G_i, stored once and read by all P column
-// items of the network. This is 1/P of the Hessian's work, so one thread each is enough.
+// items of the network, and the point's first-order facts (loss, gradient norm, kink distance).
+// This is 1/P of the Hessian's work, so one thread each is enough.
 __global__ void hessian_prepare_kernel(Dims dims, const double* X, const double* Y,
                                        const double* weights, double* prepared, double* gradient,
-                                       std::size_t count) {
+                                       math::PointFacts* facts, std::size_t count) {
   const std::size_t b = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (b >= count) return;
   const math::Shape s = to_shape(dims);
   const std::size_t P = math::param_count(s);
-  math::prepare_network(s, X, Y, weights + b * P, prepared + b * math::prepared_size(s),
-                        gradient + b * P);
+  facts[b] = math::prepare_network_facts(s, X, Y, weights + b * P,
+                                         prepared + b * math::prepared_size(s), gradient + b * P);
 }
 
 // Persistent grid: each thread owns one slice of `ws` and walks the items tid, tid + threads, …,
@@ -34,8 +35,8 @@ __global__ void hessian_prepare_kernel(Dims dims, const double* X, const double*
 // pointer type, which the CPU path does not need; the inner loops run over samples, so a
 // thread's consecutive accesses at least share 32-byte sectors.
 __global__ void hessian_column_kernel(Dims dims, const double* X, const double* weights,
-                                      const double* prepared, double* H, double* ws,
-                                      std::size_t count) {
+                                      const double* prepared, const math::PointFacts* facts,
+                                      double* H, double* ws, std::size_t count) {
   const math::Shape s = to_shape(dims);
   const std::size_t tid = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const std::size_t threads = std::size_t(gridDim.x) * blockDim.x;
@@ -43,7 +44,7 @@ __global__ void hessian_column_kernel(Dims dims, const double* X, const double* 
   math::init_column_workspace(s, my_ws);
   const std::size_t items = count * math::param_count(s);
   for (std::size_t item = tid; item < items; item += threads)
-    math::hessian_batch_column(s, X, weights, prepared, H, item, my_ws);
+    math::hessian_batch_column(s, X, weights, prepared, facts, H, item, my_ws);
 }
 
 // One item per entry of every matrix (half of them idle: only i < j averages a pair). Reads
@@ -81,10 +82,10 @@ void launch_hessian(const Dims& dims, const double* X, const double* Y, const do
                 std::to_string(kHessianBlock));
   const std::size_t P = math::param_count(to_shape(dims));
   hessian_prepare_kernel<<<unsigned((count + kHessianBlock - 1) / kHessianBlock), kHessianBlock, 0,
-                           stream>>>(dims, X, Y, weights, buf.prepared, buf.gradient, count);
+                           stream>>>(dims, X, Y, weights, buf.prepared, buf.gradient, buf.facts, count);
   LS_CUDA_CHECK(cudaGetLastError());
   hessian_column_kernel<<<unsigned(buf.column_threads / kHessianBlock), kHessianBlock, 0, stream>>>(
-      dims, X, weights, buf.prepared, buf.H, buf.columns, count);
+      dims, X, weights, buf.prepared, buf.facts, buf.H, buf.columns, count);
   LS_CUDA_CHECK(cudaGetLastError());
   hessian_symmetrize_kernel<<<blocks_for(count * P * P), kHessianBlock, 0, stream>>>(buf.H, P,
                                                                                      count);

@@ -5,7 +5,9 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <functional>
 
+#include "landscape/math/facts.hpp"
 #include "landscape/math/optim.hpp"
 
 namespace landscape::kernels {
@@ -29,13 +31,19 @@ __host__ __device__ inline math::Shape to_shape(const Dims& d) {
   return s;
 }
 
-/// Trains `count` networks in place (weights count × P in T): the fused kernel where the shape
-/// has one, else one thread per network with the data in shared memory. `ws` holds
-/// count × train_workspace(shape) values of T.
+/// Global scratch for the general training kernel: returns a device pointer to `values` values
+/// of T that stay valid for work queued on the launch stream (or throws).
 template <class T>
-void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, T* ws, std::size_t count,
+using TrainScratch = std::function<T*(std::size_t values)>;
+
+/// Trains `count` networks in place (weights count × P in T): the fused kernel where the shape
+/// has one, else one thread per network with the data in shared memory and the network's
+/// weights and scratch in a fixed-size local array when they fit, else in global scratch from
+/// `scratch` (count × train_workspace(shape) values), which is asked for only on that path.
+template <class T>
+void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, std::size_t count,
                   const math::TrainParams& params, math::TrainOutcome* outcomes, double* curves,
-                  cudaStream_t stream);
+                  const TrainScratch<T>& scratch, cudaStream_t stream);
 
 /// Trains `count` networks with the fused kernel of a hot shape (math/fused.hpp) and returns
 /// true, or returns false without launching when the shape has no fused kernel, the data do not
@@ -56,15 +64,17 @@ std::size_t hessian_resident_threads(int sms);
 struct HessianBuffers {
   double* H = nullptr;             ///< count × P × P: the batched eigensolver's input
   double* prepared = nullptr;      ///< count × math::prepared_size(s)
-  double* gradient = nullptr;      ///< count × P (by-product of the preparation, not read)
+  double* gradient = nullptr;      ///< count × P (the preparation's gradient)
+  math::PointFacts* facts = nullptr;  ///< count: first-order facts; not finite → zero Hessian
   double* columns = nullptr;       ///< column_threads × math::column_workspace(s)
   std::size_t column_threads = 0;  ///< column-kernel threads, a positive multiple of kHessianBlock
 };
 
-/// Exact float64 Hessians of `count` networks (weights count × P) into buf.H, symmetrized
-/// exactly as math::hessian does (symmetric, so row- and column-major coincide). Three kernels:
-/// per-network preparation, then (network, column) work items over a grid of column_threads
-/// threads, then the symmetrization.
+/// Exact float64 Hessians of `count` networks (weights count × P, any values) into buf.H,
+/// symmetrized exactly as math::hessian does (symmetric, so row- and column-major coincide),
+/// and their first-order facts into buf.facts; a network whose facts are not finite gets a zero
+/// matrix. Three kernels: per-network preparation, then (network, column) work items over a
+/// grid of column_threads threads, then the symmetrization.
 void launch_hessian(const Dims& dims, const double* X, const double* Y, const double* weights,
                     const HessianBuffers& buf, std::size_t count, cudaStream_t stream);
 

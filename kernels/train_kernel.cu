@@ -56,35 +56,36 @@ unsigned grid_for(std::size_t count) { return unsigned((count + kBlock - 1) / kB
 }  // namespace
 
 template <class T>
-void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, T* ws, std::size_t count,
+void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, std::size_t count,
                   const math::TrainParams& params, math::TrainOutcome* outcomes, double* curves,
-                  cudaStream_t stream) {
+                  const TrainScratch<T>& scratch, cudaStream_t stream) {
   if (count == 0) return;
   if (launch_fused_train<T>(dims, X, Y, weights, count, params, outcomes, curves, stream)) return;
   const math::Shape s = to_shape(dims);
   const std::size_t need = math::train_workspace(s) + math::param_count(s);
   const std::size_t smem = std::size_t(dims.d[0] + dims.d[dims.h]) * std::size_t(dims.n) * sizeof(T);
-  // The local-memory specializations cover small networks (W-S needs 1,088 values); the
-  // shared-memory budget is the default 48 KiB per block.
+  // The shared-memory budget is the default 48 KiB per block. The local array is capped at
+  // 8 KiB a thread: the driver reserves a kernel's local memory for every thread the device
+  // can hold (about 270,000 on an H100, so 2.2 GB at the cap), memory the Hessian batches of
+  // the other stream would otherwise use.
   constexpr std::size_t kSmemLimit = 48 * 1024;
-  if (need <= 1536 && smem <= kSmemLimit) {
-    train_local_kernel<T, 1536><<<grid_for(count), kBlock, smem, stream>>>(dims, X, Y, weights, count, params,
-                                                                            outcomes, curves);
-  } else if (need <= 4096 && smem <= kSmemLimit) {
-    train_local_kernel<T, 4096><<<grid_for(count), kBlock, smem, stream>>>(dims, X, Y, weights, count, params,
-                                                                            outcomes, curves);
+  constexpr int kLocalValues = int(8 * 1024 / sizeof(T));
+  if (need <= std::size_t(kLocalValues) && smem <= kSmemLimit) {
+    train_local_kernel<T, kLocalValues><<<grid_for(count), kBlock, smem, stream>>>(
+        dims, X, Y, weights, count, params, outcomes, curves);
   } else {
+    T* ws = scratch(count * math::train_workspace(s));
     train_kernel<T><<<grid_for(count), kBlock, 0, stream>>>(dims, X, Y, weights, ws, count, params,
                                                             outcomes, curves);
   }
   LS_CUDA_CHECK(cudaGetLastError());
 }
 
-template void launch_train<float>(const Dims&, const float*, const float*, float*, float*,
-                                  std::size_t, const math::TrainParams&, math::TrainOutcome*,
-                                  double*, cudaStream_t);
-template void launch_train<double>(const Dims&, const double*, const double*, double*, double*,
+template void launch_train<float>(const Dims&, const float*, const float*, float*, std::size_t,
+                                  const math::TrainParams&, math::TrainOutcome*, double*,
+                                  const TrainScratch<float>&, cudaStream_t);
+template void launch_train<double>(const Dims&, const double*, const double*, double*,
                                    std::size_t, const math::TrainParams&, math::TrainOutcome*,
-                                   double*, cudaStream_t);
+                                   double*, const TrainScratch<double>&, cudaStream_t);
 
 }  // namespace landscape::kernels

@@ -23,31 +23,9 @@ HessianResult exact_hessian(const Model& m, const Dataset& d, const double* w) {
 
 PointFacts point_facts(const Model& m, const Dataset& d, const double* w) {
   const math::Shape s = m.shape(d.n);
-  const std::size_t P = math::param_count(s);
-  PointFacts f;
-  f.finite = std::all_of(w, w + P, [](double x) { return std::isfinite(x); });
-  std::vector<double> ws(math::gradient_workspace(s)), g(P);
-  f.loss = math::loss_and_gradient(s, d.X.data(), d.Y.data(), w, g.data(), ws.data());
-  double g2 = 0;
-  for (double x : g) g2 += x * x;
-  f.grad_norm = std::sqrt(g2);
-  f.finite = f.finite && std::isfinite(f.loss) && std::isfinite(f.grad_norm);
-  f.kink_distance = std::numeric_limits<double>::infinity();
-  if (m.family == Family::leaky_relu && f.finite) {
-    // ws still holds the activations; recover Z = A (A ≥ 0) or A/α (A < 0).
-    for (int i = 1; i <= s.h; ++i) {
-      const double* A = math::layer_ptr(s, ws.data(), i);
-      const std::size_t cnt = std::size_t(s.dims[i]) * s.n;
-      double zmin = std::numeric_limits<double>::infinity(), zmax = 0;
-      for (std::size_t k = 0; k < cnt; ++k) {
-        const double z = std::abs(A[k] >= 0 ? A[k] : A[k] / s.slope);
-        zmin = std::min(zmin, z);
-        zmax = std::max(zmax, z);
-      }
-      f.kink_distance = std::min(f.kink_distance, zmax > 0 ? zmin / zmax : 0.0);
-    }
-  }
-  return f;
+  std::vector<double> ws(math::gradient_workspace(s)), g(math::param_count(s));
+  const double L = math::loss_and_gradient(s, d.X.data(), d.Y.data(), w, g.data(), ws.data());
+  return math::facts_from(s, w, L, g.data(), ws.data());  // ws still holds the activations
 }
 
 std::vector<double> symmetric_eigenvalues(const double* H, int P) {

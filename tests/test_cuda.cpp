@@ -3,9 +3,11 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "landscape/analysis.hpp"
 #include "landscape/backend.hpp"
 #include "landscape/cuda_backend.hpp"
 #include "landscape/data.hpp"
@@ -73,8 +75,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ParityCase{Family::linear, {4, 8, 8, 4}, 16, Precision::f64},   // P = 128 > 32
                       ParityCase{Family::linear, {16, 16, 16, 16}, 64, Precision::f64},  // fused, a warp per net
                       ParityCase{Family::leaky_relu, {32, 16, 8, 4}, 16, Precision::f64},  // fused, 16 lanes
-                      ParityCase{Family::linear, {5, 7, 3}, 40, Precision::f64},         // global-memory kernel
-                      ParityCase{Family::linear, {3, 4, 2}, 10, Precision::f64}),        // P = 20: syevjBatched
+                      ParityCase{Family::linear, {5, 7, 3}, 40, Precision::f64},         // global-scratch kernel
+                      ParityCase{Family::linear, {3, 4, 2}, 10, Precision::f64}),        // P = 20: syevjBatched, local kernel
     [](const auto& info) {
       std::string s = info.param.family == Family::linear ? "linear" : "leaky";
       for (int d : info.param.dims) s += "_" + std::to_string(d);
@@ -224,6 +226,61 @@ TEST(CudaFused, SameEndpointsAsTheGeneralKernels) {
           EXPECT_TRUE(std::isnan(cf[i * 10 + 9]) && std::isnan(cg[i * 10 + 9]));  // step 450 > 400
         }
       }
+}
+
+// analyze() on a batch mixing ordinary points with a NaN weight and an overflowing loss, for
+// both eigensolvers: the device's first-order facts and spectra match the CPU reference for the
+// ordinary points, and the broken ones are flagged with NaN spectra without disturbing them.
+TEST(CudaAnalyze, FactsAndSpectraMatchCpuAndBrokenPointsStayApart) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  auto gpu = make_cuda_backend(0);
+  auto cpu = make_cpu_backend(0);
+  struct Shape {
+    Family family;
+    std::vector<int> dims;
+    int n;
+  };
+  for (const Shape& sh : {Shape{Family::linear, {3, 4, 2}, 10}, Shape{Family::leaky_relu, {12, 8, 6, 4}, 8}}) {
+    SCOPED_TRACE("d0 " + std::to_string(sh.dims[0]));
+    Model m;
+    m.family = sh.family;
+    m.dims = sh.dims;
+    m.slope = sh.family == Family::leaky_relu ? 0.1 : 1.0;
+    DataSpec ds;
+    ds.n = sh.n;
+    const Dataset d = make_dataset(ds, m, 3);
+    const std::size_t count = 40, P = m.param_count();
+    std::vector<double> w(count * P);
+    for (std::size_t i = 0; i < count; ++i)
+      math::init_network(4, math::kStreamInitBase + i, m.depth(), m.dims.data(), 1.0, w.data() + i * P);
+    w[7 * P + P / 2] = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t k = 0; k < P; ++k) w[20 * P + k] = 1e200;  // the loss overflows
+    std::vector<EndpointAnalysis> ag(count), ac(count);
+    std::vector<double> eg(count * P), ec(count * P);
+    gpu->analyze(m, d, count, w.data(), ag.data(), eg.data());
+    cpu->analyze(m, d, count, w.data(), ac.data(), ec.data());
+    for (std::size_t i = 0; i < count; ++i) {
+      const bool broken = i == 7 || i == 20;
+      EXPECT_EQ(ag[i].facts.finite, !broken) << "network " << i;
+      EXPECT_EQ(ag[i].has_spectrum, !broken) << "network " << i;
+      EXPECT_EQ(ac[i].has_spectrum, ag[i].has_spectrum) << "network " << i;
+      if (broken) {
+        for (std::size_t k = 0; k < P; ++k) EXPECT_TRUE(std::isnan(eg[i * P + k])) << "network " << i;
+        continue;
+      }
+      const PointFacts& f = ag[i].facts;
+      const PointFacts& r = ac[i].facts;
+      EXPECT_NEAR(f.loss, r.loss, 1e-12 * std::max(1.0, r.loss)) << "network " << i;
+      EXPECT_NEAR(f.grad_norm, r.grad_norm, 1e-12 * std::max(1.0, r.grad_norm)) << "network " << i;
+      if (m.family == Family::leaky_relu)
+        EXPECT_NEAR(f.kink_distance, r.kink_distance, 1e-12) << "network " << i;
+      else
+        EXPECT_TRUE(std::isinf(f.kink_distance)) << "network " << i;
+      const double scale = std::max(std::abs(ec[i * P]), std::abs(ec[i * P + P - 1]));
+      for (std::size_t k = 0; k < P; ++k)
+        EXPECT_NEAR(eg[i * P + k], ec[i * P + k], 1e-8 * scale) << "network " << i << " k " << k;
+    }
+  }
 }
 
 }  // namespace

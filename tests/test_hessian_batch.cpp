@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "landscape/analysis.hpp"
 #include "landscape/math/hessian_batch.hpp"
 #include "test_util.hpp"
 
@@ -53,7 +54,7 @@ TEST_P(HessianBatch, ParamIndexWalksEveryWeightInOrder) {
   }
 }
 
-// The three kernels, replayed: preparation per network, then the column items over a grid of
+// The three kernels, replayed: preparation (with the point's facts) per network, then the column items over a grid of
 // `threads` workers whose scratch slices are contiguous and start out as NaN (so a read of
 // anything not written first would show), then the symmetrization items.
 TEST_P(HessianBatch, GpuOrderAssemblyIsBitwiseMathHessian) {
@@ -62,19 +63,37 @@ TEST_P(HessianBatch, GpuOrderAssemblyIsBitwiseMathHessian) {
   const Dataset d = gaussian_data(m, c.n, 31);
   const math::Shape s = m.shape(c.n);
   const std::size_t P = math::param_count(s);
-  constexpr std::size_t kNetworks = 3;
+  // Three ordinary networks, one with a NaN weight and one whose loss overflows: the last two
+  // must get zero matrices and leave the others alone.
+  constexpr std::size_t kNetworks = 5, kFinite = 3;
   std::vector<double> weights;
   for (std::size_t b = 0; b < kNetworks; ++b) {
-    const std::vector<double> w = random_weights(m, 400 + b);
+    std::vector<double> w = random_weights(m, 400 + b);
+    if (b == 3) w[P / 2] = kNaN;
+    if (b == 4)
+      for (double& x : w) x = 1e200;
     weights.insert(weights.end(), w.begin(), w.end());
   }
 
   std::vector<double> prepared(kNetworks * math::prepared_size(s), kNaN);
-  std::vector<double> grad(kNetworks * P, kNaN), loss(kNetworks);
+  std::vector<double> grad(kNetworks * P, kNaN);
+  std::vector<math::PointFacts> facts(kNetworks);
   for (std::size_t b = 0; b < kNetworks; ++b)
-    loss[b] =
-        math::prepare_network(s, d.X.data(), d.Y.data(), weights.data() + b * P,
-                              prepared.data() + b * math::prepared_size(s), grad.data() + b * P);
+    facts[b] = math::prepare_network_facts(s, d.X.data(), d.Y.data(), weights.data() + b * P,
+                                           prepared.data() + b * math::prepared_size(s),
+                                           grad.data() + b * P);
+  // The facts are bitwise those of the host's point_facts, for every network.
+  for (std::size_t b = 0; b < kNetworks; ++b) {
+    const PointFacts ref = point_facts(m, d, weights.data() + b * P);
+    EXPECT_EQ(facts[b].finite, ref.finite) << "network " << b;
+    EXPECT_EQ(facts[b].finite, b < kFinite) << "network " << b;
+    if (!ref.finite) continue;
+    EXPECT_EQ(std::memcmp(&facts[b].loss, &ref.loss, sizeof(double)), 0) << "network " << b;
+    EXPECT_EQ(std::memcmp(&facts[b].grad_norm, &ref.grad_norm, sizeof(double)), 0) << "network " << b;
+    EXPECT_EQ(std::memcmp(&facts[b].kink_distance, &ref.kink_distance, sizeof(double)), 0)
+        << "network " << b;
+    EXPECT_EQ(m.family == Family::leaky_relu, std::isfinite(facts[b].kink_distance));
+  }
 
   // Deliberately not a divisor of P: every slice serves columns of different layers and
   // networks in turn.
@@ -89,8 +108,8 @@ TEST_P(HessianBatch, GpuOrderAssemblyIsBitwiseMathHessian) {
     for (std::size_t t = 0; t < kThreads; ++t) {
       const std::size_t item = step * kThreads + t;
       if (item < items)
-        math::hessian_batch_column(s, d.X.data(), weights.data(), prepared.data(), H.data(), item,
-                                   ws.data() + t * cw);
+        math::hessian_batch_column(s, d.X.data(), weights.data(), prepared.data(), facts.data(),
+                                   H.data(), item, ws.data() + t * cw);
     }
   for (std::size_t t = 0; t < kThreads; ++t)
     for (std::size_t k = 0; k < P; ++k)
@@ -100,10 +119,13 @@ TEST_P(HessianBatch, GpuOrderAssemblyIsBitwiseMathHessian) {
     math::hessian_batch_symmetrize(H.data(), P, item);
 
   std::vector<double> ref(P * P), ref_grad(P), ref_ws(math::hessian_workspace(s) + P);
-  for (std::size_t b = 0; b < kNetworks; ++b) {
+  for (std::size_t b = kFinite; b < kNetworks; ++b)
+    for (std::size_t k = 0; k < P * P; ++k)
+      ASSERT_EQ(H[b * P * P + k], 0.0) << "network " << b << " entry " << k;
+  for (std::size_t b = 0; b < kFinite; ++b) {
     const double L = math::hessian(s, d.X.data(), d.Y.data(), weights.data() + b * P, ref.data(),
                                    ref_grad.data(), ref_ws.data());
-    EXPECT_EQ(std::memcmp(&L, &loss[b], sizeof(double)), 0) << "network " << b;
+    EXPECT_EQ(std::memcmp(&L, &facts[b].loss, sizeof(double)), 0) << "network " << b;
     EXPECT_EQ(first_difference(grad.data() + b * P, ref_grad.data(), P), -1) << "network " << b;
     const long k = first_difference(H.data() + b * P * P, ref.data(), P * P);
     EXPECT_EQ(k, -1) << "network " << b << " entry (" << k / long(P) << ", " << k % long(P) << ")";

@@ -4,19 +4,13 @@
 #include <vector>
 
 #include "landscape/data.hpp"
+#include "landscape/math/facts.hpp"
 #include "landscape/model.hpp"
 
 namespace landscape {
 
-/// First-order facts at a point, in float64.
-struct PointFacts {
-  bool finite = false;          ///< all weights and the loss finite
-  double loss = 0.0;
-  double grad_norm = 0.0;
-  /// min over layers of min|Z_i[j,k]| / max|Z_i[j,k]| (leaky ReLU; +inf for linear networks):
-  /// how far the point sits from the kink where the Hessian is undefined.
-  double kink_distance = 0.0;
-};
+/// First-order facts at a point, in float64 (shared with the device code).
+using PointFacts = math::PointFacts;
 
 /// Exact float64 Hessian (P×P, row-major) at w, with loss and gradient.
 struct HessianResult {

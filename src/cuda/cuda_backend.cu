@@ -3,12 +3,12 @@
 // did not converge is re-solved on the host, never used silently.
 #include <cuda_runtime.h>
 #include <cusolverDn.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "cuda_check.cuh"
@@ -26,26 +26,48 @@ struct DeviceOutOfMemory : Error {
   using Error::Error;
 };
 
-/// RAII device allocation of n values of T.
+/// Allocates `bytes` on the device, stream-ordered on `stream` where memory pools are
+/// supported (cudaMallocAsync does not synchronize the device as cudaMalloc/cudaFree can, so
+/// one stream can allocate while the other computes). Throws DeviceOutOfMemory when full.
+inline void* device_alloc(std::size_t bytes, cudaStream_t stream, bool pools) {
+  void* p = nullptr;
+  const cudaError_t e = pools ? cudaMallocAsync(&p, bytes, stream) : cudaMalloc(&p, bytes);
+  if (e == cudaErrorMemoryAllocation) {
+    cudaGetLastError();  // clear it: the context stays usable
+    throw DeviceOutOfMemory("cuda backend: out of device memory for " + std::to_string(bytes) +
+                            " bytes");
+  }
+  LS_CUDA_CHECK(e);
+  return p;
+}
+
+/// Frees what device_alloc returned, after the work already queued on `stream`.
+inline void device_free(void* p, cudaStream_t stream, bool pools) {
+  if (!p) return;
+  if (pools)
+    cudaFreeAsync(p, stream);
+  else
+    cudaFree(p);
+}
+
+/// Growable device buffer of n values of T, allocated in the order of one stream (bind() it
+/// first); resize() keeps the allocation when it is large enough.
 template <class T>
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t n) { resize(n); }
   ~DeviceBuffer() { release(); }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 
+  void bind(cudaStream_t stream, bool pools) {
+    m_stream = stream;
+    m_pools = pools;
+  }
   void resize(std::size_t n) {
     if (n <= m_n) return;
     release();
-    const cudaError_t e = cudaMalloc(&m_p, n * sizeof(T));
-    if (e == cudaErrorMemoryAllocation) {
-      cudaGetLastError();  // clear it: the context stays usable
-      m_p = nullptr;
-      throw DeviceOutOfMemory("cuda backend: out of device memory for " + std::to_string(n * sizeof(T)) + " bytes");
-    }
-    LS_CUDA_CHECK(e);
+    m_p = static_cast<T*>(device_alloc(n * sizeof(T), m_stream, m_pools));
     m_n = n;
   }
   T* data() { return m_p; }
@@ -55,39 +77,26 @@ class DeviceBuffer {
 
  private:
   void release() {
-    if (m_p) cudaFree(m_p);
+    device_free(m_p, m_stream, m_pools);
     m_p = nullptr;
     m_n = 0;
   }
   T* m_p = nullptr;
   std::size_t m_n = 0;
+  cudaStream_t m_stream = nullptr;
+  bool m_pools = false;
 };
 
-/// Stream-ordered device allocation of n values of T (cudaMallocAsync): allocating and freeing
-/// do not synchronize the device as cudaMalloc/cudaFree can, so training can allocate while
-/// analyze runs on another stream. Falls back to cudaMalloc where memory pools are unsupported.
+/// Device allocation of n values of T for the lifetime of one call, in the order of `stream`
+/// (device_alloc); freed after the work queued on the stream when it goes out of scope.
 template <class T>
 class StreamBuffer {
  public:
-  StreamBuffer(std::size_t n, cudaStream_t stream, bool pools) : m_stream(stream), m_pools(pools) {
-    const std::size_t bytes = std::max<std::size_t>(n, 1) * sizeof(T);
-    void* p = nullptr;
-    const cudaError_t e = pools ? cudaMallocAsync(&p, bytes, stream) : cudaMalloc(&p, bytes);
-    if (e == cudaErrorMemoryAllocation) {
-      cudaGetLastError();  // clear it: the context stays usable
-      throw DeviceOutOfMemory("cuda backend: out of device memory for " + std::to_string(bytes) +
-                              " bytes");
-    }
-    LS_CUDA_CHECK(e);
-    m_p = static_cast<T*>(p);
-  }
-  ~StreamBuffer() {
-    if (!m_p) return;
-    if (m_pools)
-      cudaFreeAsync(m_p, m_stream);  // after the work already queued on the stream
-    else
-      cudaFree(m_p);
-  }
+  StreamBuffer(std::size_t n, cudaStream_t stream, bool pools)
+      : m_p(static_cast<T*>(device_alloc(std::max<std::size_t>(n, 1) * sizeof(T), stream, pools))),
+        m_stream(stream),
+        m_pools(pools) {}
+  ~StreamBuffer() { device_free(m_p, m_stream, m_pools); }
   StreamBuffer(const StreamBuffer&) = delete;
   StreamBuffer& operator=(const StreamBuffer&) = delete;
   T* data() { return m_p; }
@@ -169,8 +178,18 @@ class CudaBackend final : public Backend {
     LS_CUSOLVER_CHECK(cusolverDnCreateSyevjInfo(&m_syevj));
     LS_CUSOLVER_CHECK(cusolverDnCreateParams(&m_params));
     for (auto& e : m_ev) LS_CUDA_CHECK(cudaEventCreate(&e));
+    for (DeviceBuffer<double>* b : {&m_X64, &m_Y64, &m_w64, &m_H, &m_prepared, &m_grad, &m_colws,
+                                    &m_eig, &m_work})
+      b->bind(m_stream, m_pools);
+    m_info.bind(m_stream, m_pools);
+    m_facts.bind(m_stream, m_pools);
   }
   ~CudaBackend() override {
+    // The buffers free on m_stream, so before it goes.
+    release_hessian();
+    m_X64.clear();
+    m_Y64.clear();
+    cudaStreamSynchronize(m_stream);
     for (auto& e : m_ev) cudaEventDestroy(e);
     cusolverDnDestroyParams(m_params);
     cusolverDnDestroySyevjInfo(m_syevj);
@@ -233,16 +252,10 @@ class CudaBackend final : public Backend {
                   " is beyond the batched eigensolvers (P² must fit in a 32-bit int)");
     m_times = AnalyzeTimes{};
     if (count == 0) return;
-    // First-order facts (and the kink distance) on the host: one gradient per network.
-#pragma omp parallel for schedule(static)
-    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) {
-      out[i].facts = point_facts(m, d, weights + std::size_t(i) * P);
-      out[i].has_spectrum = out[i].facts.finite;
-    }
     upload(m_X64, d.X);
     upload(m_Y64, d.Y);
     HessianPlan plan = plan_hessian(s, count);
-    std::vector<double> wbuf;
+    std::vector<math::PointFacts> facts;
     std::vector<int> info;
     for (std::size_t first = 0; first < count;) {
       const std::size_t cnt = std::min(plan.networks, count - first);
@@ -261,22 +274,19 @@ class CudaBackend final : public Backend {
           throw;
         continue;
       }
-      // Non-finite points get zero weights on the device so they cannot disturb the batch;
-      // their eigenvalues are replaced by NaN below.
-      wbuf.resize(cnt * P);
+      // The first-order facts come from the Hessian preparation on the device; a point whose
+      // facts are not finite gets a zero matrix there, so it cannot disturb the batch, and NaN
+      // eigenvalues below.
+      facts.resize(cnt);
       info.resize(cnt);
-      for (std::size_t i = 0; i < cnt; ++i) {
-        const double* w = weights + (first + i) * P;
-        const bool ok = out[first + i].has_spectrum;
-        for (std::size_t k = 0; k < P; ++k) wbuf[i * P + k] = ok ? w[k] : 0.0;
-      }
-      LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), wbuf.data(), cnt * P * sizeof(double),
+      LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), weights + first * P, cnt * P * sizeof(double),
                                     cudaMemcpyHostToDevice, m_stream));
       LS_CUDA_CHECK(cudaEventRecord(m_ev[0], m_stream));
       kernels::HessianBuffers buf;
       buf.H = m_H.data();
       buf.prepared = m_prepared.data();
       buf.gradient = m_grad.data();
+      buf.facts = m_facts.data();
       buf.columns = m_colws.data();
       buf.column_threads = threads;
       kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(), buf, cnt, m_stream);
@@ -288,6 +298,8 @@ class CudaBackend final : public Backend {
                                     cudaMemcpyDeviceToHost, m_stream));
       LS_CUDA_CHECK(cudaMemcpyAsync(info.data(), m_info.data(), cnt * sizeof(int),
                                     cudaMemcpyDeviceToHost, m_stream));
+      LS_CUDA_CHECK(cudaMemcpyAsync(facts.data(), m_facts.data(), cnt * sizeof(math::PointFacts),
+                                    cudaMemcpyDeviceToHost, m_stream));
       LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
       float ms_h = 0, ms_e = 0;
       LS_CUDA_CHECK(cudaEventElapsedTime(&ms_h, m_ev[0], m_ev[1]));
@@ -296,6 +308,8 @@ class CudaBackend final : public Backend {
       m_times.eigen += ms_e * 1e-3;
       for (std::size_t i = 0; i < cnt; ++i) {
         EndpointAnalysis& a = out[first + i];
+        a.facts = facts[i];
+        a.has_spectrum = a.facts.finite;
         double* e = ev + i * P;
         if (!a.has_spectrum) {
           std::fill(e, e + P, std::numeric_limits<double>::quiet_NaN());
@@ -337,8 +351,8 @@ class CudaBackend final : public Backend {
     const std::vector<T> xt(d.X.begin(), d.X.end()), yt(d.Y.begin(), d.Y.end());
     std::vector<T> wt(weights, weights + count * P);
     const std::size_t curve_size = curves ? count * std::size_t(p.curve_len) : 0;
-    StreamBuffer<T> X(xt.size(), st, m_pools), Y(yt.size(), st, m_pools), w(wt.size(), st, m_pools),
-        ws(count * math::train_workspace(s), st, m_pools);
+    StreamBuffer<T> X(xt.size(), st, m_pools), Y(yt.size(), st, m_pools), w(wt.size(), st, m_pools);
+    std::optional<StreamBuffer<T>> ws;  // only the general global-scratch kernel asks for it
     StreamBuffer<math::TrainOutcome> o(count, st, m_pools);
     StreamBuffer<double> c(curve_size, st, m_pools);
     LS_CUDA_CHECK(
@@ -347,8 +361,12 @@ class CudaBackend final : public Backend {
         cudaMemcpyAsync(Y.data(), yt.data(), yt.size() * sizeof(T), cudaMemcpyHostToDevice, st));
     LS_CUDA_CHECK(
         cudaMemcpyAsync(w.data(), wt.data(), wt.size() * sizeof(T), cudaMemcpyHostToDevice, st));
-    kernels::launch_train<T>(dims, X.data(), Y.data(), w.data(), ws.data(), count, p, o.data(),
-                             curves ? c.data() : nullptr, st);
+    const kernels::TrainScratch<T> scratch = [&](std::size_t values) {
+      ws.emplace(values, st, m_pools);
+      return ws->data();
+    };
+    kernels::launch_train<T>(dims, X.data(), Y.data(), w.data(), count, p, o.data(),
+                             curves ? c.data() : nullptr, scratch, st);
     LS_CUDA_CHECK(cudaEventRecord(m_train_done, st));
     LS_CUDA_CHECK(cudaEventSynchronize(m_train_done));
     if (curves)
@@ -379,7 +397,8 @@ class CudaBackend final : public Backend {
     LS_CUDA_CHECK(cudaMemGetInfo(&free, &total));
     // This backend's batch buffers are reused or replaced, so they count as available.
     const std::size_t held = m_w64.bytes() + m_H.bytes() + m_prepared.bytes() + m_grad.bytes() +
-                             m_colws.bytes() + m_eig.bytes() + m_work.bytes() + m_info.bytes();
+                             m_colws.bytes() + m_eig.bytes() + m_work.bytes() + m_info.bytes() +
+                             m_facts.bytes();
     const std::size_t headroom = std::max(kMinHeadroomBytes, total / kHeadroomFraction);
     const std::size_t avail = free + held > headroom ? free + held - headroom : 0;
     HessianPlan plan;
@@ -389,9 +408,9 @@ class CudaBackend final : public Backend {
     plan.threads = column_threads(
         std::min(kernels::hessian_resident_threads(m_sms), avail / 4 / col_bytes), count * P);
     const std::size_t scratch = plan.threads * col_bytes;
-    // Per network: weights, H, prepared state, gradient, eigenvalues and info.
-    const std::size_t per_net =
-        (P * P + 3 * P + math::prepared_size(s)) * sizeof(double) + sizeof(int);
+    // Per network: weights, H, prepared state, gradient, eigenvalues, info and facts.
+    const std::size_t per_net = (P * P + 3 * P + math::prepared_size(s)) * sizeof(double) +
+                                sizeof(int) + sizeof(math::PointFacts);
     // The eigensolver workspace shrinks with the batch, so a few rounds settle the size.
     plan.networks = count;
     for (int round = 0; round < 8 && plan.networks > 1; ++round) {
@@ -414,6 +433,7 @@ class CudaBackend final : public Backend {
     m_grad.resize(cnt * P);
     m_eig.resize(cnt * P);
     m_info.resize(cnt);
+    m_facts.resize(cnt);
     const EigenWork work = eigen_work_for(int(P), cnt);
     m_work.resize(std::max<std::size_t>(1, (work.device + sizeof(double) - 1) / sizeof(double)));
     m_host_work.resize(std::max<std::size_t>(1, work.host));
@@ -423,6 +443,7 @@ class CudaBackend final : public Backend {
     for (DeviceBuffer<double>* b : {&m_w64, &m_H, &m_prepared, &m_grad, &m_colws, &m_eig, &m_work})
       b->clear();
     m_info.clear();
+    m_facts.clear();
   }
 
   struct EigenWork {
@@ -503,6 +524,7 @@ class CudaBackend final : public Backend {
   // scratch, eigenvalues and the eigensolver workspace.
   DeviceBuffer<double> m_w64, m_H, m_prepared, m_grad, m_colws, m_eig, m_work;
   DeviceBuffer<int> m_info;
+  DeviceBuffer<math::PointFacts> m_facts;
   std::vector<char> m_host_work;
 };
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 
+#include "landscape/math/facts.hpp"
 #include "landscape/math/hd.hpp"
 #include "landscape/math/network.hpp"
 
@@ -60,6 +61,16 @@ LS_HD inline T prepare_network(const Shape& s, const T* X, const T* Y, const T* 
   return prepare_hessian(s, X, Y, w, prepared, prepared + activation_size(s), gradient);
 }
 
+/// prepare_network for the batch (float64) and the point's first-order facts from its
+/// by-products, exactly as the host's point_facts forms them. A point whose facts are not
+/// finite gets no Hessian: hessian_batch_column writes zeros for it.
+LS_HD inline PointFacts prepare_network_facts(const Shape& s, const double* X, const double* Y,
+                                              const double* w, double* prepared,
+                                              double* gradient) {
+  const double L = prepare_network(s, X, Y, w, prepared, gradient);
+  return facts_from(s, w, L, gradient, prepared);  // prepared starts with A_1..A_h
+}
+
 /// Column j of the unsymmetrized Hessian, H·e_j, into out[0..P), exactly as `hessian` forms it:
 /// the same R-operator call with only_layer = the layer of parameter j, so the values are
 /// bitwise those of `hessian` before its symmetrization. `ws` is prepared by
@@ -76,15 +87,23 @@ LS_HD inline void hessian_column(const Shape& s, const T* X, const T* w, const T
 }
 
 /// Work item `item` < count·P of a batch: column item % P of network item / P. `weights` holds
-/// count × P values, `prepared` count × prepared_size(s), H count × P × P; column j of a network
-/// goes to H[j·P ..), which is column j in column-major and row j in row-major storage.
+/// count × P values, `prepared` count × prepared_size(s), `facts` count (from
+/// prepare_network_facts), H count × P × P; column j of a network goes to H[j·P ..), which is
+/// column j in column-major and row j in row-major storage. A network whose facts are not
+/// finite gets a zero column: its weights or state may be NaN, and the eigensolver must not see
+/// them (the caller discards that spectrum).
 template <class T>
 LS_HD inline void hessian_batch_column(const Shape& s, const T* X, const T* weights,
-                                       const T* prepared, T* H, std::size_t item, T* ws) {
+                                       const T* prepared, const PointFacts* facts, T* H,
+                                       std::size_t item, T* ws) {
   const std::size_t P = param_count(s);
   const std::size_t b = item / P, j = item % P;
-  hessian_column(s, X, weights + b * P, prepared + b * prepared_size(s), j, H + (b * P + j) * P,
-                 ws);
+  T* out = H + (b * P + j) * P;
+  if (!facts[b].finite) {
+    for (std::size_t k = 0; k < P; ++k) out[k] = T(0);
+    return;
+  }
+  hessian_column(s, X, weights + b * P, prepared + b * prepared_size(s), j, out, ws);
 }
 
 /// Replaces H_ij and H_ji (i ≠ j) by their mean, the expression `hessian` uses: the columns are
