@@ -31,9 +31,8 @@ __global__ void hessian_prepare_kernel(Dims dims, const double* X, const double*
 //
 // Scratch layout: each thread's slice is contiguous, as the math expects plain pointers, so a
 // warp's accesses to its 32 slices are strided by column_workspace(s) doubles rather than
-// coalesced. Interleaving the slices would need the whole network math templated on a strided
-// pointer type, which the CPU path does not need; the inner loops run over samples, so a
-// thread's consecutive accesses at least share 32-byte sectors.
+// coalesced. This is the fallback for large networks; smaller ones take the local-array kernel
+// below.
 __global__ void hessian_column_kernel(Dims dims, const double* X, const double* weights,
                                       const double* prepared, const math::PointFacts* facts,
                                       double* H, double* ws, std::size_t count) {
@@ -45,6 +44,35 @@ __global__ void hessian_column_kernel(Dims dims, const double* X, const double* 
   const std::size_t items = count * math::param_count(s);
   for (std::size_t item = tid; item < items; item += threads)
     math::hessian_batch_column(s, X, weights, prepared, facts, H, item, my_ws);
+}
+
+// The same walk with the scratch in a fixed-size local array: the hardware interleaves local
+// memory across the threads of a warp, so the accesses that are strided in the global fallback
+// are coalesced here, and nothing is allocated. CW bounds column_workspace(s).
+template <int CW>
+__global__ void hessian_column_local_kernel(Dims dims, const double* X, const double* weights,
+                                            const double* prepared,
+                                            const math::PointFacts* facts, double* H,
+                                            std::size_t count) {
+  const math::Shape s = to_shape(dims);
+  const std::size_t tid = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const std::size_t threads = std::size_t(gridDim.x) * blockDim.x;
+  double ws[CW];
+  math::init_column_workspace(s, ws);
+  const std::size_t items = count * math::param_count(s);
+  for (std::size_t item = tid; item < items; item += threads)
+    math::hessian_batch_column(s, X, weights, prepared, facts, H, item, ws);
+}
+
+// Local-array sizes (doubles per thread): W-S needs 896, W-P 2,144. The driver reserves a
+// kernel's local memory for every thread the device can hold, so the larger variant may hold
+// up to 5.4 GB of an H100 (inside the headroom the batch planner leaves); W-M (5,888) takes
+// the global scratch.
+constexpr int kLocalSmall = 1024, kLocalLarge = 2560;
+
+/// The local-array variant for `cw` scratch values per thread, or 0 for the global scratch.
+int local_variant(std::size_t cw) {
+  return cw <= std::size_t(kLocalSmall) ? kLocalSmall : cw <= std::size_t(kLocalLarge) ? kLocalLarge : 0;
 }
 
 // One item per entry of every matrix (half of them idle: only i < j averages a pair). Reads
@@ -67,10 +95,26 @@ unsigned blocks_for(std::size_t items) {
 
 }  // namespace
 
-std::size_t hessian_resident_threads(int sms) {
+std::size_t hessian_column_scratch(const Dims& dims) {
+  const std::size_t cw = math::column_workspace(to_shape(dims));
+  return local_variant(cw) ? 0 : cw;
+}
+
+std::size_t hessian_resident_threads(const Dims& dims, int sms) {
   int blocks = 0;
-  LS_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, hessian_column_kernel,
-                                                              kHessianBlock, 0));
+  switch (local_variant(math::column_workspace(to_shape(dims)))) {
+    case kLocalSmall:
+      LS_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+          &blocks, hessian_column_local_kernel<kLocalSmall>, kHessianBlock, 0));
+      break;
+    case kLocalLarge:
+      LS_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+          &blocks, hessian_column_local_kernel<kLocalLarge>, kHessianBlock, 0));
+      break;
+    default:
+      LS_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, hessian_column_kernel,
+                                                                  kHessianBlock, 0));
+  }
   return std::size_t(std::max(blocks, 1)) * std::size_t(std::max(sms, 1)) * kHessianBlock;
 }
 
@@ -84,8 +128,21 @@ void launch_hessian(const Dims& dims, const double* X, const double* Y, const do
   hessian_prepare_kernel<<<unsigned((count + kHessianBlock - 1) / kHessianBlock), kHessianBlock, 0,
                            stream>>>(dims, X, Y, weights, buf.prepared, buf.gradient, buf.facts, count);
   LS_CUDA_CHECK(cudaGetLastError());
-  hessian_column_kernel<<<unsigned(buf.column_threads / kHessianBlock), kHessianBlock, 0, stream>>>(
-      dims, X, weights, buf.prepared, buf.facts, buf.H, buf.columns, count);
+  const unsigned column_blocks = unsigned(buf.column_threads / kHessianBlock);
+  switch (local_variant(math::column_workspace(to_shape(dims)))) {
+    case kLocalSmall:
+      hessian_column_local_kernel<kLocalSmall><<<column_blocks, kHessianBlock, 0, stream>>>(
+          dims, X, weights, buf.prepared, buf.facts, buf.H, count);
+      break;
+    case kLocalLarge:
+      hessian_column_local_kernel<kLocalLarge><<<column_blocks, kHessianBlock, 0, stream>>>(
+          dims, X, weights, buf.prepared, buf.facts, buf.H, count);
+      break;
+    default:
+      if (buf.columns == nullptr) throw Error("launch_hessian: no column scratch for this shape");
+      hessian_column_kernel<<<column_blocks, kHessianBlock, 0, stream>>>(
+          dims, X, weights, buf.prepared, buf.facts, buf.H, buf.columns, count);
+  }
   LS_CUDA_CHECK(cudaGetLastError());
   hessian_symmetrize_kernel<<<blocks_for(count * P * P), kHessianBlock, 0, stream>>>(buf.H, P,
                                                                                      count);

@@ -56,9 +56,13 @@ bool launch_fused_train(const Dims& dims, const T* X, const T* Y, T* weights, st
 /// Threads per block of the Hessian kernels; column-kernel thread counts are multiples of it.
 inline constexpr int kHessianBlock = 128;
 
+/// Global scratch (doubles) per column-kernel thread for this shape: 0 where the kernel keeps
+/// its scratch in a local array (small networks), else math::column_workspace.
+std::size_t hessian_column_scratch(const Dims& dims);
+
 /// Column-kernel threads resident at once on the current device (`sms` multiprocessors at the
-/// kernel's occupancy): more threads only cost scratch.
-std::size_t hessian_resident_threads(int sms);
+/// occupancy of the kernel this shape takes): more threads only cost scratch.
+std::size_t hessian_resident_threads(const Dims& dims, int sms);
 
 /// Device buffers of one Hessian batch of `count` networks (sizes in doubles; shape s, P params).
 struct HessianBuffers {
@@ -66,7 +70,7 @@ struct HessianBuffers {
   double* prepared = nullptr;      ///< count × math::prepared_size(s)
   double* gradient = nullptr;      ///< count × P (the preparation's gradient)
   math::PointFacts* facts = nullptr;  ///< count: first-order facts; not finite → zero Hessian
-  double* columns = nullptr;       ///< column_threads × math::column_workspace(s)
+  double* columns = nullptr;       ///< column_threads × hessian_column_scratch(dims), if > 0
   std::size_t column_threads = 0;  ///< column-kernel threads, a positive multiple of kHessianBlock
 };
 

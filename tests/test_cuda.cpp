@@ -229,7 +229,7 @@ TEST(CudaFused, SameEndpointsAsTheGeneralKernels) {
 }
 
 // analyze() on a batch mixing ordinary points with a NaN weight and an overflowing loss, for
-// both eigensolvers: the device's first-order facts and spectra match the CPU reference for the
+// both eigensolvers and every column kernel: the device's first-order facts and spectra match the CPU reference for the
 // ordinary points, and the broken ones are flagged with NaN spectra without disturbing them.
 TEST(CudaAnalyze, FactsAndSpectraMatchCpuAndBrokenPointsStayApart) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
@@ -240,7 +240,10 @@ TEST(CudaAnalyze, FactsAndSpectraMatchCpuAndBrokenPointsStayApart) {
     std::vector<int> dims;
     int n;
   };
-  for (const Shape& sh : {Shape{Family::linear, {3, 4, 2}, 10}, Shape{Family::leaky_relu, {12, 8, 6, 4}, 8}}) {
+  // syevjBatched with the small local-scratch column kernel, XsyevBatched with the larger one,
+  // and (n = 400) the global-scratch column kernel.
+  for (const Shape& sh : {Shape{Family::linear, {3, 4, 2}, 10}, Shape{Family::leaky_relu, {12, 8, 6, 4}, 8},
+                          Shape{Family::leaky_relu, {24, 16, 8, 4}, 20}, Shape{Family::linear, {3, 4, 2}, 400}}) {
     SCOPED_TRACE("d0 " + std::to_string(sh.dims[0]));
     Model m;
     m.family = sh.family;

@@ -254,14 +254,14 @@ class CudaBackend final : public Backend {
     if (count == 0) return;
     upload(m_X64, d.X);
     upload(m_Y64, d.Y);
-    HessianPlan plan = plan_hessian(s, count);
+    HessianPlan plan = plan_hessian(s, dims, count);
     std::vector<math::PointFacts> facts;
     std::vector<int> info;
     for (std::size_t first = 0; first < count;) {
       const std::size_t cnt = std::min(plan.networks, count - first);
       const std::size_t threads = column_threads(plan.threads, cnt * P);
       try {
-        reserve_hessian(s, cnt, threads);
+        reserve_hessian(s, dims, cnt, threads);
       } catch (const DeviceOutOfMemory&) {
         // Retry this part of the chunk in smaller Hessian batches, then with less scratch.
         // Buffers only grow, so drop them all: what is held would not fit smaller ones.
@@ -388,7 +388,7 @@ class CudaBackend final : public Backend {
   /// Sizes Hessian batches from the device's free memory (less headroom): the column scratch
   /// for a grid that fills the device, then as many networks as fit beside it with their
   /// eigensolver workspace, as the cuSOLVER bufferSize queries report it.
-  HessianPlan plan_hessian(const math::Shape& s, std::size_t count) {
+  HessianPlan plan_hessian(const math::Shape& s, const kernels::Dims& dims, std::size_t count) {
     const std::size_t P = math::param_count(s);
     // The workspace queries get real device pointers (one matrix), whatever the batch.
     m_H.resize(P * P);
@@ -404,9 +404,11 @@ class CudaBackend final : public Backend {
     HessianPlan plan;
     // Threads beyond those resident only cost scratch, and memory is better spent on networks
     // per batch than on more than a quarter of it for scratch.
-    const std::size_t col_bytes = math::column_workspace(s) * sizeof(double);
-    plan.threads = column_threads(
-        std::min(kernels::hessian_resident_threads(m_sms), avail / 4 / col_bytes), count * P);
+    // (Small networks keep their scratch in local memory: then only residency counts.)
+    const std::size_t col_bytes = kernels::hessian_column_scratch(dims) * sizeof(double);
+    const std::size_t resident = kernels::hessian_resident_threads(dims, m_sms);
+    plan.threads = column_threads(col_bytes ? std::min(resident, avail / 4 / col_bytes) : resident,
+                                  count * P);
     const std::size_t scratch = plan.threads * col_bytes;
     // Per network: weights, H, prepared state, gradient, eigenvalues, info and facts.
     const std::size_t per_net = (P * P + 3 * P + math::prepared_size(s)) * sizeof(double) +
@@ -424,11 +426,12 @@ class CudaBackend final : public Backend {
 
   /// Device buffers for a batch of `cnt` networks and a column grid of `threads`; throws
   /// DeviceOutOfMemory (the buffers stay usable) when they do not fit.
-  void reserve_hessian(const math::Shape& s, std::size_t cnt, std::size_t threads) {
+  void reserve_hessian(const math::Shape& s, const kernels::Dims& dims, std::size_t cnt,
+                       std::size_t threads) {
     const std::size_t P = math::param_count(s);
     m_H.resize(cnt * P * P);
     m_prepared.resize(cnt * math::prepared_size(s));
-    m_colws.resize(threads * math::column_workspace(s));
+    m_colws.resize(std::max<std::size_t>(1, threads * kernels::hessian_column_scratch(dims)));
     m_w64.resize(cnt * P);
     m_grad.resize(cnt * P);
     m_eig.resize(cnt * P);
