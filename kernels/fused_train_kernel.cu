@@ -21,9 +21,10 @@ bool launch_fused_train(const Dims& d, const T* X, const T* Y, T* w, std::size_t
                         cudaStream_t stream) {
   if (count == 0 || !fused_training_enabled()) return false;
   const math::Shape s = to_shape(d);
-  if (FusedWS::matches(s)) return launch_fused_ws<T>(d, X, Y, w, count, p, o, curves, stream);
-  if (FusedWM::matches(s)) return launch_fused_wm<T>(d, X, Y, w, count, p, o, curves, stream);
-  if (FusedWP::matches(s)) return launch_fused_wp<T>(d, X, Y, w, count, p, o, curves, stream);
+  using namespace fused_detail;
+  if (FusedWS::matches(s)) { LS_FUSED_DISPATCH(LS_FUSED_WS, T, d, X, Y, w, count, p, o, curves, stream) }
+  if (FusedWM::matches(s)) { LS_FUSED_DISPATCH(LS_FUSED_WM, T, d, X, Y, w, count, p, o, curves, stream) }
+  if (FusedWP::matches(s)) { LS_FUSED_DISPATCH(LS_FUSED_WP, T, d, X, Y, w, count, p, o, curves, stream) }
   return false;
 }
 
