@@ -286,4 +286,39 @@ TEST(CudaAnalyze, FactsAndSpectraMatchCpuAndBrokenPointsStayApart) {
   }
 }
 
+// A chunk analyzed in many small Hessian batches (with a remainder) gives what one batch gives.
+TEST(CudaAnalyze, ManySmallBatchesEqualOneBatch) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  auto gpu = make_cuda_backend(0);
+  for (const std::vector<int>& dims : {std::vector<int>{3, 4, 2}, std::vector<int>{6, 4, 4, 6}}) {
+    Model m;
+    m.dims = dims;
+    DataSpec ds;
+    ds.n = 12;
+    const Dataset d = make_dataset(ds, m, 8);
+    const std::size_t count = 45, P = m.param_count();
+    std::vector<double> w(count * P);
+    for (std::size_t i = 0; i < count; ++i)
+      math::init_network(2, math::kStreamInitBase + i, m.depth(), m.dims.data(), 1.0, w.data() + i * P);
+    w[11 * P] = std::numeric_limits<double>::infinity();
+    std::vector<EndpointAnalysis> a1(count), a7(count);
+    std::vector<double> e1(count * P), e7(count * P);
+    gpu->analyze(m, d, count, w.data(), a1.data(), e1.data());
+    {
+      ScopedEnv cap("LANDSCAPE_CUDA_HESSIAN_BATCH", "7");
+      gpu->analyze(m, d, count, w.data(), a7.data(), e7.data());
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      EXPECT_EQ(a1[i].has_spectrum, i != 11) << "network " << i;
+      EXPECT_EQ(a7[i].has_spectrum, a1[i].has_spectrum) << "network " << i;
+      if (!a1[i].has_spectrum) continue;
+      EXPECT_EQ(a7[i].facts.loss, a1[i].facts.loss) << "network " << i;
+      EXPECT_EQ(a7[i].facts.grad_norm, a1[i].facts.grad_norm) << "network " << i;
+      const double scale = std::max(std::abs(e1[i * P]), std::abs(e1[i * P + P - 1]));
+      for (std::size_t k = 0; k < P; ++k)
+        EXPECT_NEAR(e7[i * P + k], e1[i * P + k], 1e-12 * scale) << "network " << i << " k " << k;
+    }
+  }
+}
+
 }  // namespace

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -21,23 +22,14 @@
 namespace landscape {
 namespace {
 
-/// Thrown when the device has no room for a buffer; callers retry with smaller batches.
-struct DeviceOutOfMemory : Error {
-  using Error::Error;
-};
-
 /// Allocates `bytes` on the device, stream-ordered on `stream` where memory pools are
 /// supported (cudaMallocAsync does not synchronize the device as cudaMalloc/cudaFree can, so
 /// one stream can allocate while the other computes). Throws DeviceOutOfMemory when full.
 inline void* device_alloc(std::size_t bytes, cudaStream_t stream, bool pools) {
   void* p = nullptr;
   const cudaError_t e = pools ? cudaMallocAsync(&p, bytes, stream) : cudaMalloc(&p, bytes);
-  if (e == cudaErrorMemoryAllocation) {
-    cudaGetLastError();  // clear it: the context stays usable
-    throw DeviceOutOfMemory("cuda backend: out of device memory for " + std::to_string(bytes) +
-                            " bytes");
-  }
-  LS_CUDA_CHECK(e);
+  if (e != cudaSuccess)
+    cuda_detail::fail(e, "cuda backend: allocating " + std::to_string(bytes) + " bytes");
   return p;
 }
 
@@ -260,11 +252,32 @@ class CudaBackend final : public Backend {
     for (std::size_t first = 0; first < count;) {
       const std::size_t cnt = std::min(plan.networks, count - first);
       const std::size_t threads = column_threads(plan.threads, cnt * P);
+      double* ev = eigenvalues + first * P;
+      // The first-order facts come from the Hessian preparation on the device; a point whose
+      // facts are not finite gets a zero matrix there, so it cannot disturb the batch, and NaN
+      // eigenvalues below.
+      facts.resize(cnt);
+      info.resize(cnt);
       try {
         reserve_hessian(s, dims, cnt, threads);
+        LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), weights + first * P, cnt * P * sizeof(double),
+                                      cudaMemcpyHostToDevice, m_stream));
+        LS_CUDA_CHECK(cudaEventRecord(m_ev[0], m_stream));
+        kernels::HessianBuffers buf;
+        buf.H = m_H.data();
+        buf.prepared = m_prepared.data();
+        buf.gradient = m_grad.data();
+        buf.facts = m_facts.data();
+        buf.columns = m_colws.data();
+        buf.column_threads = threads;
+        kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(), buf, cnt, m_stream);
+        LS_CUDA_CHECK(cudaEventRecord(m_ev[1], m_stream));
+        eigensolve(int(P), cnt);
+        LS_CUDA_CHECK(cudaEventRecord(m_ev[2], m_stream));
       } catch (const DeviceOutOfMemory&) {
-        // Retry this part of the chunk in smaller Hessian batches, then with less scratch.
-        // Buffers only grow, so drop them all: what is held would not fit smaller ones.
+        // No room for the buffers, a kernel's local memory or the solver's internals (nothing
+        // has been copied back yet): retry this part of the chunk in smaller Hessian batches,
+        // then with less scratch. Buffers only grow, so drop them all first.
         release_hessian();
         if (plan.networks > 1)
           plan.networks /= 2;
@@ -274,26 +287,6 @@ class CudaBackend final : public Backend {
           throw;
         continue;
       }
-      // The first-order facts come from the Hessian preparation on the device; a point whose
-      // facts are not finite gets a zero matrix there, so it cannot disturb the batch, and NaN
-      // eigenvalues below.
-      facts.resize(cnt);
-      info.resize(cnt);
-      LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), weights + first * P, cnt * P * sizeof(double),
-                                    cudaMemcpyHostToDevice, m_stream));
-      LS_CUDA_CHECK(cudaEventRecord(m_ev[0], m_stream));
-      kernels::HessianBuffers buf;
-      buf.H = m_H.data();
-      buf.prepared = m_prepared.data();
-      buf.gradient = m_grad.data();
-      buf.facts = m_facts.data();
-      buf.columns = m_colws.data();
-      buf.column_threads = threads;
-      kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(), buf, cnt, m_stream);
-      LS_CUDA_CHECK(cudaEventRecord(m_ev[1], m_stream));
-      eigensolve(int(P), cnt);
-      LS_CUDA_CHECK(cudaEventRecord(m_ev[2], m_stream));
-      double* ev = eigenvalues + first * P;
       LS_CUDA_CHECK(cudaMemcpyAsync(ev, m_eig.data(), cnt * P * sizeof(double),
                                     cudaMemcpyDeviceToHost, m_stream));
       LS_CUDA_CHECK(cudaMemcpyAsync(info.data(), m_info.data(), cnt * sizeof(int),
@@ -414,7 +407,10 @@ class CudaBackend final : public Backend {
     const std::size_t per_net = (P * P + 3 * P + math::prepared_size(s)) * sizeof(double) +
                                 sizeof(int) + sizeof(math::PointFacts);
     // The eigensolver workspace shrinks with the batch, so a few rounds settle the size.
+    // LANDSCAPE_CUDA_HESSIAN_BATCH caps it (to exercise the multi-batch path in tests).
     plan.networks = count;
+    if (const char* cap = std::getenv("LANDSCAPE_CUDA_HESSIAN_BATCH"))
+      if (std::atol(cap) > 0) plan.networks = std::min(count, std::size_t(std::atol(cap)));
     for (int round = 0; round < 8 && plan.networks > 1; ++round) {
       const std::size_t work = eigen_work_for(int(P), plan.networks).device;
       if (scratch + plan.networks * per_net + work <= avail) break;
