@@ -9,9 +9,12 @@
 #
 # Where one command may run only ten minutes, split it (same OUT layout, merged afterwards):
 #   GPU_CHECK_PART=ours  GPU_CHECK_BUDGET=560 PACK=ours.tgz  bash scripts/gpu-check.sh
-#       build, GPU tests, memcheck, our benchmark (plus fused/general and overlap A/B runs)
+#       build, GPU tests, our benchmark, memcheck, then the fused/general and overlap A/B runs
+#       while time is left (in that order of priority)
 #   GPU_CHECK_PART=peers GPU_CHECK_BUDGET=560 PACK=peers.tgz bash scripts/gpu-check.sh
 #       the PyTorch and JAX peers only, on bench/peers/workloads/ (no build needed)
+#   GPU_CHECK_PART=ab    GPU_CHECK_BUDGET=560 PACK=ab.tgz    bash scripts/gpu-check.sh
+#       build and the A/B runs only, where the ours part ran out of time for them
 #   tar xzf ours.tgz -C d; tar xzf peers.tgz -C d; GPU_CHECK_PART=summary OUT=d bash scripts/gpu-check.sh
 #
 # Installs nothing and changes no GPU setting (nvidia-smi is only queried). Exit status: 0 when
@@ -26,8 +29,8 @@ OUT=${OUT:-gpu-check-out}
 BUILD=${BUILD_DIR:-build-gpu}
 BUDGET=${GPU_CHECK_BUDGET:-1440}
 PEER_STAGE_BUDGET=${PEER_STAGE_BUDGET:-20}
-PART=${GPU_CHECK_PART:-all}  # all | ours | peers | summary
-case "$PART" in all|ours|peers|summary) ;; *) echo "GPU_CHECK_PART must be all, ours, peers or summary" >&2; exit 2;; esac
+PART=${GPU_CHECK_PART:-all}  # all | ours | peers | ab | summary
+case "$PART" in all|ours|peers|ab|summary) ;; *) echo "GPU_CHECK_PART must be all, ours, peers, ab or summary" >&2; exit 2;; esac
 WORKLOADS=(W-S W-M W-P)
 PEERS=(torch jax)
 RESERVE=30  # seconds kept back for the summary
@@ -67,6 +70,7 @@ step() {
 }
 
 run_ours() { [ "$PART" = all ] || [ "$PART" = ours ]; }
+run_build() { run_ours || [ "$PART" = ab ]; }
 run_peers() { [ "$PART" = all ] || [ "$PART" = peers ]; }
 META="$OUT/meta.txt"
 [ "$PART" = peers ] && META="$OUT/meta-peers.txt"
@@ -105,7 +109,7 @@ EOF
 say "meta -> $META"
 fi
 
-if run_ours; then
+if run_build; then
 # ---- prerequisites (this machine has no network: report what is missing and stop)
 # Without network, Debian's -dev packages can be carried instead: scripts/vendor-deps.sh
 # (run where they are installed) fills .deps/, which is then used as CMAKE_PREFIX_PATH.
@@ -142,53 +146,57 @@ if [ $build_ok -eq 1 ]; then
   if [ "$PART" = ours ]; then
     # Only what this part runs: the CLI (benchmarks) and the GPU tests; CI runs the CPU suite.
     step build "$OUT/build.log" 900 cmake --build "$BUILD" -j"$JOBS" --target landscape landscape_gpu_tests || build_ok=0
+  elif [ "$PART" = ab ]; then
+    step build-ab "$OUT/build-ab.log" 900 cmake --build "$BUILD" -j"$JOBS" --target landscape || build_ok=0
   else
     step build "$OUT/build.log" 900 cmake --build "$BUILD" -j"$JOBS" || build_ok=0
   fi
 fi
 
 if [ $build_ok -eq 1 ]; then
-  # ---- GPU tests: must exist, run and not be skipped (a GPU check that skips checks nothing)
-  if [ ! -x "$BUILD/tests/landscape_gpu_tests" ]; then
-    say "no $BUILD/tests/landscape_gpu_tests: the CUDA backend was not built (see configure log)"
-    printf '%s\t%s\t%s\t%s\n' gpu_tests 1 0 "$OUT/configure.log" >> "$STEPS"
-    status=1
-  else
-    step gpu_tests "$OUT/gpu-tests.log" 600 \
-      ctest --test-dir "$BUILD" -L gpu --output-on-failure --no-tests=error || status=1
-    if grep -qE 'Test +#[0-9]+: .*Skipped' "$OUT/gpu-tests.log"; then
-      say "GPU tests were skipped (no CUDA device visible?)"
+  if run_ours; then
+    # ---- GPU tests: must exist, run and not be skipped (a GPU check that skips checks nothing)
+    if [ ! -x "$BUILD/tests/landscape_gpu_tests" ]; then
+      say "no $BUILD/tests/landscape_gpu_tests: the CUDA backend was not built (see configure log)"
+      printf '%s\t%s\t%s\t%s\n' gpu_tests 1 0 "$OUT/configure.log" >> "$STEPS"
       status=1
+    else
+      step gpu_tests "$OUT/gpu-tests.log" 600 \
+        ctest --test-dir "$BUILD" -L gpu --output-on-failure --no-tests=error || status=1
+      if grep -qE 'Test +#[0-9]+: .*Skipped' "$OUT/gpu-tests.log"; then
+        say "GPU tests were skipped (no CUDA device visible?)"
+        status=1
+      fi
+    fi
+    # ---- our benchmark at full size, and the workloads the peers read
+    step bench "$OUT/bench.log" 360 "$BUILD/landscape" bench --all --json "$OUT/bench.json"
+    step export "$OUT/export.log" 120 "$BUILD/landscape" bench --export "$OUT/workloads"
+    # ---- compute-sanitizer memcheck over the GPU test binary
+    SANITIZER=$(command -v compute-sanitizer || true)
+    [ -z "$SANITIZER" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && SANITIZER=/usr/local/cuda/bin/compute-sanitizer
+    if [ -n "$SANITIZER" ] && [ -x "$BUILD/tests/landscape_gpu_tests" ]; then
+      # Every kernel path once, on the smallest cases: fused stream and group kernels, the general
+      # kernel, the Hessian kernels and both eigensolvers (memcheck slows kernels a hundredfold).
+      step memcheck "$OUT/memcheck.log" 300 \
+        "$SANITIZER" --tool memcheck --error-exitcode 1 "$BUILD/tests/landscape_gpu_tests" \
+          "--gtest_filter=${MEMCHECK_FILTER:-Configs/CudaParity.*/linear_6_4_4_6_float32:Configs/CudaParity.*/leaky_32_16_8_4_*:Configs/CudaParity.*/linear_5_7_3_*:Configs/CudaParity.*/linear_3_4_2_*:CudaAnalyze.*}"
+    else
+      echo "compute-sanitizer not found" > "$OUT/memcheck.log"
+      printf '%s\t%s\t%s\t%s\n' memcheck NA 0 "$OUT/memcheck.log" >> "$STEPS"
+    fi
+    # ---- CPU suite (CI runs it too; the split "ours" part leaves it out)
+    if [ "$PART" = all ]; then
+      step cpu_tests "$OUT/cpu-tests.log" 300 \
+        ctest --test-dir "$BUILD" -L cpu --output-on-failure -j"$JOBS"
     fi
   fi
-  # ---- compute-sanitizer memcheck over the GPU test binary
-  SANITIZER=$(command -v compute-sanitizer || true)
-  [ -z "$SANITIZER" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && SANITIZER=/usr/local/cuda/bin/compute-sanitizer
-  if [ -n "$SANITIZER" ] && [ -x "$BUILD/tests/landscape_gpu_tests" ]; then
-    # Every kernel path once, on the smallest cases: fused stream and group kernels, the general
-    # kernel, the Hessian kernels and both eigensolvers (memcheck slows kernels a hundredfold).
-    step memcheck "$OUT/memcheck.log" 300 \
-      "$SANITIZER" --tool memcheck --error-exitcode 1 "$BUILD/tests/landscape_gpu_tests" \
-        "--gtest_filter=${MEMCHECK_FILTER:-Configs/CudaParity.*/linear_6_4_4_6_float32:Configs/CudaParity.*/leaky_32_16_8_4_*:Configs/CudaParity.*/linear_5_7_3_*:Configs/CudaParity.*/linear_3_4_2_*:CudaAnalyze.*}"
-  else
-    echo "compute-sanitizer not found" > "$OUT/memcheck.log"
-    printf '%s\t%s\t%s\t%s\n' memcheck NA 0 "$OUT/memcheck.log" >> "$STEPS"
-  fi
-  # ---- CPU suite (CI runs it too; the split "ours" part leaves it out)
-  if [ "$PART" = all ]; then
-    step cpu_tests "$OUT/cpu-tests.log" 300 \
-      ctest --test-dir "$BUILD" -L cpu --output-on-failure -j"$JOBS"
-  fi
-
-  # ---- benchmarks: ours at full size, then A/B runs at a tenth of it, each pair in this run:
-  # fused kernels against the general per-network kernels, train-ahead against chunk by chunk.
-  step bench "$OUT/bench.log" 360 "$BUILD/landscape" bench --all --json "$OUT/bench.json"
+  # ---- A/B runs at a tenth of the standard sizes, each pair in this run: fused kernels against
+  # the general per-network kernels, train-ahead against chunk by chunk.
   step bench-ab-fused "$OUT/bench-ab-fused.log" 120 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-fused.json"
   step bench-ab-general "$OUT/bench-ab-general.log" 180 \
     env LANDSCAPE_CUDA_FUSED=0 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-general.json"
   step bench-ab-no-overlap "$OUT/bench-ab-no-overlap.log" 120 \
     env LANDSCAPE_OVERLAP=0 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-no-overlap.json"
-  step export "$OUT/export.log" 120 "$BUILD/landscape" bench --export "$OUT/workloads"
 fi
 fi
 
@@ -309,7 +317,7 @@ try:
     checks["memcheck"] = dict(steps.get("memcheck", {"rc": None}), errors=int(m.group(1)) if m else None)
 except OSError:
     checks["memcheck"] = {"rc": None, "errors": None}
-for name in ("configure", "build", "bench", "bench-ab-fused", "bench-ab-general", "bench-ab-no-overlap", "export"):
+for name in ("configure", "build", "build-ab", "bench", "bench-ab-fused", "bench-ab-general", "bench-ab-no-overlap", "export"):
     checks[name] = steps.get(name, {"rc": None, "note": "did not run"})
 
 bench, bench_err = load(os.path.join(out, "bench.json"))
