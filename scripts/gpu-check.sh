@@ -344,6 +344,8 @@ for wname in ("W-S", "W-M", "W-P"):
                            "flops_per_second": st.get(s, {}).get("flops_per_second"),
                            "fraction_of_peak": st.get(s, {}).get("fraction_of_peak")}
                        for s in (*STAGES, "classify")}}
+        # The eigen stage against cusolverDnXsyevBatched alone on the same matrices.
+        entry["ours"]["eigen_check"] = ours.get("eigen_check")
         # Peers do train + hessian + eigen only; compare against the same three stages.
         secs = [st.get(s, {}).get("seconds") for s in STAGES]
         entry["ours"]["train_hessian_eigen_seconds"] = sum(secs) if all(x is not None for x in secs) else None

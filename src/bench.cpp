@@ -246,7 +246,14 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
       t.seconds = now() - t0;
       return t;
     };
-    const auto finish = [&](std::size_t, Trained&& t) {
+    // The first chunk's endpoints (up to a number that takes a second or so) are kept for the
+    // eigen-stage comparison after the timed loop.
+    const std::size_t cmp_networks = P <= 128 ? 65536 : 2048;
+    std::vector<double> cmp_weights;
+    const auto finish = [&](std::size_t k, Trained&& t) {
+      if (k == 0)
+        cmp_weights.assign(t.weights.begin(),
+                           t.weights.begin() + std::ptrdiff_t(std::min<std::size_t>(std::size_t(t.cnt), cmp_networks) * P));
       t_train += t.seconds;
       std::vector<EndpointAnalysis> an(std::size_t(t.cnt));
       std::vector<double> ev(std::size_t(t.cnt) * P, 0.0);
@@ -272,6 +279,9 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
     run_chunks(std::size_t((networks + chunk - 1) / chunk), overlap, train, finish,
                [] { return false; });
     const double total = now() - t_loop;
+    EigenComparison cmp;
+    const bool compared =
+        backend->compare_eigen(w.model, d, cmp_weights.size() / P, cmp_weights.data(), cmp);
     const double N = double(networks);
     struct Stage {
       const char* name;
@@ -304,6 +314,17 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
                      {"fraction_of_peak", st.peak > 0 && fl > 0 ? json(fl / st.peak) : json(nullptr)}};
     }
     wj["stages"] = sj;
+    if (compared) {
+      // The eigen stage against the device's reference solver alone on the same matrices.
+      wj["eigen_check"] = {{"networks", cmp.networks}, {"solver", cmp.solver}, {"reference", cmp.reference},
+                           {"seconds", cmp.seconds}, {"reference_seconds", cmp.reference_seconds},
+                           {"reference_over_ours", cmp.seconds > 0 ? json(cmp.reference_seconds / cmp.seconds) : json(nullptr)},
+                           {"max_abs_eigenvalue_difference", cmp.max_abs_difference}};
+      std::snprintf(line, sizeof line, "%-5s %9zu %7s  eigen check: %s %.4f s, %s alone %.4f s (max |dλ| %.2g)\n",
+                    w.name.c_str(), cmp.networks, "", cmp.solver.c_str(), cmp.seconds, cmp.reference.c_str(),
+                    cmp.reference_seconds, cmp.max_abs_difference);
+      out << line;
+    }
     json cj = json::object();
     for (int c = 0; c < kNumClasses; ++c)
       if (classes[c]) cj[to_string(PointClass(c))] = classes[c];

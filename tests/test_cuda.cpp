@@ -321,4 +321,44 @@ TEST(CudaAnalyze, ManySmallBatchesEqualOneBatch) {
   }
 }
 
+// The bench's eigen-stage check: the same eigenvalues as cusolverDnXsyevBatched alone, for the
+// syevjBatched (P = 20) and XsyevBatched (P = 64) paths; the CPU backend has no such reference.
+TEST(CudaEigen, ComparisonWithXsyevBatchedAlone) {
+  auto cpu = make_cpu_backend(1);
+  Model m;
+  m.dims = {3, 4, 2};
+  DataSpec ds;
+  ds.n = 10;
+  EigenComparison none;
+  {
+    const Dataset d = make_dataset(ds, m, 1);
+    std::vector<double> w(m.param_count());
+    math::init_network(1, math::kStreamInitBase, m.depth(), m.dims.data(), 1.0, w.data());
+    EXPECT_FALSE(cpu->compare_eigen(m, d, 1, w.data(), none));
+  }
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  auto gpu = make_cuda_backend(0);
+  for (const std::vector<int>& dims : {std::vector<int>{3, 4, 2}, std::vector<int>{6, 4, 4, 6}}) {
+    m.dims = dims;
+    const Dataset d = make_dataset(ds, m, 6);
+    const std::size_t count = 300, P = m.param_count();
+    std::vector<double> w(count * P);
+    for (std::size_t i = 0; i < count; ++i)
+      math::init_network(5, math::kStreamInitBase + i, m.depth(), m.dims.data(), 1.0, w.data() + i * P);
+    EigenComparison c;
+    ASSERT_TRUE(gpu->compare_eigen(m, d, count, w.data(), c));
+    EXPECT_EQ(c.networks, count);
+    EXPECT_EQ(c.solver, P <= 32 ? "cusolverDnDsyevjBatched" : "cusolverDnXsyevBatched");
+    EXPECT_GT(c.seconds, 0.0);
+    EXPECT_GT(c.reference_seconds, 0.0);
+    // Against the CPU spectra for the scale: the two GPU solvers agree to solver accuracy.
+    std::vector<EndpointAnalysis> a(count);
+    std::vector<double> ev(count * P);
+    cpu->analyze(m, d, count, w.data(), a.data(), ev.data());
+    double scale = 0;
+    for (double x : ev) scale = std::max(scale, std::abs(x));
+    EXPECT_LE(c.max_abs_difference, 1e-8 * scale);
+  }
+}
+
 }  // namespace

@@ -37,6 +37,16 @@ struct AnalyzeTimes {
   double hessian = 0, eigen = 0;
 };
 
+/// The eigen stage against a reference solver on the same Hessians (Backend::compare_eigen).
+struct EigenComparison {
+  std::size_t networks = 0;
+  std::string solver;            ///< what the eigen stage used
+  std::string reference;         ///< the reference solver
+  double seconds = 0;            ///< the eigen stage
+  double reference_seconds = 0;  ///< the reference alone, in as few calls as its limits allow
+  double max_abs_difference = 0; ///< largest |λ − λ_ref| over all eigenvalues
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -66,6 +76,14 @@ class Backend {
   /// at `count` points.
   virtual void analyze(const Model& m, const Dataset& d, std::size_t count,
                        const double* weights, EndpointAnalysis* out, double* eigenvalues) = 0;
+
+  /// Times the eigen stage on the Hessians at up to `count` points against the reference
+  /// solver of the device alone on the same matrices (fewer networks where memory is short;
+  /// the points must be finite). Returns false where the backend has no such reference.
+  virtual bool compare_eigen(const Model&, const Dataset&, std::size_t /*count*/,
+                             const double* /*weights*/, EigenComparison& /*out*/) {
+    return false;
+  }
 
  protected:
   AnalyzeTimes m_times;

@@ -320,6 +320,116 @@ class CudaBackend final : public Backend {
     }
   }
 
+  bool compare_eigen(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+                     EigenComparison& out) override {
+    LS_CUDA_CHECK(cudaSetDevice(m_device));
+    if (count == 0) return false;
+    const std::size_t P = m.param_count(), nn = P * P;
+    const kernels::Dims dims = make_dims(m, d.n);
+    const math::Shape s = m.shape(d.n);
+    upload(m_X64, d.X);
+    upload(m_Y64, d.Y);
+    // Three copies of the matrices: the eigen stage's input, a pristine copy, the reference's.
+    const HessianPlan plan = plan_hessian(s, dims, count);
+    const std::size_t cnt = std::max<std::size_t>(1, std::min(count, plan.networks / 3));
+    const std::size_t threads = column_threads(plan.threads, cnt * P);
+    reserve_hessian(s, dims, cnt, threads);
+    DeviceBuffer<double> pristine, ref_in, ref_eig, ref_work;
+    DeviceBuffer<int> ref_info;
+    for (DeviceBuffer<double>* b : {&pristine, &ref_in, &ref_eig, &ref_work}) b->bind(m_stream, m_pools);
+    ref_info.bind(m_stream, m_pools);
+    pristine.resize(cnt * nn);
+    ref_in.resize(cnt * nn);
+    ref_eig.resize(cnt * P);
+    ref_info.resize(cnt);
+    // The reference: cusolverDnXsyevBatched in as few calls as n·lda·batch ≤ INT32_MAX allows.
+    const std::size_t limit = std::max<std::size_t>(1, std::size_t(std::numeric_limits<int>::max()) / nn);
+    const auto ref_work_for = [&](std::size_t nb) {
+      EigenWork w;
+      LS_CUSOLVER_CHECK(cusolverDnXsyevBatched_bufferSize(
+          m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F,
+          ref_in.data(), P, CUDA_R_64F, ref_eig.data(), CUDA_R_64F, &w.device, &w.host,
+          std::int64_t(nb)));
+      return w;
+    };
+    EigenWork rw = ref_work_for(std::min(cnt, limit));
+    if (cnt % std::min(cnt, limit) != 0) {
+      const EigenWork r = ref_work_for(cnt % limit);
+      rw.device = std::max(rw.device, r.device);
+      rw.host = std::max(rw.host, r.host);
+    }
+    ref_work.resize(std::max<std::size_t>(1, (rw.device + sizeof(double) - 1) / sizeof(double)));
+    std::vector<char> ref_host(std::max<std::size_t>(1, rw.host));
+    const auto reference = [&](std::size_t batch) {
+      for (std::size_t first = 0; first < batch; first += limit) {
+        const std::size_t nb = std::min(limit, batch - first);
+        const EigenWork w = ref_work_for(nb);
+        LS_CUSOLVER_CHECK(cusolverDnXsyevBatched(
+            m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F,
+            ref_in.data() + first * nn, P, CUDA_R_64F, ref_eig.data() + first * P, CUDA_R_64F,
+            ref_work.data(), w.device, ref_host.data(), w.host, ref_info.data() + first,
+            std::int64_t(nb)));
+      }
+    };
+    const auto restore = [&](double* dst) {
+      LS_CUDA_CHECK(cudaMemcpyAsync(dst, pristine.data(), cnt * nn * sizeof(double),
+                                    cudaMemcpyDeviceToDevice, m_stream));
+    };
+    LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), weights, cnt * P * sizeof(double),
+                                  cudaMemcpyHostToDevice, m_stream));
+    kernels::HessianBuffers buf;
+    buf.H = m_H.data();
+    buf.prepared = m_prepared.data();
+    buf.gradient = m_grad.data();
+    buf.facts = m_facts.data();
+    buf.columns = m_colws.data();
+    buf.column_threads = threads;
+    kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(), buf, cnt, m_stream);
+    LS_CUDA_CHECK(cudaMemcpyAsync(pristine.data(), m_H.data(), cnt * nn * sizeof(double),
+                                  cudaMemcpyDeviceToDevice, m_stream));
+    // Warm-up of both on one matrix: one-time initialization is part of neither time.
+    eigensolve(int(P), 1);
+    restore(ref_in.data());
+    reference(1);
+    restore(m_H.data());
+    restore(ref_in.data());
+    LS_CUDA_CHECK(cudaEventRecord(m_ev[0], m_stream));
+    eigensolve(int(P), cnt);
+    LS_CUDA_CHECK(cudaEventRecord(m_ev[1], m_stream));
+    reference(cnt);
+    LS_CUDA_CHECK(cudaEventRecord(m_ev[2], m_stream));
+    std::vector<double> ours(cnt * P), ref(cnt * P);
+    std::vector<int> info(cnt), rinfo(cnt);
+    std::vector<math::PointFacts> facts(cnt);
+    LS_CUDA_CHECK(cudaMemcpyAsync(ours.data(), m_eig.data(), cnt * P * sizeof(double),
+                                  cudaMemcpyDeviceToHost, m_stream));
+    LS_CUDA_CHECK(cudaMemcpyAsync(ref.data(), ref_eig.data(), cnt * P * sizeof(double),
+                                  cudaMemcpyDeviceToHost, m_stream));
+    LS_CUDA_CHECK(cudaMemcpyAsync(info.data(), m_info.data(), cnt * sizeof(int),
+                                  cudaMemcpyDeviceToHost, m_stream));
+    LS_CUDA_CHECK(cudaMemcpyAsync(rinfo.data(), ref_info.data(), cnt * sizeof(int),
+                                  cudaMemcpyDeviceToHost, m_stream));
+    LS_CUDA_CHECK(cudaMemcpyAsync(facts.data(), m_facts.data(), cnt * sizeof(math::PointFacts),
+                                  cudaMemcpyDeviceToHost, m_stream));
+    LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
+    float ms_ours = 0, ms_ref = 0;
+    LS_CUDA_CHECK(cudaEventElapsedTime(&ms_ours, m_ev[0], m_ev[1]));
+    LS_CUDA_CHECK(cudaEventElapsedTime(&ms_ref, m_ev[1], m_ev[2]));
+    out = EigenComparison{};
+    out.networks = cnt;
+    out.solver = P <= std::size_t(kSyevjMaxN) ? "cusolverDnDsyevjBatched" : "cusolverDnXsyevBatched";
+    out.reference = "cusolverDnXsyevBatched";
+    out.seconds = ms_ours * 1e-3;
+    out.reference_seconds = ms_ref * 1e-3;
+    for (std::size_t i = 0; i < cnt; ++i) {
+      if (!facts[i].finite || info[i] != 0 || rinfo[i] != 0) continue;
+      for (std::size_t k = 0; k < P; ++k)
+        out.max_abs_difference =
+            std::max(out.max_abs_difference, std::abs(ours[i * P + k] - ref[i * P + k]));
+    }
+    return true;
+  }
+
  private:
   template <class T>
   void upload(DeviceBuffer<T>& dst, const std::vector<double>& src) {
