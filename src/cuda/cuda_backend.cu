@@ -452,7 +452,10 @@ class CudaBackend final : public Backend {
     // Host copies in T. Copies from pageable memory are staged before cudaMemcpyAsync returns,
     // and device-to-host ones return when done; they stay alive to the end regardless.
     const std::vector<T> xt(d.X.begin(), d.X.end()), yt(d.Y.begin(), d.Y.end());
-    std::vector<T> wt(weights, weights + count * P);
+    // Conversions to and from T on every core: a W-S chunk is 17 million values.
+    std::vector<T> wt(count * P);
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t k = 0; k < std::ptrdiff_t(wt.size()); ++k) wt[std::size_t(k)] = T(weights[k]);
     const std::size_t curve_size = curves ? count * std::size_t(p.curve_len) : 0;
     StreamBuffer<T> X(xt.size(), st, m_pools), Y(yt.size(), st, m_pools), w(wt.size(), st, m_pools);
     std::optional<StreamBuffer<T>> ws;  // only the general global-scratch kernel asks for it
@@ -480,7 +483,8 @@ class CudaBackend final : public Backend {
     LS_CUDA_CHECK(cudaMemcpyAsync(outcomes, o.data(), count * sizeof(math::TrainOutcome),
                                   cudaMemcpyDeviceToHost, st));
     LS_CUDA_CHECK(cudaStreamSynchronize(st));
-    std::copy(wt.begin(), wt.end(), weights);
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t k = 0; k < std::ptrdiff_t(wt.size()); ++k) weights[k] = double(wt[std::size_t(k)]);
   }
 
   struct HessianPlan {
