@@ -65,9 +65,9 @@ __global__ void hessian_column_local_kernel(Dims dims, const double* X, const do
 }
 
 // Local-array sizes (doubles per thread): W-S needs 896, W-P 2,144. The driver reserves a
-// kernel's local memory for every thread the device can hold, so the larger variant may hold
-// up to 5.4 GB of an H100 (inside the headroom the batch planner leaves); W-M (5,888) takes
-// the global scratch.
+// kernel's local memory (a 20.6 KB frame for the larger variant) for every thread the device
+// can hold, up to 5.6 GB of an H100, inside the headroom the batch planner leaves; W-M (5,888)
+// takes the global scratch.
 constexpr int kLocalSmall = 1024, kLocalLarge = 2560;
 
 /// The local-array variant for `cw` scratch values per thread, or 0 for the global scratch.

@@ -261,7 +261,7 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
       backend->analyze(w.model, d, std::size_t(t.cnt), t.weights.data(), an.data(), ev.data());
       const AnalyzeTimes at = backend->last_analyze_times();
       const double analyze_wall = now() - t0;
-      // Stage split measured by the backend; what it does not cover (transfers, host facts)
+      // Stage split measured by the backend; what it does not cover (transfers, host work)
       // is charged to the Hessian stage so the two add up to the wall time of analyze.
       t_eig += at.eigen;
       t_hess += std::max(0.0, analyze_wall - at.eigen);

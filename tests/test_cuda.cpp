@@ -75,7 +75,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ParityCase{Family::linear, {4, 8, 8, 4}, 16, Precision::f64},   // P = 128 > 32
                       ParityCase{Family::linear, {16, 16, 16, 16}, 64, Precision::f64},  // fused, a warp per net
                       ParityCase{Family::leaky_relu, {32, 16, 8, 4}, 16, Precision::f64},  // fused, 16 lanes
-                      ParityCase{Family::linear, {5, 7, 3}, 40, Precision::f64},         // global-scratch kernel
+                      ParityCase{Family::linear, {5, 7, 3}, 40, Precision::f64},         // global-scratch training
                       ParityCase{Family::linear, {3, 4, 2}, 10, Precision::f64}),        // P = 20: syevjBatched, local kernel
     [](const auto& info) {
       std::string s = info.param.family == Family::linear ? "linear" : "leaky";
@@ -240,8 +240,8 @@ TEST(CudaAnalyze, FactsAndSpectraMatchCpuAndBrokenPointsStayApart) {
     std::vector<int> dims;
     int n;
   };
-  // syevjBatched with the small local-scratch column kernel, XsyevBatched with the larger one,
-  // and (n = 400) the global-scratch column kernel.
+  // syevjBatched and XsyevBatched with the small local-scratch column kernel, XsyevBatched with
+  // the larger one ([24, 16, 8, 4]), and (n = 400) the global-scratch column kernel.
   for (const Shape& sh : {Shape{Family::linear, {3, 4, 2}, 10}, Shape{Family::leaky_relu, {12, 8, 6, 4}, 8},
                           Shape{Family::leaky_relu, {24, 16, 8, 4}, 20}, Shape{Family::linear, {3, 4, 2}, 400}}) {
     SCOPED_TRACE("d0 " + std::to_string(sh.dims[0]));

@@ -226,6 +226,7 @@ class CudaBackend final : public Backend {
         train_as<double>(m, d, st.params, count, weights, outcomes, curves);
     } catch (const DeviceOutOfMemory&) {
       if (count <= 1) throw;
+      return_freed_memory(m_train_stream);
       const std::size_t half = count / 2, P = m.param_count();
       const std::size_t len = std::size_t(std::max(0, st.params.curve_len));
       train(m, d, st, half, weights, outcomes, curves);
@@ -279,8 +280,9 @@ class CudaBackend final : public Backend {
         // has been copied back yet): retry this part of the chunk in smaller Hessian batches,
         // then with less scratch. Buffers only grow, so drop them all first.
         release_hessian();
-        if (plan.networks > 1)
-          plan.networks /= 2;
+        return_freed_memory(m_stream);
+        if (cnt > 1)
+          plan.networks = cnt / 2;
         else if (plan.threads > std::size_t(kernels::kHessianBlock))
           plan.threads = column_threads(plan.threads / 2, plan.threads / 2);
         else
@@ -431,6 +433,17 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  /// After out of memory: waits for the frees queued on `stream`, then hands the pool's unused
+  /// memory back to the device, so that the retry's kernel local memory and library internals
+  /// (allocated outside the pool) can use it too, not only the pool's own allocations.
+  void return_freed_memory(cudaStream_t stream) {
+    LS_CUDA_CHECK(cudaStreamSynchronize(stream));
+    if (!m_pools) return;
+    cudaMemPool_t pool = nullptr;
+    LS_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, m_device));
+    LS_CUDA_CHECK(cudaMemPoolTrimTo(pool, 0));
+  }
+
   template <class T>
   void upload(DeviceBuffer<T>& dst, const std::vector<double>& src) {
     std::vector<T> tmp(src.begin(), src.end());
