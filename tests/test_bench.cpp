@@ -38,6 +38,14 @@ TEST(Bench, ReportsEveryStageOfEveryWorkload) {
     long total = 0;
     for (const auto& [k, v] : w["classes_second_order"].items()) total += v.get<long>();
     EXPECT_EQ(total, 3);
+    // Classes are judged against the closed-form optimum, which every standard workload has:
+    // W-P's pyramidal leaky network with X of full column rank reaches L* = 0, the linear
+    // workloads' L* is positive (n exceeds d0).
+    ASSERT_TRUE(w["global_loss"].is_number()) << w["name"];
+    if (w["name"] == "W-P")
+      EXPECT_EQ(w["global_loss"].get<double>(), 0.0);
+    else
+      EXPECT_GT(w["global_loss"].get<double>(), 0.0);
   }
   opt.workloads = {"W-X"};
   EXPECT_THROW(run_bench(opt, out, err), Error);
