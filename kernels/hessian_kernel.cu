@@ -29,17 +29,16 @@ __global__ void hessian_prepare_kernel(Dims dims, const double* X, const double*
 // columns of the same network: a warp reads the same activations, G_i and X (served by L1/L2)
 // and the same only_layer keeps it on one control path.
 //
-// Scratch layout: each thread's slice is contiguous, as the math expects plain pointers, so a
-// warp's accesses to its 32 slices are strided by column_workspace(s) doubles rather than
-// coalesced. This is the fallback for large networks; smaller ones take the local-array kernel
-// below.
+// The slices are interleaved (element k of thread t at ws[k·threads + t], math::Strided), so a
+// warp's accesses to the same element of its 32 slices are one coalesced access. This is the
+// path for large networks; smaller ones take the local-array kernel below.
 __global__ void hessian_column_kernel(Dims dims, const double* X, const double* weights,
                                       const double* prepared, const math::PointFacts* facts,
                                       double* H, double* ws, std::size_t count) {
   const math::Shape s = to_shape(dims);
   const std::size_t tid = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const std::size_t threads = std::size_t(gridDim.x) * blockDim.x;
-  double* my_ws = ws + tid * math::column_workspace(s);
+  const math::Strided<double> my_ws{ws + tid, threads};
   math::init_column_workspace(s, my_ws);
   const std::size_t items = count * math::param_count(s);
   for (std::size_t item = tid; item < items; item += threads)

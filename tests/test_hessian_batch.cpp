@@ -54,9 +54,9 @@ TEST_P(HessianBatch, ParamIndexWalksEveryWeightInOrder) {
   }
 }
 
-// The three kernels, replayed: preparation (with the point's facts) per network, then the column items over a grid of
-// `threads` workers whose scratch slices are contiguous and start out as NaN (so a read of
-// anything not written first would show), then the symmetrization items.
+// The three kernels, replayed: preparation (with the point's facts) per network, then the
+// column items over a grid of `threads` workers whose scratch slices start out as NaN (so a
+// read of anything not written first would show), then the symmetrization items.
 TEST_P(HessianBatch, GpuOrderAssemblyIsBitwiseMathHessian) {
   const Case& c = GetParam();
   const Model m = make_model(c.family, c.dims, 0.1);
@@ -99,36 +99,54 @@ TEST_P(HessianBatch, GpuOrderAssemblyIsBitwiseMathHessian) {
   // networks in turn.
   constexpr std::size_t kThreads = 37;
   const std::size_t cw = math::column_workspace(s);
-  std::vector<double> ws(kThreads * cw, kNaN);
-  for (std::size_t t = 0; t < kThreads; ++t) math::init_column_workspace(s, ws.data() + t * cw);
-  std::vector<double> H(kNetworks * P * P, kNaN);
-  const std::size_t items = kNetworks * P;
-  // Threads run concurrently on the device; here one item per thread per step.
-  for (std::size_t step = 0; step * kThreads < items; ++step)
-    for (std::size_t t = 0; t < kThreads; ++t) {
-      const std::size_t item = step * kThreads + t;
-      if (item < items)
-        math::hessian_batch_column(s, d.X.data(), weights.data(), prepared.data(), facts.data(),
-                                   H.data(), item, ws.data() + t * cw);
-    }
-  for (std::size_t t = 0; t < kThreads; ++t)
-    for (std::size_t k = 0; k < P; ++k)
-      ASSERT_EQ(ws[t * cw + k], 0.0) << "unit direction of worker " << t << " not restored";
-  // Pairs are disjoint, so the order does not matter: run it backwards.
-  for (std::size_t item = kNetworks * P * P; item-- > 0;)
-    math::hessian_batch_symmetrize(H.data(), P, item);
-
   std::vector<double> ref(P * P), ref_grad(P), ref_ws(math::hessian_workspace(s) + P);
-  for (std::size_t b = kFinite; b < kNetworks; ++b)
-    for (std::size_t k = 0; k < P * P; ++k)
-      ASSERT_EQ(H[b * P * P + k], 0.0) << "network " << b << " entry " << k;
-  for (std::size_t b = 0; b < kFinite; ++b) {
-    const double L = math::hessian(s, d.X.data(), d.Y.data(), weights.data() + b * P, ref.data(),
-                                   ref_grad.data(), ref_ws.data());
-    EXPECT_EQ(std::memcmp(&L, &facts[b].loss, sizeof(double)), 0) << "network " << b;
-    EXPECT_EQ(first_difference(grad.data() + b * P, ref_grad.data(), P), -1) << "network " << b;
-    const long k = first_difference(H.data() + b * P * P, ref.data(), P * P);
-    EXPECT_EQ(k, -1) << "network " << b << " entry (" << k / long(P) << ", " << k % long(P) << ")";
+  // Both scratch layouts of the kernels: contiguous slices (local arrays) and slices
+  // interleaved across the workers (the global-scratch kernel, math::Strided).
+  for (const bool interleaved : {false, true}) {
+    SCOPED_TRACE(interleaved ? "interleaved scratch" : "contiguous scratch");
+    std::vector<double> ws(kThreads * cw, kNaN);
+    const auto slice = [&](std::size_t t) {
+      return interleaved ? math::Strided<double>{ws.data() + t, kThreads}
+                         : math::Strided<double>{ws.data() + t * cw, 1};
+    };
+    for (std::size_t t = 0; t < kThreads; ++t) {
+      if (interleaved)
+        math::init_column_workspace(s, slice(t));
+      else
+        math::init_column_workspace(s, ws.data() + t * cw);  // the plain-pointer instantiation
+    }
+    std::vector<double> H(kNetworks * P * P, kNaN);
+    const std::size_t items = kNetworks * P;
+    // Threads run concurrently on the device; here one item per thread per step.
+    for (std::size_t step = 0; step * kThreads < items; ++step)
+      for (std::size_t t = 0; t < kThreads; ++t) {
+        const std::size_t item = step * kThreads + t;
+        if (item >= items) continue;
+        if (interleaved)
+          math::hessian_batch_column(s, d.X.data(), weights.data(), prepared.data(), facts.data(),
+                                     H.data(), item, slice(t));
+        else
+          math::hessian_batch_column(s, d.X.data(), weights.data(), prepared.data(), facts.data(),
+                                     H.data(), item, ws.data() + t * cw);
+      }
+    for (std::size_t t = 0; t < kThreads; ++t)
+      for (std::size_t k = 0; k < P; ++k)
+        ASSERT_EQ(slice(t)[k], 0.0) << "unit direction of worker " << t << " not restored";
+    // Pairs are disjoint, so the order does not matter: run it backwards.
+    for (std::size_t item = kNetworks * P * P; item-- > 0;)
+      math::hessian_batch_symmetrize(H.data(), P, item);
+
+    for (std::size_t b = kFinite; b < kNetworks; ++b)
+      for (std::size_t k = 0; k < P * P; ++k)
+        ASSERT_EQ(H[b * P * P + k], 0.0) << "network " << b << " entry " << k;
+    for (std::size_t b = 0; b < kFinite; ++b) {
+      const double L = math::hessian(s, d.X.data(), d.Y.data(), weights.data() + b * P, ref.data(),
+                                     ref_grad.data(), ref_ws.data());
+      EXPECT_EQ(std::memcmp(&L, &facts[b].loss, sizeof(double)), 0) << "network " << b;
+      EXPECT_EQ(first_difference(grad.data() + b * P, ref_grad.data(), P), -1) << "network " << b;
+      const long k = first_difference(H.data() + b * P * P, ref.data(), P * P);
+      EXPECT_EQ(k, -1) << "network " << b << " entry (" << k / long(P) << ", " << k % long(P) << ")";
+    }
   }
 }
 

@@ -47,10 +47,11 @@ LS_HD inline std::size_t column_workspace(const Shape& s) {
 }
 
 /// Makes a worker's scratch ready: zeroes its unit direction once; `hessian_column` restores it.
-template <class T>
-LS_HD inline void init_column_workspace(const Shape& s, T* ws) {
+/// The scratch (here and below) is a T* or a Strided<T>.
+template <class PS>
+LS_HD inline void init_column_workspace(const Shape& s, PS ws) {
   const std::size_t P = param_count(s);
-  for (std::size_t k = 0; k < P; ++k) ws[k] = T(0);
+  for (std::size_t k = 0; k < P; ++k) ws[k] = value_of<PS>(0);
 }
 
 /// Loss, gradient and the shared forward/backward state of one network (`prepare_hessian`);
@@ -75,11 +76,11 @@ LS_HD inline PointFacts prepare_network_facts(const Shape& s, const double* X, c
 /// the same R-operator call with only_layer = the layer of parameter j, so the values are
 /// bitwise those of `hessian` before its symmetrization. `ws` is prepared by
 /// init_column_workspace; its unit direction is zero again on return.
-template <class T>
+template <class T, class PS>
 LS_HD inline void hessian_column(const Shape& s, const T* X, const T* w, const T* prepared,
-                                 std::size_t j, T* out, T* ws) {
-  T* e = ws;
-  T* rws = ws + param_count(s);
+                                 std::size_t j, T* out, PS ws) {
+  const PS e = ws;
+  const PS rws = ws + param_count(s);
   e[j] = T(1);
   hessian_vector_prepared(s, X, w, e, prepared, prepared + activation_size(s), out, rws,
                           param_index(s, j).layer);
@@ -92,10 +93,10 @@ LS_HD inline void hessian_column(const Shape& s, const T* X, const T* w, const T
 /// column j in column-major and row j in row-major storage. A network whose facts are not
 /// finite gets a zero column: its weights or state may be NaN, and the eigensolver must not see
 /// them (the caller discards that spectrum).
-template <class T>
+template <class T, class PS>
 LS_HD inline void hessian_batch_column(const Shape& s, const T* X, const T* weights,
                                        const T* prepared, const PointFacts* facts, T* H,
-                                       std::size_t item, T* ws) {
+                                       std::size_t item, PS ws) {
   const std::size_t P = param_count(s);
   const std::size_t b = item / P, j = item % P;
   T* out = H + (b * P + j) * P;

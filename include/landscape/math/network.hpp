@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 #include "landscape/math/hd.hpp"
 
@@ -21,6 +22,23 @@ struct Shape {
   int n = 0;                  ///< number of samples
   double slope = 1.0;         ///< α; 1 for linear networks
 };
+
+/// Pointer to every `stride`-th value: element k lives at base[k·stride]. The scratch-taking
+/// functions below accept it in place of T*, so GPU threads can interleave their scratch
+/// (thread t: base = ws + t, stride = threads) and a warp's accesses to the same element fall
+/// on adjacent addresses.
+template <class T>
+struct Strided {
+  T* base = nullptr;
+  std::size_t stride = 1;
+  LS_HD T& operator[](std::size_t k) const { return base[k * stride]; }
+  LS_HD Strided operator+(std::size_t k) const { return Strided{base + k * stride, stride}; }
+  LS_HD bool operator==(const Strided& o) const { return base == o.base; }
+};
+
+/// The value type behind a pointer-like P (T* or Strided<T>).
+template <class P>
+using value_of = std::remove_cv_t<std::remove_reference_t<decltype(std::declval<P>()[0])>>;
 
 LS_HD inline std::size_t param_count(const Shape& s) {
   std::size_t p = 0;
@@ -64,31 +82,33 @@ LS_HD inline T dsigma_from_act(T a, T slope) {
 }
 
 /// out (dout×n) = W (dout×din) · in (din×n). Row-major; the inner loop runs over samples so it
-/// is contiguous in both `in` and `out` and vectorizes.
-template <class T>
-LS_HD inline void matmul_rows(const T* W, const T* in, T* out, int dout, int din, int n) {
+/// is contiguous in both `in` and `out` and vectorizes. (Here and below each pointer may be a
+/// T* or a Strided<T>.)
+template <class PW, class PI, class PO>
+LS_HD inline void matmul_rows(PW W, PI in, PO out, int dout, int din, int n) {
+  using T = value_of<PO>;
   for (int r = 0; r < dout; ++r) {
-    T* o = out + std::size_t(r) * n;
+    const PO o = out + std::size_t(r) * n;
     for (int k = 0; k < n; ++k) o[k] = T(0);
     for (int c = 0; c < din; ++c) {
       const T a = W[std::size_t(r) * din + c];
-      const T* x = in + std::size_t(c) * n;
+      const PI x = in + std::size_t(c) * n;
       for (int k = 0; k < n; ++k) o[k] += a * x[k];
     }
   }
 }
 
 /// out (din×n) = Wᵀ (din×dout) · g (dout×n), optionally accumulating.
-template <class T>
-LS_HD inline void matmul_tn(const T* W, const T* g, T* out, int dout, int din, int n,
-                            bool accumulate) {
+template <class PW, class PG, class PO>
+LS_HD inline void matmul_tn(PW W, PG g, PO out, int dout, int din, int n, bool accumulate) {
+  using T = value_of<PO>;
   if (!accumulate)
     for (std::size_t k = 0; k < std::size_t(din) * n; ++k) out[k] = T(0);
   for (int r = 0; r < dout; ++r) {
-    const T* gr = g + std::size_t(r) * n;
+    const PG gr = g + std::size_t(r) * n;
     for (int c = 0; c < din; ++c) {
       const T a = W[std::size_t(r) * din + c];
-      T* o = out + std::size_t(c) * n;
+      const PO o = out + std::size_t(c) * n;
       for (int k = 0; k < n; ++k) o[k] += a * gr[k];
     }
   }
@@ -98,8 +118,9 @@ LS_HD inline void matmul_tn(const T* W, const T* g, T* out, int dout, int din, i
 /// reduction cannot be vectorized (no reassociation without fast-math), and these reductions
 /// over samples are the weight-gradient hot loop. The order is fixed, so results stay
 /// deterministic.
-template <class T>
-LS_HD inline T dot(const T* x, const T* y, int n) {
+template <class PX, class PY>
+LS_HD inline value_of<PX> dot(PX x, PY y, int n) {
+  using T = value_of<PX>;
   T s[8] = {T(0), T(0), T(0), T(0), T(0), T(0), T(0), T(0)};
   int k = 0;
   for (; k + 8 <= n; k += 8)
@@ -109,11 +130,11 @@ LS_HD inline T dot(const T* x, const T* y, int n) {
 }
 
 /// out (dout×din) (+)= g (dout×n) · aᵀ (n×din).
-template <class T>
-LS_HD inline void outer_nt(const T* g, const T* a, T* out, int dout, int din, int n,
-                           bool accumulate) {
+template <class PG, class PA, class PO>
+LS_HD inline void outer_nt(PG g, PA a, PO out, int dout, int din, int n, bool accumulate) {
+  using T = value_of<PO>;
   for (int r = 0; r < dout; ++r) {
-    const T* gr = g + std::size_t(r) * n;
+    const PG gr = g + std::size_t(r) * n;
     for (int c = 0; c < din; ++c) {
       const T acc = dot(gr, a + std::size_t(c) * n, n);
       T& o = out[std::size_t(r) * din + c];
@@ -123,8 +144,8 @@ LS_HD inline void outer_nt(const T* g, const T* a, T* out, int dout, int din, in
 }
 
 /// Pointer to A_i inside the activation buffer (i ≥ 1); A_0 is X.
-template <class T>
-LS_HD inline T* layer_ptr(const Shape& s, T* acts, int i) {
+template <class P>
+LS_HD inline P layer_ptr(const Shape& s, P acts, int i) {
   std::size_t off = 0;
   for (int j = 1; j < i; ++j) off += std::size_t(s.dims[j]) * s.n;
   return acts + off;
@@ -221,26 +242,27 @@ LS_HD inline T loss_and_gradient(const Shape& s, const T* X, const T* Y, const T
 ///   R{Z_i} = V_i A_{i−1} + W_i R{A_{i−1}},  R{A_i} = σ'_i ⊙ R{Z_i},  R{A_0} = 0
 ///   R{G_h} = R{A_h} ⊙ σ'_h,  R{G_{i−1}} = (V_iᵀ G_i + W_iᵀ R{G_i}) ⊙ σ'_{i−1}
 ///   (Hv)_i = R{G_i} A_{i−1}ᵀ + G_i R{A_{i−1}}ᵀ
-template <class T>
-LS_HD inline void hessian_vector_prepared(const Shape& s, const T* X, const T* w, const T* v,
-                                          const T* acts, const T* G_all, T* out, T* rws,
+/// `v` and `rws` may be T* or Strided<T> (per-thread scratch interleaved on a GPU).
+template <class T, class PV, class PR>
+LS_HD inline void hessian_vector_prepared(const Shape& s, const T* X, const T* w, PV v,
+                                          const T* acts, const T* G_all, T* out, PR rws,
                                           int only_layer = -1) {
   const T slope = T(s.slope);
   const std::size_t mw = std::size_t(max_width(s)) * s.n;
-  T* RA = rws;
-  T* rg0 = rws + activation_size(s);
-  T* rg1 = rg0 + mw;
+  const PR RA = rws;
+  const PR rg0 = rws + activation_size(s);
+  const PR rg1 = rg0 + mw;
   const int first = only_layer >= 1 ? only_layer : 1;
   auto in_v = [&](int i) { return only_layer < 1 || only_layer == i; };
   // R-forward. Layers below `first` have R{A} = 0 and are never read.
   for (int i = first; i <= s.h; ++i) {
     const int din = s.dims[i - 1], dout = s.dims[i];
     const T* Ain = i == 1 ? X : layer_ptr(s, const_cast<T*>(acts), i - 1);
-    T* RAi = layer_ptr(s, RA, i);
+    const PR RAi = layer_ptr(s, RA, i);
     if (in_v(i)) {
       matmul_rows(v + weight_offset(s, i), Ain, RAi, dout, din, s.n);
       if (i > first) {
-        const T* RAin = layer_ptr(s, RA, i - 1);
+        const PR RAin = layer_ptr(s, RA, i - 1);
         const T* W = w + weight_offset(s, i);
         for (int r = 0; r < dout; ++r)
           for (int c = 0; c < din; ++c) {
@@ -259,9 +281,9 @@ LS_HD inline void hessian_vector_prepared(const Shape& s, const T* X, const T* w
     }
   }
   // R-backward.
-  T* RG = rg0;
+  PR RG = rg0;
   {
-    const T* RAh = layer_ptr(s, RA, s.h);
+    const PR RAh = layer_ptr(s, RA, s.h);
     const T* Ah = layer_ptr(s, const_cast<T*>(acts), s.h);
     for (std::size_t k = 0; k < std::size_t(s.dims[s.h]) * s.n; ++k)
       RG[k] = RAh[k] * dsigma_from_act(Ah[k], slope);
@@ -274,7 +296,7 @@ LS_HD inline void hessian_vector_prepared(const Shape& s, const T* X, const T* w
     outer_nt(RG, Ain, Hv, dout, din, s.n, false);
     if (i - 1 >= first && i > 1) outer_nt(Gi, layer_ptr(s, RA, i - 1), Hv, dout, din, s.n, true);
     if (i > 1) {
-      T* RGp = RG == rg0 ? rg1 : rg0;
+      const PR RGp = RG == rg0 ? rg1 : rg0;
       matmul_tn(w + weight_offset(s, i), RG, RGp, dout, din, s.n, false);
       if (in_v(i)) matmul_tn(v + weight_offset(s, i), Gi, RGp, dout, din, s.n, true);
       if (s.slope != 1.0)
