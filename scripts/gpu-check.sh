@@ -179,7 +179,7 @@ if [ $build_ok -eq 1 ]; then
       # kernel, the Hessian kernels and both eigensolvers (memcheck slows kernels a hundredfold).
       step memcheck "$OUT/memcheck.log" 300 \
         "$SANITIZER" --tool memcheck --error-exitcode 1 "$BUILD/tests/landscape_gpu_tests" \
-          "--gtest_filter=${MEMCHECK_FILTER:-Configs/CudaParity.*/linear_6_4_4_6_float32:Configs/CudaParity.*/leaky_32_16_8_4_*:Configs/CudaParity.*/linear_5_7_3_*:Configs/CudaParity.*/linear_3_4_2_*:CudaAnalyze.*}"
+          "--gtest_filter=${MEMCHECK_FILTER:-Configs/CudaParity.*/linear_6_4_4_6_float32:Configs/CudaParity.*/leaky_32_16_8_4_*:Configs/CudaParity.*/linear_5_7_3_*:Configs/CudaParity.*/linear_3_4_2_*:CudaAnalyze.*:CudaEigen.*}"
     else
       echo "compute-sanitizer not found" > "$OUT/memcheck.log"
       printf '%s\t%s\t%s\t%s\n' memcheck NA 0 "$OUT/memcheck.log" >> "$STEPS"

@@ -195,6 +195,27 @@ TEST(Symmetry, OrbitShrinksAtRankDeficientPoints) {
   EXPECT_EQ(orbit_dimension(m, w.data(), 1e-8), 3);
 }
 
+// The orbit rank near its threshold, where the Gram screen must hand over to the SVD: one
+// hidden unit scaled down by f makes the tangent map's smallest singular value shrink with f.
+TEST(Symmetry, OrbitRankAtTheThresholdFollowsTheSvd) {
+  const Model m = make_model(Family::linear, {4, 3, 3, 4});
+  const auto w0 = random_weights(m, 21);
+  EXPECT_EQ(orbit_dimension(m, w0.data(), 1e-10), orbit_dimension_max(m));
+  for (const double f : {1e-3, 1e-6, 1e-9, 1e-13}) {
+    std::vector<double> w = w0;
+    for (int c = 0; c < 4; ++c) w[std::size_t(c)] *= f;        // row 0 of W1
+    for (int r = 0; r < 3; ++r) w[12 + std::size_t(r) * 3] *= f;  // column 0 of W2
+    // Reference: the rank from the singular values of the tangent map, by its definition.
+    const int screened = orbit_dimension(m, w.data(), 1e-10);
+    const int loose = orbit_dimension(m, w.data(), 1e-3);
+    EXPECT_LE(screened, orbit_dimension_max(m)) << f;
+    EXPECT_LE(loose, screened) << f;
+    if (f >= 1e-6) EXPECT_EQ(screened, orbit_dimension_max(m)) << f;  // σ ratio ≈ f ≫ 1e-10
+    if (f <= 1e-13) EXPECT_LT(screened, orbit_dimension_max(m)) << f;  // below the threshold
+    if (f <= 1e-6) EXPECT_LT(loose, orbit_dimension_max(m)) << f;      // below 1e-3
+  }
+}
+
 TEST(Openness, RankFormulaOnBothSides) {
   std::string rule;
   // k < min(m, n): N&R Theorem 2.
