@@ -264,14 +264,8 @@ class CudaBackend final : public Backend {
         LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), weights + first * P, cnt * P * sizeof(double),
                                       cudaMemcpyHostToDevice, m_stream));
         LS_CUDA_CHECK(cudaEventRecord(m_ev[0], m_stream));
-        kernels::HessianBuffers buf;
-        buf.H = m_H.data();
-        buf.prepared = m_prepared.data();
-        buf.gradient = m_grad.data();
-        buf.facts = m_facts.data();
-        buf.columns = m_colws.data();
-        buf.column_threads = threads;
-        kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(), buf, cnt, m_stream);
+        kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(),
+                                hessian_buffers(threads), cnt, m_stream);
         LS_CUDA_CHECK(cudaEventRecord(m_ev[1], m_stream));
         eigensolve(int(P), cnt);
         LS_CUDA_CHECK(cudaEventRecord(m_ev[2], m_stream));
@@ -379,14 +373,8 @@ class CudaBackend final : public Backend {
     };
     LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), weights, cnt * P * sizeof(double),
                                   cudaMemcpyHostToDevice, m_stream));
-    kernels::HessianBuffers buf;
-    buf.H = m_H.data();
-    buf.prepared = m_prepared.data();
-    buf.gradient = m_grad.data();
-    buf.facts = m_facts.data();
-    buf.columns = m_colws.data();
-    buf.column_threads = threads;
-    kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(), buf, cnt, m_stream);
+    kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(),
+                            hessian_buffers(threads), cnt, m_stream);
     LS_CUDA_CHECK(cudaMemcpyAsync(pristine.data(), m_H.data(), cnt * nn * sizeof(double),
                                   cudaMemcpyDeviceToDevice, m_stream));
     // Warm-up of both on one matrix: one-time initialization is part of neither time.
@@ -433,6 +421,18 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  /// The Hessian batch buffers (reserve_hessian) for a column grid of `threads`.
+  kernels::HessianBuffers hessian_buffers(std::size_t threads) {
+    kernels::HessianBuffers buf;
+    buf.H = m_H.data();
+    buf.prepared = m_prepared.data();
+    buf.gradient = m_grad.data();
+    buf.facts = m_facts.data();
+    buf.columns = m_colws.data();
+    buf.column_threads = threads;
+    return buf;
+  }
+
   /// After out of memory: waits for the frees queued on `stream`, then hands the pool's unused
   /// memory back to the device, so that the retry's kernel local memory and library internals
   /// (allocated outside the pool) can use it too, not only the pool's own allocations.
