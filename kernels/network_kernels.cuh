@@ -39,7 +39,8 @@ using TrainScratch = std::function<T*(std::size_t values)>;
 /// Trains `count` networks in place (weights count × P in T): the fused kernel where the shape
 /// has one, else one thread per network with the data in shared memory and the network's
 /// weights and scratch in a fixed-size local array when they fit, else in global scratch from
-/// `scratch` (count × train_workspace(shape) values), which is asked for only on that path.
+/// `scratch` (count × (P + train_workspace(shape)) values, interleaved across the networks),
+/// which is asked for only on that path.
 template <class T>
 void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, std::size_t count,
                   const math::TrainParams& params, math::TrainOutcome* outcomes, double* curves,

@@ -8,6 +8,10 @@
 namespace landscape::kernels {
 namespace {
 
+// One thread per network with its weights and scratch in global memory, interleaved across the
+// networks of the launch (value k of network i at ws[k·count + i], math::Strided) so that a
+// warp's accesses to the same value of its 32 networks are one coalesced access. The weights
+// are copied in and out of that layout around training.
 template <class T>
 __global__ void train_kernel(Dims dims, const T* X, const T* Y, T* weights, T* ws,
                              std::size_t count, math::TrainParams params,
@@ -16,9 +20,12 @@ __global__ void train_kernel(Dims dims, const T* X, const T* Y, T* weights, T* w
   if (i >= count) return;
   const math::Shape s = to_shape(dims);
   const std::size_t P = math::param_count(s);
+  const math::Strided<T> w{ws + i, count};
+  const math::Strided<T> scratch = w + P;
+  for (std::size_t k = 0; k < P; ++k) w[k] = weights[i * P + k];
   double* curve = curves ? curves + i * std::size_t(params.curve_len) : nullptr;
-  outcomes[i] = math::train_network(s, X, Y, weights + i * P, params,
-                                    ws + i * math::train_workspace(s), curve);
+  outcomes[i] = math::train_network(s, X, Y, w, params, scratch, curve);
+  for (std::size_t k = 0; k < P; ++k) weights[i * P + k] = w[k];
 }
 
 // Hot path for small networks: the data lives in shared memory (read by every network of the
@@ -74,7 +81,7 @@ void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, std::siz
     train_local_kernel<T, kLocalValues><<<grid_for(count), kBlock, smem, stream>>>(
         dims, X, Y, weights, count, params, outcomes, curves);
   } else {
-    T* ws = scratch(count * math::train_workspace(s));
+    T* ws = scratch(count * (math::param_count(s) + math::train_workspace(s)));
     train_kernel<T><<<grid_for(count), kBlock, 0, stream>>>(dims, X, Y, weights, ws, count, params,
                                                             outcomes, curves);
   }

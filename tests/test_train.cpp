@@ -2,6 +2,8 @@
 // optimizer; divergence is caught per network; results do not depend on thread count.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <limits>
 #include <tuple>
 
 #include "landscape/backend.hpp"
@@ -147,6 +149,56 @@ TEST(Data, PrescribedRanksAndReproducibility) {
   EXPECT_EQ(numerical_rank(a.Y.data(), 5, 9), 3);
   const Dataset c = gaussian_data(m, 9, 43, 2, 3);
   EXPECT_NE(a.X, c.X);
+}
+
+// The GPU's general training kernel keeps each network's weights and scratch interleaved
+// across the networks of a launch (math::Strided); replayed here with the kernel's layout, every
+// optimizer in both precisions gives bitwise what the plain loop gives, divergence included.
+template <class T>
+void expect_interleaved_training_is_bitwise(Family family, math::OptimizerKind kind) {
+  const Model m = make_model(family, {4, 5, 3}, 0.1);
+  const Dataset d = gaussian_data(m, 9, 12);
+  const math::Shape s = m.shape(d.n);
+  const std::size_t P = m.param_count(), count = 5, tw = math::train_workspace(s);
+  const std::vector<T> X(d.X.begin(), d.X.end()), Y(d.Y.begin(), d.Y.end());
+  math::TrainParams p;
+  p.kind = kind;
+  p.lr = 1e-2;
+  p.max_steps = 300;
+  p.curve_every = 40;
+  p.curve_len = 9;
+  std::vector<T> w0(count * P);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::vector<double> w = random_weights(m, 70 + i);
+    for (std::size_t k = 0; k < P; ++k) w0[i * P + k] = T(w[k] * (i == 4 ? 30.0 : 1.0));
+    if (i == 3) w0[i * P + 2] = std::numeric_limits<T>::quiet_NaN();  // diverged at step 0
+  }
+  std::vector<T> ws(count * (P + tw), std::numeric_limits<T>::quiet_NaN());
+  std::vector<T> plain_ws(tw);
+  for (std::size_t i = 0; i < count; ++i) {
+    std::vector<T> ref(w0.begin() + std::ptrdiff_t(i * P), w0.begin() + std::ptrdiff_t((i + 1) * P));
+    std::vector<double> ref_curve(9), curve(9);
+    const math::TrainOutcome a = math::train_network(s, X.data(), Y.data(), ref.data(), p, plain_ws.data(), ref_curve.data());
+    const math::Strided<T> w{ws.data() + i, count};
+    for (std::size_t k = 0; k < P; ++k) w[k] = w0[i * P + k];
+    const math::TrainOutcome b = math::train_network(s, X.data(), Y.data(), w, p, w + P, curve.data());
+    EXPECT_EQ(a.status, b.status) << "network " << i;
+    EXPECT_EQ(a.steps, b.steps) << "network " << i;
+    EXPECT_EQ(std::memcmp(&a.loss, &b.loss, sizeof(double)), 0) << "network " << i;
+    for (std::size_t k = 0; k < P; ++k)
+      EXPECT_EQ(std::memcmp(&ref[k], &w[k], sizeof(T)), 0) << "network " << i << " w " << k;
+    EXPECT_EQ(std::memcmp(ref_curve.data(), curve.data(), 9 * sizeof(double)), 0) << "network " << i;
+    if (i == 3) EXPECT_EQ(b.status, math::TrainStatus::diverged);
+  }
+}
+
+TEST(InterleavedTraining, BitwiseThePlainLoop) {
+  for (Family f : {Family::linear, Family::leaky_relu})
+    for (math::OptimizerKind k : {math::OptimizerKind::gd, math::OptimizerKind::momentum, math::OptimizerKind::adam}) {
+      SCOPED_TRACE(to_string(f) + " optimizer " + std::to_string(int(k)));
+      expect_interleaved_training_is_bitwise<double>(f, k);
+      expect_interleaved_training_is_bitwise<float>(f, k);
+    }
 }
 
 }  // namespace

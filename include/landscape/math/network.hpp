@@ -34,6 +34,7 @@ struct Strided {
   LS_HD T& operator[](std::size_t k) const { return base[k * stride]; }
   LS_HD Strided operator+(std::size_t k) const { return Strided{base + k * stride, stride}; }
   LS_HD bool operator==(const Strided& o) const { return base == o.base; }
+  LS_HD explicit operator bool() const { return base != nullptr; }
 };
 
 /// The value type behind a pointer-like P (T* or Strided<T>).
@@ -157,28 +158,27 @@ LS_HD inline std::size_t weight_offset(const Shape& s, int i) {
   return off;
 }
 
-/// Forward pass: fills A_1..A_h (activation_size(s) entries).
-template <class T>
-LS_HD inline void forward(const Shape& s, const T* X, const T* w, T* acts) {
+/// Forward pass: fills A_1..A_h (activation_size(s) entries). `w` and `acts` (here and in the
+/// functions below) may be T* or Strided<T>.
+template <class T, class PW, class PA>
+LS_HD inline void forward(const Shape& s, const T* X, PW w, PA acts) {
   const T slope = T(s.slope);
-  const T* in = X;
-  const T* W = w;
-  T* out = acts;
   for (int i = 1; i <= s.h; ++i) {
     const int din = s.dims[i - 1], dout = s.dims[i];
-    matmul_rows(W, in, out, dout, din, s.n);
+    const PA out = layer_ptr(s, acts, i);
+    if (i == 1)
+      matmul_rows(w, X, out, dout, din, s.n);
+    else
+      matmul_rows(w + weight_offset(s, i), layer_ptr(s, acts, i - 1), out, dout, din, s.n);
     if (s.slope != 1.0)
       for (std::size_t k = 0; k < std::size_t(dout) * s.n; ++k) out[k] = sigma(out[k], slope);
-    in = out;
-    W += std::size_t(dout) * din;
-    out += std::size_t(dout) * s.n;
   }
 }
 
 /// L = ½‖A_h − Y‖² from a completed forward pass.
-template <class T>
-LS_HD inline T loss_from_acts(const Shape& s, const T* Y, const T* acts) {
-  const T* F = layer_ptr(s, const_cast<T*>(acts), s.h);
+template <class T, class PA>
+LS_HD inline T loss_from_acts(const Shape& s, const T* Y, PA acts) {
+  const PA F = layer_ptr(s, acts, s.h);
   T acc = T(0);
   for (std::size_t k = 0; k < std::size_t(s.dims[s.h]) * s.n; ++k) {
     const T r = F[k] - Y[k];
@@ -197,41 +197,41 @@ LS_HD inline T loss(const Shape& s, const T* X, const T* Y, const T* w, T* ws) {
 /// Back-propagation of G_h = (A_h − Y) ⊙ σ'(Z_h) through the layers, writing ∇L into `grad`
 /// (param_count entries). When `G_all` is non-null every G_i is also stored there (same layout
 /// as the activations); otherwise two ping-pong buffers `gbuf` (2·maxw·n) are used.
-template <class T>
-LS_HD inline void backward(const Shape& s, const T* X, const T* Y, const T* w, const T* acts,
-                           T* grad, T* G_all, T* gbuf) {
+template <class T, class PW, class PA, class PD, class PS>
+LS_HD inline void backward(const Shape& s, const T* X, const T* Y, PW w, PA acts, PD grad,
+                           PS G_all, PS gbuf) {
   const T slope = T(s.slope);
   const std::size_t mw = std::size_t(max_width(s)) * s.n;
-  T* G = G_all ? layer_ptr(s, G_all, s.h) : gbuf;
+  PS G = G_all ? layer_ptr(s, G_all, s.h) : gbuf;
   {
-    const T* F = layer_ptr(s, const_cast<T*>(acts), s.h);
+    const PA F = layer_ptr(s, acts, s.h);
     for (std::size_t k = 0; k < std::size_t(s.dims[s.h]) * s.n; ++k)
       G[k] = (F[k] - Y[k]) * dsigma_from_act(F[k], slope);
   }
   for (int i = s.h; i >= 1; --i) {
     const int din = s.dims[i - 1], dout = s.dims[i];
-    const T* Ain = i == 1 ? X : layer_ptr(s, const_cast<T*>(acts), i - 1);
-    const T* W = w + weight_offset(s, i);
-    outer_nt(G, Ain, grad + weight_offset(s, i), dout, din, s.n, false);
-    if (i > 1) {
-      T* Gp = G_all ? layer_ptr(s, G_all, i - 1) : (G == gbuf ? gbuf + mw : gbuf);
-      matmul_tn(W, G, Gp, dout, din, s.n, false);
-      if (s.slope != 1.0)
-        for (std::size_t k = 0; k < std::size_t(din) * s.n; ++k)
-          Gp[k] *= dsigma_from_act(Ain[k], slope);
-      G = Gp;
+    if (i == 1) {
+      outer_nt(G, X, grad + weight_offset(s, i), dout, din, s.n, false);
+      break;
     }
+    const PA Ain = layer_ptr(s, acts, i - 1);
+    outer_nt(G, Ain, grad + weight_offset(s, i), dout, din, s.n, false);
+    const PS Gp = G_all ? layer_ptr(s, G_all, i - 1) : (G == gbuf ? gbuf + mw : gbuf);
+    matmul_tn(w + weight_offset(s, i), G, Gp, dout, din, s.n, false);
+    if (s.slope != 1.0)
+      for (std::size_t k = 0; k < std::size_t(din) * s.n; ++k)
+        Gp[k] *= dsigma_from_act(Ain[k], slope);
+    G = Gp;
   }
 }
 
 /// Loss and exact gradient. `ws` needs gradient_workspace(s) entries.
-template <class T>
-LS_HD inline T loss_and_gradient(const Shape& s, const T* X, const T* Y, const T* w, T* grad,
-                                 T* ws) {
-  T* acts = ws;
+template <class T, class PW, class PD, class PS>
+LS_HD inline T loss_and_gradient(const Shape& s, const T* X, const T* Y, PW w, PD grad, PS ws) {
+  const PS acts = ws;
   forward(s, X, w, acts);
   const T L = loss_from_acts(s, Y, acts);
-  backward(s, X, Y, w, acts, grad, static_cast<T*>(nullptr), acts + activation_size(s));
+  backward(s, X, Y, w, acts, grad, PS{}, acts + activation_size(s));
   return L;
 }
 

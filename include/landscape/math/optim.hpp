@@ -128,14 +128,15 @@ LS_HD inline bool stop_test(T L, T g2, long step, const TrainParams& p, TrainOut
 /// that starts converged takes zero steps; a non-finite or exploding loss stops at once and
 /// marks only this network diverged. `curve` (optional, p.curve_len slots) receives the loss at
 /// steps 0, curve_every, 2·curve_every, …; slots never reached are NaN.
-template <class T>
-LS_HD inline TrainOutcome train_network(const Shape& s, const T* X, const T* Y, T* w,
-                                        const TrainParams& p, T* ws, double* curve = nullptr) {
+/// `w` and `ws` may be T* or Strided<T> (interleaved per-thread storage on a GPU).
+template <class T, class PW, class PS>
+LS_HD inline TrainOutcome train_network(const Shape& s, const T* X, const T* Y, PW w,
+                                        const TrainParams& p, PS ws, double* curve = nullptr) {
   const std::size_t P = param_count(s);
-  T* gws = ws;
-  T* g = ws + gradient_workspace(s);
-  T* m = g + P;
-  T* v = m + P;
+  const PS gws = ws;
+  const PS g = ws + gradient_workspace(s);
+  const PS m = g + P;
+  const PS v = m + P;
   for (std::size_t k = 0; k < P; ++k) m[k] = v[k] = T(0);
   AdamClock clock;
   TrainOutcome out;
