@@ -432,7 +432,11 @@ EOF
 if [ -n "${PACK:-}" ]; then
   # One archive of every log and JSON (the exported workloads left out), for machines that hand
   # back only a few files.
-  tar czf "$PACK" -C "$OUT_ABS" --exclude=./workloads . && say "packed -> $PACK"
+  # Written beside the folder first: an archive growing inside the folder it reads would be
+  # read too (PACK may well point into $OUT).
+  tmp_pack="$(dirname "$OUT_ABS")/.gpu-check-pack.$$.tgz"
+  tar czf "$tmp_pack" -C "$OUT_ABS" --exclude=./workloads --exclude="./$(basename "$PACK")" . \
+    && mv "$tmp_pack" "$PACK" && say "packed -> $PACK"
 fi
 say "done in $(( $(date +%s) - START )) s; exit status $status (0 = build and GPU tests passed)"
 [ $build_ok -eq 1 ] || status=1
