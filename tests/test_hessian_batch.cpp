@@ -163,8 +163,17 @@ TEST_P(HessianBatch, ColumnIsTheDenseHessianVectorProduct) {
   std::vector<double> ws(math::column_workspace(s));
   math::init_column_workspace(s, ws.data());
   std::vector<double> col(P), e(P, 0.0), hv(P), hv_ws(math::hessian_workspace(s) + P);
+  std::vector<double> layer_col(P), rws(math::column_workspace(s));
   for (std::size_t j = 0; j < P; j += 1 + P / 7) {
     math::hessian_column(s, d.X.data(), w.data(), prepared.data(), j, col.data(), ws.data());
+    // The unit-vector shortcut (one row and column of V) is bitwise the products with the
+    // whole layer block of e_j.
+    e[j] = 1.0;
+    math::hessian_vector_prepared(s, d.X.data(), w.data(), e.data(), prepared.data(),
+                                  prepared.data() + math::activation_size(s), layer_col.data(),
+                                  rws.data(), math::param_index(s, j).layer);
+    e[j] = 0.0;
+    EXPECT_EQ(first_difference(col.data(), layer_col.data(), P), -1) << "column " << j;
     e[j] = 1.0;
     math::hessian_vector(s, d.X.data(), d.Y.data(), w.data(), e.data(), hv.data(), hv_ws.data());
     e[j] = 0.0;

@@ -83,7 +83,7 @@ LS_HD inline void hessian_column(const Shape& s, const T* X, const T* w, const T
   const PS rws = ws + param_count(s);
   e[j] = T(1);
   hessian_vector_prepared(s, X, w, e, prepared, prepared + activation_size(s), out, rws,
-                          param_index(s, j).layer);
+                          param_index(s, j).layer, long(j));
   e[j] = T(0);
 }
 

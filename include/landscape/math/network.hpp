@@ -243,10 +243,14 @@ LS_HD inline T loss_and_gradient(const Shape& s, const T* X, const T* Y, PW w, P
 ///   R{G_h} = R{A_h} ⊙ σ'_h,  R{G_{i−1}} = (V_iᵀ G_i + W_iᵀ R{G_i}) ⊙ σ'_{i−1}
 ///   (Hv)_i = R{G_i} A_{i−1}ᵀ + G_i R{A_{i−1}}ᵀ
 /// `v` and `rws` may be T* or Strided<T> (per-thread scratch interleaved on a GPU).
+/// `unit` ≥ 0 says v is the unit vector e_unit (in layer only_layer): the two products with V
+/// then touch only its one row and column. For finite inputs this gives bitwise the dense
+/// products' values, because every sum here starts from +0 and so never holds −0, and adding
+/// ±0 to anything else changes nothing.
 template <class T, class PV, class PR>
 LS_HD inline void hessian_vector_prepared(const Shape& s, const T* X, const T* w, PV v,
                                           const T* acts, const T* G_all, T* out, PR rws,
-                                          int only_layer = -1) {
+                                          int only_layer = -1, long unit = -1) {
   const T slope = T(s.slope);
   const std::size_t mw = std::size_t(max_width(s)) * s.n;
   const PR RA = rws;
@@ -259,7 +263,14 @@ LS_HD inline void hessian_vector_prepared(const Shape& s, const T* X, const T* w
     const int din = s.dims[i - 1], dout = s.dims[i];
     const T* Ain = i == 1 ? X : layer_ptr(s, const_cast<T*>(acts), i - 1);
     const PR RAi = layer_ptr(s, RA, i);
-    if (in_v(i)) {
+    if (in_v(i) && unit >= 0) {
+      // R{Z_i} = E_{r0,c0} A_{i−1}: row r0 is row c0 of A_{i−1}, the rest zero.
+      const std::size_t u = std::size_t(unit) - weight_offset(s, i);
+      const int r0 = int(u / std::size_t(din)), c0 = int(u % std::size_t(din));
+      for (int r = 0; r < dout; ++r)
+        for (int k = 0; k < s.n; ++k)
+          RAi[std::size_t(r) * s.n + k] = r == r0 ? T(0) + Ain[std::size_t(c0) * s.n + k] : T(0);
+    } else if (in_v(i)) {
       matmul_rows(v + weight_offset(s, i), Ain, RAi, dout, din, s.n);
       if (i > first) {
         const PR RAin = layer_ptr(s, RA, i - 1);
@@ -298,7 +309,14 @@ LS_HD inline void hessian_vector_prepared(const Shape& s, const T* X, const T* w
     if (i > 1) {
       const PR RGp = RG == rg0 ? rg1 : rg0;
       matmul_tn(w + weight_offset(s, i), RG, RGp, dout, din, s.n, false);
-      if (in_v(i)) matmul_tn(v + weight_offset(s, i), Gi, RGp, dout, din, s.n, true);
+      if (in_v(i) && unit >= 0) {
+        // += E_{r0,c0}ᵀ G_i: row c0 gains row r0 of G_i.
+        const std::size_t u = std::size_t(unit) - weight_offset(s, i);
+        const std::size_t r0 = u / std::size_t(din), c0 = u % std::size_t(din);
+        for (int k = 0; k < s.n; ++k) RGp[c0 * s.n + k] += Gi[r0 * s.n + k];
+      } else if (in_v(i)) {
+        matmul_tn(v + weight_offset(s, i), Gi, RGp, dout, din, s.n, true);
+      }
       if (s.slope != 1.0)
         for (std::size_t k = 0; k < std::size_t(din) * s.n; ++k)
           RGp[k] *= dsigma_from_act(Ain[k], slope);
@@ -353,7 +371,7 @@ LS_HD inline T hessian(const Shape& s, const T* X, const T* Y, const T* w, T* H,
       layer_end += std::size_t(s.dims[layer]) * s.dims[layer - 1];
     }
     e[j] = T(1);
-    hessian_vector_prepared(s, X, w, e, acts, G_all, H + j * P, rws, layer);
+    hessian_vector_prepared(s, X, w, e, acts, G_all, H + j * P, rws, layer, long(j));
     e[j] = T(0);
   }
   // Columns are computed independently, so H is symmetric only to rounding; average it.
