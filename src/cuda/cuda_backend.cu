@@ -121,13 +121,21 @@ constexpr int kSyevjMaxN = 32;
 constexpr std::size_t kMinHeadroomBytes = std::size_t(1) << 30;
 constexpr std::size_t kHeadroomFraction = 10;  // of the device's memory
 
+/// The batched values-only eigensolvers: the eigen stage takes solver_for(P); the bench's
+/// eigen check runs cusolverDnXsyevBatched beside it on the same matrices.
+enum class Solver { syevj, xsyev };
+Solver solver_for(int P) { return P <= kSyevjMaxN ? Solver::syevj : Solver::xsyev; }
+const char* solver_name(Solver s) {
+  return s == Solver::syevj ? "cusolverDnDsyevjBatched" : "cusolverDnXsyevBatched";
+}
+
 // Matrices per eigensolver call. cusolverDnXsyevBatched is documented to need
 // n·lda·batchSize ≤ INT32_MAX. cusolverDnDsyevjBatched takes n, lda, lwork and batchSize as int
 // and its lwork (in doubles) grows with the batch, so batch·n² stays 8× below INT32_MAX there.
-std::size_t eigen_chunk_limit(int P) {
+std::size_t eigen_chunk_limit(Solver solver, int P) {
   const std::size_t nn = std::size_t(P) * std::size_t(P);
-  const std::size_t cap =
-      P <= kSyevjMaxN ? std::size_t(1) << 28 : std::size_t(std::numeric_limits<int>::max());
+  const std::size_t cap = solver == Solver::syevj ? std::size_t(1) << 28
+                                                  : std::size_t(std::numeric_limits<int>::max());
   return std::max<std::size_t>(1, cap / nn);
 }
 
@@ -283,12 +291,9 @@ class CudaBackend final : public Backend {
           throw;
         continue;
       }
-      LS_CUDA_CHECK(cudaMemcpyAsync(ev, m_eig.data(), cnt * P * sizeof(double),
-                                    cudaMemcpyDeviceToHost, m_stream));
-      LS_CUDA_CHECK(cudaMemcpyAsync(info.data(), m_info.data(), cnt * sizeof(int),
-                                    cudaMemcpyDeviceToHost, m_stream));
-      LS_CUDA_CHECK(cudaMemcpyAsync(facts.data(), m_facts.data(), cnt * sizeof(math::PointFacts),
-                                    cudaMemcpyDeviceToHost, m_stream));
+      download(ev, m_eig.data(), cnt * P);
+      download(info.data(), m_info.data(), cnt);
+      download(facts.data(), m_facts.data(), cnt);
       LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
       float ms_h = 0, ms_e = 0;
       LS_CUDA_CHECK(cudaEventElapsedTime(&ms_h, m_ev[0], m_ev[1]));
@@ -338,45 +343,24 @@ class CudaBackend final : public Backend {
     ref_in.resize(cnt * nn);
     ref_eig.resize(cnt * P);
     ref_info.resize(cnt);
-    // The reference: cusolverDnXsyevBatched in as few calls as n·lda·batch ≤ INT32_MAX allows.
-    const std::size_t limit = std::max<std::size_t>(1, std::size_t(std::numeric_limits<int>::max()) / nn);
-    const auto ref_work_for = [&](std::size_t nb) {
-      EigenWork w;
-      LS_CUSOLVER_CHECK(cusolverDnXsyevBatched_bufferSize(
-          m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F,
-          ref_in.data(), P, CUDA_R_64F, ref_eig.data(), CUDA_R_64F, &w.device, &w.host,
-          std::int64_t(nb)));
-      return w;
-    };
-    EigenWork rw = ref_work_for(std::min(cnt, limit));
-    if (cnt % std::min(cnt, limit) != 0) {
-      const EigenWork r = ref_work_for(cnt % limit);
-      rw.device = std::max(rw.device, r.device);
-      rw.host = std::max(rw.host, r.host);
-    }
+    // The reference: cusolverDnXsyevBatched in as few calls as its size limit allows.
+    const EigenWork rw = eigen_work_for(Solver::xsyev, int(P), cnt, ref_in.data(), ref_eig.data());
     ref_work.resize(std::max<std::size_t>(1, (rw.device + sizeof(double) - 1) / sizeof(double)));
     std::vector<char> ref_host(std::max<std::size_t>(1, rw.host));
     const auto reference = [&](std::size_t batch) {
-      for (std::size_t first = 0; first < batch; first += limit) {
-        const std::size_t nb = std::min(limit, batch - first);
-        const EigenWork w = ref_work_for(nb);
-        LS_CUSOLVER_CHECK(cusolverDnXsyevBatched(
-            m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F,
-            ref_in.data() + first * nn, P, CUDA_R_64F, ref_eig.data() + first * P, CUDA_R_64F,
-            ref_work.data(), w.device, ref_host.data(), w.host, ref_info.data() + first,
-            std::int64_t(nb)));
-      }
+      eigensolve(Solver::xsyev, int(P), batch, ref_in.data(), ref_eig.data(), ref_info.data(),
+                 ref_work, ref_host);
     };
-    const auto restore = [&](double* dst) {
-      LS_CUDA_CHECK(cudaMemcpyAsync(dst, pristine.data(), cnt * nn * sizeof(double),
-                                    cudaMemcpyDeviceToDevice, m_stream));
+    const auto copy_matrices = [&](double* dst, const double* src) {
+      LS_CUDA_CHECK(cudaMemcpyAsync(dst, src, cnt * nn * sizeof(double), cudaMemcpyDeviceToDevice,
+                                    m_stream));
     };
+    const auto restore = [&](double* dst) { copy_matrices(dst, pristine.data()); };
     LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), weights, cnt * P * sizeof(double),
                                   cudaMemcpyHostToDevice, m_stream));
     kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(),
                             hessian_buffers(threads), cnt, m_stream);
-    LS_CUDA_CHECK(cudaMemcpyAsync(pristine.data(), m_H.data(), cnt * nn * sizeof(double),
-                                  cudaMemcpyDeviceToDevice, m_stream));
+    copy_matrices(pristine.data(), m_H.data());
     // Warm-up of both on one matrix: one-time initialization is part of neither time.
     eigensolve(int(P), 1);
     restore(ref_in.data());
@@ -391,24 +375,19 @@ class CudaBackend final : public Backend {
     std::vector<double> ours(cnt * P), ref(cnt * P);
     std::vector<int> info(cnt), rinfo(cnt);
     std::vector<math::PointFacts> facts(cnt);
-    LS_CUDA_CHECK(cudaMemcpyAsync(ours.data(), m_eig.data(), cnt * P * sizeof(double),
-                                  cudaMemcpyDeviceToHost, m_stream));
-    LS_CUDA_CHECK(cudaMemcpyAsync(ref.data(), ref_eig.data(), cnt * P * sizeof(double),
-                                  cudaMemcpyDeviceToHost, m_stream));
-    LS_CUDA_CHECK(cudaMemcpyAsync(info.data(), m_info.data(), cnt * sizeof(int),
-                                  cudaMemcpyDeviceToHost, m_stream));
-    LS_CUDA_CHECK(cudaMemcpyAsync(rinfo.data(), ref_info.data(), cnt * sizeof(int),
-                                  cudaMemcpyDeviceToHost, m_stream));
-    LS_CUDA_CHECK(cudaMemcpyAsync(facts.data(), m_facts.data(), cnt * sizeof(math::PointFacts),
-                                  cudaMemcpyDeviceToHost, m_stream));
+    download(ours.data(), m_eig.data(), cnt * P);
+    download(ref.data(), ref_eig.data(), cnt * P);
+    download(info.data(), m_info.data(), cnt);
+    download(rinfo.data(), ref_info.data(), cnt);
+    download(facts.data(), m_facts.data(), cnt);
     LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
     float ms_ours = 0, ms_ref = 0;
     LS_CUDA_CHECK(cudaEventElapsedTime(&ms_ours, m_ev[0], m_ev[1]));
     LS_CUDA_CHECK(cudaEventElapsedTime(&ms_ref, m_ev[1], m_ev[2]));
     out = EigenComparison{};
     out.networks = cnt;
-    out.solver = P <= std::size_t(kSyevjMaxN) ? "cusolverDnDsyevjBatched" : "cusolverDnXsyevBatched";
-    out.reference = "cusolverDnXsyevBatched";
+    out.solver = solver_name(solver_for(int(P)));
+    out.reference = solver_name(Solver::xsyev);
     out.seconds = ms_ours * 1e-3;
     out.reference_seconds = ms_ref * 1e-3;
     for (std::size_t i = 0; i < cnt; ++i) {
@@ -442,6 +421,12 @@ class CudaBackend final : public Backend {
     cudaMemPool_t pool = nullptr;
     LS_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, m_device));
     LS_CUDA_CHECK(cudaMemPoolTrimTo(pool, 0));
+  }
+
+  /// Queues a copy of n values from the device to the host on m_stream.
+  template <class T>
+  void download(T* dst, const T* src, std::size_t n) {
+    LS_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(T), cudaMemcpyDeviceToHost, m_stream));
   }
 
   template <class T>
@@ -539,7 +524,8 @@ class CudaBackend final : public Backend {
     if (const char* cap = std::getenv("LANDSCAPE_CUDA_HESSIAN_BATCH"))
       if (std::atol(cap) > 0) plan.networks = std::min(count, std::size_t(std::atol(cap)));
     for (int round = 0; round < 8 && plan.networks > 1; ++round) {
-      const std::size_t work = eigen_work_for(int(P), plan.networks).device;
+      const std::size_t work =
+          eigen_work_for(solver_for(int(P)), int(P), plan.networks, m_H.data(), m_eig.data()).device;
       if (scratch + plan.networks * per_net + work <= avail) break;
       const std::size_t rest = avail > scratch + work ? avail - scratch - work : 0;
       plan.networks = std::max<std::size_t>(1, rest / per_net);
@@ -560,7 +546,7 @@ class CudaBackend final : public Backend {
     m_eig.resize(cnt * P);
     m_info.resize(cnt);
     m_facts.resize(cnt);
-    const EigenWork work = eigen_work_for(int(P), cnt);
+    const EigenWork work = eigen_work_for(solver_for(int(P)), int(P), cnt, m_H.data(), m_eig.data());
     m_work.resize(std::max<std::size_t>(1, (work.device + sizeof(double) - 1) / sizeof(double)));
     m_host_work.resize(std::max<std::size_t>(1, work.host));
   }
@@ -577,60 +563,67 @@ class CudaBackend final : public Backend {
     std::size_t host = 0;    // bytes
   };
 
-  /// Workspace of one eigensolver call on `nb` matrices of size P (m_H and m_eig allocated).
-  EigenWork eigen_work(int P, std::size_t nb) {
+  /// Workspace of one call of `solver` on `nb` matrices of size P at A (eigenvalues at W).
+  EigenWork eigen_work(Solver solver, int P, std::size_t nb, double* A, double* W) {
     EigenWork w;
-    if (P <= kSyevjMaxN) {
+    if (solver == Solver::syevj) {
       int lwork = 0;
       LS_CUSOLVER_CHECK(cusolverDnDsyevjBatched_bufferSize(m_solver, CUSOLVER_EIG_MODE_NOVECTOR,
-                                                           CUBLAS_FILL_MODE_LOWER, P, m_H.data(), P,
-                                                           m_eig.data(), &lwork, m_syevj, int(nb)));
+                                                           CUBLAS_FILL_MODE_LOWER, P, A, P, W,
+                                                           &lwork, m_syevj, int(nb)));
       if (lwork < 0) throw Error("cuda backend: syevjBatched reported a negative workspace");
       w.device = std::size_t(lwork) * sizeof(double);
       return w;
     }
     LS_CUSOLVER_CHECK(cusolverDnXsyevBatched_bufferSize(
-        m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F,
-        m_H.data(), P, CUDA_R_64F, m_eig.data(), CUDA_R_64F, &w.device, &w.host, std::int64_t(nb)));
+        m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F, A,
+        P, CUDA_R_64F, W, CUDA_R_64F, &w.device, &w.host, std::int64_t(nb)));
     return w;
   }
 
-  /// Workspace for `batch` ≥ 1 matrices solved in calls of at most eigen_chunk_limit(P).
-  EigenWork eigen_work_for(int P, std::size_t batch) {
-    const std::size_t full = std::min(batch, eigen_chunk_limit(P));
-    EigenWork w = eigen_work(P, full);
+  /// Workspace for `batch` ≥ 1 matrices solved in calls of at most eigen_chunk_limit.
+  EigenWork eigen_work_for(Solver solver, int P, std::size_t batch, double* A, double* W) {
+    const std::size_t full = std::min(batch, eigen_chunk_limit(solver, P));
+    EigenWork w = eigen_work(solver, P, full, A, W);
     if (batch % full != 0) {
-      const EigenWork r = eigen_work(P, batch % full);
+      const EigenWork r = eigen_work(solver, P, batch % full, A, W);
       w.device = std::max(w.device, r.device);
       w.host = std::max(w.host, r.host);
     }
     return w;
   }
 
-  /// Values-only symmetric eigensolve of the `batch` matrices in m_H into m_eig, info in m_info,
-  /// in calls within the solvers' limits (eigen_chunk_limit) on the workspace reserve_hessian
-  /// allocated. Eigenvalues come back ascending (syevj sorts by default).
-  void eigensolve(int P, std::size_t batch) {
-    const std::size_t nn = std::size_t(P) * std::size_t(P), limit = eigen_chunk_limit(P);
+  /// Values-only symmetric eigensolve of the `batch` matrices at A into W, info per matrix, in
+  /// calls of `solver` within its limits (eigen_chunk_limit) on the given workspace, queued on
+  /// m_stream. Eigenvalues come back ascending (syevj sorts by default).
+  void eigensolve(Solver solver, int P, std::size_t batch, double* A, double* W, int* info,
+                  DeviceBuffer<double>& work, std::vector<char>& host) {
+    const std::size_t nn = std::size_t(P) * std::size_t(P), limit = eigen_chunk_limit(solver, P);
     for (std::size_t first = 0; first < batch; first += limit) {
       const std::size_t nb = std::min(limit, batch - first);
-      double* A = m_H.data() + first * nn;
-      double* W = m_eig.data() + first * std::size_t(P);
-      int* info = m_info.data() + first;
-      const EigenWork w = eigen_work(P, nb);
-      if (w.device > m_work.bytes() || w.host > m_host_work.size())
+      double* a = A + first * nn;
+      double* w = W + first * std::size_t(P);
+      const EigenWork need = eigen_work(solver, P, nb, a, w);
+      if (need.device > work.bytes() || need.host > host.size())
         throw Error("cuda backend: eigensolver workspace larger than reserved");
-      if (P <= kSyevjMaxN) {
+      if (solver == Solver::syevj) {
         LS_CUSOLVER_CHECK(cusolverDnDsyevjBatched(
-            m_solver, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, A, P, W, m_work.data(),
-            int(w.device / sizeof(double)), info, m_syevj, int(nb)));
+            m_solver, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, a, P, w, work.data(),
+            int(need.device / sizeof(double)), info + first, m_syevj, int(nb)));
       } else {
         LS_CUSOLVER_CHECK(cusolverDnXsyevBatched(
             m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F,
-            A, P, CUDA_R_64F, W, CUDA_R_64F, m_work.data(), w.device, m_host_work.data(), w.host,
-            info, std::int64_t(nb)));
+            a, P, CUDA_R_64F, w, CUDA_R_64F, work.data(), need.device, host.data(), need.host,
+            info + first, std::int64_t(nb)));
       }
     }
+  }
+
+  /// The eigen stage: the `batch` Hessians in m_H into m_eig and m_info, on the workspace
+  /// reserve_hessian allocated.
+  void eigensolve(int P, std::size_t batch) {
+    eigensolve(solver_for(P), P, batch, m_H.data(), m_eig.data(), m_info.data(), m_work,
+               m_host_work);
   }
 
   int m_device;
