@@ -10,7 +10,6 @@
 #include <limits>
 #include <optional>
 #include <nlohmann/json.hpp>
-#include <omp.h>
 
 #include "landscape/analysis.hpp"
 #include "landscape/backend.hpp"
@@ -157,7 +156,7 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
     return 0;
   }
   auto backend = make_backend(opt.backend, opt.threads);
-  const int host_threads = opt.threads > 0 ? opt.threads : std::max(1, omp_get_num_procs());
+  const int host_threads = thread_count(opt.threads);
   const bool gpu = backend->name() == "cuda";
   json results = json::object();
   results["backend"] = backend->name();

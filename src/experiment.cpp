@@ -139,9 +139,9 @@ void finalize_endpoint(const Model& m, const Dataset& d, const GlobalOptimum& op
   e.cls = e.cls_by_tol[kTolNominal];
 }
 
-int thread_count(int threads) { return threads > 0 ? threads : std::max(1, omp_get_num_procs()); }
-
 }  // namespace
+
+int thread_count(int threads) { return threads > 0 ? threads : std::max(1, omp_get_num_procs()); }
 
 CellContext::CellContext(const ExperimentConfig& c)
     : cfg(c), data(make_dataset(c.data, c.model, c.seed)), loss_scale(landscape::loss_scale(data)),
