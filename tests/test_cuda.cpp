@@ -13,8 +13,13 @@
 #include "landscape/data.hpp"
 #include "landscape/experiment.hpp"
 #include "landscape/math/rng.hpp"
+#include "test_util.hpp"
 
 using namespace landscape;
+using landscape::testing::gaussian_data;
+using landscape::testing::make_model;
+using landscape::testing::network_batch;
+using Shape = landscape::testing::Case;
 
 namespace {
 
@@ -172,27 +177,13 @@ class ScopedEnv {
 TEST(CudaFused, SameEndpointsAsTheGeneralKernels) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
   auto gpu = make_cuda_backend(0);
-  struct Shape {
-    Family family;
-    std::vector<int> dims;
-    int n;
-  };
   for (const Shape& sh : {Shape{Family::linear, {6, 4, 4, 6}, 32}, Shape{Family::linear, {16, 16, 16, 16}, 64},
                           Shape{Family::leaky_relu, {32, 16, 8, 4}, 16}})
     for (const char* opt : {"gd", "momentum", "adam"})
       for (Precision prec : {Precision::f64, Precision::f32}) {
         SCOPED_TRACE(std::string(opt) + " " + to_string(prec) + " d0 " + std::to_string(sh.dims[0]));
-        const Model m = [&] {
-          Model mm;
-          mm.family = sh.family;
-          mm.dims = sh.dims;
-          mm.slope = sh.family == Family::leaky_relu ? 0.1 : 1.0;
-          return mm;
-        }();
-        ExperimentConfig cfg;
-        cfg.model = m;
-        cfg.data.n = sh.n;
-        const Dataset d = make_dataset(cfg.data, m, 5);
+        const Model m = make_model(sh.family, sh.dims, 0.1);
+        const Dataset d = gaussian_data(m, sh.n, 5);
         TrainSettings st;
         st.precision = prec;
         st.params.kind = opt == std::string("gd") ? math::OptimizerKind::gd
@@ -203,9 +194,7 @@ TEST(CudaFused, SameEndpointsAsTheGeneralKernels) {
         st.params.curve_every = 50;
         st.params.curve_len = 10;
         const std::size_t count = 301, P = m.param_count();
-        std::vector<double> w0(count * P);
-        for (std::size_t i = 0; i < count; ++i)
-          math::init_network(9, math::kStreamInitBase + i, m.depth(), m.dims.data(), 1.0, w0.data() + i * P);
+        const std::vector<double> w0 = network_batch(m, 9, count);
         std::vector<double> wf = w0, wg = w0, cf(count * 10), cg(count * 10);
         std::vector<math::TrainOutcome> of(count), og(count);
         gpu->train(m, d, st, count, wf.data(), of.data(), cf.data());
@@ -235,27 +224,15 @@ TEST(CudaAnalyze, FactsAndSpectraMatchCpuAndBrokenPointsStayApart) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
   auto gpu = make_cuda_backend(0);
   auto cpu = make_cpu_backend(0);
-  struct Shape {
-    Family family;
-    std::vector<int> dims;
-    int n;
-  };
   // syevjBatched and XsyevBatched with the small local-scratch column kernel, XsyevBatched with
   // the larger one ([24, 16, 8, 4]), and (n = 400) the global-scratch column kernel.
   for (const Shape& sh : {Shape{Family::linear, {3, 4, 2}, 10}, Shape{Family::leaky_relu, {12, 8, 6, 4}, 8},
                           Shape{Family::leaky_relu, {24, 16, 8, 4}, 20}, Shape{Family::linear, {3, 4, 2}, 400}}) {
     SCOPED_TRACE("d0 " + std::to_string(sh.dims[0]));
-    Model m;
-    m.family = sh.family;
-    m.dims = sh.dims;
-    m.slope = sh.family == Family::leaky_relu ? 0.1 : 1.0;
-    DataSpec ds;
-    ds.n = sh.n;
-    const Dataset d = make_dataset(ds, m, 3);
+    const Model m = make_model(sh.family, sh.dims, 0.1);
+    const Dataset d = gaussian_data(m, sh.n, 3);
     const std::size_t count = 40, P = m.param_count();
-    std::vector<double> w(count * P);
-    for (std::size_t i = 0; i < count; ++i)
-      math::init_network(4, math::kStreamInitBase + i, m.depth(), m.dims.data(), 1.0, w.data() + i * P);
+    std::vector<double> w = network_batch(m, 4, count);
     w[7 * P + P / 2] = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t k = 0; k < P; ++k) w[20 * P + k] = 1e200;  // the loss overflows
     std::vector<EndpointAnalysis> ag(count), ac(count);
@@ -291,15 +268,10 @@ TEST(CudaAnalyze, ManySmallBatchesEqualOneBatch) {
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
   auto gpu = make_cuda_backend(0);
   for (const std::vector<int>& dims : {std::vector<int>{3, 4, 2}, std::vector<int>{6, 4, 4, 6}}) {
-    Model m;
-    m.dims = dims;
-    DataSpec ds;
-    ds.n = 12;
-    const Dataset d = make_dataset(ds, m, 8);
+    const Model m = make_model(Family::linear, dims);
+    const Dataset d = gaussian_data(m, 12, 8);
     const std::size_t count = 45, P = m.param_count();
-    std::vector<double> w(count * P);
-    for (std::size_t i = 0; i < count; ++i)
-      math::init_network(2, math::kStreamInitBase + i, m.depth(), m.dims.data(), 1.0, w.data() + i * P);
+    std::vector<double> w = network_batch(m, 2, count);
     w[11 * P] = std::numeric_limits<double>::infinity();
     std::vector<EndpointAnalysis> a1(count), a7(count);
     std::vector<double> e1(count * P), e7(count * P);
@@ -325,26 +297,19 @@ TEST(CudaAnalyze, ManySmallBatchesEqualOneBatch) {
 // syevjBatched (P = 20) and XsyevBatched (P = 64) paths; the CPU backend has no such reference.
 TEST(CudaEigen, ComparisonWithXsyevBatchedAlone) {
   auto cpu = make_cpu_backend(1);
-  Model m;
-  m.dims = {3, 4, 2};
-  DataSpec ds;
-  ds.n = 10;
   EigenComparison none;
   {
-    const Dataset d = make_dataset(ds, m, 1);
-    std::vector<double> w(m.param_count());
-    math::init_network(1, math::kStreamInitBase, m.depth(), m.dims.data(), 1.0, w.data());
-    EXPECT_FALSE(cpu->compare_eigen(m, d, 1, w.data(), none));
+    const Model m = make_model(Family::linear, {3, 4, 2});
+    const std::vector<double> w = network_batch(m, 1, 1);
+    EXPECT_FALSE(cpu->compare_eigen(m, gaussian_data(m, 10, 1), 1, w.data(), none));
   }
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
   auto gpu = make_cuda_backend(0);
   for (const std::vector<int>& dims : {std::vector<int>{3, 4, 2}, std::vector<int>{6, 4, 4, 6}}) {
-    m.dims = dims;
-    const Dataset d = make_dataset(ds, m, 6);
+    const Model m = make_model(Family::linear, dims);
+    const Dataset d = gaussian_data(m, 10, 6);
     const std::size_t count = 300, P = m.param_count();
-    std::vector<double> w(count * P);
-    for (std::size_t i = 0; i < count; ++i)
-      math::init_network(5, math::kStreamInitBase + i, m.depth(), m.dims.data(), 1.0, w.data() + i * P);
+    const std::vector<double> w = network_batch(m, 5, count);
     EigenComparison c;
     ASSERT_TRUE(gpu->compare_eigen(m, d, count, w.data(), c));
     EXPECT_EQ(c.networks, count);

@@ -38,6 +38,16 @@ inline std::vector<double> random_weights(const Model& m, std::uint64_t seed, do
   return w;
 }
 
+/// Initial weights of networks 0 … count−1 (network i from stream kStreamInitBase + i of
+/// `seed`, scale 1), as an experiment draws them.
+inline std::vector<double> network_batch(const Model& m, std::uint64_t seed, std::size_t count) {
+  const std::size_t P = m.param_count();
+  std::vector<double> w(count * P);
+  for (std::size_t i = 0; i < count; ++i)
+    math::init_network(seed, math::kStreamInitBase + i, m.depth(), m.dims.data(), 1.0, w.data() + i * P);
+  return w;
+}
+
 inline double loss_at(const Model& m, const Dataset& d, const std::vector<double>& w) {
   const math::Shape s = m.shape(d.n);
   std::vector<double> ws(math::activation_size(s));
