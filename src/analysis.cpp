@@ -3,8 +3,6 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
-#include <cmath>
-#include <limits>
 
 #include "landscape/math/network.hpp"
 

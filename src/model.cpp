@@ -3,9 +3,8 @@
 
 #include <cmath>
 
-#include "landscape/math/rng.hpp"
-
 #include "landscape/common.hpp"
+#include "landscape/math/rng.hpp"
 
 namespace landscape {
 
