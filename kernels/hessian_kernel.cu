@@ -39,7 +39,6 @@ __global__ void hessian_column_kernel(Dims dims, const double* X, const double* 
   const std::size_t tid = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const std::size_t threads = std::size_t(gridDim.x) * blockDim.x;
   const math::Strided<double> my_ws{ws + tid, threads};
-  math::init_column_workspace(s, my_ws);
   const std::size_t items = count * math::param_count(s);
   for (std::size_t item = tid; item < items; item += threads)
     math::hessian_batch_column(s, X, weights, prepared, facts, H, item, my_ws);
@@ -57,17 +56,16 @@ __global__ void hessian_column_local_kernel(Dims dims, const double* X, const do
   const std::size_t tid = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const std::size_t threads = std::size_t(gridDim.x) * blockDim.x;
   double ws[CW];
-  math::init_column_workspace(s, ws);
   const std::size_t items = count * math::param_count(s);
   for (std::size_t item = tid; item < items; item += threads)
     math::hessian_batch_column(s, X, weights, prepared, facts, H, item, ws);
 }
 
-// Local-array sizes (doubles per thread): W-S needs 896, W-P 2,144. The driver reserves a
-// kernel's local memory (a 20.6 KB frame for the larger variant) for every thread the device
-// can hold, up to 5.6 GB of an H100, inside the headroom the batch planner leaves; W-M (5,888)
+// Local-array sizes (doubles per thread): W-S needs 832, W-P 1,472. The driver reserves a
+// kernel's local memory (a 12.3 KB frame for the larger variant) for every thread the device
+// can hold, up to 3.4 GB of an H100, inside the headroom the batch planner leaves; W-M (5,120)
 // takes the global scratch.
-constexpr int kLocalSmall = 1024, kLocalLarge = 2560;
+constexpr int kLocalSmall = 1024, kLocalLarge = 1536;
 
 /// The local-array variant for `cw` scratch values per thread, or 0 for the global scratch.
 int local_variant(std::size_t cw) {

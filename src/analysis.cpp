@@ -14,7 +14,7 @@ HessianResult exact_hessian(const Model& m, const Dataset& d, const double* w) {
   HessianResult r;
   r.gradient.resize(P);
   r.H.resize(P * P);
-  std::vector<double> ws(math::hessian_workspace(s) + P);
+  std::vector<double> ws(math::hessian_workspace(s));
   r.loss = math::hessian(s, d.X.data(), d.Y.data(), w, r.H.data(), r.gradient.data(), ws.data());
   return r;
 }

@@ -40,18 +40,10 @@ LS_HD inline ParamIndex param_index(const Shape& s, std::size_t j) {
 /// Values per network left by `prepare_network`: A_1..A_h, then G_1..G_h.
 LS_HD inline std::size_t prepared_size(const Shape& s) { return 2 * activation_size(s); }
 
-/// Scratch per worker of `hessian_column`: the unit direction (P values, zero between columns)
-/// followed by the R-operator buffers of `hessian_vector_prepared`.
+/// Scratch per worker of `hessian_column`: the R-operator buffers of `hessian_vector_prepared`.
+/// The scratch (here and below) is a T* or a Strided<T>; it holds nothing between columns.
 LS_HD inline std::size_t column_workspace(const Shape& s) {
-  return param_count(s) + activation_size(s) + 2 * std::size_t(max_width(s)) * std::size_t(s.n);
-}
-
-/// Makes a worker's scratch ready: zeroes its unit direction once; `hessian_column` restores it.
-/// The scratch (here and below) is a T* or a Strided<T>.
-template <class PS>
-LS_HD inline void init_column_workspace(const Shape& s, PS ws) {
-  const std::size_t P = param_count(s);
-  for (std::size_t k = 0; k < P; ++k) ws[k] = value_of<PS>(0);
+  return activation_size(s) + 2 * std::size_t(max_width(s)) * std::size_t(s.n);
 }
 
 /// Loss, gradient and the shared forward/backward state of one network (`prepare_hessian`);
@@ -72,19 +64,14 @@ LS_HD inline PointFacts prepare_network_facts(const Shape& s, const double* X, c
   return facts_from(s, w, L, gradient, prepared);  // prepared starts with A_1..A_h
 }
 
-/// Column j of the unsymmetrized Hessian, H·e_j, into out[0..P), exactly as `hessian` forms it:
-/// the same R-operator call with only_layer = the layer of parameter j, so the values are
-/// bitwise those of `hessian` before its symmetrization. `ws` is prepared by
-/// init_column_workspace; its unit direction is zero again on return.
+/// Column j of the unsymmetrized Hessian, H·e_j, into out[0..P), exactly as `hessian` forms it
+/// (`hessian_unit_column`), so the values are bitwise those of `hessian` before its
+/// symmetrization. `ws` needs column_workspace(s) values.
 template <class T, class PS>
 LS_HD inline void hessian_column(const Shape& s, const T* X, const T* w, const T* prepared,
                                  std::size_t j, T* out, PS ws) {
-  const PS e = ws;
-  const PS rws = ws + param_count(s);
-  e[j] = T(1);
-  hessian_vector_prepared(s, X, w, e, prepared, prepared + activation_size(s), out, rws,
-                          param_index(s, j).layer, long(j));
-  e[j] = T(0);
+  hessian_unit_column(s, X, w, prepared, prepared + activation_size(s), j,
+                      param_index(s, j).layer, out, ws);
 }
 
 /// Work item `item` < count·P of a batch: column item % P of network item / P. `weights` holds

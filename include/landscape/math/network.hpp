@@ -243,8 +243,8 @@ LS_HD inline T loss_and_gradient(const Shape& s, const T* X, const T* Y, PW w, P
 ///   R{G_h} = R{A_h} ⊙ σ'_h,  R{G_{i−1}} = (V_iᵀ G_i + W_iᵀ R{G_i}) ⊙ σ'_{i−1}
 ///   (Hv)_i = R{G_i} A_{i−1}ᵀ + G_i R{A_{i−1}}ᵀ
 /// `v` and `rws` may be T* or Strided<T> (per-thread scratch interleaved on a GPU).
-/// `unit` ≥ 0 says v is the unit vector e_unit (in layer only_layer): the two products with V
-/// then touch only its one row and column. For finite inputs this gives bitwise the dense
+/// `unit` ≥ 0 says v is the unit vector e_unit (in layer only_layer): v is then not read (it may
+/// be null), and the two products with V touch only its one row and column. For finite inputs this gives bitwise the dense
 /// products' values, because every sum here starts from +0 and so never holds −0, and adding
 /// ±0 to anything else changes nothing.
 template <class T, class PV, class PR>
@@ -349,9 +349,19 @@ LS_HD inline void hessian_vector(const Shape& s, const T* X, const T* Y, const T
   hessian_vector_prepared(s, X, w, v, acts, G_all, out, rws);
 }
 
+/// Column j of the unsymmetrized Hessian, H·e_j, from the prepared state: the R-operator
+/// products with the unit direction e_j = E_{r0,c0} of W_layer (layer = the layer of parameter
+/// j), which touch only its one row and column. The direction is never materialized, so `rws`
+/// needs only the R-operator buffers, hessian_workspace(s) − 2·activation_size(s) values.
+template <class T, class PR>
+LS_HD inline void hessian_unit_column(const Shape& s, const T* X, const T* w, const T* acts,
+                                      const T* G_all, std::size_t j, int layer, T* out, PR rws) {
+  hessian_vector_prepared(s, X, w, static_cast<const T*>(nullptr), acts, G_all, out, rws, layer,
+                          long(j));
+}
+
 /// Exact Hessian H (P×P, row-major, symmetrized) with P unit-vector R-operator products.
-/// Returns the loss; writes the gradient too. `ws` needs hessian_workspace(s) + P entries
-/// (the last P hold the unit direction).
+/// Returns the loss; writes the gradient too. `ws` needs hessian_workspace(s) entries.
 template <class T>
 LS_HD inline T hessian(const Shape& s, const T* X, const T* Y, const T* w, T* H, T* gradient,
                        T* ws) {
@@ -360,9 +370,7 @@ LS_HD inline T hessian(const Shape& s, const T* X, const T* Y, const T* w, T* H,
   T* acts = ws;
   T* G_all = ws + as;
   T* rws = ws + 2 * as;
-  T* e = ws + hessian_workspace(s);
   const T L = prepare_hessian(s, X, Y, w, acts, G_all, gradient);
-  for (std::size_t j = 0; j < P; ++j) e[j] = T(0);
   int layer = 1;
   std::size_t layer_end = std::size_t(s.dims[1]) * s.dims[0];
   for (std::size_t j = 0; j < P; ++j) {
@@ -370,9 +378,7 @@ LS_HD inline T hessian(const Shape& s, const T* X, const T* Y, const T* w, T* H,
       ++layer;
       layer_end += std::size_t(s.dims[layer]) * s.dims[layer - 1];
     }
-    e[j] = T(1);
-    hessian_vector_prepared(s, X, w, e, acts, G_all, H + j * P, rws, layer, long(j));
-    e[j] = T(0);
+    hessian_unit_column(s, X, w, acts, G_all, j, layer, H + j * P, rws);
   }
   // Columns are computed independently, so H is symmetric only to rounding; average it.
   for (std::size_t i = 0; i < P; ++i)
