@@ -1,6 +1,9 @@
 // Error helpers and atomic file output.
 #include "landscape/common.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -48,6 +51,8 @@ std::string csv_field(const std::string& s) {
   for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
   return out + "\"";
 }
+
+int thread_count(int threads) { return threads > 0 ? threads : std::max(1, omp_get_num_procs()); }
 
 std::string md_escape(const std::string& s) {
   std::string out;

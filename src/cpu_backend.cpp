@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "landscape/backend.hpp"
+#include "landscape/common.hpp"
 #include "landscape/math/network.hpp"
 #include "landscape/math/optim.hpp"
 
@@ -17,7 +18,7 @@ namespace {
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int threads)
-      : m_threads(threads > 0 ? threads : std::max(1, omp_get_num_procs())) {}
+      : m_threads(thread_count(threads)) {}
 
   std::string name() const override { return "cpu"; }
   std::string device() const override {

@@ -2,8 +2,6 @@
 // (refinement, spectra, symmetry, openness) → L* → classification and escape tests.
 #include "landscape/experiment.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,6 +10,7 @@
 #include <sstream>
 
 #include "landscape/analysis.hpp"
+#include "landscape/common.hpp"
 #include "landscape/math/rng.hpp"
 #include "landscape/optimum.hpp"
 #include "landscape/pipeline.hpp"
@@ -140,8 +139,6 @@ void finalize_endpoint(const Model& m, const Dataset& d, const GlobalOptimum& op
 }
 
 }  // namespace
-
-int thread_count(int threads) { return threads > 0 ? threads : std::max(1, omp_get_num_procs()); }
 
 CellContext::CellContext(const ExperimentConfig& c)
     : cfg(c), data(make_dataset(c.data, c.model, c.seed)), loss_scale(landscape::loss_scale(data)),

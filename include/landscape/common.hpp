@@ -26,6 +26,9 @@ std::string read_file(const std::string& path);
 /// A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
 std::string csv_field(const std::string& s);
 
+/// Host threads for `threads` as configured: itself when positive, else every core.
+int thread_count(int threads);
+
 /// Text safe inside a Markdown table cell (Markdown metacharacters and '|' escaped).
 std::string md_escape(const std::string& s);
 

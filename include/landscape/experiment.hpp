@@ -125,9 +125,6 @@ ChunkResult process_chunk(const CellContext& ctx, Backend& backend, const std::v
 /// the tests check on the CPU backend).
 bool train_ahead(const Backend& backend);
 
-/// Host threads for `threads` as configured: itself when positive, else every core.
-int thread_count(int threads);
-
 /// L* for the cell (closed form, or the best finite loss), then the final classes and escape
 /// tests of every endpoint. Appends warnings (loss below a closed form, kinks).
 GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>& endpoints,
