@@ -2,7 +2,8 @@
 # One command for a GPU machine (H100/H200 with nvcc, cmake, PyTorch and JAX, no network):
 # builds the CUDA backend, runs the GPU tests (plus compute-sanitizer memcheck) and the CPU
 # suite, times `landscape bench` and the PyTorch/JAX peers on the same workloads, and writes
-# everything into $OUT (default gpu-check-out/), ending with $OUT/summary.json.
+# everything into $OUT (default gpu-check-out/), ending with $OUT/summary.json and summary.md
+# (scripts/gpu_summary.py: the figures side by side and every target judged).
 #
 #   bash scripts/gpu-check.sh                     # from the repository root
 #   OUT=/tmp/gc GPU_CHECK_BUDGET=1200 bash scripts/gpu-check.sh
@@ -15,7 +16,8 @@
 #       the PyTorch and JAX peers only, on bench/peers/workloads/ (no build needed)
 #   GPU_CHECK_PART=ab    GPU_CHECK_BUDGET=560 PACK=ab.tgz    bash scripts/gpu-check.sh
 #       build and the A/B runs only, where the ours part ran out of time for them
-#   tar xzf ours.tgz -C d; tar xzf peers.tgz -C d; GPU_CHECK_PART=summary OUT=d bash scripts/gpu-check.sh
+#   tar xzf ours.tgz -C d; tar xzf peers.tgz -C d; python3 scripts/gpu_summary.py d
+#       (or GPU_CHECK_PART=summary OUT=d bash scripts/gpu-check.sh)
 #
 # Installs nothing and changes no GPU setting (nvidia-smi is only queried). Exit status: 0 when
 # the build and the GPU tests pass (benchmark and peer failures are recorded, not fatal), 1 when
@@ -240,194 +242,7 @@ done
 fi
 
 # ---- summary: only numbers read from the files above; anything missing is null with a reason
-OUT="$OUT_ABS" BUILD="$BUILD" python3 - <<'EOF' || say "summary failed"
-import csv, json, os, re
-
-out = os.environ["OUT"]
-
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f), None
-    except FileNotFoundError:
-        return None, f"{os.path.basename(path)} missing"
-    except (OSError, ValueError) as e:
-        return None, f"{os.path.basename(path)} unreadable: {e}"
-
-
-steps = {}
-for name in sorted(os.listdir(out)):
-    if not (name.startswith("steps") and name.endswith(".tsv")):
-        continue
-    with open(os.path.join(out, name)) as f:
-        for row in csv.DictReader(f, delimiter="\t"):
-            steps[row["step"]] = {"rc": None if row["rc"] == "NA" else int(row["rc"]),
-                                  "seconds": int(row["seconds"]), "log": os.path.basename(row["log"])}
-
-
-def step_reason(name):
-    s = steps.get(name)
-    if s is None:
-        return f"step {name} did not run"
-    if s["rc"] == 124:
-        return f"step {name} timed out after {s['seconds']} s"
-    if s["rc"] == 125:
-        return f"step {name} skipped: time budget spent"
-    if s["rc"]:
-        return f"step {name} failed with exit status {s['rc']} (see {s['log']})"
-    return None
-
-
-meta = {}
-text = ""
-for name in ("meta.txt", "meta-peers.txt"):
-    try:
-        with open(os.path.join(out, name)) as f:
-            text = f.read()
-        break
-    except OSError:
-        pass
-for key in ("date_utc", "git_commit", "git_dirty_files", "host"):
-    m = re.search(rf"^{key}: (.*)$", text, re.M)
-    meta[key] = m.group(1) if m else None
-m = re.search(r"--format=csv\n(.*?)\n--- ", text, re.S)
-meta["gpu_query"] = m.group(1).strip().splitlines() if m else None
-m = re.search(r"^Cuda compilation tools.*$", text, re.M)
-meta["nvcc"] = m.group(0) if m else None
-
-
-def test_counts(log):
-    try:
-        with open(os.path.join(out, log)) as f:
-            t = f.read()
-    except OSError:
-        return None
-    m = re.search(r"(\d+)% tests passed, (\d+) tests? failed out of (\d+)", t)
-    return {"total": int(m.group(3)) if m else None, "failed": int(m.group(2)) if m else None,
-            "skipped": len(re.findall(r"Test +#\d+: .*Skipped", t))}
-
-
-checks = {}
-for name, log in (("gpu_tests", "gpu-tests.log"), ("cpu_tests", "cpu-tests.log")):
-    checks[name] = dict(steps.get(name, {"rc": None}), counts=test_counts(log))
-try:
-    with open(os.path.join(out, "memcheck.log")) as f:
-        m = re.search(r"ERROR SUMMARY: (\d+) error", f.read())
-    checks["memcheck"] = dict(steps.get("memcheck", {"rc": None}), errors=int(m.group(1)) if m else None)
-except OSError:
-    checks["memcheck"] = {"rc": None, "errors": None}
-for name in ("configure", "build", "build-ab", "bench", "bench-ab-fused", "bench-ab-general", "bench-ab-no-overlap", "export"):
-    checks[name] = steps.get(name, {"rc": None, "note": "did not run"})
-
-bench, bench_err = load(os.path.join(out, "bench.json"))
-bench_err = bench_err and (step_reason("bench") or bench_err)
-ours_by_name = {}
-if bench:
-    for w in bench.get("workloads", []):
-        ours_by_name[w.get("name")] = w
-
-STAGES = ("train", "hessian", "eigen")
-workloads = {}
-for wname in ("W-S", "W-M", "W-P"):
-    entry = {}
-    ours = ours_by_name.get(wname)
-    if ours is None:
-        entry["ours"] = None
-        entry["ours_reason"] = bench_err or f"{wname} not in bench.json"
-    else:
-        st = ours.get("stages", {})
-        entry["ours"] = {
-            "device": bench.get("device"), "networks": ours.get("networks"), "scaled": ours.get("scaled"),
-            "steps": ours.get("steps"), "end_to_end_seconds": ours.get("end_to_end_seconds"),
-            "stages": {s: {"seconds": st.get(s, {}).get("seconds"),
-                           "flops_per_second": st.get(s, {}).get("flops_per_second"),
-                           "fraction_of_peak": st.get(s, {}).get("fraction_of_peak")}
-                       for s in (*STAGES, "classify")}}
-        # The eigen stage against cusolverDnXsyevBatched alone on the same matrices.
-        entry["ours"]["eigen_check"] = ours.get("eigen_check")
-        # Peers do train + hessian + eigen only; compare against the same three stages.
-        secs = [st.get(s, {}).get("seconds") for s in STAGES]
-        entry["ours"]["train_hessian_eigen_seconds"] = sum(secs) if all(x is not None for x in secs) else None
-    entry["peers"], entry["speedup"] = {}, {}
-    for p in ("torch", "jax"):
-        pj, perr = load(os.path.join(out, f"peer-{p}-{wname}.json"))
-        if pj is None:
-            entry["peers"][p] = None
-            last = f"peer-{p}-{wname}-eager" if f"peer-{p}-{wname}-eager" in steps else f"peer-{p}-{wname}"
-            entry["peers"][f"{p}_reason"] = step_reason(last) or perr
-            entry["speedup"][p] = None
-            continue
-        val = pj.get("validation") or {}
-        entry["peers"][p] = {
-            "version": pj.get("version"), "device": pj.get("device"), "networks": pj.get("networks"),
-            "end_to_end_seconds": pj.get("end_to_end_seconds"), "compile_s": pj.get("compile_s"),
-            "train_mode": pj.get("train_mode"), "validation_passed": val.get("passed"),
-            "stages": {s: (pj.get("stages") or {}).get(s) for s in STAGES}}
-        if not val.get("passed"):
-            entry["speedup"][p] = None
-            entry["peers"][f"{p}_reason"] = "peer failed validation: its timings are not comparable"
-            continue
-        if entry["ours"] is None:
-            entry["speedup"][p] = None
-            continue
-
-        # Seconds per network, so a run of ours on a different network count still compares.
-        def per_net(seconds, n):
-            return seconds / n if seconds is not None and n else None
-
-        ours_n, peer_n = entry["ours"]["networks"], pj.get("networks")
-        ratios = {}
-        if entry["ours"]["steps"] != pj.get("steps"):
-            # Training time is per step count; a different count is a different workload.
-            ratios["note"] = (f"ours ran {entry['ours']['steps']} steps, the peer {pj.get('steps')}: "
-                              "train and end-to-end ratios omitted")
-        for s in STAGES:
-            if s == "train" and "note" in ratios:
-                ratios[s] = None
-                continue
-            a = per_net(((pj.get("stages") or {}).get(s) or {}).get("seconds"), peer_n)
-            b = per_net(entry["ours"]["stages"][s]["seconds"], ours_n)
-            ratios[s] = a / b if a is not None and b else None
-        a = per_net(pj.get("end_to_end_seconds"), peer_n)
-        b = per_net(entry["ours"]["train_hessian_eigen_seconds"], ours_n)
-        ratios["train_hessian_eigen"] = a / b if a is not None and b and "note" not in ratios else None
-        entry["speedup"][p] = ratios
-    workloads[wname] = entry
-
-# A/B pairs measured in the same run at a tenth of the standard sizes: fused kernels against the
-# general per-network kernels (train stage), train-ahead against chunk by chunk (end to end).
-ab = {}
-ab_runs = {k: load(os.path.join(out, f"bench-ab-{k}.json"))[0] for k in ("fused", "general", "no-overlap")}
-for wname in ("W-S", "W-M", "W-P"):
-    def find(run):
-        for w in (run or {}).get("workloads", []):
-            if w.get("name") == wname:
-                return w
-        return None
-    f, g, n = find(ab_runs["fused"]), find(ab_runs["general"]), find(ab_runs["no-overlap"])
-    def sec(w, stage):
-        return ((w or {}).get("stages", {}).get(stage) or {}).get("seconds")
-    tf, tg = sec(f, "train"), sec(g, "train")
-    ef, en = (f or {}).get("end_to_end_seconds"), (n or {}).get("end_to_end_seconds")
-    ab[wname] = {
-        "networks": (f or {}).get("networks"),
-        "train_seconds_fused": tf, "train_seconds_general": tg,
-        "train_speedup_fused_over_general": tg / tf if tf and tg else None,
-        "end_to_end_seconds_train_ahead": ef, "end_to_end_seconds_chunk_by_chunk": en,
-        "end_to_end_speedup_train_ahead": en / ef if ef and en else None}
-
-gpu_ok = checks["gpu_tests"].get("rc") == 0 and not (checks["gpu_tests"].get("counts") or {}).get("skipped")
-summary = {"meta": meta, "checks": checks, "gpu_tests_passed": gpu_ok, "workloads": workloads, "ab": ab,
-           "notes": ["speedup = peer seconds per network / ours seconds per network (> 1: ours faster)",
-                     "end-to-end comparisons use our train + hessian + eigen stages; our "
-                     "end_to_end_seconds also includes classify",
-                     "peer stage seconds marked scaled were measured on networks_timed networks "
-                     "and scaled linearly (bench/peers/README.md)"]}
-with open(os.path.join(out, "summary.json"), "w") as f:
-    json.dump(summary, f, indent=1)
-print(f"wrote {os.path.join(out, 'summary.json')}")
-EOF
+python3 scripts/gpu_summary.py "$OUT_ABS" || say "summary failed"
 
 if [ -n "${PACK:-}" ]; then
   # One archive of every log and JSON (the exported workloads left out), for machines that hand

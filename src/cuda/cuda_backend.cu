@@ -202,9 +202,9 @@ class CudaBackend final : public Backend {
   std::string name() const override { return "cuda"; }
   std::string device() const override { return m_name + " (device " + std::to_string(m_device) + ")"; }
   double peak_flops(Precision p) const override {
-    // FP32: 128 lanes per SM on sm_80 and later, FP64: 64 on sm_90 (H100/H200), 2 flops per FMA.
-    // Lanes per SM. FP32: 64 on sm_80 (A100), 128 on sm_86 and later. FP64: 64 on the
-    // data-center parts sm_80 and sm_90+, 32 on sm_70 (V100), 2 on the consumer parts.
+    // Non-tensor lanes per SM, 2 flops per FMA. FP32: 64 on sm_80 (A100), 128 on sm_86 and
+    // later (H100/H200 included). FP64: 64 on the data-center parts sm_80 and sm_90+, 32 on
+    // sm_70 (V100), 2 on the consumer parts.
     const bool a100 = m_major == 8 && m_minor == 0;
     const double lanes = p == Precision::f32 ? (a100 ? 64.0 : 128.0)
                                              : (m_major >= 9 || a100 ? 64.0 : m_major == 7 && m_minor == 0 ? 32.0 : 2.0);
