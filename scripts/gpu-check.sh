@@ -15,7 +15,8 @@
 #   GPU_CHECK_PART=peers GPU_CHECK_BUDGET=560 PACK=peers.tgz bash scripts/gpu-check.sh
 #       the PyTorch and JAX peers only, on bench/peers/workloads/ (no build needed)
 #   GPU_CHECK_PART=ab    GPU_CHECK_BUDGET=560 PACK=ab.tgz    bash scripts/gpu-check.sh
-#       build and the A/B runs only, where the ours part ran out of time for them
+#       build, memcheck and the A/B runs, where the ours part ran out of time for them
+#       (GPU_CHECK_MEMCHECK=0 leaves memcheck out when the ours part ran it)
 #   tar xzf ours.tgz -C d; tar xzf peers.tgz -C d; python3 scripts/gpu_summary.py d
 #       (or GPU_CHECK_PART=summary OUT=d bash scripts/gpu-check.sh)
 #
@@ -69,6 +70,23 @@ step() {
   printf '%s\t%s\t%s\t%s\n' "$name" "$rc" $(($(date +%s) - t0)) "$log" >> "$STEPS"
   [ "$rc" -ne 0 ] && say "$name: exit status $rc (see $log)"
   return "$rc"
+}
+
+# ---- compute-sanitizer memcheck over the GPU test binary
+run_memcheck() {
+  local sanitizer
+  sanitizer=$(command -v compute-sanitizer || true)
+  [ -z "$sanitizer" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && sanitizer=/usr/local/cuda/bin/compute-sanitizer
+  if [ -n "$sanitizer" ] && [ -x "$BUILD/tests/landscape_gpu_tests" ]; then
+    # Every kernel path once, on the smallest cases: fused stream and group kernels, the general
+    # kernel, the Hessian kernels and both eigensolvers (memcheck slows kernels a hundredfold).
+    step memcheck "$OUT/memcheck.log" 300 \
+      "$sanitizer" --tool memcheck --error-exitcode 1 "$BUILD/tests/landscape_gpu_tests" \
+        "--gtest_filter=${MEMCHECK_FILTER:-Configs/CudaParity.*/linear_6_4_4_6_float32:Configs/CudaParity.*/leaky_32_16_8_4_*:Configs/CudaParity.*/linear_5_7_3_*:Configs/CudaParity.*/linear_3_4_2_*:CudaAnalyze.*:CudaEigen.*}"
+  else
+    echo "compute-sanitizer not found" > "$OUT/memcheck.log"
+    printf '%s\t%s\t%s\t%s\n' memcheck NA 0 "$OUT/memcheck.log" >> "$STEPS"
+  fi
 }
 
 run_ours() { [ "$PART" = all ] || [ "$PART" = ours ]; }
@@ -149,7 +167,7 @@ if [ $build_ok -eq 1 ]; then
     # Only what this part runs: the CLI (benchmarks) and the GPU tests; CI runs the CPU suite.
     step build "$OUT/build.log" 900 cmake --build "$BUILD" -j"$JOBS" --target landscape landscape_gpu_tests || build_ok=0
   elif [ "$PART" = ab ]; then
-    step build-ab "$OUT/build-ab.log" 900 cmake --build "$BUILD" -j"$JOBS" --target landscape || build_ok=0
+    step build-ab "$OUT/build-ab.log" 900 cmake --build "$BUILD" -j"$JOBS" --target landscape landscape_gpu_tests || build_ok=0
   else
     step build "$OUT/build.log" 900 cmake --build "$BUILD" -j"$JOBS" || build_ok=0
   fi
@@ -166,32 +184,23 @@ if [ $build_ok -eq 1 ]; then
       step gpu_tests "$OUT/gpu-tests.log" 600 \
         ctest --test-dir "$BUILD" -L gpu --output-on-failure --no-tests=error || status=1
       if grep -qE 'Test +#[0-9]+: .*Skipped' "$OUT/gpu-tests.log"; then
-        say "GPU tests were skipped (no CUDA device visible?)"
+        say "GPU tests were skipped: $("$BUILD/landscape" version 2>&1 | tee -a "$OUT/gpu-tests.log")"
         status=1
       fi
     fi
     # ---- our benchmark at full size, and the workloads the peers read
     step bench "$OUT/bench.log" 360 "$BUILD/landscape" bench --all --json "$OUT/bench.json"
     step export "$OUT/export.log" 120 "$BUILD/landscape" bench --export "$OUT/workloads"
-    # ---- compute-sanitizer memcheck over the GPU test binary
-    SANITIZER=$(command -v compute-sanitizer || true)
-    [ -z "$SANITIZER" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && SANITIZER=/usr/local/cuda/bin/compute-sanitizer
-    if [ -n "$SANITIZER" ] && [ -x "$BUILD/tests/landscape_gpu_tests" ]; then
-      # Every kernel path once, on the smallest cases: fused stream and group kernels, the general
-      # kernel, the Hessian kernels and both eigensolvers (memcheck slows kernels a hundredfold).
-      step memcheck "$OUT/memcheck.log" 300 \
-        "$SANITIZER" --tool memcheck --error-exitcode 1 "$BUILD/tests/landscape_gpu_tests" \
-          "--gtest_filter=${MEMCHECK_FILTER:-Configs/CudaParity.*/linear_6_4_4_6_float32:Configs/CudaParity.*/leaky_32_16_8_4_*:Configs/CudaParity.*/linear_5_7_3_*:Configs/CudaParity.*/linear_3_4_2_*:CudaAnalyze.*:CudaEigen.*}"
-    else
-      echo "compute-sanitizer not found" > "$OUT/memcheck.log"
-      printf '%s\t%s\t%s\t%s\n' memcheck NA 0 "$OUT/memcheck.log" >> "$STEPS"
-    fi
+    run_memcheck
     # ---- CPU suite (CI runs it too; the split "ours" part leaves it out)
     if [ "$PART" = all ]; then
       step cpu_tests "$OUT/cpu-tests.log" 300 \
         ctest --test-dir "$BUILD" -L cpu --output-on-failure -j"$JOBS"
     fi
   fi
+  # The ab part also runs memcheck first (GPU_CHECK_MEMCHECK=0: not), for when the ours part ran
+  # out of time before it.
+  if [ "$PART" = ab ] && [ "${GPU_CHECK_MEMCHECK:-1}" != 0 ]; then run_memcheck; fi
   # ---- A/B runs at a tenth of the standard sizes, each pair in this run: fused kernels against
   # the general per-network kernels, train-ahead against chunk by chunk.
   step bench-ab-fused "$OUT/bench-ab-fused.log" 120 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-fused.json"

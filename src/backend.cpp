@@ -39,7 +39,9 @@ std::unique_ptr<Backend> make_backend(const std::string& kind, int threads) {
   if (kind == "cpu") return make_cpu_backend(threads);
   if (kind == "cuda") {
 #ifdef LANDSCAPE_HAVE_CUDA
-    if (!cuda_available()) throw Error("backend: 'cuda' requested but no CUDA device is visible");
+    if (!cuda_available())
+      throw Error("backend: 'cuda' requested but no CUDA device can be used (" +
+                  cuda_unavailable_reason() + ")");
     return make_cuda_backend();
 #else
     throw Error("backend: 'cuda' requested but this build has no CUDA backend (nvcc not found)");

@@ -8,6 +8,9 @@
 #include "landscape/common.hpp"
 #include "landscape/config.hpp"
 #include "landscape/experiment.hpp"
+#ifdef LANDSCAPE_HAVE_CUDA
+#include "landscape/cuda_backend.hpp"
+#endif
 #include "landscape/output.hpp"
 #include "landscape/point.hpp"
 #include "landscape/store.hpp"
@@ -131,7 +134,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
     if (*version) {
       out << "landscape " << LANDSCAPE_VERSION << " (backends: cpu"
 #ifdef LANDSCAPE_HAVE_CUDA
-          << ", cuda" << (cuda_available() ? "" : " [no device visible]")
+          << ", cuda" << (cuda_available() ? "" : " [unavailable: " + cuda_unavailable_reason() + "]")
 #endif
           << ")\n";
       return 0;

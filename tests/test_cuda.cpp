@@ -38,7 +38,7 @@ void PrintTo(const ParityCase& c, std::ostream* os) {
 class CudaParity : public ::testing::TestWithParam<ParityCase> {
  protected:
   void SetUp() override {
-    if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+    if (cuda_device_count() == 0) GTEST_SKIP() << cuda_unavailable_reason();
   }
 };
 
@@ -110,7 +110,7 @@ class Sequential final : public Backend {
 };
 
 TEST(CudaTrainAhead, SameEndpointsAsChunkByChunk) {
-  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  if (cuda_device_count() == 0) GTEST_SKIP() << cuda_unavailable_reason();
   auto gpu = make_cuda_backend(0);
   ASSERT_TRUE(gpu->supports_overlap());
   if (!train_ahead(*gpu)) GTEST_SKIP() << "train-ahead turned off by LANDSCAPE_OVERLAP";
@@ -171,11 +171,14 @@ class ScopedEnv {
 };
 
 // The fused kernels of the hot shapes against the general per-network kernels on the same GPU,
-// for every optimizer: the same classes, and in float64 the same losses and weights up to the
-// order of floating-point sums. A chunk of 301 networks leaves the persistent grids' last
-// groups partly idle.
+// for every optimizer: the same status and steps, and the same losses, weights and curves up to
+// the order of floating-point sums (float64, no FMA: 1e-9) or that and FMA contraction
+// (float32: 1e-3). In float32 a leaky-ReLU network whose activations cross a kink may follow
+// another path after a rounding-level difference, so there at least 90% of the networks must
+// agree to 1e-3 (every network, for the smooth linear shapes). A chunk of 301 networks leaves
+// the persistent grids' last groups partly idle.
 TEST(CudaFused, SameEndpointsAsTheGeneralKernels) {
-  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  if (cuda_device_count() == 0) GTEST_SKIP() << cuda_unavailable_reason();
   auto gpu = make_cuda_backend(0);
   for (const Shape& sh : {Shape{Family::linear, {6, 4, 4, 6}, 32}, Shape{Family::linear, {16, 16, 16, 16}, 64},
                           Shape{Family::leaky_relu, {32, 16, 8, 4}, 16}})
@@ -203,17 +206,20 @@ TEST(CudaFused, SameEndpointsAsTheGeneralKernels) {
           gpu->train(m, d, st, count, wg.data(), og.data(), cg.data());
         }
         const double rtol = prec == Precision::f64 ? 1e-9 : 1e-3;
+        const auto close = [&](double a, double b) { return std::abs(a - b) <= rtol * std::max(1.0, std::abs(b)); };
+        std::size_t agree = 0;
         for (std::size_t i = 0; i < count; ++i) {
           EXPECT_EQ(of[i].status, og[i].status) << "network " << i;
           EXPECT_EQ(of[i].steps, og[i].steps) << "network " << i;
-          EXPECT_NEAR(of[i].loss, og[i].loss, rtol * std::max(1.0, og[i].loss)) << "network " << i;
-          for (std::size_t k = 0; k < P; ++k)
-            EXPECT_NEAR(wf[i * P + k], wg[i * P + k], rtol * std::max(1.0, std::abs(wg[i * P + k])))
-                << "network " << i << " w " << k;
-          for (int k = 0; k < 9; ++k)
-            EXPECT_NEAR(cf[i * 10 + k], cg[i * 10 + k], rtol * std::max(1.0, cg[i * 10 + k])) << "curve " << k;
+          bool same = close(of[i].loss, og[i].loss);
+          for (std::size_t k = 0; k < P; ++k) same = same && close(wf[i * P + k], wg[i * P + k]);
+          for (int k = 0; k < 9; ++k) same = same && close(cf[i * 10 + k], cg[i * 10 + k]);
           EXPECT_TRUE(std::isnan(cf[i * 10 + 9]) && std::isnan(cg[i * 10 + 9]));  // step 450 > 400
+          if (same) ++agree;
+          else if (prec == Precision::f64 || sh.family == Family::linear)
+            ADD_FAILURE() << "network " << i << ": loss " << of[i].loss << " (fused) vs " << og[i].loss;
         }
+        EXPECT_GE(double(agree), 0.9 * double(count)) << agree << " of " << count << " networks agree";
       }
 }
 
@@ -221,7 +227,7 @@ TEST(CudaFused, SameEndpointsAsTheGeneralKernels) {
 // both eigensolvers and every column kernel: the device's first-order facts and spectra match the CPU reference for the
 // ordinary points, and the broken ones are flagged with NaN spectra without disturbing them.
 TEST(CudaAnalyze, FactsAndSpectraMatchCpuAndBrokenPointsStayApart) {
-  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  if (cuda_device_count() == 0) GTEST_SKIP() << cuda_unavailable_reason();
   auto gpu = make_cuda_backend(0);
   auto cpu = make_cpu_backend(0);
   // syevjBatched and XsyevBatched with the small local-scratch column kernel, XsyevBatched with
@@ -265,7 +271,7 @@ TEST(CudaAnalyze, FactsAndSpectraMatchCpuAndBrokenPointsStayApart) {
 
 // A chunk analyzed in many small Hessian batches (with a remainder) gives what one batch gives.
 TEST(CudaAnalyze, ManySmallBatchesEqualOneBatch) {
-  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  if (cuda_device_count() == 0) GTEST_SKIP() << cuda_unavailable_reason();
   auto gpu = make_cuda_backend(0);
   for (const std::vector<int>& dims : {std::vector<int>{3, 4, 2}, std::vector<int>{6, 4, 4, 6}}) {
     const Model m = make_model(Family::linear, dims);
@@ -303,7 +309,7 @@ TEST(CudaEigen, ComparisonWithXsyevBatchedAlone) {
     const std::vector<double> w = network_batch(m, 1, 1);
     EXPECT_FALSE(cpu->compare_eigen(m, gaussian_data(m, 10, 1), 1, w.data(), none));
   }
-  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device visible";
+  if (cuda_device_count() == 0) GTEST_SKIP() << cuda_unavailable_reason();
   auto gpu = make_cuda_backend(0);
   for (const std::vector<int>& dims : {std::vector<int>{3, 4, 2}, std::vector<int>{6, 4, 4, 6}}) {
     const Model m = make_model(Family::linear, dims);

@@ -66,7 +66,12 @@ with tempfile.TemporaryDirectory() as d:
     peer("W-P", "jax", 4 * ours_total["W-P"])
     with open(os.path.join(d, "steps-ours.tsv"), "w") as f:
         f.write("step\trc\tseconds\tlog\nbuild\t0\t60\tbuild.log\ngpu_tests\t0\t30\tgpu-tests.log\n"
-                "bench\t0\t100\tbench.log\n")
+                "bench\t0\t100\tbench.log\nmemcheck\t125\t0\tmemcheck.log\n")
+    # The ab part ran the memcheck the ours part had no time for.
+    with open(os.path.join(d, "steps-ab.tsv"), "w") as f:
+        f.write("step\trc\tseconds\tlog\nmemcheck\t0\t200\tmemcheck.log\n")
+    with open(os.path.join(d, "memcheck.log"), "w") as f:
+        f.write("========= ERROR SUMMARY: 0 errors\n")
     with open(os.path.join(d, "gpu-tests.log"), "w") as f:
         f.write("100% tests passed, 0 tests failed out of 12\n")
     with open(os.path.join(d, "meta.txt"), "w") as f:
@@ -94,6 +99,8 @@ with tempfile.TemporaryDirectory() as d:
     check("train_fraction_of_fp32_peak" not in t["W-P"], "W-P has no training target")
     check(t["W-P"]["eigen_vs_xsyevbatched"]["met"] is False, "W-P eigen 0.8 fails 1")
     check(s["gpu_tests_passed"] is True, "GPU tests read as passed")
+    mc = s["checks"]["memcheck"]
+    check(mc.get("rc") == 0 and mc.get("errors") == 0, f"memcheck from the part that ran it: {mc}")
     with open(os.path.join(d, "summary.md")) as f:
         md = f.read()
     check("| W-M |" in md and "NOT met" in md and "abc1234" in md, "summary.md tables")

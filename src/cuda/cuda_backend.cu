@@ -331,7 +331,8 @@ class CudaBackend final : public Backend {
     upload(m_X64, d.X);
     upload(m_Y64, d.Y);
     // Three copies of the matrices: the eigen stage's input, a pristine copy, the reference's.
-    const HessianPlan plan = plan_hessian(s, dims, count);
+    // The plan is for 3·count networks' worth of memory, so cnt = count when it all fits.
+    const HessianPlan plan = plan_hessian(s, dims, 3 * count);
     const std::size_t cnt = std::max<std::size_t>(1, std::min(count, plan.networks / 3));
     const std::size_t threads = column_threads(plan.threads, cnt * P);
     reserve_hessian(s, dims, cnt, threads);
@@ -595,7 +596,9 @@ class CudaBackend final : public Backend {
 
   /// Values-only symmetric eigensolve of the `batch` matrices at A into W, info per matrix, in
   /// calls of `solver` within its limits (eigen_chunk_limit) on the given workspace, queued on
-  /// m_stream. Eigenvalues come back ascending (syevj sorts by default).
+  /// m_stream. Eigenvalues come back ascending (syevj sorts by default). The workspaces are
+  /// reserved beforehand (eigen_work_for); should a call need more than that (a solver may pick
+  /// another algorithm for another batch size), they grow, which may raise DeviceOutOfMemory.
   void eigensolve(Solver solver, int P, std::size_t batch, double* A, double* W, int* info,
                   DeviceBuffer<double>& work, std::vector<char>& host) {
     const std::size_t nn = std::size_t(P) * std::size_t(P), limit = eigen_chunk_limit(solver, P);
@@ -604,8 +607,12 @@ class CudaBackend final : public Backend {
       double* a = A + first * nn;
       double* w = W + first * std::size_t(P);
       const EigenWork need = eigen_work(solver, P, nb, a, w);
-      if (need.device > work.bytes() || need.host > host.size())
-        throw Error("cuda backend: eigensolver workspace larger than reserved");
+      if (need.device > work.bytes()) work.resize((need.device + sizeof(double) - 1) / sizeof(double));
+      if (need.host > host.size()) {
+        // An earlier call queued on m_stream may still use the host workspace.
+        LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
+        host.resize(need.host);
+      }
       if (solver == Solver::syevj) {
         LS_CUSOLVER_CHECK(cusolverDnDsyevjBatched(
             m_solver, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, a, P, w, work.data(),
@@ -656,6 +663,16 @@ int cuda_device_count() {
     return 0;
   }
   return n;
+}
+
+std::string cuda_unavailable_reason() {
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
+  }
+  return n > 0 ? "" : "no CUDA device visible";
 }
 
 std::unique_ptr<Backend> make_cuda_backend(int device) {

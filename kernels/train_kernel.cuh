@@ -1,5 +1,9 @@
 // Per-network training kernels running the single-source math. One thread owns one network and
-// a private slice of global scratch; this is the general path for any dims.
+// a private slice of global scratch; this is the general path for any dims. Included by one
+// generated translation unit per precision (train_instance.cu.in), so that float64 can be
+// compiled without FMA contraction and float32 with it.
+#pragma once
+
 #include "landscape/math/network.hpp"
 #include "landscape/math/optim.hpp"
 #include "network_kernels.cuh"
@@ -87,12 +91,5 @@ void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, std::siz
   }
   LS_CUDA_CHECK(cudaGetLastError());
 }
-
-template void launch_train<float>(const Dims&, const float*, const float*, float*, std::size_t,
-                                  const math::TrainParams&, math::TrainOutcome*, double*,
-                                  const TrainScratch<float>&, cudaStream_t);
-template void launch_train<double>(const Dims&, const double*, const double*, double*,
-                                   std::size_t, const math::TrainParams&, math::TrainOutcome*,
-                                   double*, const TrainScratch<double>&, cudaStream_t);
 
 }  // namespace landscape::kernels
