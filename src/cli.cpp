@@ -169,7 +169,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
         cases.push_back({th_point, {p.model, p.data}});
       } else if (!th_config.empty()) {
         for (const SweepCell& c : expand_sweep(read_file(th_config), th_config))
-          cases.push_back({c.label, {c.config.model, make_dataset(c.config.data, c.config.model, c.config.seed)}});
+          cases.push_back({c.label, {c.config.model, make_dataset(c.config.data, c.config.model, data_seed(c.config))}});
       } else {
         require(!th_dims.empty(), "theory", "give an experiment file, --point POINT.json, or --dims");
         Model m;

@@ -136,7 +136,7 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
 constexpr const char* kSweepKeys[][2] = {
     {"model", "family"}, {"model", "dims"},      {"model", "slope"},      {"data", "n"},
     {"data", "x_rank"},  {"data", "y_rank"},     {"data", "y"},           {"data", "noise"},
-    {"init", "scale"},   {"init", "small"},      {"train", "optimizer"},  {"train", "lr"},
+    {"data", "seed"},    {"init", "scale"},   {"init", "small"},      {"train", "optimizer"},  {"train", "lr"},
     {"train", "steps"},  {"train", "precision"}};
 
 std::string node_text(const toml::node& n) {
@@ -198,6 +198,10 @@ std::vector<SweepCell> expand_sweep(const std::string& text, const std::string& 
     if (i == axes.size()) break;
   }
   return cells;
+}
+
+std::uint64_t data_seed(const ExperimentConfig& c) {
+  return c.data.seed >= 0 ? std::uint64_t(c.data.seed) : c.seed;
 }
 
 ExperimentConfig parse_config(const std::string& text, const std::string& source) {
@@ -265,6 +269,7 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
   da.integer("x_rank", c.data.x_rank, 0);
   da.integer("y_rank", c.data.y_rank, 0);
   da.number("noise", c.data.noise);
+  da.integer("seed", c.data.seed, 0);
   require(c.data.noise >= 0, da.where("noise"), "must be >= 0");
   da.positive("teacher_scale", c.data.teacher_scale);
   da.string("x_file", c.data.x_file);

@@ -141,7 +141,7 @@ void finalize_endpoint(const Model& m, const Dataset& d, const GlobalOptimum& op
 }  // namespace
 
 CellContext::CellContext(const ExperimentConfig& c)
-    : cfg(c), data(make_dataset(c.data, c.model, c.seed)), loss_scale(landscape::loss_scale(data)),
+    : cfg(c), data(make_dataset(c.data, c.model, data_seed(c))), loss_scale(landscape::loss_scale(data)),
       train(make_train_settings(c.train, loss_scale)), threads(thread_count(c.threads)) {
   if (c.output.curves) enable_curves(train, c.train.steps, c.output.curve_points);
 }

@@ -303,7 +303,7 @@ StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& la
   const ExperimentConfig& c = ctx.cfg;
   json dims = c.model.dims;
   json cfg = {{"family", to_string(c.model.family)}, {"dims", c.model.dims}, {"networks", c.networks},
-              {"seed", c.seed}, {"n", ctx.data.n}, {"x_rank", c.data.x_rank}, {"y_rank", c.data.y_rank},
+              {"seed", c.seed}, {"data_seed", data_seed(c)}, {"n", ctx.data.n}, {"x_rank", c.data.x_rank}, {"y_rank", c.data.y_rank},
               {"noise", c.data.noise}, {"optimizer", c.train.optimizer}, {"lr", c.train.lr},
               {"steps", c.train.steps}, {"precision", to_string(c.train.precision)},
               {"init_scale", c.init.effective_scale()}, {"grad_tol_train", c.train.grad_tol},

@@ -197,6 +197,26 @@ TEST(SweepConfig, GridIsTheCartesianProduct) {
   }
 }
 
+TEST(SweepConfig, DataSeedDrawsIndependentDataAndDefaultsToTheExperimentSeed) {
+  const std::string base = "[experiment]\nseed = 5\n[model]\nfamily = \"linear\"\ndims = [3, 2, 3]\n[data]\nn = 6\n";
+  const auto cells = expand_sweep(base + "seed = [5, 6, 7]\n", "seeds.toml");
+  ASSERT_EQ(cells.size(), 3u);
+  EXPECT_EQ(cells[1].label, "seed=6");
+  const ExperimentConfig plain = parse_config(base, "plain.toml");
+  EXPECT_EQ(data_seed(plain), 5u);  // no data.seed: the experiment's
+  const auto data_of = [](const ExperimentConfig& c) { return make_dataset(c.data, c.model, data_seed(c)); };
+  const Dataset d0 = data_of(plain), d5 = data_of(cells[0].config), d6 = data_of(cells[1].config),
+                d7 = data_of(cells[2].config);
+  EXPECT_EQ(d5.X, d0.X);  // data.seed = experiment seed: the same draw
+  EXPECT_EQ(d5.Y, d0.Y);
+  EXPECT_NE(d6.X, d5.X);
+  EXPECT_NE(d6.Y, d5.Y);
+  EXPECT_NE(d7.X, d6.X);
+  // The initializations still follow the experiment seed in every cell.
+  for (const auto& c : cells) EXPECT_EQ(c.config.seed, 5u);
+  EXPECT_THROW(parse_config(base + "seed = -2\n", "neg.toml"), Error);
+}
+
 TEST_F(Sweep, SchemaIsReadableAndDocumented) {
   ASSERT_EQ(run_cli({"sample", m_cfg, "--out", path("o"), "--quiet"}), 0);
   const std::string db = path("o/results.db");

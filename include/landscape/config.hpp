@@ -56,6 +56,10 @@ struct ExperimentConfig {
   OutputSpec output;
 };
 
+/// The seed the cell's data is drawn from: data.seed when given, else the experiment's seed
+/// (which also seeds the initializations).
+std::uint64_t data_seed(const ExperimentConfig& c);
+
 /// One cell of a sweep: a complete experiment and a short label naming its swept values.
 struct SweepCell {
   std::string label;
@@ -64,7 +68,7 @@ struct SweepCell {
 
 /// Expands an experiment file into the cells of its grid. Keys that may hold a list of
 /// alternatives: model.family, model.dims (a list of lists), model.slope, data.n, data.x_rank,
-/// data.y_rank, data.y, data.noise, init.scale, init.small, train.optimizer, train.lr,
+/// data.y_rank, data.y, data.noise, data.seed, init.scale, init.small, train.optimizer, train.lr,
 /// train.steps, train.precision; the grid is their Cartesian product (first key varies fastest).
 /// Every error names the file, the key, the line and, for sweeps, the cell.
 std::vector<SweepCell> expand_sweep(const std::string& text, const std::string& source);

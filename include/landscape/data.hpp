@@ -28,6 +28,7 @@ struct DataSpec {
   double noise = 0.0;         ///< std of Gaussian noise added to Y
   double teacher_scale = 1.0; ///< teacher weights N(0, scale²/fan_in)
   std::string x_file, y_file; ///< CSV paths when x or y is csv
+  long long seed = -1;        ///< seed of the data draw (X, Y, teacher, noise); -1: experiment.seed
 };
 
 /// Builds the data for `model` from `spec`, reproducibly from `seed`. Gaussian entries are
