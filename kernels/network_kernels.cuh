@@ -46,6 +46,17 @@ void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, std::siz
                   const math::TrainParams& params, math::TrainOutcome* outcomes, double* curves,
                   const TrainScratch<T>& scratch, cudaStream_t stream);
 
+// Each precision is instantiated in its own generated translation unit (train_instance.cu.in)
+// with its own FMA setting; no other file may instantiate them.
+extern template void launch_train<float>(const Dims&, const float*, const float*, float*,
+                                         std::size_t, const math::TrainParams&,
+                                         math::TrainOutcome*, double*, const TrainScratch<float>&,
+                                         cudaStream_t);
+extern template void launch_train<double>(const Dims&, const double*, const double*, double*,
+                                          std::size_t, const math::TrainParams&,
+                                          math::TrainOutcome*, double*,
+                                          const TrainScratch<double>&, cudaStream_t);
+
 /// Trains `count` networks with the fused kernel of a hot shape (math/fused.hpp) and returns
 /// true, or returns false without launching when the shape has no fused kernel, the data do not
 /// fit in shared memory, or LANDSCAPE_CUDA_FUSED=0 asks for the general kernels.

@@ -15,7 +15,7 @@
 #   GPU_CHECK_PART=peers GPU_CHECK_BUDGET=560 PACK=peers.tgz bash scripts/gpu-check.sh
 #       the PyTorch and JAX peers only, on bench/peers/workloads/ (no build needed)
 #   GPU_CHECK_PART=ab    GPU_CHECK_BUDGET=560 PACK=ab.tgz    bash scripts/gpu-check.sh
-#       build, memcheck and the A/B runs, where the ours part ran out of time for them
+#       build, the A/B runs and then memcheck, where the ours part ran out of time for them
 #       (GPU_CHECK_MEMCHECK=0 leaves memcheck out when the ours part ran it)
 #   tar xzf ours.tgz -C d; tar xzf peers.tgz -C d; python3 scripts/gpu_summary.py d
 #       (or GPU_CHECK_PART=summary OUT=d bash scripts/gpu-check.sh)
@@ -80,12 +80,12 @@ run_memcheck() {
   if [ -n "$sanitizer" ] && [ -x "$BUILD/tests/landscape_gpu_tests" ]; then
     # Every kernel path once, on the smallest cases: fused stream and group kernels, the general
     # kernel, the Hessian kernels and both eigensolvers (memcheck slows kernels a hundredfold).
-    step memcheck "$OUT/memcheck.log" 300 \
+    step memcheck "$OUT/memcheck-$PART.log" 300 \
       "$sanitizer" --tool memcheck --error-exitcode 1 "$BUILD/tests/landscape_gpu_tests" \
         "--gtest_filter=${MEMCHECK_FILTER:-Configs/CudaParity.*/linear_6_4_4_6_float32:Configs/CudaParity.*/leaky_32_16_8_4_*:Configs/CudaParity.*/linear_5_7_3_*:Configs/CudaParity.*/linear_3_4_2_*:CudaAnalyze.*:CudaEigen.*}"
   else
-    echo "compute-sanitizer not found" > "$OUT/memcheck.log"
-    printf '%s\t%s\t%s\t%s\n' memcheck NA 0 "$OUT/memcheck.log" >> "$STEPS"
+    echo "compute-sanitizer not found" > "$OUT/memcheck-$PART.log"
+    printf '%s\t%s\t%s\t%s\n' memcheck NA 0 "$OUT/memcheck-$PART.log" >> "$STEPS"
   fi
 }
 
@@ -198,9 +198,6 @@ if [ $build_ok -eq 1 ]; then
         ctest --test-dir "$BUILD" -L cpu --output-on-failure -j"$JOBS"
     fi
   fi
-  # The ab part also runs memcheck first (GPU_CHECK_MEMCHECK=0: not), for when the ours part ran
-  # out of time before it.
-  if [ "$PART" = ab ] && [ "${GPU_CHECK_MEMCHECK:-1}" != 0 ]; then run_memcheck; fi
   # ---- A/B runs at a tenth of the standard sizes, each pair in this run: fused kernels against
   # the general per-network kernels, train-ahead against chunk by chunk.
   step bench-ab-fused "$OUT/bench-ab-fused.log" 120 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-fused.json"
@@ -208,6 +205,9 @@ if [ $build_ok -eq 1 ]; then
     env LANDSCAPE_CUDA_FUSED=0 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-general.json"
   step bench-ab-no-overlap "$OUT/bench-ab-no-overlap.log" 120 \
     env LANDSCAPE_OVERLAP=0 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-no-overlap.json"
+  # The ab part then runs memcheck with the time left (GPU_CHECK_MEMCHECK=0: not), for when the
+  # ours part ran out of time before it.
+  if [ "$PART" = ab ] && [ "${GPU_CHECK_MEMCHECK:-1}" != 0 ]; then run_memcheck; fi
 fi
 fi
 

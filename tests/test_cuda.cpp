@@ -208,16 +208,17 @@ TEST(CudaFused, SameEndpointsAsTheGeneralKernels) {
         const double rtol = prec == Precision::f64 ? 1e-9 : 1e-3;
         const auto close = [&](double a, double b) { return std::abs(a - b) <= rtol * std::max(1.0, std::abs(b)); };
         std::size_t agree = 0;
+        const bool strict = prec == Precision::f64 || sh.family == Family::linear;
         for (std::size_t i = 0; i < count; ++i) {
-          EXPECT_EQ(of[i].status, og[i].status) << "network " << i;
-          EXPECT_EQ(of[i].steps, og[i].steps) << "network " << i;
-          bool same = close(of[i].loss, og[i].loss);
+          bool same = of[i].status == og[i].status && of[i].steps == og[i].steps && close(of[i].loss, og[i].loss);
           for (std::size_t k = 0; k < P; ++k) same = same && close(wf[i * P + k], wg[i * P + k]);
           for (int k = 0; k < 9; ++k) same = same && close(cf[i * 10 + k], cg[i * 10 + k]);
           EXPECT_TRUE(std::isnan(cf[i * 10 + 9]) && std::isnan(cg[i * 10 + 9]));  // step 450 > 400
           if (same) ++agree;
-          else if (prec == Precision::f64 || sh.family == Family::linear)
-            ADD_FAILURE() << "network " << i << ": loss " << of[i].loss << " (fused) vs " << og[i].loss;
+          else if (strict)
+            ADD_FAILURE() << "network " << i << ": status " << int(of[i].status) << " / " << int(og[i].status)
+                          << ", steps " << of[i].steps << " / " << og[i].steps << ", loss " << of[i].loss
+                          << " (fused) vs " << og[i].loss << " (general)";
         }
         EXPECT_GE(double(agree), 0.9 * double(count)) << agree << " of " << count << " networks agree";
       }
