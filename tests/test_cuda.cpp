@@ -9,6 +9,7 @@
 
 #include "landscape/analysis.hpp"
 #include "landscape/backend.hpp"
+#include "landscape/common.hpp"
 #include "landscape/cuda_backend.hpp"
 #include "landscape/data.hpp"
 #include "landscape/experiment.hpp"
@@ -41,6 +42,21 @@ class CudaParity : public ::testing::TestWithParam<ParityCase> {
     if (cuda_device_count() == 0) GTEST_SKIP() << cuda_unavailable_reason();
   }
 };
+
+// Runs with or without a GPU: a reason is given exactly when no device can be used, and asking
+// for the CUDA backend then fails with that reason instead of a bare "no device".
+TEST(CudaDevice, UnavailableReasonIsGivenExactlyWhenNoDeviceCanBeUsed) {
+  const std::string why = cuda_unavailable_reason();
+  EXPECT_EQ(cuda_device_count() == 0, !why.empty()) << why;
+  EXPECT_EQ(cuda_available(), why.empty());
+  if (why.empty()) return;
+  try {
+    make_backend("cuda", 1);
+    FAIL() << "the cuda backend was made without a device";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+  }
+}
 
 TEST_P(CudaParity, SameClassesLossesAndSpectraAsCpu) {
   const ParityCase& c = GetParam();
