@@ -13,7 +13,7 @@ rm -rf "$DEST"
 copy() {  # copy PATH (file or folder) under /usr into $DEST with the same relative path
   local src=$1 rel=${1#/usr/}
   mkdir -p "$DEST/$(dirname "$rel")"
-  cp -a "$src" "$DEST/$rel"
+  cp -RL --preserve=mode,timestamps "$src" "$DEST/$rel"  # links resolved: carried copies may drop links
 }
 copy /usr/include/eigen3
 copy /usr/share/eigen3
