@@ -180,8 +180,9 @@ std::vector<SweepCell> expand_sweep(const std::string& text, const std::string& 
       const toml::node& v = (*axes[i].values)[pos[i]];
       toml::table* sub = t.get(axes[i].table)->as_table();
       sub->insert_or_assign(axes[i].key, v);
-      if (axes[i].values->size() > 1)
-        label += (label.empty() ? "" : " ") + axes[i].key + "=" + node_text(v);
+      // data.seed is labelled data_seed: a bare "seed" would read as the experiment's.
+      const std::string name = axes[i].key == "seed" ? "data_seed" : axes[i].key;
+      if (axes[i].values->size() > 1) label += (label.empty() ? "" : " ") + name + "=" + node_text(v);
     }
     SweepCell cell;
     const std::string where = axes.empty() ? source : source + " [cell " + std::to_string(cells.size()) +

@@ -201,7 +201,7 @@ TEST(SweepConfig, DataSeedDrawsIndependentDataAndDefaultsToTheExperimentSeed) {
   const std::string base = "[experiment]\nseed = 5\n[model]\nfamily = \"linear\"\ndims = [3, 2, 3]\n[data]\nn = 6\n";
   const auto cells = expand_sweep(base + "seed = [5, 6, 7]\n", "seeds.toml");
   ASSERT_EQ(cells.size(), 3u);
-  EXPECT_EQ(cells[1].label, "seed=6");
+  EXPECT_EQ(cells[1].label, "data_seed=6");
   const ExperimentConfig plain = parse_config(base, "plain.toml");
   EXPECT_EQ(data_seed(plain), 5u);  // no data.seed: the experiment's
   const auto data_of = [](const ExperimentConfig& c) { return make_dataset(c.data, c.model, data_seed(c)); };
