@@ -317,6 +317,16 @@ for wname in ("W-S", "W-M", "W-P"):
         cells.append(f"{fmt(st.get('seconds'))} s / {fmt(gf and gf / 1e9, '{:.1f}')} / "
                      f"{fmt(st.get('fraction_of_peak') and 100 * st['fraction_of_peak'], '{:.1f}%')}")
     md.append(f"| {wname} | {ours.get('networks')} | " + " | ".join(cells) + f" | {fmt(ours.get('end_to_end_seconds'))} |")
+md += ["", "A/B at a tenth of the standard sizes, each pair in one run:", "",
+       "| load | networks | train s fused / general (speedup) | end to end s train-ahead / chunk by chunk (speedup) |",
+       "|---|---|---|---|"]
+for wname in ("W-S", "W-M", "W-P"):
+    a = ab[wname]
+    md.append(f"| {wname} | {a['networks'] if a['networks'] is not None else '-'} | "
+              f"{fmt(a['train_seconds_fused'])} / {fmt(a['train_seconds_general'])} "
+              f"({fmt(a['train_speedup_fused_over_general'], '{:.2f}x')}) | "
+              f"{fmt(a['end_to_end_seconds_train_ahead'])} / {fmt(a['end_to_end_seconds_chunk_by_chunk'])} "
+              f"({fmt(a['end_to_end_speedup_train_ahead'], '{:.2f}x')}) |")
 md += ["", "speedup = peer seconds per network / ours seconds per network (> 1: ours faster).", ""]
 with open(os.path.join(out, "summary.md"), "w") as f:
     f.write("\n".join(md))

@@ -110,6 +110,25 @@ with tempfile.TemporaryDirectory() as d:
     with open(os.path.join(d, "summary.md")) as f:
         md = f.read()
     check("| W-M |" in md and "NOT met" in md and "abc1234" in md, "summary.md tables")
+    check("A/B at a tenth" in md and "| W-P | - |" in md, "summary.md A/B table, empty without A/B runs")
+
+    # A/B runs: the general kernels' training twice as slow as the fused, overlap off 1.5x slower.
+    for kind, train_factor, total_factor in (("fused", 1, 1), ("general", 2, 1), ("no-overlap", 1, 1.5)):
+        ab_run = json.loads(json.dumps(b))
+        for w in ab_run["workloads"]:
+            w["stages"]["train"]["seconds"] = 1.0 * train_factor
+            w["end_to_end_seconds"] = 4.0 * total_factor
+        with open(os.path.join(d, f"bench-ab-{kind}.json"), "w") as f:
+            json.dump(ab_run, f)
+    subprocess.run([sys.executable, os.path.join(root, "scripts", "gpu_summary.py"), d], check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(os.path.join(d, "summary.json")) as f:
+        s = json.load(f)
+    a = s["ab"]["W-M"]
+    check(approx(a["train_speedup_fused_over_general"], 2.0) and approx(a["end_to_end_speedup_train_ahead"], 1.5),
+          f"A/B ratios {a}")
+    with open(os.path.join(d, "summary.md")) as f:
+        check("(2.00x) | 4 / 6 (1.50x)" in f.read(), "summary.md A/B row")
 
     # A peer run with another step count is not comparable, and says why.
     with open(os.path.join(d, "peer-torch-W-M.json")) as f:
