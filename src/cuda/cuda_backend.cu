@@ -656,23 +656,29 @@ class CudaBackend final : public Backend {
 
 }  // namespace
 
-int cuda_device_count() {
+namespace {
+/// Visible devices, 0 on error with the error in `e` (cleared, as a missing driver is sticky).
+int device_count(cudaError_t& e) {
   int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky "no driver" error
+  e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
     return 0;
   }
   return n;
 }
+}  // namespace
+
+int cuda_device_count() {
+  cudaError_t e;
+  return device_count(e);
+}
 
 std::string cuda_unavailable_reason() {
-  int n = 0;
-  const cudaError_t e = cudaGetDeviceCount(&n);
-  if (e != cudaSuccess) {
-    cudaGetLastError();
-    return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
-  }
-  return n > 0 ? "" : "no CUDA device visible";
+  cudaError_t e;
+  if (device_count(e) > 0) return "";
+  if (e != cudaSuccess) return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
+  return "no CUDA device visible";
 }
 
 std::unique_ptr<Backend> make_cuda_backend(int device) {
