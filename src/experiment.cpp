@@ -22,7 +22,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-/// Closed form where MATH.md §3 has one; otherwise the best finite loss among `losses`.
+/// Closed form where docs/math.md §3 has one; otherwise the best finite loss among `losses`.
 GlobalOptimum find_optimum(const Model& m, const Dataset& d, const std::vector<double>& losses) {
   GlobalOptimum g;
   if (auto v = closed_form_optimum(m, d)) {

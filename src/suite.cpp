@@ -145,7 +145,7 @@ int run_suite(const SuiteOptions& opt, std::ostream& out, std::ostream& err) {
                   {"prediction", r.prediction}, {"observation", r.observation}, {"verdict", r.verdict},
                   {"contradicting_points", r.points}});
   }
-  std::string md_text = "# Reproduction suite\n\nEvery claim of MATH.md section 4 next to what gradient descent "
+  std::string md_text = "# Reproduction suite\n\nEvery claim of docs/math.md section 4 next to what gradient descent "
                         "finds. Loss L = 0.5*||F(W) - Y||_F^2; intervals are 95% (Clopper-Pearson at 0).\n\n" +
                         md.str();
   if (contradictions > 0) {
@@ -158,7 +158,7 @@ int run_suite(const SuiteOptions& opt, std::ostream& out, std::ostream& err) {
           "body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#000}table{border-collapse:"
           "collapse}td,th{border-bottom:1px solid #999;padding:4px 8px;text-align:left;vertical-align:top}"
           ".consistent{color:#006d2c}.inconsistent{color:#b30000;font-weight:bold}</style></head><body>"
-          "<h1>Reproduction suite</h1><p>Every claim of MATH.md &sect;4 next to what gradient descent finds. "
+          "<h1>Reproduction suite</h1><p>Every claim of docs/math.md &sect;4 next to what gradient descent finds. "
           "Loss L = &frac12;&#8214;F(W) &minus; Y&#8214;&sup2;<sub>F</sub>; intervals are 95%.</p><table><tr><th>claim</th>"
           "<th>setting</th><th>prediction</th><th>observation</th><th>verdict</th></tr>";
   for (const Row& r : rows) {

@@ -1,4 +1,4 @@
-// Theory oracle (MATH.md §4): conditions checked on the actual data, predictions as claims.
+// Theory oracle (docs/math.md §4): conditions checked on the actual data, predictions as claims.
 #include "landscape/theory.hpp"
 
 #include <Eigen/Dense>

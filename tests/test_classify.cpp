@@ -1,4 +1,4 @@
-// Known critical points are classified correctly (MATH.md §4 "Known objects for tests").
+// Known critical points are classified correctly (docs/math.md §4 "Known objects for tests").
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>

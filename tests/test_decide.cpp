@@ -1,4 +1,4 @@
-// Refinement, escape test, symmetry-aware spectra and local openness (MATH.md §5–7).
+// Refinement, escape test, symmetry-aware spectra and local openness (docs/math.md §5–7).
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>

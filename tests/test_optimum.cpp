@@ -1,4 +1,4 @@
-// The closed-form optimum (MATH.md §3) against direct minimization, rank-deficient cases included.
+// The closed-form optimum (docs/math.md §3) against direct minimization, rank-deficient cases included.
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>

@@ -1,8 +1,8 @@
-// The theory oracle (MATH.md §4) against a hand-derived table: which claims apply to which
+// The theory oracle (docs/math.md §4) against a hand-derived table: which claims apply to which
 // architectures and data, on both sides of every condition; theorem8_condition, data_facts and
 // check_claims / format_observation.
 //
-// Every expected answer below is derived by hand from MATH.md §4, not from src/theory.cpp.
+// Every expected answer below is derived by hand from docs/math.md §4, not from src/theory.cpp.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -26,7 +26,7 @@ using landscape::testing::make_model;
 
 namespace {
 
-// ---- what MATH.md §4 says each claim is about -------------------------------------------------
+// ---- what docs/math.md §4 says each claim is about -------------------------------------------------
 
 // Scope of each claim id: Lemma 7 speaks about non-degenerate points, the second half of Thm 5
 // about degenerate ones, Lemma 3 about points with every W_i of full row rank; the rest about all.

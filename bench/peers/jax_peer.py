@@ -46,7 +46,7 @@ def make_model(wl):
         for W in Ws:
             A = W @ A
             if leaky:
-                # MATH.md: the activation follows every layer, the last one included.
+                # docs/math.md: the activation follows every layer, the last one included.
                 A = jax.nn.leaky_relu(A, negative_slope=slope)
         return 0.5 * jnp.sum((A - Y) ** 2)
 

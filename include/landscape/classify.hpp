@@ -1,4 +1,4 @@
-// Classification of an endpoint from first- and second-order information (MATH.md §7).
+// Classification of an endpoint from first- and second-order information (docs/math.md §7).
 #pragma once
 
 #include <string>
@@ -46,7 +46,7 @@ struct SpectrumSummary {
 };
 SpectrumSummary summarize_spectrum(const double* eigenvalues, int P, double eig_rtol);
 
-/// The decision of MATH.md §7 steps 1–4; PSD-to-tolerance points above L* are `degenerate`.
+/// The decision of docs/math.md §7 steps 1–4; PSD-to-tolerance points above L* are `degenerate`.
 PointClass classify_point(bool finite, double loss, double grad_norm, const SpectrumSummary& sp,
                           double global_loss, double loss_scale, const Tolerances& tol);
 

@@ -1,4 +1,4 @@
-// Deciding what second-order information cannot (MATH.md §5–7): refinement to the nearby exact
+// Deciding what second-order information cannot (docs/math.md §5–7): refinement to the nearby exact
 // critical point, the escape test for PSD endpoints above the optimum, symmetry-aware spectra,
 // and local openness / degeneracy from numerical ranks.
 #pragma once
@@ -83,7 +83,7 @@ void hessian_eigensystem(const Model& m, const Dataset& d, const double* w,
 // ---- symmetry -------------------------------------------------------------------------------
 
 struct SymmetryInfo {
-  int orbit_dim = 0;      ///< rank of the symmetry orbit's tangent map at w (MATH.md §6)
+  int orbit_dim = 0;      ///< rank of the symmetry orbit's tangent map at w (docs/math.md §6)
   int orbit_dim_max = 0;  ///< Σ d_i² (linear) or Σ d_i (leaky ReLU) over hidden layers
   int near_zero = 0;      ///< observed near-zero Hessian eigenvalues
   int excess = 0;         ///< near_zero − orbit_dim: degeneracy beyond the symmetries

@@ -52,7 +52,7 @@ struct EndpointRecord {
   const SpectrumSummary& nominal_spectrum() const { return spectrum[kTolNominal]; }
 };
 
-/// Where L* came from: a closed form (MATH.md §3) or the best loss found ("empirical").
+/// Where L* came from: a closed form (docs/math.md §3) or the best loss found ("empirical").
 struct GlobalOptimum {
   double value = 0;
   std::string kind;  ///< "closed_form" or "empirical"

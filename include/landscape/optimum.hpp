@@ -1,4 +1,4 @@
-// The global optimum L* in closed form (MATH.md §3) where a formula applies.
+// The global optimum L* in closed form (docs/math.md §3) where a formula applies.
 #pragma once
 
 #include <optional>

@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS endpoints (
   wall_time         REAL NOT NULL,     -- seconds of this network's chunk, per network
   kink_distance     REAL,              -- leaky ReLU only
   near_kink         INTEGER,           -- leaky ReLU: 1 when kink_distance < kink_tol (Hessian untrusted)
-  orbit_dim         INTEGER,           -- symmetry orbit dimension (MATH.md §6)
+  orbit_dim         INTEGER,           -- symmetry orbit dimension (docs/math.md §6)
   excess_degeneracy INTEGER,           -- n_near_zero - orbit_dim
   non_degenerate    INTEGER,           -- deep linear: rank(W_h...W_1) = min d_i (0/1)
   locally_open      INTEGER,           -- two-layer linear: N&R Thm 2 / Behrends verdict (0/1)

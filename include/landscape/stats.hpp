@@ -1,4 +1,4 @@
-// Binomial confidence intervals for class fractions (MATH.md §8).
+// Binomial confidence intervals for class fractions (docs/math.md §8).
 #pragma once
 
 #include <string>

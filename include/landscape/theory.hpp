@@ -1,4 +1,4 @@
-// The theory oracle: which results of MATH.md §4 apply to an architecture and data, and what
+// The theory oracle: which results of docs/math.md §4 apply to an architecture and data, and what
 // they predict about the classes of endpoints.
 #pragma once
 
@@ -36,7 +36,7 @@ struct Claim {
   std::string why;        ///< which conditions hold (or fail), with the numbers
 };
 
-/// Every result of MATH.md §4 that applies (and, as kind "none", a note when none does).
+/// Every result of docs/math.md §4 that applies (and, as kind "none", a note when none does).
 std::vector<Claim> theory_claims(const Model& m, const DataFacts& f);
 
 /// JSON array of claims (for the database's cells.prediction and summaries).

@@ -1,7 +1,7 @@
 // Single-source per-network math: forward pass, loss, exact gradient and exact Hessian-vector
 // products (Pearlmutter's R-operator) for deep linear and leaky-ReLU networks.
 //
-// Conventions (MATH.md §1–2): X is d0×n, Y is dh×n, both row-major (row = feature, column =
+// Conventions (docs/math.md §1–2): X is d0×n, Y is dh×n, both row-major (row = feature, column =
 // sample). W_i is d_i×d_{i−1} row-major; w = [vec(W_1); …; vec(W_h)]. L = ½‖F(W) − Y‖²_F.
 // Every function takes pointers and sizes, never allocates, throws or uses virtuals, so the CPU
 // backend loops over it and CUDA threads call the very same code.
