@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <new>
 
 #include "landscape/common.hpp"
 #include "landscape/config.hpp"
@@ -37,7 +38,8 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   SweepOptions sw;
   sample->add_option("config", sw.config_path, "experiment file (TOML)")->required();
   sample->add_option("--backend", sw.backend, "auto | cpu | cuda (overrides the file)");
-  sample->add_option("--threads", sw.threads, "CPU threads (0 = all cores; overrides the file)");
+  sample->add_option("--threads", sw.threads, "CPU threads (0 = all cores; overrides the file)")
+      ->check(CLI::Range(0, 1 << 16));
   sample->add_option("--out", sw.out_dir, "output directory (overrides output.dir)");
   sample->add_option("--db", sw.db_path, "results database (overrides output.db)");
   sample->add_flag("--resume", sw.resume, "continue the database's last run where it stopped");
@@ -118,7 +120,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   bench->add_option("--networks", bo.networks, "exact network count per workload");
   bench->add_option("--steps", bo.steps, "override the 2,000 training steps");
   bench->add_option("--backend", bo.backend, "auto | cpu | cuda")->capture_default_str();
-  bench->add_option("--threads", bo.threads, "CPU threads (0 = all)");
+  bench->add_option("--threads", bo.threads, "CPU threads (0 = all)")->check(CLI::Range(0, 1 << 16));
   bench->add_option("--json", bo.json_path, "write the results as JSON");
   bench->add_option("--export", bo.export_dir, "write the workload files for bench/peers/ and exit");
 
@@ -209,6 +211,10 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
     }
   } catch (const Error& e) {
     err << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    err << "error: out of host memory; make the experiment smaller (experiment.networks, "
+           "experiment.chunk, model.dims)\n";
     return 1;
   } catch (const std::exception& e) {
     err << "error: " << e.what() << "\n";

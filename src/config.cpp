@@ -11,18 +11,25 @@
 namespace landscape {
 namespace {
 
+std::string sweepable_keys();
+
 /// Reads keys from one TOML table, remembering which were used so leftovers can be reported.
 class TableReader {
  public:
-  TableReader(const toml::table* t, std::string prefix, std::string source)
-      : m_t(t), m_prefix(std::move(prefix)), m_source(std::move(source)) {}
+  /// `original` is the same table as parsed from the file, for line numbers: a sweep cell's
+  /// table is a copy, and copies of TOML nodes carry no source position.
+  TableReader(const toml::table* t, std::string prefix, std::string source,
+              const toml::table* original = nullptr)
+      : m_t(t), m_orig(original ? original : t), m_prefix(std::move(prefix)),
+        m_source(std::move(source)) {}
 
   std::string where(const std::string& key) const {
     std::string w = m_source + ": " + (m_prefix.empty() ? key : m_prefix + "." + key);
-    if (m_t) {
-      if (const toml::node* n = m_t->get(key)) {
-        const auto& src = n->source();
-        if (src.begin.line > 0) w += " (line " + std::to_string(src.begin.line) + ")";
+    for (const toml::table* t : {m_t, m_orig}) {
+      const toml::node* n = t ? t->get(key) : nullptr;
+      if (n && n->source().begin.line > 0) {
+        w += " (line " + std::to_string(n->source().begin.line) + ")";
+        break;
       }
     }
     return w;
@@ -32,9 +39,18 @@ class TableReader {
     m_used.insert(key);
     return m_t ? m_t->get(key) : nullptr;
   }
+  /// A scalar key: get(key), refusing a list (only the sweep keys take lists of alternatives,
+  /// and expand_sweep has replaced those by one value each).
+  const toml::node* scalar(const std::string& key) {
+    const toml::node* n = get(key);
+    if (n && n->is_array())
+      throw Error(where(key) + ": a list of alternatives, but this key cannot be swept (keys that can: " +
+                  sweepable_keys() + ")");
+    return n;
+  }
 
   void number(const std::string& key, double& out) {
-    if (const toml::node* n = get(key)) {
+    if (const toml::node* n = scalar(key)) {
       if (auto v = n->value_exact<double>()) out = *v;
       else if (auto i = n->value_exact<std::int64_t>()) out = double(*i);
       else throw Error(where(key) + ": expected a number");
@@ -47,7 +63,7 @@ class TableReader {
   }
   template <class I>
   void integer(const std::string& key, I& out, long long min_value) {
-    if (const toml::node* n = get(key)) {
+    if (const toml::node* n = scalar(key)) {
       auto i = n->value_exact<std::int64_t>();
       require(bool(i), where(key), "expected an integer");
       require(*i >= min_value, where(key), "must be >= " + std::to_string(min_value));
@@ -55,14 +71,14 @@ class TableReader {
     }
   }
   void boolean(const std::string& key, bool& out) {
-    if (const toml::node* n = get(key)) {
+    if (const toml::node* n = scalar(key)) {
       auto b = n->value_exact<bool>();
       require(bool(b), where(key), "expected true or false");
       out = *b;
     }
   }
   void string(const std::string& key, std::string& out) {
-    if (const toml::node* n = get(key)) {
+    if (const toml::node* n = scalar(key)) {
       auto s = n->value_exact<std::string>();
       require(bool(s), where(key), "expected a string");
       out = *s;
@@ -95,6 +111,7 @@ class TableReader {
 
  private:
   const toml::table* m_t;
+  const toml::table* m_orig;
   std::string m_prefix, m_source;
   std::set<std::string> m_used;
 };
@@ -129,7 +146,8 @@ toml::table parse_toml(const std::string& text, const std::string& source) {
   }
 }
 
-ExperimentConfig parse_config_table(const toml::table& root, const std::string& source);
+ExperimentConfig parse_config_table(const toml::table& root, const std::string& source,
+                                    const toml::table& original);
 
 /// Keys that may hold a list of alternatives; the grid is their Cartesian product, in this order.
 /// `dims` sweeps when it is a list of lists.
@@ -138,6 +156,12 @@ constexpr const char* kSweepKeys[][2] = {
     {"data", "x_rank"},  {"data", "y_rank"},     {"data", "y"},           {"data", "noise"},
     {"data", "seed"},    {"init", "scale"},   {"init", "small"},      {"train", "optimizer"},  {"train", "lr"},
     {"train", "steps"},  {"train", "precision"}};
+
+std::string sweepable_keys() {
+  std::string s;
+  for (const auto& k : kSweepKeys) s += (s.empty() ? "" : ", ") + std::string(k[0]) + "." + k[1];
+  return s;
+}
 
 std::string node_text(const toml::node& n) {
   std::ostringstream os;
@@ -187,7 +211,7 @@ std::vector<SweepCell> expand_sweep(const std::string& text, const std::string& 
     SweepCell cell;
     const std::string where = axes.empty() ? source : source + " [cell " + std::to_string(cells.size()) +
                                                          (label.empty() ? "" : ": " + label) + "]";
-    cell.config = parse_config_table(t, where);
+    cell.config = parse_config_table(t, where, root);
     cell.config.source = source;
     cell.label = label.empty() ? cell.config.name : label;
     cells.push_back(std::move(cell));
@@ -197,6 +221,14 @@ std::vector<SweepCell> expand_sweep(const std::string& text, const std::string& 
       pos[i] = 0;
     }
     if (i == axes.size()) break;
+  }
+  // y may be swept, so a y_file is checked against every cell: some cell must read it.
+  const toml::table* data = root.get("data") ? root.get("data")->as_table() : nullptr;
+  if (const toml::node* yf = data ? data->get("y_file") : nullptr) {
+    bool used = false;
+    for (const auto& c : cells) used = used || c.config.data.y == TargetKind::csv;
+    require(used, source + ": data.y_file (line " + std::to_string(yf->source().begin.line) + ")",
+            "given, but data.y is not \"csv\" in any cell: set y = \"csv\" to read Y from it");
   }
   return cells;
 }
@@ -214,17 +246,21 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
 
 namespace {
 
-ExperimentConfig parse_config_table(const toml::table& root, const std::string& source) {
+ExperimentConfig parse_config_table(const toml::table& root, const std::string& source,
+                                    const toml::table& original) {
   ExperimentConfig c;
   c.source = source;
 
-  TableReader top(&root, "", source);
+  const auto reader = [&](const char* name) {
+    return TableReader(subtable(root, name, source), name, source, subtable(original, name, source));
+  };
+  TableReader top(&root, "", source, &original);
   for (const char* t : {"experiment", "model", "data", "init", "train", "classify", "refine",
                         "escape", "output"})
     top.get(t);
   top.finish();
 
-  TableReader ex(subtable(root, "experiment", source), "experiment", source);
+  TableReader ex = reader("experiment");
   ex.string("name", c.name);
   ex.integer("networks", c.networks, 1);
   long long seed = 1;
@@ -239,7 +275,7 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
 
   const toml::table* mt = subtable(root, "model", source);
   require(mt != nullptr, source, "missing [model] table (family and dims are required)");
-  TableReader mo(mt, "model", source);
+  TableReader mo(mt, "model", source, subtable(original, "model", source));
   std::string family = "linear";
   require(mt->get("family") != nullptr, mo.where("family"), "missing (\"linear\" or \"leaky_relu\")");
   mo.string("family", family);
@@ -255,7 +291,7 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
   mo.finish();
   c.model.validate(source + ": model");
 
-  TableReader da(subtable(root, "data", source), "data", source);
+  TableReader da = reader("data");
   da.integer("n", c.data.n, 1);
   std::string x = "gaussian", y = "gaussian";
   da.string("x", x);
@@ -279,6 +315,18 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
           "required when x = \"csv\"");
   require(c.data.y != TargetKind::csv || !c.data.y_file.empty(), da.where("y_file"),
           "required when y = \"csv\"");
+  require(c.data.x == InputKind::csv || c.data.x_file.empty(), da.where("x_file"),
+          "given, but data.x is \"gaussian\": set x = \"csv\" to read X from it");
+  // A rank above min(rows, samples) cannot be drawn: refuse it rather than draw full rank.
+  const auto rank_cap = [&](int rows) { return std::min(rows, c.data.n); };
+  if (c.data.x == InputKind::gaussian)
+    require(c.data.x_rank <= rank_cap(c.model.dims.front()), da.where("x_rank"),
+            "must be <= min(dims[0], n) = " + std::to_string(rank_cap(c.model.dims.front())) +
+                " (0 = full rank)");
+  if (c.data.y == TargetKind::gaussian)
+    require(c.data.y_rank <= rank_cap(c.model.dims.back()), da.where("y_rank"),
+            "must be <= min(dims[h], n) = " + std::to_string(rank_cap(c.model.dims.back())) +
+                " (0 = full rank)");
   da.finish();
   // CSV paths are relative to the config file.
   const auto dir_of = [&](const std::string& p) {
@@ -289,13 +337,13 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
   c.data.x_file = dir_of(c.data.x_file);
   c.data.y_file = dir_of(c.data.y_file);
 
-  TableReader in(subtable(root, "init", source), "init", source);
+  TableReader in = reader("init");
   in.positive("scale", c.init.scale);
   in.boolean("small", c.init.small);
   in.positive("small_factor", c.init.small_factor);
   in.finish();
 
-  TableReader tr(subtable(root, "train", source), "train", source);
+  TableReader tr = reader("train");
   tr.string("optimizer", c.train.optimizer);
   parse_optimizer(c.train.optimizer, tr.where("optimizer"));
   tr.positive("lr", c.train.lr);
@@ -317,7 +365,7 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
   tr.positive("diverge_factor", c.train.diverge_factor);
   tr.finish();
 
-  TableReader cl(subtable(root, "classify", source), "classify", source);
+  TableReader cl = reader("classify");
   cl.positive("grad_tol", c.decide.tol.grad);
   cl.positive("loss_tol", c.decide.tol.loss);
   cl.positive("eig_tol", c.decide.tol.eig);
@@ -325,13 +373,13 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
   cl.positive("rank_tol", c.decide.rank_tol);
   cl.finish();
 
-  TableReader rf(subtable(root, "refine", source), "refine", source);
+  TableReader rf = reader("refine");
   rf.boolean("enabled", c.decide.refine.enabled);
   rf.integer("max_iterations", c.decide.refine.max_iterations, 1);
   rf.positive("grad_tol", c.decide.refine.grad_rtol);
   rf.finish();
 
-  TableReader es(subtable(root, "escape", source), "escape", source);
+  TableReader es = reader("escape");
   EscapeSpec& e = c.decide.escape;
   es.integer("random_directions", e.random_directions, 0);
   es.integer("null_directions", e.null_directions, 0);
@@ -346,7 +394,7 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
   es.integer("perturbed_steps", e.perturbed_steps, 0);
   es.finish();
 
-  TableReader ou(subtable(root, "output", source), "output", source);
+  TableReader ou = reader("output");
   ou.string("dir", c.output.dir);
   require(!c.output.dir.empty(), ou.where("dir"), "must not be empty");
   ou.string("db", c.output.db);

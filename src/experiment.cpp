@@ -146,6 +146,34 @@ CellContext::CellContext(const ExperimentConfig& c)
   if (c.output.curves) enable_curves(train, c.train.steps, c.output.curve_points);
 }
 
+MemoryEstimate estimate_memory(const ExperimentConfig& c, int threads) {
+  const double P = double(c.model.param_count());
+  MemoryEstimate m;
+  // Per thread: the Hessian, the solver's copy, its eigenvectors and the decision's copy.
+  m.analysis = double(std::max(1, threads)) * 4.0 * P * P * sizeof(double);
+  // Per network: its record, its index, and at worst its weights as an escape candidate and
+  // its spectrum.
+  const double per_network = double(sizeof(EndpointRecord)) + 2.0 * sizeof(long) +
+                             P * sizeof(double) * (c.output.spectrum ? 2.0 : 1.0);
+  m.results = double(c.networks) * per_network;
+  return m;
+}
+
+void check_memory(const ExperimentConfig& c, int threads, double available,
+                  const std::string& source) {
+  if (available <= 0) return;
+  const MemoryEstimate m = estimate_memory(c, threads);
+  const std::string have = "; this machine has " + format_bytes(available);
+  require(m.analysis <= 0.8 * available, source + ": model.dims",
+          std::to_string(c.model.param_count()) + " parameters: the exact Hessians analyzed at once on " +
+              std::to_string(threads) + " thread(s) need at least " + format_bytes(m.analysis) + have +
+              " (use narrower layers, or fewer threads)");
+  require(m.analysis + m.results <= 0.8 * available, source + ": experiment.networks",
+          std::to_string(c.networks) + " networks: their results are held in memory until the cell "
+              "completes, at least " + format_bytes(m.results) + have +
+              " (split the experiment into runs with fewer networks)");
+}
+
 TrainedChunk train_chunk(const CellContext& ctx, Backend& backend, std::vector<long> indices) {
   const ExperimentConfig& cfg = ctx.cfg;
   const std::size_t P = cfg.model.param_count();
@@ -266,6 +294,7 @@ GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>&
 
 SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Progress& progress) {
   const auto t_start = std::chrono::steady_clock::now();
+  check_memory(cfg, thread_count(cfg.threads), physical_memory_bytes(), cfg.source);
   const CellContext ctx(cfg);
   SampleResult res;
   res.config = cfg;

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -99,59 +101,17 @@ long fault_kill_after() {
   return v ? std::atol(v) : 0;
 }
 
-}  // namespace
-
-int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, SweepOutcome* outcome) {
-  const std::string text = read_file(opt.config_path);
-  std::vector<SweepCell> cells = expand_sweep(text, opt.config_path);
-  for (auto& c : cells) {
-    if (!opt.backend.empty()) c.config.backend = opt.backend;
-    if (opt.threads >= 0) c.config.threads = opt.threads;
-    if (!opt.out_dir.empty()) c.config.output.dir = opt.out_dir;
-    if (!opt.db_path.empty()) c.config.output.db = opt.db_path;
-    if (opt.networks_scale != 1.0)
-      c.config.networks = std::max(1L, std::lround(double(c.config.networks) * opt.networks_scale));
-  }
-  const ExperimentConfig& first = cells.front().config;
-  const std::string out_dir = first.output.dir;
-  const std::string db_path = first.output.db_path();
-  std::string canonical = canonical_config(text, opt.config_path);
-  if (opt.networks_scale != 1.0) canonical += "networks_scale = " + std::to_string(opt.networks_scale) + "\n";
-  const std::string hash = config_hash(canonical);
-
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  require(!ec, out_dir, "cannot create output directory: " + ec.message());
-  if (const auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
-    std::filesystem::create_directories(parent, ec);
-    require(!ec, db_path, "cannot create the database's directory: " + ec.message());
-  }
-
-  auto backend = make_backend(first.backend, first.threads);
-  Store store(db_path);
-  long run_id = 0;
-  if (opt.resume) {
-    const auto last = store.latest_run();
-    require(last.has_value(), db_path, "nothing to resume: the database holds no run");
-    if (last->config_hash != hash) {
-      const std::string diff = config_diff(canonical_config(last->config_text, db_path), canonical);
-      throw Error(db_path + ": refusing to resume run " + std::to_string(last->run_id) + " with a different "
-                  "configuration (" + opt.config_path + "); what differs (stored -> given):\n" +
-                  (diff.empty() ? std::string("  (only keys outside the canonical form)\n") : diff) +
-                  "start a new run without --resume, or use another --db");
-    }
-    run_id = last->run_id;
-    if (last->status != "complete") store.set_run_status(run_id, "running");
-  } else {
-    run_id = store.create_run(text, hash, backend->name(), backend->device());
-  }
-
+int sweep_run(const SweepOptions& opt, const std::vector<SweepCell>& cells,
+              const std::vector<std::unique_ptr<const CellContext>>& contexts, Backend& backend,
+              Store& store, long run_id, const std::string& hash, const std::string& db_path,
+              const std::string& out_dir, std::ostream& out, std::ostream& err,
+              SweepOutcome* outcome) {
   StopSignals signals;
   long total = 0;
   for (const auto& c : cells) total += c.config.networks;
   SweepProgress progress(err, opt.interactive, opt.quiet, total);
   const long kill_after = fault_kill_after();
-  const bool overlap = train_ahead(*backend);
+  const bool overlap = train_ahead(backend);
   long chunks_committed = 0, done_here = 0;
   std::vector<SampleResult> results;
   std::vector<std::string> labels;
@@ -161,12 +121,12 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
   for (std::size_t ci = 0; ci < cells.size() && !interrupted; ++ci) {
     const SweepCell& cell = cells[ci];
     const auto t_cell = std::chrono::steady_clock::now();
-    const CellContext ctx(cell.config);
+    const CellContext& ctx = *contexts[ci];
     const StoredCell sc = store.ensure_cell(run_id, int(ci), cell.label, ctx, "");
     SampleResult res;
     res.config = cell.config;
-    res.backend = backend->name();
-    res.device = backend->device();
+    res.backend = backend.name();
+    res.device = backend.device();
     res.data = ctx.data;
     res.loss_scale = ctx.loss_scale;
     const std::vector<long> stored = store.stored_indices(sc.cell_id);
@@ -176,19 +136,19 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
       if (!have.count(i)) todo.push_back(i);
     progress.skip(long(have.size()));
     const std::size_t want = std::size_t(
-        cell.config.chunk > 0 ? cell.config.chunk : backend->preferred_chunk(cell.config.model));
+        cell.config.chunk > 0 ? cell.config.chunk : backend.preferred_chunk(cell.config.model));
     // Chunks are committed in order on this thread; with train-ahead, the next chunk trains on
     // a second thread meanwhile and is discarded uncommitted when a stop (or a kill) comes first.
     const auto train = [&](std::size_t c) {
       const std::size_t k = c * want;
       return train_chunk(
-          ctx, *backend,
+          ctx, backend,
           std::vector<long>(todo.begin() + std::ptrdiff_t(k),
                             todo.begin() + std::ptrdiff_t(std::min(todo.size(), k + want))));
     };
     const auto finish = [&](std::size_t c, TrainedChunk&& trained) {
       const long n = long(trained.indices.size());
-      const ChunkResult chunk = finish_chunk(ctx, *backend, std::move(trained));
+      const ChunkResult chunk = finish_chunk(ctx, backend, std::move(trained));
       store.write_chunk(sc.cell_id, ctx, chunk);
       store.add_run_seconds(run_id, chunk.seconds_train, chunk.seconds_analyze);
       res.seconds_train += chunk.seconds_train;
@@ -228,12 +188,9 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
   if (interrupted) {
     store.set_run_status(run_id, "interrupted");
     err << "stopped by signal " << g_stop.load() << ": every finished chunk is committed to " << db_path
-        << "; continue with: landscape sample " << opt.config_path << " --resume"
-        << (opt.db_path.empty() ? "" : " --db " + opt.db_path) << "\n";
+        << "; continue with: " << resume_command(opt) << "\n";
     return 130;
   }
-  store.set_run_status(run_id, "complete");
-
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   if (opt.print_tables) {
     for (std::size_t i = 0; i < results.size(); ++i) {
@@ -245,6 +202,9 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
                               {"resumed", opt.resume}, {"seconds_this_process", seconds},
                               {"networks_this_process", done_here}};
   write_sample_outputs(results, labels, run.dump(), out_dir);
+  // Complete only once its outputs are written: a run whose outputs failed is marked failed
+  // (by run_sweep), and --resume writes them.
+  store.set_run_status(run_id, "complete");
   if (opt.print_tables)
     out << "wrote " << db_path << " (run " << run_id << "), " << out_dir << "/summary.json and " << out_dir
         << "/endpoints.csv\n";
@@ -254,6 +214,100 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
     outcome->db_path = db_path;
   }
   return 0;
+}
+
+}  // namespace
+
+std::string resume_command(const SweepOptions& opt) {
+  const auto quoted = [](const std::string& p) {
+    if (p.find_first_of(" \t'\"$\\;&|<>()*?") == std::string::npos) return p;
+    std::string q = "'";
+    for (char ch : p) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return q + "'";
+  };
+  std::string c = "landscape sample " + quoted(opt.config_path) + " --resume";
+  if (!opt.out_dir.empty()) c += " --out " + quoted(opt.out_dir);
+  if (!opt.db_path.empty()) c += " --db " + quoted(opt.db_path);
+  if (!opt.backend.empty()) c += " --backend " + opt.backend;
+  if (opt.threads >= 0) c += " --threads " + std::to_string(opt.threads);
+  return c;
+}
+
+int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, SweepOutcome* outcome) {
+  const std::string text = read_file(opt.config_path);
+  std::vector<SweepCell> cells = expand_sweep(text, opt.config_path);
+  for (auto& c : cells) {
+    if (!opt.backend.empty()) c.config.backend = opt.backend;
+    if (opt.threads >= 0) c.config.threads = opt.threads;
+    if (!opt.out_dir.empty()) c.config.output.dir = opt.out_dir;
+    if (!opt.db_path.empty()) c.config.output.db = opt.db_path;
+    if (opt.networks_scale != 1.0)
+      c.config.networks = std::max(1L, std::lround(double(c.config.networks) * opt.networks_scale));
+  }
+  const ExperimentConfig& first = cells.front().config;
+  const std::string out_dir = first.output.dir;
+  const std::string db_path = first.output.db_path();
+  std::string canonical = canonical_config(text, opt.config_path);
+  if (opt.networks_scale != 1.0) canonical += "networks_scale = " + std::to_string(opt.networks_scale) + "\n";
+  const std::string hash = config_hash(canonical);
+
+  // Everything that can fail on the input is checked before the database is touched: each
+  // cell's data is built (CSV files read, ranks drawn) and its memory needs checked, the output
+  // folder is created and written to. A bad config then leaves no run behind.
+  auto backend = make_backend(first.backend, first.threads);
+  std::vector<std::unique_ptr<const CellContext>> contexts;
+  for (const auto& c : cells) {
+    check_memory(c.config, thread_count(c.config.threads), physical_memory_bytes(), c.config.source);
+    contexts.push_back(std::make_unique<const CellContext>(c.config));
+  }
+  if (opt.resume)
+    require(std::filesystem::exists(db_path), db_path,
+            "nothing to resume: there is no database here (give the --out or --db of the run to "
+            "continue)");
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  require(!ec, out_dir, "cannot create output directory: " + ec.message());
+  {
+    const std::string probe = out_dir + "/.landscape-write-test";
+    std::ofstream f(probe);
+    require(bool(f << "ok\n") && bool(f.flush()), out_dir, "cannot write into the output directory");
+    f.close();
+    std::filesystem::remove(probe, ec);
+  }
+  if (const auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+    require(!ec, db_path, "cannot create the database's directory: " + ec.message());
+  }
+
+  Store store(db_path);
+  long run_id = 0;
+  if (opt.resume) {
+    const auto last = store.latest_run();
+    require(last.has_value(), db_path, "nothing to resume: the database holds no run");
+    if (last->config_hash != hash) {
+      const std::string diff = config_diff(canonical_config(last->config_text, db_path), canonical);
+      throw Error(db_path + ": refusing to resume run " + std::to_string(last->run_id) + " with a different "
+                  "configuration (" + opt.config_path + "); what differs (stored -> given):\n" +
+                  (diff.empty() ? std::string("  (only keys outside the canonical form)\n") : diff) +
+                  "start a new run without --resume, or use another --db");
+    }
+    run_id = last->run_id;
+    if (last->status != "complete") store.set_run_status(run_id, "running");
+  } else {
+    run_id = store.create_run(text, hash, backend->name(), backend->device());
+  }
+  // A run that stops on an error is marked failed (it can still be resumed once the cause is
+  // fixed); a kill leaves it "running", which --resume also continues.
+  try {
+    return sweep_run(opt, cells, contexts, *backend, store, run_id, hash, db_path, out_dir, out, err,
+                     outcome);
+  } catch (...) {
+    try {
+      store.set_run_status(run_id, "failed");
+    } catch (...) {
+    }
+    throw;
+  }
 }
 
 }  // namespace landscape

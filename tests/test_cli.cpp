@@ -9,6 +9,8 @@
 
 #include "landscape/cli.hpp"
 #include "landscape/common.hpp"
+#include "landscape/store.hpp"
+#include "landscape/sweep.hpp"
 
 namespace fs = std::filesystem;
 using landscape::cli_main;
@@ -177,6 +179,26 @@ TEST_F(Cli, SampleBadInputsLeaveNoCompleteOutput) {
        "bad.csv:2: column 2", "not a number"},
       {config_text().replace(config_text().find("[data]\nn = 5"), 12, "[data]\nx = \"csv\"\nx_file = \"short.csv\""),
        "short.csv", "rows but dims[0] = 3"},
+      // Field errors carry the line, in sweeps too (each cell is a copy of the parsed file).
+      {config_text().replace(config_text().find("lr = 0.005"), 10, "lr = -1.0"), "train.lr (line 12)", "> 0"},
+      {config_text().replace(config_text().find("lr = 0.005"), 10, "lr = [0.005, -1.0]"),
+       "[cell 1: lr=-1.0]: train.lr (line 12)", "> 0"},
+      {config_text().replace(config_text().find("networks = 4"), 12, "networks = [4, 8]"),
+       "experiment.networks (line 3)", "cannot be swept (keys that can: model.family"},
+      // Settings that would be silently ignored or cannot be honoured.
+      {config_text().replace(config_text().find("n = 5"), 5, "n = 5\nx_rank = 4"), "data.x_rank (line 11)",
+       "must be <= min(dims[0], n) = 3"},
+      {config_text().replace(config_text().find("n = 5"), 5, "n = 5\ny_rank = 3"), "data.y_rank (line 11)",
+       "must be <= min(dims[h], n) = 2"},
+      {config_text().replace(config_text().find("n = 5"), 5, "n = 5\nx_file = \"x.csv\""), "data.x_file (line 11)",
+       "set x = \"csv\""},
+      {config_text().replace(config_text().find("n = 5"), 5, "n = 5\ny_file = \"y.csv\""), "data.y_file (line 11)",
+       "set y = \"csv\""},
+      // Too large for any machine's memory: refused before anything is allocated.
+      {config_text().replace(config_text().find("dims = [3, 2, 2]"), 16, "dims = [3, 1000000, 2]"), "model.dims",
+       "5000000 parameters"},
+      {config_text().replace(config_text().find("networks = 4"), 12, "networks = 100000000000000"),
+       "experiment.networks", "held in memory"},
   };
   write("bad.csv", "1,2,3\n4,x,6\n7,8,9\n");
   write("short.csv", "1,2,3\n4,5,6\n");
@@ -205,6 +227,59 @@ TEST_F(Cli, StaleSummaryIsRemovedWhenARunFailsToWrite) {
   const CliRun r = run({"sample", cfg, "--out", path("o"), "--quiet"});
   EXPECT_EQ(r.code, 1);
   EXPECT_FALSE(fs::exists(path("o/summary.json")));
+}
+
+TEST_F(Cli, BadInputLeavesNoRunAndAFailedRunIsMarkedAndResumable) {
+  const std::string cfg = write("c.toml", config_text());
+  const std::string db = path("o/results.db");
+  ASSERT_EQ(run({"sample", cfg, "--out", path("o"), "--quiet"}).code, 0);
+  // Input errors are found before the database is opened: still one run, complete.
+  const std::string bad = write("b.toml", config_text().replace(config_text().find("n = 5"), 5, "n = 5\nx_rank = 9"));
+  expect_error(run({"sample", bad, "--out", path("o"), "--quiet"}), "data.x_rank");
+  {
+    landscape::Store store(db);
+    const auto last = store.latest_run();
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ(last->run_id, 1);
+    EXPECT_EQ(last->status, "complete");
+  }
+  // An error after the run started (its outputs cannot be written) marks it failed, not complete;
+  // once the cause is gone --resume completes it and writes the outputs.
+  fs::create_directories(path("p/endpoints.csv"));
+  expect_error(run({"sample", cfg, "--out", path("p"), "--quiet"}), "endpoints.csv");
+  {
+    landscape::Store store(path("p/results.db"));
+    const auto last = store.latest_run();
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ(last->run_id, 1);
+    EXPECT_EQ(last->status, "failed");
+  }
+  fs::remove_all(path("p/endpoints.csv"));
+  ASSERT_EQ(run({"sample", cfg, "--out", path("p"), "--quiet", "--resume"}).code, 0);
+  {
+    landscape::Store store(path("p/results.db"));
+    EXPECT_EQ(store.latest_run()->status, "complete");
+  }
+  EXPECT_TRUE(fs::exists(path("p/summary.json")));
+  // --resume where there is no database creates none.
+  expect_error(run({"sample", cfg, "--out", path("none"), "--quiet", "--resume"}), "nothing to resume");
+  EXPECT_FALSE(fs::exists(path("none")));
+  // A negative thread count is refused like the file's threads = -1.
+  const CliRun neg = run({"sample", cfg, "--threads", "-3", "--quiet"});
+  EXPECT_NE(neg.code, 0);
+  EXPECT_NE(neg.err.find("--threads"), std::string::npos) << neg.err;
+}
+
+TEST_F(Cli, ResumeCommandLocatesTheDatabase) {
+  landscape::SweepOptions opt;
+  opt.config_path = "exp.toml";
+  EXPECT_EQ(landscape::resume_command(opt), "landscape sample exp.toml --resume");
+  opt.out_dir = "runs/a b";
+  opt.db_path = "it's.db";
+  opt.backend = "cpu";
+  opt.threads = 4;
+  EXPECT_EQ(landscape::resume_command(opt),
+            "landscape sample exp.toml --resume --out 'runs/a b' --db 'it'\\''s.db' --backend cpu --threads 4");
 }
 
 TEST_F(Cli, VersionAndUsage) {

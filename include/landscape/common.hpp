@@ -29,6 +29,12 @@ std::string csv_field(const std::string& s);
 /// Host threads for `threads` as configured: itself when positive, else every core.
 int thread_count(int threads);
 
+/// Physical memory of this machine in bytes (0 when it cannot be told).
+double physical_memory_bytes();
+
+/// Bytes as a short human-readable size ("3.2 GiB").
+std::string format_bytes(double bytes);
+
 /// Text safe inside a Markdown table cell (Markdown metacharacters and '|' escaped).
 std::string md_escape(const std::string& s);
 

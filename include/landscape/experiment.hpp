@@ -88,6 +88,20 @@ struct CellContext {
   explicit CellContext(const ExperimentConfig& c);
 };
 
+/// Host memory a cell needs at least, in bytes, split by what drives it.
+struct MemoryEstimate {
+  double analysis = 0;  ///< exact Hessians, spectra and eigenvectors being worked on, all threads
+  double results = 0;   ///< every endpoint's record (and candidate weights) when the cell completes
+};
+
+/// The estimate for `c` analyzed on `threads` host threads.
+MemoryEstimate estimate_memory(const ExperimentConfig& c, int threads);
+
+/// Throws Error naming the field to change (model.dims, experiment.networks) when `c` cannot fit
+/// in `available` bytes (0: unknown, no check), before anything is allocated or written.
+void check_memory(const ExperimentConfig& c, int threads, double available,
+                  const std::string& source);
+
 /// What one chunk of networks produced.
 struct ChunkResult {
   std::vector<EndpointRecord> endpoints;

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS runs (
   device          TEXT NOT NULL,
   started_at      TEXT NOT NULL,     -- ISO 8601 UTC
   finished_at     TEXT,              -- NULL until the run completes
-  status          TEXT NOT NULL,     -- running | complete | interrupted
+  status          TEXT NOT NULL,     -- running | complete | interrupted | failed
   seconds_train   REAL NOT NULL DEFAULT 0,
   seconds_analyze REAL NOT NULL DEFAULT 0
 );
@@ -91,7 +91,7 @@ CREATE TABLE IF NOT EXISTS candidates (
   cell_id   INTEGER NOT NULL,
   net_index INTEGER NOT NULL,
   weights   BLOB NOT NULL,             -- endpoint weights (parameter order) of PSD endpoints,
-  PRIMARY KEY (cell_id, net_index)     -- kept for the escape test and for POINT.json export
+  PRIMARY KEY (cell_id, net_index)     -- kept for the escape test when the cell completes
 );
 CREATE TABLE IF NOT EXISTS spectra (
   cell_id     INTEGER NOT NULL,

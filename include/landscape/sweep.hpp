@@ -22,6 +22,10 @@ struct SweepOptions {
   bool print_tables = true;     ///< print every cell's summary table on `out`
 };
 
+/// The command that continues a run interrupted under `opt` (printed on Ctrl-C): the same file
+/// and the options that locate its database, shell-quoted where needed.
+std::string resume_command(const SweepOptions& opt);
+
 /// What a completed sweep produced, for callers that go on with it (the reproduction suite).
 struct SweepOutcome {
   std::vector<SampleResult> results;
