@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <new>
 
@@ -100,6 +101,12 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   theory->add_option("--slope", th_slope, "leaky-ReLU slope")->capture_default_str();
   theory->add_option("--seed", th_seed, "data seed")->capture_default_str();
   theory->add_flag("--json", th_json, "print JSON");
+  // An experiment file or a point brings its own architecture and data.
+  for (const char* opt : {"--family", "--dims", "--n", "--x-rank", "--y-rank", "--y", "--slope", "--seed"}) {
+    theory->get_option(opt)->excludes(theory->get_option("config"));
+    theory->get_option(opt)->excludes(theory->get_option("--point"));
+  }
+  theory->get_option("--point")->excludes(theory->get_option("config"));
 
   auto* suite = app.add_subcommand("suite", "Run the reproduction suite: every claim's experiment, "
                                             "one table of predictions and observations");
@@ -177,8 +184,23 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
         Model m;
         m.family = parse_family(th_family, "--family");
         m.dims = th_dims;
-        if (m.family == Family::leaky_relu) m.slope = th_slope;
-        m.validate("--dims/--slope");
+        require(m.dims.size() >= 2, "--dims", "needs at least two widths d0,d1");
+        for (std::size_t i = 0; i < m.dims.size(); ++i)
+          require(m.dims[i] >= 1, "--dims", "width " + std::to_string(i) + " must be a positive integer, got " +
+                                                std::to_string(m.dims[i]));
+        if (m.family == Family::leaky_relu) {
+          m.slope = th_slope;
+          require(std::isfinite(m.slope) && m.slope > 0 && m.slope != 1, "--slope", "must be finite, > 0 and != 1");
+        } else {
+          require(theory->count("--slope") == 0, "--slope", "only leaky_relu networks take a slope");
+        }
+        m.validate("theory");
+        require(th_n >= 1, "--n", "must be a positive integer");
+        require(th_x_rank >= 0 && th_x_rank <= std::min(m.dims.front(), th_n), "--x-rank",
+                "must be in [0, min(d0, n)] = [0, " + std::to_string(std::min(m.dims.front(), th_n)) + "] (0 = full)");
+        require(th_y_rank >= 0 && th_y_rank <= std::min(m.dims.back(), th_n), "--y-rank",
+                "must be in [0, min(dh, n)] = [0, " + std::to_string(std::min(m.dims.back(), th_n)) + "] (0 = full)");
+        require(th_seed >= 0, "--seed", "must be >= 0");
         DataSpec ds;
         ds.n = th_n;
         ds.x_rank = th_x_rank;

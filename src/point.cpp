@@ -1,6 +1,7 @@
 // POINT.json parsing with errors that name the offending field.
 #include "landscape/point.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -42,7 +43,16 @@ Point parse_point(const std::string& text, const std::string& source) {
   try {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
-    throw Error(source + ": malformed JSON: " + e.what());
+    // e.byte is 1-based, the byte where parsing failed.
+    const std::size_t at = std::min(text.size(), e.byte > 0 ? std::size_t(e.byte - 1) : 0);
+    const std::string line =
+        std::to_string(1 + std::count(text.begin(), text.begin() + std::ptrdiff_t(at), '\n'));
+    const std::size_t from = at >= 9 ? at - 9 : 0;
+    const std::string near = text.substr(from, at - from + 9);
+    if (near.find("NaN") != std::string::npos || near.find("Infinity") != std::string::npos)
+      throw Error(source + ":" + line + ": a non-finite number (NaN or Infinity is not JSON, and "
+                  "every number of a point must be finite)");
+    throw Error(source + ":" + line + ": malformed JSON: " + e.what());
   } catch (const json::out_of_range& e) {
     // nlohmann reports numbers that overflow a double (e.g. 1e999) here, without a position.
     throw Error(source + ": non-finite number (out of range for float64): " + e.what());

@@ -86,7 +86,7 @@ TEST_F(Cli, ClassifyPointJson) {
 
 TEST_F(Cli, ClassifyBadInputs) {
   expect_error(run({"classify", path("missing.json")}), "missing.json", "cannot read");
-  expect_error(run({"classify", write("a.json", "{\"model\": ")}), "a.json", "malformed JSON");
+  expect_error(run({"classify", write("a.json", "{\"model\": ")}), "a.json:1:", "malformed JSON");
   std::string s = kPoint;
   expect_error(run({"classify", write("b.json", std::string(kPoint).replace(1, 0, "\"extra\": 1, "))}),
                "b.json: extra", "unknown key");
@@ -99,6 +99,9 @@ TEST_F(Cli, ClassifyBadInputs) {
   s = std::string(kPoint);
   s.replace(s.find("[[0, 0]]"), 8, "[[0, 1e999]]");
   expect_error(run({"classify", write("e.json", s)}), "e.json", "non-finite number");
+  s = std::string(kPoint);
+  s.replace(s.find("[[0, 0]]"), 8, "[[0, NaN]]");  // what Python's json.dump writes for nan
+  expect_error(run({"classify", write("e1.json", s)}), "e1.json:4:", "NaN or Infinity is not JSON");
   s = std::string(kPoint);
   s.replace(s.find("[[0, 0]]"), 8, "[[0, \"a\"]]");
   expect_error(run({"classify", write("e2.json", s)}), "weights[0][0][1]", "expected a number");
@@ -280,6 +283,20 @@ TEST_F(Cli, ResumeCommandLocatesTheDatabase) {
   opt.threads = 4;
   EXPECT_EQ(landscape::resume_command(opt),
             "landscape sample exp.toml --resume --out 'runs/a b' --db 'it'\\''s.db' --backend cpu --threads 4");
+}
+
+TEST_F(Cli, TheoryOptionsAreCheckedAndNamed) {
+  const CliRun ok = run({"theory", "--dims", "3,2,3", "--n", "8"});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("linear dims [3, 2, 3], n = 8"), std::string::npos) << ok.out;
+  expect_error(run({"theory", "--dims", "5,0,3"}), "--dims", "width 1 must be a positive integer");
+  expect_error(run({"theory", "--dims", "3,2,3", "--n", "0"}), "--n", "positive");
+  expect_error(run({"theory", "--dims", "3,2,3", "--slope", "0.5"}), "--slope", "only leaky_relu");
+  expect_error(run({"theory", "--dims", "3,2,3", "--x-rank", "4"}), "--x-rank", "[0, 3]");
+  // A file brings its own architecture: options that would be ignored are refused.
+  const CliRun both = run({"theory", write("c.toml", config_text()), "--dims", "3,2,3"});
+  EXPECT_NE(both.code, 0);
+  EXPECT_NE(both.err.find("excludes"), std::string::npos) << both.err;
 }
 
 TEST_F(Cli, VersionAndUsage) {
