@@ -40,6 +40,9 @@ std::string setting_text(const SampleResult& r, const DataFacts& f) {
   os << "], n = " << f.n << ", rank X = " << f.rank_x << ", rank Y = " << f.rank_y;
   if (r.config.model.family == Family::leaky_relu) os << ", slope " << r.config.model.slope;
   os << ", init scale " << r.config.init.effective_scale() << ", " << r.endpoints.size() << " networks";
+  // Claims speak of critical points: say how many endpoints training did not bring to one.
+  const long off = r.counts[std::size_t(PointClass::not_critical)] + r.counts[std::size_t(PointClass::diverged)];
+  if (off > 0) os << " (" << off << " not at a critical point)";
   return os.str();
 }
 
@@ -175,7 +178,15 @@ int run_suite(const SuiteOptions& opt, std::ostream& out, std::ostream& err) {
   write_file_atomic(opt.out + "/suite.json", js.dump(2) + "\n");
   write_file_atomic(opt.out + "/suite.md", md_text);
   write_file_atomic(opt.out + "/suite.html", html.str());
-  out << md_text << "\nwrote " << opt.out << "/suite.{md,html,json,csv} and a full report per experiment under "
+  // The terminal gets the same table as plain text (the Markdown is in suite.md).
+  out << "Reproduction suite: every claim of docs/math.md section 4 next to what gradient descent finds "
+         "(loss L = 0.5*||F(W) - Y||_F^2, 95% intervals).\n\n";
+  for (const Row& r : rows) {
+    out << "[" << r.verdict << "] " << r.claim << "\n    " << r.file << " / " << r.label << ": " << r.setting
+        << "\n    predicted: " << r.prediction << "; observed: " << r.observation << "\n";
+    for (const auto& p : r.points) out << "    contradicting point: " << opt.out << "/" << p << "\n";
+  }
+  out << "\nwrote " << opt.out << "/suite.{md,html,json,csv} and a full report per experiment under "
       << opt.out << "/\n";
   return 0;
 }
