@@ -149,7 +149,18 @@ static json sample_summary_json(const SampleResult& r) {
   j["model"] = {{"family", to_string(r.config.model.family)}, {"dims", r.config.model.dims},
                 {"param_count", r.config.model.param_count()}};
   if (r.config.model.family == Family::leaky_relu) j["model"]["slope"] = r.config.model.slope;
-  j["data"] = {{"n", r.data.n}, {"d0", r.data.d0}, {"dh", r.data.dh}, {"seed", data_seed(r.config)}};
+  const DataSpec& ds = r.config.data;
+  j["data"] = {{"n", r.data.n},
+               {"d0", r.data.d0},
+               {"dh", r.data.dh},
+               {"seed", data_seed(r.config)},
+               {"x", ds.x == InputKind::csv ? "csv" : "gaussian"},
+               {"y", ds.y == TargetKind::csv ? "csv" : ds.y == TargetKind::teacher ? "teacher" : "gaussian"},
+               {"x_rank", ds.x_rank},
+               {"y_rank", ds.y_rank},
+               {"noise", ds.noise},
+               {"x_file", ds.x == InputKind::csv ? json(ds.x_file) : json(nullptr)},
+               {"y_file", ds.y == TargetKind::csv ? json(ds.y_file) : json(nullptr)}};
   j["train"] = {{"optimizer", r.config.train.optimizer}, {"lr", r.config.train.lr},
                 {"steps", r.config.train.steps}, {"precision", to_string(r.config.train.precision)},
                 {"grad_tol_rtol", r.config.train.grad_tol}, {"init_scale", r.config.init.effective_scale()}};

@@ -478,7 +478,10 @@ std::string export_database(const std::string& db_path, bool as_json) {
                "c.global_loss_kind, e.net_index, e.seed, e.class, e.raw_class, e.class_tol_lo, e.class_tol_hi, "
                "e.loss, e.grad_norm, e.lambda_min, e.lambda_max, e.n_negative, e.n_near_zero, e.steps, "
                "e.train_status, e.wall_time, e.kink_distance, e.near_kink, e.orbit_dim, e.excess_degeneracy, "
-               "e.non_degenerate, e.locally_open FROM endpoints e JOIN cells c ON e.cell_id = c.cell_id "
+               "e.non_degenerate, e.locally_open, r.status AS run_status, c.status AS cell_status, "
+               "json_extract(c.config_json, '$.data_seed') AS data_seed, e.loss - c.global_loss AS loss_gap, "
+               "json_extract(e.details, '$.escape.loss_drop') AS escape_drop "
+               "FROM endpoints e JOIN cells c ON e.cell_id = c.cell_id "
                "JOIN runs r ON c.run_id = r.run_id ORDER BY r.run_id, c.cell_index, e.net_index",
            db_path + ": not a landscape results database");
     const int nc = q.columns();

@@ -409,6 +409,11 @@ TEST_F(Sweep, ExportRoundTrip) {
     const auto sep = losses[i].find('|');
     EXPECT_DOUBLE_EQ(l, std::stod(losses[i].substr(0, sep)));
     EXPECT_EQ(cls + "|", losses[i].substr(sep + 1));
+    EXPECT_EQ(j[i]["run_status"], "complete");
+    EXPECT_EQ(j[i]["cell_status"], "complete");
+    EXPECT_EQ(j[i]["data_seed"], 5);  // the experiment seed: the file sets no data.seed
+    EXPECT_DOUBLE_EQ(j[i]["loss_gap"].get<double>(), l - j[i]["global_loss"].get<double>());
+    EXPECT_TRUE(j[i].contains("escape_drop"));
     ASSERT_TRUE(std::getline(csv, line));
     EXPECT_NE(line.find("," + cls + ","), std::string::npos) << line;
   }
