@@ -235,8 +235,11 @@ std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vec
     else
       os << ",,,,";
     os << "," << e.steps << "," << to_string(e.train_status) << ",";
-    if (e.finite && std::isfinite(e.kink_distance)) os << e.kink_distance;
-    os << "," << (e.near_kink ? 1 : 0) << ",";
+    // Both empty where there is no kink distance (linear networks, diverged ones), as in the
+    // database.
+    if (e.finite && std::isfinite(e.kink_distance)) os << e.kink_distance << "," << (e.near_kink ? 1 : 0);
+    else os << ",";
+    os << ",";
     if (e.symmetry) os << e.symmetry->orbit_dim << "," << e.symmetry->excess;
     else os << ",";
     os << "," << (e.openness ? opt_bool(e.openness->non_degenerate) : "") << ","
