@@ -323,7 +323,8 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
     require(c.data.x_rank <= rank_cap(c.model.dims.front()), da.where("x_rank"),
             "must be <= min(dims[0], n) = " + std::to_string(rank_cap(c.model.dims.front())) +
                 " (0 = full rank)");
-  if (c.data.y == TargetKind::gaussian)
+  // With X from a CSV file the sample count is the file's: make_dataset checks y_rank then.
+  if (c.data.y == TargetKind::gaussian && c.data.x == InputKind::gaussian)
     require(c.data.y_rank <= rank_cap(c.model.dims.back()), da.where("y_rank"),
             "must be <= min(dims[h], n) = " + std::to_string(rank_cap(c.model.dims.back())) +
                 " (0 = full rank)");

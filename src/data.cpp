@@ -1,6 +1,7 @@
 // Data generation and CSV loading.
 #include "landscape/data.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -120,6 +121,9 @@ Dataset make_dataset(const DataSpec& spec, const Model& model, std::uint64_t see
     }
     case TargetKind::gaussian:
       require(spec.y_rank >= 0, "data.y_rank", "must be >= 0 (0 = full rank)");
+      require(spec.y_rank <= std::min(d.dh, d.n), "data.y_rank",
+              "must be <= min(dims[h], n) = " + std::to_string(std::min(d.dh, d.n)) +
+                  " (0 = full rank; n = " + std::to_string(d.n) + " samples)");
       d.Y = gaussian_matrix(d.dh, d.n, spec.y_rank, seed, math::kStreamY, math::kStreamYFactor);
       break;
     case TargetKind::teacher: {

@@ -169,8 +169,8 @@ void check_memory(const ExperimentConfig& c, int threads, double available,
               std::to_string(threads) + " thread(s) need at least " + format_bytes(m.analysis) + have +
               " (use narrower layers, or fewer threads)");
   require(m.analysis + m.results <= 0.8 * available, source + ": experiment.networks",
-          std::to_string(c.networks) + " networks: their results are held in memory until the cell "
-              "completes, at least " + format_bytes(m.results) + have +
+          std::to_string(c.networks) + " networks: their results are held in memory until the "
+              "experiment completes, at least " + format_bytes(m.results) + have +
               " (split the experiment into runs with fewer networks)");
 }
 

@@ -47,9 +47,8 @@ Point parse_point(const std::string& text, const std::string& source) {
     const std::size_t at = std::min(text.size(), e.byte > 0 ? std::size_t(e.byte - 1) : 0);
     const std::string line =
         std::to_string(1 + std::count(text.begin(), text.begin() + std::ptrdiff_t(at), '\n'));
-    const std::size_t from = at >= 9 ? at - 9 : 0;
-    const std::string near = text.substr(from, at - from + 9);
-    if (near.find("NaN") != std::string::npos || near.find("Infinity") != std::string::npos)
+    // The parser stops on the first letter of a NaN or (-)Infinity literal.
+    if (text.compare(at, 3, "NaN") == 0 || text.compare(at, 8, "Infinity") == 0)
       throw Error(source + ":" + line + ": a non-finite number (NaN or Infinity is not JSON, and "
                   "every number of a point must be finite)");
     throw Error(source + ":" + line + ": malformed JSON: " + e.what());

@@ -97,6 +97,10 @@ int run_suite(const SuiteOptions& opt, std::ostream& out, std::ostream& err) {
     so.interactive = opt.interactive;
     so.networks_scale = opt.scale;
     so.print_tables = false;
+    std::ostringstream again;
+    again << "the suite starts afresh; run `landscape suite " << opt.dir << " --out " << opt.out;
+    if (opt.scale != 1.0) again << " --scale " << opt.scale;
+    so.resume_hint = again.str() + "` again";
     if (!opt.quiet) err << "suite: " << stem << "\n";
     std::ostringstream sink;
     SweepOutcome oc;

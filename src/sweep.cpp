@@ -188,7 +188,8 @@ int sweep_run(const SweepOptions& opt, const std::vector<SweepCell>& cells,
   if (interrupted) {
     store.set_run_status(run_id, "interrupted");
     err << "stopped by signal " << g_stop.load() << ": every finished chunk is committed to " << db_path
-        << "; continue with: " << resume_command(opt) << "\n";
+        << "; " << (opt.resume_hint.empty() ? "continue with: " + resume_command(opt) : opt.resume_hint)
+        << "\n";
     return 130;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
@@ -256,10 +257,23 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
   // folder is created and written to. A bad config then leaves no run behind.
   auto backend = make_backend(first.backend, first.threads);
   std::vector<std::unique_ptr<const CellContext>> contexts;
-  for (const auto& c : cells) {
-    check_memory(c.config, thread_count(c.config.threads), physical_memory_bytes(), c.config.source);
-    contexts.push_back(std::make_unique<const CellContext>(c.config));
+  const double memory = physical_memory_bytes();
+  MemoryEstimate whole;  // a sweep holds every cell's results until it ends
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const ExperimentConfig& c = cells[i].config;
+    const std::string where =
+        cells.size() == 1 ? c.source : c.source + " [cell " + std::to_string(i) + ": " + cells[i].label + "]";
+    check_memory(c, thread_count(c.threads), memory, where);
+    const MemoryEstimate m = estimate_memory(c, thread_count(c.threads));
+    whole.analysis = std::max(whole.analysis, m.analysis);
+    whole.results += m.results;
+    contexts.push_back(std::make_unique<const CellContext>(c));
   }
+  if (memory > 0 && cells.size() > 1)
+    require(whole.analysis + whole.results <= 0.8 * memory, opt.config_path + ": experiment.networks",
+            "the sweep's " + std::to_string(cells.size()) + " cells hold their results in memory until "
+            "the sweep ends, at least " + format_bytes(whole.results) + "; this machine has " +
+                format_bytes(memory) + " (split the sweep into several files, or use fewer networks)");
   if (opt.resume)
     require(std::filesystem::exists(db_path), db_path,
             "nothing to resume: there is no database here (give the --out or --db of the run to "
@@ -281,6 +295,7 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
 
   Store store(db_path);
   long run_id = 0;
+  std::string prior_status;
   if (opt.resume) {
     const auto last = store.latest_run();
     require(last.has_value(), db_path, "nothing to resume: the database holds no run");
@@ -292,18 +307,20 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
                   "start a new run without --resume, or use another --db");
     }
     run_id = last->run_id;
+    prior_status = last->status;
     if (last->status != "complete") store.set_run_status(run_id, "running");
   } else {
     run_id = store.create_run(text, hash, backend->name(), backend->device());
   }
   // A run that stops on an error is marked failed (it can still be resumed once the cause is
-  // fixed); a kill leaves it "running", which --resume also continues.
+  // fixed); a kill leaves it "running", which --resume also continues. A complete run that is
+  // resumed (to write its outputs again) keeps its status: its data are complete.
   try {
     return sweep_run(opt, cells, contexts, *backend, store, run_id, hash, db_path, out_dir, out, err,
                      outcome);
   } catch (...) {
     try {
-      store.set_run_status(run_id, "failed");
+      if (prior_status != "complete") store.set_run_status(run_id, "failed");
     } catch (...) {
     }
     throw;

@@ -9,6 +9,8 @@
 
 #include "landscape/cli.hpp"
 #include "landscape/common.hpp"
+#include "landscape/config.hpp"
+#include "landscape/experiment.hpp"
 #include "landscape/store.hpp"
 #include "landscape/sweep.hpp"
 
@@ -102,6 +104,12 @@ TEST_F(Cli, ClassifyBadInputs) {
   s = std::string(kPoint);
   s.replace(s.find("[[0, 0]]"), 8, "[[0, NaN]]");  // what Python's json.dump writes for nan
   expect_error(run({"classify", write("e1.json", s)}), "e1.json:4:", "NaN or Infinity is not JSON");
+  s = std::string(kPoint);
+  s.replace(s.find("[[0, 0]]"), 8, "[[0, -Infinity]]");
+  expect_error(run({"classify", write("e2.json", s)}), "e2.json:4:", "NaN or Infinity is not JSON");
+  // A syntax error next to the word NaN in a string is a syntax error.
+  expect_error(run({"classify", write("e3.json", "{\"model\": \"NaN\" \"x\"}")}), "e3.json:1:",
+               "malformed JSON");
   s = std::string(kPoint);
   s.replace(s.find("[[0, 0]]"), 8, "[[0, \"a\"]]");
   expect_error(run({"classify", write("e2.json", s)}), "weights[0][0][1]", "expected a number");
@@ -264,6 +272,14 @@ TEST_F(Cli, BadInputLeavesNoRunAndAFailedRunIsMarkedAndResumable) {
     EXPECT_EQ(store.latest_run()->status, "complete");
   }
   EXPECT_TRUE(fs::exists(path("p/summary.json")));
+  // Resuming a complete run only rewrites its outputs; if that fails, its data stay complete.
+  fs::remove(path("p/endpoints.csv"));
+  fs::create_directories(path("p/endpoints.csv"));
+  expect_error(run({"sample", cfg, "--out", path("p"), "--quiet", "--resume"}), "endpoints.csv");
+  {
+    landscape::Store store(path("p/results.db"));
+    EXPECT_EQ(store.latest_run()->status, "complete");
+  }
   // --resume where there is no database creates none.
   expect_error(run({"sample", cfg, "--out", path("none"), "--quiet", "--resume"}), "nothing to resume");
   EXPECT_FALSE(fs::exists(path("none")));
@@ -271,6 +287,33 @@ TEST_F(Cli, BadInputLeavesNoRunAndAFailedRunIsMarkedAndResumable) {
   const CliRun neg = run({"sample", cfg, "--threads", "-3", "--quiet"});
   EXPECT_NE(neg.code, 0);
   EXPECT_NE(neg.err.find("--threads"), std::string::npos) << neg.err;
+}
+
+TEST_F(Cli, RankLimitsUseTheSampleCountOfCsvData) {
+  // X from a file with 3 samples: the config's n (default 16) is not the sample count.
+  write("x.csv", "1,2,3\n4,5,6\n7,8,10\n");
+  const std::string cfg = "[experiment]\nnetworks = 2\n[model]\nfamily = \"linear\"\ndims = [3, 2, 4]\n"
+                          "[data]\nx = \"csv\"\nx_file = \"x.csv\"\ny_rank = ";
+  expect_error(run({"sample", write("r4.toml", cfg + "4\n"), "--out", path("r4"), "--quiet"}), "data.y_rank",
+               "min(dims[h], n) = 3");
+  EXPECT_EQ(run({"sample", write("r3.toml", cfg + "3\n[train]\nsteps = 5\n"), "--out", path("r3"), "--quiet"}).code, 0);
+}
+
+TEST_F(Cli, SweepMemoryIsCheckedForAllCellsTogether) {
+  const double memory = landscape::physical_memory_bytes();
+  if (memory <= 0) GTEST_SKIP() << "physical memory unknown here";
+  // Two cells, each holding about half the machine's memory in results: each fits alone, the
+  // sweep (which keeps every cell's results until it ends) does not.
+  landscape::ExperimentConfig one = landscape::parse_config(config_text(), "one.toml");
+  one.networks = 1;
+  const double per_network = landscape::estimate_memory(one, 1).results;
+  const long networks = long(0.5 * memory / per_network) + 1;
+  std::string text = config_text("", "[output]\n");
+  text.replace(text.find("networks = 4"), 12, "networks = " + std::to_string(networks));
+  text.replace(text.find("lr = 0.005"), 10, "lr = [0.005, 0.01]");
+  const CliRun r = run({"sample", write("sw.toml", text), "--out", path("sw"), "--quiet", "--threads", "1"});
+  expect_error(r, "experiment.networks", "the sweep's 2 cells");
+  EXPECT_FALSE(fs::exists(path("sw/results.db")));
 }
 
 TEST_F(Cli, ResumeCommandLocatesTheDatabase) {
