@@ -435,7 +435,8 @@ void read_endpoints(Database& db, Cell& c) {
     if (const auto lx = st.opt_real(5); lx && std::isfinite(*lx))
       max_abs_eig = std::max(max_abs_eig, std::abs(*lx));
     if (const auto nn = st.opt_integer(6)) ++c.n_negative[*nn];
-    if (const auto ed = st.opt_integer(7)) ++c.excess_degeneracy[*ed];
+    // Near-zero eigenvalues beyond the symmetry orbit mean degeneracy only at a critical point.
+    if (const auto ed = st.opt_integer(7); ed && st.text(0) != "not_critical") ++c.excess_degeneracy[*ed];
     if (const auto op = st.opt_integer(8)) {
       ++c.open_n;
       if (*op != 0) ++c.open_yes;
@@ -1443,7 +1444,8 @@ std::string cell_section_html(const Report& r, const Cell& c) {
                                          "excess degeneracy (near-zero eigenvalues − orbit dimension)",
                                          svg::kOrange, total);
     os << figure(fig, "Histogram of excess_degeneracy = n_near_zero − orbit_dim over " +
-                          std::to_string(total) + " finished endpoints where it is known.");
+                          std::to_string(total) + " finished endpoints at a critical point (not_critical "
+                          "and diverged ones left out).");
   }
 
   os << "<h3>Tolerance sensitivity</h3>\n<p class=\"note\">Counts of each class when every "

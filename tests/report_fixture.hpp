@@ -195,6 +195,7 @@ inline void make_report_fixture_db(const std::string& path) {
       lo = "not_critical";
       hi = "not_critical";
       loss = 2.5;
+      excess = -3;  // away from a critical point: left out of the histogram
     }
     db.run(
         "INSERT INTO endpoints(cell_id, net_index, seed, class, raw_class, class_tol_lo, "

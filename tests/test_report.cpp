@@ -330,6 +330,8 @@ TEST_F(ReportTest, DistributionCsvsMatchDatabase) {
   EXPECT_EQ(j["cells"][0]["loss_gap"]["clamped_to_floor"], 2);
   EXPECT_EQ(j["cells"][0]["locally_open"]["yes"], 20);
   EXPECT_EQ(j["cells"][0]["locally_open"]["n"], 28);
+  // Excess degeneracy at critical points only: the not_critical endpoints' −3 is left out.
+  EXPECT_EQ(j["cells"][0]["excess_degeneracy"], (nlohmann::json{{"0", 26}, {"1", 1}, {"2", 1}}));
 
   // Spectral density: every stored eigenvalue counted once (8 spectra of 10).
   long eig = 0;
