@@ -184,22 +184,10 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
         Model m;
         m.family = parse_family(th_family, "--family");
         m.dims = th_dims;
-        require(m.dims.size() >= 2, "--dims", "needs at least two widths d0,d1");
-        for (std::size_t i = 0; i < m.dims.size(); ++i)
-          require(m.dims[i] >= 1, "--dims", "width " + std::to_string(i) + " must be a positive integer, got " +
-                                                std::to_string(m.dims[i]));
-        if (m.family == Family::leaky_relu) {
-          m.slope = th_slope;
-          require(std::isfinite(m.slope) && m.slope > 0 && m.slope != 1, "--slope", "must be finite, > 0 and != 1");
-        } else {
-          require(theory->count("--slope") == 0, "--slope", "only leaky_relu networks take a slope");
-        }
-        m.validate("theory");
+        // A slope given for a linear network is kept, so that validate refuses it.
+        if (m.family == Family::leaky_relu || theory->count("--slope") > 0) m.slope = th_slope;
+        m.validate("--dims", "--slope");
         require(th_n >= 1, "--n", "must be a positive integer");
-        require(th_x_rank >= 0 && th_x_rank <= std::min(m.dims.front(), th_n), "--x-rank",
-                "must be in [0, min(d0, n)] = [0, " + std::to_string(std::min(m.dims.front(), th_n)) + "] (0 = full)");
-        require(th_y_rank >= 0 && th_y_rank <= std::min(m.dims.back(), th_n), "--y-rank",
-                "must be in [0, min(dh, n)] = [0, " + std::to_string(std::min(m.dims.back(), th_n)) + "] (0 = full)");
         require(th_seed >= 0, "--seed", "must be >= 0");
         DataSpec ds;
         ds.n = th_n;
@@ -207,6 +195,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
         ds.y_rank = th_y_rank;
         require(th_y == "gaussian" || th_y == "teacher", "--y", "expected gaussian or teacher");
         ds.y = th_y == "teacher" ? TargetKind::teacher : TargetKind::gaussian;
+        check_data_ranks(ds, m.dims.front(), m.dims.back(), th_n, "--x-rank", "--y-rank");
         cases.push_back({"", {m, make_dataset(ds, m, std::uint64_t(th_seed))}});
       }
       nlohmann::json all = nlohmann::json::array();

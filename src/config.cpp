@@ -317,17 +317,11 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
           "required when y = \"csv\"");
   require(c.data.x == InputKind::csv || c.data.x_file.empty(), da.where("x_file"),
           "given, but data.x is \"gaussian\": set x = \"csv\" to read X from it");
-  // A rank above min(rows, samples) cannot be drawn: refuse it rather than draw full rank.
-  const auto rank_cap = [&](int rows) { return std::min(rows, c.data.n); };
+  // A rank above min(rows, samples) cannot be drawn: refuse it here, with the line. With X
+  // from a CSV file the sample count is the file's, and make_dataset checks the ranks then.
   if (c.data.x == InputKind::gaussian)
-    require(c.data.x_rank <= rank_cap(c.model.dims.front()), da.where("x_rank"),
-            "must be <= min(dims[0], n) = " + std::to_string(rank_cap(c.model.dims.front())) +
-                " (0 = full rank)");
-  // With X from a CSV file the sample count is the file's: make_dataset checks y_rank then.
-  if (c.data.y == TargetKind::gaussian && c.data.x == InputKind::gaussian)
-    require(c.data.y_rank <= rank_cap(c.model.dims.back()), da.where("y_rank"),
-            "must be <= min(dims[h], n) = " + std::to_string(rank_cap(c.model.dims.back())) +
-                " (0 = full rank)");
+    check_data_ranks(c.data, c.model.dims.front(), c.model.dims.back(), c.data.n,
+                     da.where("x_rank"), da.where("y_rank"));
   da.finish();
   // CSV paths are relative to the config file.
   const auto dir_of = [&](const std::string& p) {

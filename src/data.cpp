@@ -92,6 +92,25 @@ void validate_dataset(const Dataset& d, const Model& m, const std::string& where
   for (double y : d.Y) require(std::isfinite(y), where + ".Y", "contains a non-finite number");
 }
 
+std::string to_string(InputKind k) { return k == InputKind::csv ? "csv" : "gaussian"; }
+
+std::string to_string(TargetKind k) {
+  return k == TargetKind::csv ? "csv" : k == TargetKind::teacher ? "teacher" : "gaussian";
+}
+
+void check_data_ranks(const DataSpec& spec, int d0, int dh, int n, const std::string& x_rank_field,
+                      const std::string& y_rank_field) {
+  const auto check = [&](int rank, int rows, const char* rows_name, const std::string& field) {
+    const int cap = std::min(rows, n);
+    require(rank >= 0, field, "must be >= 0 (0 = full rank)");
+    require(rank <= cap, field, "must be <= min(" + std::string(rows_name) + ", n) = " +
+                                    std::to_string(cap) + " (0 = full rank; n = " +
+                                    std::to_string(n) + " samples)");
+  };
+  if (spec.x == InputKind::gaussian) check(spec.x_rank, d0, "dims[0]", x_rank_field);
+  if (spec.y == TargetKind::gaussian) check(spec.y_rank, dh, "dims[h]", y_rank_field);
+}
+
 Dataset make_dataset(const DataSpec& spec, const Model& model, std::uint64_t seed) {
   Dataset d;
   d.d0 = model.dims.front();
@@ -105,7 +124,9 @@ Dataset make_dataset(const DataSpec& spec, const Model& model, std::uint64_t see
   } else {
     require(spec.n >= 1, "data.n", "must be a positive integer");
     d.n = spec.n;
-    require(spec.x_rank >= 0, "data.x_rank", "must be >= 0 (0 = full rank)");
+  }
+  check_data_ranks(spec, d.d0, d.dh, d.n, "data.x_rank", "data.y_rank");
+  if (spec.x == InputKind::gaussian) {
     d.X = gaussian_matrix(d.d0, d.n, spec.x_rank, seed, math::kStreamX, math::kStreamXFactor);
   }
   require(spec.noise >= 0 && std::isfinite(spec.noise), "data.noise", "must be finite and >= 0");
@@ -120,10 +141,6 @@ Dataset make_dataset(const DataSpec& spec, const Model& model, std::uint64_t see
       break;
     }
     case TargetKind::gaussian:
-      require(spec.y_rank >= 0, "data.y_rank", "must be >= 0 (0 = full rank)");
-      require(spec.y_rank <= std::min(d.dh, d.n), "data.y_rank",
-              "must be <= min(dims[h], n) = " + std::to_string(std::min(d.dh, d.n)) +
-                  " (0 = full rank; n = " + std::to_string(d.n) + " samples)");
       d.Y = gaussian_matrix(d.dh, d.n, spec.y_rank, seed, math::kStreamY, math::kStreamYFactor);
       break;
     case TargetKind::teacher: {

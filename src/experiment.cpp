@@ -159,10 +159,10 @@ MemoryEstimate estimate_memory(const ExperimentConfig& c, int threads) {
   return m;
 }
 
-void check_memory(const ExperimentConfig& c, int threads, double available,
-                  const std::string& source) {
-  if (available <= 0) return;
+MemoryEstimate check_memory(const ExperimentConfig& c, int threads, double available,
+                            const std::string& source) {
   const MemoryEstimate m = estimate_memory(c, threads);
+  if (available <= 0) return m;
   const std::string have = "; this machine has " + format_bytes(available);
   require(m.analysis <= 0.8 * available, source + ": model.dims",
           std::to_string(c.model.param_count()) + " parameters: the exact Hessians analyzed at once on " +
@@ -172,6 +172,7 @@ void check_memory(const ExperimentConfig& c, int threads, double available,
           std::to_string(c.networks) + " networks: their results are held in memory until the "
               "experiment completes, at least " + format_bytes(m.results) + have +
               " (split the experiment into runs with fewer networks)");
+  return m;
 }
 
 TrainedChunk train_chunk(const CellContext& ctx, Backend& backend, std::vector<long> indices) {

@@ -28,17 +28,18 @@ bool Model::pyramidal() const {
   return true;
 }
 
-void Model::validate(const std::string& where) const {
-  require(dims.size() >= 2, where + ".dims",
-          "needs at least two widths [d0, d1] (one weight matrix)");
+void Model::validate(const std::string& where) const { validate(where + ".dims", where + ".slope"); }
+
+void Model::validate(const std::string& dims_field, const std::string& slope_field) const {
+  require(dims.size() >= 2, dims_field, "needs at least two widths [d0, d1] (one weight matrix)");
   for (std::size_t i = 0; i < dims.size(); ++i)
-    require(dims[i] >= 1, where + ".dims[" + std::to_string(i) + "]",
+    require(dims[i] >= 1, dims_field + "[" + std::to_string(i) + "]",
             "width must be a positive integer, got " + std::to_string(dims[i]));
   if (family == Family::leaky_relu) {
-    require(std::isfinite(slope) && slope > 0.0 && slope != 1.0, where + ".slope",
+    require(std::isfinite(slope) && slope > 0.0 && slope != 1.0, slope_field,
             "leaky-ReLU slope must be finite, > 0 and != 1");
   } else {
-    require(slope == 1.0, where + ".slope", "only leaky_relu networks take a slope");
+    require(slope == 1.0, slope_field, "only leaky_relu networks take a slope");
   }
 }
 

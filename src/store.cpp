@@ -310,7 +310,7 @@ StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& la
               {"kink_rtol", c.decide.tol.kink}, {"rank_rtol", c.decide.rank_tol},
               {"refine", c.decide.refine.enabled}};
   if (c.model.family == Family::leaky_relu) cfg["slope"] = c.model.slope;
-  const char* ykind = c.data.y == TargetKind::teacher ? "teacher" : c.data.y == TargetKind::csv ? "csv" : "gaussian";
+  const std::string ykind = to_string(c.data.y);
   Stmt q(m_db, "INSERT INTO cells(run_id, cell_index, label, family, dims, slope, n, x_rank, y_rank, y_kind, "
                "noise, optimizer, lr, precision, init_scale, networks, param_count, loss_scale, grad_rtol, "
                "loss_rtol, eig_rtol, prediction, config_json, status) "

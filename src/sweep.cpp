@@ -263,8 +263,7 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
     const ExperimentConfig& c = cells[i].config;
     const std::string where =
         cells.size() == 1 ? c.source : c.source + " [cell " + std::to_string(i) + ": " + cells[i].label + "]";
-    check_memory(c, thread_count(c.threads), memory, where);
-    const MemoryEstimate m = estimate_memory(c, thread_count(c.threads));
+    const MemoryEstimate m = check_memory(c, thread_count(c.threads), memory, where);
     whole.analysis = std::max(whole.analysis, m.analysis);
     whole.results += m.results;
     contexts.push_back(std::make_unique<const CellContext>(c));

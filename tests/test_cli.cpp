@@ -332,10 +332,10 @@ TEST_F(Cli, TheoryOptionsAreCheckedAndNamed) {
   const CliRun ok = run({"theory", "--dims", "3,2,3", "--n", "8"});
   EXPECT_EQ(ok.code, 0) << ok.err;
   EXPECT_NE(ok.out.find("linear dims [3, 2, 3], n = 8"), std::string::npos) << ok.out;
-  expect_error(run({"theory", "--dims", "5,0,3"}), "--dims", "width 1 must be a positive integer");
+  expect_error(run({"theory", "--dims", "5,0,3"}), "--dims[1]", "width must be a positive integer, got 0");
   expect_error(run({"theory", "--dims", "3,2,3", "--n", "0"}), "--n", "positive");
   expect_error(run({"theory", "--dims", "3,2,3", "--slope", "0.5"}), "--slope", "only leaky_relu");
-  expect_error(run({"theory", "--dims", "3,2,3", "--x-rank", "4"}), "--x-rank", "[0, 3]");
+  expect_error(run({"theory", "--dims", "3,2,3", "--x-rank", "4"}), "--x-rank", "must be <= min(dims[0], n) = 3");
   // A file brings its own architecture: options that would be ignored are refused.
   const CliRun both = run({"theory", write("c.toml", config_text()), "--dims", "3,2,3"});
   EXPECT_NE(both.code, 0);

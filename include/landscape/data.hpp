@@ -42,4 +42,14 @@ std::vector<double> read_csv_matrix(const std::string& path, int& rows, int& col
 /// Checks X and Y against the model (d0 rows, dh rows, same n ≥ 1, all finite).
 void validate_dataset(const Dataset& d, const Model& m, const std::string& where);
 
+/// "gaussian" / "csv", and "gaussian" / "teacher" / "csv", as in the experiment file.
+std::string to_string(InputKind k);
+std::string to_string(TargetKind k);
+
+/// Refuses ranks that cannot be drawn: a Gaussian X (Y) of rank at most min(d0, n)
+/// (min(dh, n)), 0 meaning full rank. Kinds read from files are not checked. The errors name
+/// `x_rank_field` and `y_rank_field`.
+void check_data_ranks(const DataSpec& spec, int d0, int dh, int n, const std::string& x_rank_field,
+                      const std::string& y_rank_field);
+
 }  // namespace landscape

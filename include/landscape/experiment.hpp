@@ -99,7 +99,8 @@ MemoryEstimate estimate_memory(const ExperimentConfig& c, int threads);
 
 /// Throws Error naming the field to change (model.dims, experiment.networks) when `c` cannot fit
 /// in `available` bytes (0: unknown, no check), before anything is allocated or written.
-void check_memory(const ExperimentConfig& c, int threads, double available,
+/// Returns the estimate it checked.
+MemoryEstimate check_memory(const ExperimentConfig& c, int threads, double available,
                   const std::string& source);
 
 /// What one chunk of networks produced.

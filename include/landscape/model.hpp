@@ -28,6 +28,8 @@ struct Model {
   bool pyramidal() const;
   /// Validates dims (h ≥ 1, widths ≥ 1) and α (> 0, ≠ 1, finite); `where` prefixes errors.
   void validate(const std::string& where) const;
+  /// The same checks, naming the widths `dims_field` and the slope `slope_field`.
+  void validate(const std::string& dims_field, const std::string& slope_field) const;
   /// Shape for the single-source math, pointing into this model's dims.
   math::Shape shape(int n) const;
 };
