@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "landscape/analysis.hpp"
-#include "landscape/backend.hpp"
+#include "landscape/analysis/hessian.hpp"
+#include "landscape/backends/backend.hpp"
 #include "landscape/math/network.hpp"
 #include "landscape/math/rng.hpp"
 

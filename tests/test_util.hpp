@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "landscape/data.hpp"
+#include "landscape/core/data.hpp"
 #include "landscape/math/network.hpp"
 #include "landscape/math/rng.hpp"
-#include "landscape/model.hpp"
+#include "landscape/core/model.hpp"
 
 namespace landscape::testing {
 

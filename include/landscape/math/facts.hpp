@@ -8,7 +8,7 @@
 
 #include "landscape/math/hd.hpp"
 #include "landscape/math/network.hpp"
-#include "landscape/math/optim.hpp"
+#include "landscape/math/train.hpp"
 
 namespace landscape::math {
 

@@ -1,0 +1,183 @@
+// The result types every layer passes around: an endpoint's record and the evidence behind its
+// class, the optimum, what a chunk, a cell and a single-point classification produce, and the
+// point a user gives. Plain data; this header depends on nothing above core.
+#pragma once
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "landscape/core/data.hpp"
+#include "landscape/core/model.hpp"
+#include "landscape/core/settings.hpp"
+#include "landscape/math/facts.hpp"
+#include "landscape/math/train.hpp"
+
+namespace landscape {
+
+/// Endpoint classes. `degenerate` (PSD to tolerance, above L*) is a second-order verdict only:
+/// the escape test turns it into `non_strict_saddle` or `spurious_local_minimum`.
+enum class PointClass {
+  diverged,
+  not_critical,
+  global_minimum,
+  strict_saddle,
+  non_strict_saddle,
+  spurious_local_minimum,
+  degenerate
+};
+inline constexpr int kNumClasses = 7;
+
+std::string to_string(PointClass c);
+
+/// "converged", "budget" or "diverged"; parse_train_status is its inverse (throws Error).
+std::string to_string(math::TrainStatus s);
+math::TrainStatus parse_train_status(const std::string& s);
+
+/// First-order facts at a point, in float64 (shared with the device code).
+using PointFacts = math::PointFacts;
+
+/// Counts and extremes of a spectrum against the eigenvalue threshold.
+struct SpectrumSummary {
+  double lambda_min = 0, lambda_max = 0, eig_threshold = 0;
+  int n_negative = 0, n_near_zero = 0, n_positive = 0;
+};
+
+/// Witness and budget of an escape test.
+struct EscapeResult {
+  bool escaped = false;
+  std::string method;              ///< null_eigenvector | null_space_random | random | perturbed_descent
+  std::vector<double> direction;   ///< unit witness direction (for perturbed descent: w_end − w, normalized)
+  double step = 0;                 ///< distance along the direction
+  double loss_drop = 0;            ///< best L(w) − L(w') found over all probes (≥ 0)
+  long probes = 0;                 ///< loss evaluations spent
+  long descent_steps = 0;          ///< gradient steps spent in perturbed descent
+  int null_space_dim = 0;          ///< near-null eigenvectors available
+};
+
+struct SymmetryInfo {
+  int orbit_dim = 0;      ///< rank of the symmetry orbit's tangent map at w (docs/math.md §6)
+  int orbit_dim_max = 0;  ///< Σ d_i² (linear) or Σ d_i (leaky ReLU) over hidden layers
+  int near_zero = 0;      ///< observed near-zero Hessian eigenvalues
+  int excess = 0;         ///< near_zero − orbit_dim: degeneracy beyond the symmetries
+};
+
+struct PartialRank {
+  int from = 0, to = 0;  ///< product W_to ⋯ W_from (1-based layers)
+  int rank = 0;
+};
+
+struct OpennessInfo {
+  std::vector<int> layer_ranks;       ///< rank W_i, i = 1..h
+  std::vector<PartialRank> partial;   ///< every contiguous product W_j ⋯ W_i, j > i
+  int product_rank = 0;               ///< rank W_h ⋯ W_1
+  int min_width = 0;                  ///< min_i d_i
+  std::optional<bool> non_degenerate; ///< deep linear: product_rank == min_width
+  std::optional<bool> locally_open;   ///< two-layer linear: N&R Thm 2 / Behrends verdict
+  std::string openness_rule;          ///< which rule decided locally_open
+  std::optional<bool> all_full_row_rank;  ///< leaky ReLU: N&R Lemma 3's condition
+};
+
+/// Refinement outcome as reported (the refined weights are not kept).
+struct RefineSummary {
+  bool converged = false;
+  int iterations = 0;
+  double distance = 0, grad_norm_before = 0, grad_norm_after = 0, loss_before = 0, loss_after = 0;
+  PointClass class_before = PointClass::diverged;  ///< second-order class of the raw endpoint
+  SpectrumSummary spectrum_before;                 ///< raw endpoint, nominal eigenvalue tolerance
+};
+
+/// One endpoint: first- and second-order facts, decisions and their evidence.
+struct EndpointRecord {
+  long index = 0;
+  PointClass cls = PointClass::diverged;        ///< final class (nominal tolerances)
+  PointClass raw_class = PointClass::diverged;  ///< second-order class before the escape test
+  std::array<PointClass, 3> cls_by_tol{};       ///< final class at tolerances ×0.1, ×1, ×10
+  math::TrainStatus train_status = math::TrainStatus::budget;
+  long steps = 0;
+  double loss = 0, grad_norm = 0, kink_distance = 0;  ///< float64, at the (refined) endpoint
+  bool finite = false;
+  std::array<SpectrumSummary, 3> spectrum{};    ///< at eigenvalue tolerances ×0.1, ×1, ×10
+  std::vector<double> eigenvalues;              ///< all P, only when output.spectrum is set
+  std::optional<RefineSummary> refined;
+  std::optional<EscapeResult> escape;
+  std::optional<SymmetryInfo> symmetry;
+  std::optional<OpennessInfo> openness;
+  double wall_time = 0;  ///< seconds of this network's chunk, per network
+  bool near_kink = false;  ///< leaky ReLU: a pre-activation within kink_tol of the kink
+
+  const SpectrumSummary& nominal_spectrum() const { return spectrum[kTolNominal]; }
+};
+
+/// Where L* came from: a closed form (docs/math.md §3) or the best loss found ("empirical").
+struct GlobalOptimum {
+  double value = 0;
+  std::string kind;  ///< "closed_form" or "empirical"
+};
+
+/// The fixed context of one cell: its config, data and absolute thresholds
+/// (run/experiment's make_cell_context builds it).
+struct CellContext {
+  ExperimentConfig cfg;
+  Dataset data;
+  double loss_scale = 1;
+  TrainSettings train;
+  int threads = 1;
+};
+
+struct SampleResult {
+  ExperimentConfig config;
+  std::string backend, device;
+  Dataset data;
+  GlobalOptimum optimum;
+  double loss_scale = 1;
+  std::vector<EndpointRecord> endpoints;
+  std::array<long, kNumClasses> counts{};
+  /// Weights of endpoints that might be spurious minima or non-strict saddles (PSD at some
+  /// tolerance level), kept so they can be exported as POINT.json.
+  std::map<long, std::vector<double>> candidate_weights;
+  double seconds_train = 0, seconds_analyze = 0, seconds_decide = 0, seconds_total = 0;
+  std::vector<std::string> warnings;
+  std::string theory_json;                ///< the oracle's claims with observations (JSON array)
+  std::vector<std::string> theory_lines;  ///< the same, one readable line each
+};
+
+/// What one chunk of networks produced.
+struct ChunkResult {
+  std::vector<EndpointRecord> endpoints;
+  std::map<long, std::vector<double>> candidates;  ///< weights of PSD-at-some-tolerance endpoints
+  std::vector<double> curves;                      ///< endpoints.size() × curve_len (if enabled)
+  int curve_len = 0, curve_every = 0;
+  double seconds_train = 0, seconds_analyze = 0, seconds_decide = 0;
+};
+
+/// A chunk of networks after training, before analysis.
+struct TrainedChunk {
+  std::vector<long> indices;
+  std::vector<double> weights;               ///< indices.size() × P endpoints
+  std::vector<math::TrainOutcome> outcomes;  ///< one per network
+  std::vector<double> curves;                ///< indices.size() × curve_len (if enabled)
+  double seconds_train = 0;                  ///< backend.train alone
+  double seconds_work = 0;                   ///< initialization and training
+};
+
+/// One network given by a user (POINT.json): architecture, data, weights.
+struct Point {
+  Model model;
+  Dataset data;
+  std::vector<double> weights;  ///< packed [vec(W_1); …; vec(W_h)], each row-major
+};
+
+/// The classification of one user-given point.
+struct PointReport {
+  EndpointRecord endpoint;          ///< facts, spectra, decisions (index 0)
+  std::vector<double> eigenvalues;  ///< all P at the (refined) point
+  GlobalOptimum optimum;
+  double loss_scale = 1;
+  DecideSettings settings;
+  int restarts = 0;  ///< restarts used for an empirical optimum (0 for closed form)
+};
+
+}  // namespace landscape

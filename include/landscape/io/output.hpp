@@ -1,0 +1,27 @@
+// Human- and machine-readable output of experiments and single-point classifications.
+#pragma once
+
+#include <string>
+
+#include "landscape/core/records.hpp"
+
+namespace landscape {
+
+/// Summary table: count, fraction and 95% interval per class, plus the optimum and tolerances.
+std::string format_sample_table(const SampleResult& r);
+/// One CSV row per endpoint of every cell (header first, `cell` and `label` columns first);
+/// eigenvalues appended when every cell stores spectra of the same size.
+std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels);
+/// Writes endpoints.csv and then summary.json ({"program", "run", "cells": [...]}, each cell with
+/// its config echo, optimum, tolerances, class counts with intervals, tolerance sensitivity,
+/// theory and timings) into `dir`,
+/// each atomically, so a complete summary.json always describes a complete endpoints.csv.
+void write_sample_outputs(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels,
+                          const std::string& run_json, const std::string& dir);
+
+std::string point_report_json(const PointReport& r);
+/// refined / escape / symmetry / openness of one endpoint as compact JSON (no witness vector).
+std::string endpoint_details_json(const EndpointRecord& e);
+std::string format_point_report(const PointReport& r);
+
+}  // namespace landscape

@@ -1,0 +1,85 @@
+// The results database: an embedded SQLite file written in one transaction per chunk, so a run
+// killed at any moment resumes with nothing lost and nothing twice.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "landscape/core/records.hpp"
+
+struct sqlite3;
+
+namespace landscape {
+
+/// A run as stored.
+struct StoredRun {
+  long run_id = 0;
+  std::string config_text, config_hash, status, backend, device, started_at, finished_at;
+};
+
+/// A cell as stored.
+struct StoredCell {
+  long cell_id = 0;
+  int cell_index = 0;
+  std::string label, status;
+};
+
+/// Writer of one database file. Holds an exclusive advisory lock (flock on "<path>.lock") for
+/// its lifetime, so a second writer is refused with a clear message instead of interleaving;
+/// the kernel drops the lock when the process dies, SIGKILL included.
+class Store {
+ public:
+  /// Opens or creates `path`, creating the schema; throws Error naming the path.
+  explicit Store(const std::string& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& path() const { return m_path; }
+
+  std::optional<StoredRun> latest_run();
+  long create_run(const std::string& config_text, const std::string& config_hash,
+                  const std::string& backend, const std::string& device);
+  void set_run_status(long run_id, const std::string& status);
+  void add_run_seconds(long run_id, double train, double analyze);
+
+  /// Inserts the cell if it is not there yet; returns its id and status.
+  StoredCell ensure_cell(long run_id, int cell_index, const std::string& label,
+                         const CellContext& ctx, const std::string& prediction_json);
+  /// Network indices of the cell already stored.
+  std::vector<long> stored_indices(long cell_id);
+  /// One transaction: endpoints, candidate weights, spectra and curves of a chunk.
+  void write_chunk(long cell_id, const CellContext& ctx, const ChunkResult& chunk);
+  /// All endpoints of a cell (as written by write_chunk) and the candidates' weights.
+  std::vector<EndpointRecord> load_cell(long cell_id, std::map<long, std::vector<double>>& candidates);
+  /// One transaction: final classes and details of every endpoint, L*, status complete.
+  void write_final(long cell_id, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints,
+                   const std::string& prediction_json);
+
+  /// Executes SQL with no result rows (throws on error).
+  void exec(const std::string& sql);
+
+ private:
+  std::string m_path;
+  sqlite3* m_db = nullptr;
+  int m_lock_fd = -1;
+};
+
+/// Canonical flattened form of an experiment file: "key = value" lines, sorted, leaving out the
+/// keys that do not change results (experiment.backend, threads, chunk; output.*).
+std::string canonical_config(const std::string& toml_text, const std::string& source);
+/// FNV-1a 64 of the canonical config, as 16 hex digits.
+std::string config_hash(const std::string& canonical);
+/// Human-readable differences between two canonical configs ("key: old -> new" lines).
+std::string config_diff(const std::string& old_canonical, const std::string& new_canonical);
+
+/// `landscape export`: every endpoint joined with its cell, as CSV or JSON text.
+std::string export_database(const std::string& db_path, bool as_json);
+
+/// Current UTC time, ISO 8601.
+std::string utc_now();
+
+}  // namespace landscape

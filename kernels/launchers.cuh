@@ -1,0 +1,97 @@
+// Launchers for the per-network kernels: training (one thread per network) and exact float64
+// Hessians (one thread per network and column). Included only by CUDA translation units.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <functional>
+
+#include "landscape/math/facts.hpp"
+#include "landscape/math/train.hpp"
+
+namespace landscape::kernels {
+
+/// Layer widths passed by value to kernels (no device allocation for a handful of ints).
+inline constexpr int kMaxDepth = 16;
+struct Dims {
+  int h = 0;
+  int d[kMaxDepth + 1] = {};
+  int n = 0;
+  double slope = 1.0;
+};
+
+/// The math's view of `d` (its dims point into `d`, which must outlive the result).
+__host__ __device__ inline math::Shape to_shape(const Dims& d) {
+  math::Shape s;
+  s.h = d.h;
+  s.dims = d.d;
+  s.n = d.n;
+  s.slope = d.slope;
+  return s;
+}
+
+/// Global scratch for the general training kernel: returns a device pointer to `values` values
+/// of T that stay valid for work queued on the launch stream (or throws).
+template <class T>
+using TrainScratch = std::function<T*(std::size_t values)>;
+
+/// Trains `count` networks in place (weights count × P in T): the fused kernel where the shape
+/// has one, else one thread per network with the data in shared memory and the network's
+/// weights and scratch in a fixed-size local array when they fit, else in global scratch from
+/// `scratch` (count × (P + train_workspace(shape)) values, interleaved across the networks),
+/// which is asked for only on that path.
+template <class T>
+void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, std::size_t count,
+                  const math::TrainParams& params, math::TrainOutcome* outcomes, double* curves,
+                  const TrainScratch<T>& scratch, cudaStream_t stream);
+
+// Each precision is instantiated in its own generated translation unit (train_instance.cu.in)
+// with its own FMA setting; no other file may instantiate them.
+extern template void launch_train<float>(const Dims&, const float*, const float*, float*,
+                                         std::size_t, const math::TrainParams&,
+                                         math::TrainOutcome*, double*, const TrainScratch<float>&,
+                                         cudaStream_t);
+extern template void launch_train<double>(const Dims&, const double*, const double*, double*,
+                                          std::size_t, const math::TrainParams&,
+                                          math::TrainOutcome*, double*,
+                                          const TrainScratch<double>&, cudaStream_t);
+
+/// Trains `count` networks with the fused kernel of a hot shape (math/fused.hpp) and returns
+/// true, or returns false without launching when the shape has no fused kernel, the data do not
+/// fit in shared memory, or LANDSCAPE_CUDA_FUSED=0 asks for the general kernels.
+template <class T>
+bool launch_fused_train(const Dims& dims, const T* X, const T* Y, T* weights, std::size_t count,
+                        const math::TrainParams& params, math::TrainOutcome* outcomes,
+                        double* curves, cudaStream_t stream);
+
+/// Threads per block of the Hessian kernels; column-kernel thread counts are multiples of it.
+inline constexpr int kHessianBlock = 128;
+
+/// Global scratch (doubles) per column-kernel thread for this shape: 0 where the kernel keeps
+/// its scratch in a local array (small networks), else math::column_workspace.
+std::size_t hessian_column_scratch(const Dims& dims);
+
+/// Column-kernel threads resident at once on the current device (`sms` multiprocessors at the
+/// occupancy of the kernel this shape takes): more threads only cost scratch.
+std::size_t hessian_resident_threads(const Dims& dims, int sms);
+
+/// Device buffers of one Hessian batch of `count` networks (sizes in doubles; shape s, P params).
+struct HessianBuffers {
+  double* H = nullptr;             ///< count × P × P: the batched eigensolver's input
+  double* prepared = nullptr;      ///< count × math::prepared_size(s)
+  double* gradient = nullptr;      ///< count × P (the preparation's gradient)
+  math::PointFacts* facts = nullptr;  ///< count: first-order facts; not finite → zero Hessian
+  double* columns = nullptr;       ///< column_threads × hessian_column_scratch(dims), if > 0
+  std::size_t column_threads = 0;  ///< column-kernel threads, a positive multiple of kHessianBlock
+};
+
+/// Exact float64 Hessians of `count` networks (weights count × P, any values) into buf.H,
+/// symmetrized exactly as math::hessian does (symmetric, so row- and column-major coincide),
+/// and their first-order facts into buf.facts; a network whose facts are not finite gets a zero
+/// matrix. Three kernels: per-network preparation, then (network, column) work items over a
+/// grid of column_threads threads, then the symmetrization.
+void launch_hessian(const Dims& dims, const double* X, const double* Y, const double* weights,
+                    const HessianBuffers& buf, std::size_t count, cudaStream_t stream);
+
+}  // namespace landscape::kernels

@@ -1,0 +1,147 @@
+// One endpoint from facts to final class: refinement, spectra at three tolerance levels, symmetry,
+// openness (describe_endpoint), then L*, classification and the escape test (finalize_endpoint).
+#include "landscape/analysis/endpoint.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "landscape/analysis/classify.hpp"
+#include "landscape/analysis/escape.hpp"
+#include "landscape/analysis/hessian.hpp"
+#include "landscape/analysis/openness.hpp"
+#include "landscape/analysis/optimum.hpp"
+#include "landscape/analysis/refine.hpp"
+#include "landscape/analysis/symmetry.hpp"
+#include "landscape/core/linalg.hpp"
+
+namespace landscape {
+namespace {
+
+void summarize_levels(const double* ev, int P, double eig_rtol, EndpointRecord& e) {
+  for (int l = 0; l < 3; ++l) e.spectrum[std::size_t(l)] = summarize_spectrum(ev, P, eig_rtol * kTolFactor[l]);
+}
+
+}  // namespace
+
+/// Closed form where docs/math.md §3 has one; otherwise the best finite loss among `losses`.
+GlobalOptimum find_optimum(const Model& m, const Dataset& d, const std::vector<double>& losses) {
+  GlobalOptimum g;
+  if (auto v = closed_form_optimum(m, d)) {
+    g.value = *v;
+    g.kind = "closed_form";
+    return g;
+  }
+  g.kind = "empirical";
+  g.value = std::numeric_limits<double>::infinity();
+  for (double l : losses)
+    if (std::isfinite(l)) g.value = std::min(g.value, l);
+  return g;
+}
+
+
+/// Everything about one endpoint that does not depend on L*: optional refinement (which
+/// replaces `w` and the facts by the refined point), spectra at three tolerance levels,
+/// symmetry and openness. Returns true when the endpoint is PSD to tolerance at some level,
+/// i.e. a candidate for the escape test.
+bool describe_endpoint(const EndpointProblem& pb, bool keep_spectrum, std::vector<double>& w,
+                       const PointFacts& facts, const double* ev, EndpointRecord& e) {
+  const Model& m = pb.model;
+  const Dataset& d = pb.data;
+  const double loss_scale = pb.loss_scale;
+  const DecideSettings& s = pb.settings;
+  const int P = int(m.param_count());
+  e.finite = facts.finite;
+  e.loss = facts.loss;
+  e.grad_norm = facts.grad_norm;
+  e.kink_distance = facts.kink_distance;
+  if (!e.finite) return false;
+  summarize_levels(ev, P, s.tol.eig, e);
+  std::vector<double> refined_ev;
+  if (s.refine.enabled) {
+    const RefineResult r = refine_critical_point(m, d, w.data(), loss_scale, s.refine);
+    RefineSummary rs;
+    rs.converged = r.converged;
+    rs.iterations = r.iterations;
+    rs.distance = r.distance;
+    rs.grad_norm_before = r.grad_norm_before;
+    rs.grad_norm_after = r.grad_norm_after;
+    rs.loss_before = r.loss_before;
+    rs.loss_after = r.loss_after;
+    rs.spectrum_before = e.nominal_spectrum();
+    e.refined = rs;
+    const PointFacts f = point_facts(m, d, r.weights.data());
+    if (f.finite) {
+      w = r.weights;
+      e.loss = f.loss;
+      e.grad_norm = f.grad_norm;
+      e.kink_distance = f.kink_distance;
+      const HessianResult h = exact_hessian(m, d, w.data());
+      refined_ev = symmetric_eigenvalues(h.H.data(), P);
+      ev = refined_ev.data();
+      summarize_levels(ev, P, s.tol.eig, e);
+    }
+  }
+  if (keep_spectrum) e.eigenvalues.assign(ev, ev + P);
+  SymmetryInfo sym;
+  sym.orbit_dim_max = orbit_dimension_max(m);
+  sym.orbit_dim = orbit_dimension(m, w.data(), s.rank_tol);
+  sym.near_zero = e.nominal_spectrum().n_near_zero;
+  sym.excess = sym.near_zero - sym.orbit_dim;
+  e.symmetry = sym;
+  e.openness = openness(m, w.data(), s.rank_tol);
+  const Tolerances hi = s.tol.scaled(kTolFactor[kTolHi]);
+  return e.grad_norm <= hi.grad * loss_scale && e.spectrum[kTolHi].n_negative == 0;
+}
+
+/// Classes at the three tolerance levels, with the escape test wherever the second-order
+/// verdict is `degenerate`. `w` is the endpoint (required when it is a candidate).
+void finalize_endpoint(const EndpointProblem& pb, const GlobalOptimum& opt, const double* w,
+                       EndpointRecord& e) {
+  const Model& m = pb.model;
+  const Dataset& d = pb.data;
+  const double loss_scale = pb.loss_scale;
+  const DecideSettings& s = pb.settings;
+  std::array<PointClass, 3> second{};
+  for (int l = 0; l < 3; ++l)
+    second[std::size_t(l)] = classify_point(e.finite, e.loss, e.grad_norm, e.spectrum[std::size_t(l)],
+                                            opt.value, loss_scale, s.tol.scaled(kTolFactor[l]));
+  if (e.refined)
+    e.refined->class_before = classify_point(e.finite, e.refined->loss_before, e.refined->grad_norm_before,
+                                             e.refined->spectrum_before, opt.value, loss_scale, s.tol);
+  const bool need_escape = std::any_of(second.begin(), second.end(),
+                                       [](PointClass c) { return c == PointClass::degenerate; });
+  double drop = 0;
+  if (need_escape && w) {
+    std::vector<double> values, vectors;
+    hessian_eigensystem(m, d, w, values, vectors);
+    const int P = int(m.param_count());
+    // Near-null eigenvectors (loosest threshold), smallest |λ| first.
+    const double thr = e.spectrum[kTolHi].eig_threshold;
+    std::vector<int> idx;
+    for (int i = 0; i < P; ++i)
+      if (std::abs(values[std::size_t(i)]) <= thr) idx.push_back(i);
+    std::sort(idx.begin(), idx.end(), [&](int a, int b) {
+      return std::abs(values[std::size_t(a)]) < std::abs(values[std::size_t(b)]);
+    });
+    std::vector<double> nullv(idx.size() * std::size_t(P));
+    for (std::size_t j = 0; j < idx.size(); ++j)
+      std::copy(vectors.begin() + std::ptrdiff_t(idx[j]) * P, vectors.begin() + std::ptrdiff_t(idx[j] + 1) * P,
+                nullv.begin() + std::ptrdiff_t(j) * P);
+    const double lo = s.tol.scaled(kTolFactor[kTolLo]).loss * loss_scale;
+    const double hi = s.tol.scaled(kTolFactor[kTolHi]).loss * loss_scale;
+    EscapeResult r = escape_test(m, d, w, nullv, int(idx.size()), lo, hi, s.escape);
+    r.escaped = r.loss_drop > s.tol.loss * loss_scale;
+    if (!r.escaped) r.direction.clear();  // a witness only where there is an escape
+    drop = r.loss_drop;
+    e.escape = std::move(r);
+  }
+  for (int l = 0; l < 3; ++l)
+    e.cls_by_tol[std::size_t(l)] =
+        resolve_degenerate(second[std::size_t(l)], drop, loss_scale, s.tol.scaled(kTolFactor[l]));
+  e.raw_class = second[kTolNominal];
+  e.cls = e.cls_by_tol[kTolNominal];
+}
+
+
+}  // namespace landscape

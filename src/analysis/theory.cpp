@@ -1,0 +1,242 @@
+// Theory oracle (docs/math.md §4): conditions checked on the actual data, predictions as claims.
+#include "landscape/core/linalg.hpp"
+#include "landscape/analysis/theory.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "landscape/analysis/optimum.hpp"
+
+namespace landscape {
+namespace {
+
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+std::string dims_text(const std::vector<int>& d) {
+  std::ostringstream os;
+  os << "[";
+  for (std::size_t i = 0; i < d.size(); ++i) os << (i ? ", " : "") << d[i];
+  os << "]";
+  return os.str();
+}
+
+}  // namespace
+
+DataFacts data_facts(const Dataset& d) {
+  DataFacts f;
+  f.d0 = d.d0;
+  f.dh = d.dh;
+  f.n = d.n;
+  Eigen::Map<const RowMat> X(d.X.data(), d.d0, d.n), Y(d.Y.data(), d.dh, d.n);
+  f.rank_x = numerical_rank(d.X.data(), d.d0, d.n);
+  f.rank_y = numerical_rank(d.Y.data(), d.dh, d.n);
+  const RowMat XYt = X * Y.transpose();
+  f.rank_xyt = numerical_rank(XYt.data(), d.d0, d.dh);
+  f.x_full_column_rank = f.rank_x == d.n;
+  if (f.rank_x == d.d0) {
+    const Eigen::MatrixXd XXt = X * X.transpose();
+    const Eigen::MatrixXd Sigma = Y * X.transpose() * XXt.ldlt().solve(Eigen::MatrixXd(X * Y.transpose()));
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(0.5 * (Sigma + Sigma.transpose()), Eigen::EigenvaluesOnly);
+    const auto& ev = es.eigenvalues();
+    const double scale = std::max(1e-300, ev.cwiseAbs().maxCoeff());
+    f.sigma_distinct = true;
+    for (Eigen::Index k = 1; k < ev.size(); ++k)
+      if (ev(k) - ev(k - 1) <= 1e-8 * scale) f.sigma_distinct = false;
+  }
+  return f;
+}
+
+bool theorem8_condition(const std::vector<int>& dims, int* p1, int* p2) {
+  const int h = int(dims.size()) - 1;
+  for (int a = 1; a <= h - 1; ++a)
+    for (int b = a + 1; b <= h - 1; ++b)
+      if (dims[std::size_t(h)] > dims[std::size_t(b)] && dims[0] > dims[std::size_t(a)]) {
+        if (p1) *p1 = a;
+        if (p2) *p2 = b;
+        return true;
+      }
+  return false;
+}
+
+std::vector<Claim> theory_claims(const Model& m, const DataFacts& f) {
+  std::vector<Claim> out;
+  const int h = m.depth();
+  const std::vector<int>& d = m.dims;
+  if (m.family == Family::linear) {
+    if (h == 1) {
+      out.push_back({"convex", "convexity of least squares",
+                     "h = 1 is linear least squares, a convex problem: every local minimum is global",
+                     "forbids", {"spurious_local_minimum", "strict_saddle", "non_strict_saddle"}, "all",
+                     "h = 1, any X and Y"});
+    }
+    if (h == 2) {
+      out.push_back({"NR-Thm5", "N&R Thm 5",
+                     "two-layer linear network, any X and Y: no spurious local minima", "forbids",
+                     {"spurious_local_minimum"}, "all", "h = 2; holds for any data"});
+      out.push_back({"NR-Thm5-degenerate", "N&R Thm 5",
+                     "every degenerate critical point is a global minimum or a strict saddle", "forbids",
+                     {"non_strict_saddle", "spurious_local_minimum"}, "degenerate",
+                     "h = 2; degenerate means rank(W_2 W_1) < min d_i"});
+    }
+    out.push_back({"NR-Lemma7", "N&R Lemma 7", "every non-degenerate local minimum is global", "forbids",
+                   {"spurious_local_minimum"}, "non_degenerate",
+                   "any depth; non-degenerate means rank(W_h...W_1) = min d_i = " +
+                       std::to_string(*std::min_element(d.begin(), d.end()))});
+    if (h >= 3) {
+      int p1 = 0, p2 = 0;
+      if (theorem8_condition(d, &p1, &p2)) {
+        out.push_back({"NR-Thm8-exists", "N&R Thm 8",
+                       "for some rank-deficient Y there are spurious local minima", "exists",
+                       {"spurious_local_minimum"}, "all",
+                       "condition holds with p1 = " + std::to_string(p1) + ", p2 = " + std::to_string(p2) +
+                           " (d_h = " + std::to_string(d.back()) + " > d_p2 = " + std::to_string(d[std::size_t(p2)]) +
+                           ", d0 = " + std::to_string(d[0]) + " > d_p1 = " + std::to_string(d[std::size_t(p1)]) +
+                           "); rank Y = " + std::to_string(f.rank_y) +
+                           (f.rank_y < std::min(f.dh, f.n) ? " (rank-deficient)" : " (full rank)")});
+      } else {
+        out.push_back({"NR-Thm8", "N&R Thm 8", "no spurious local minima, for any X and Y", "forbids",
+                       {"spurious_local_minimum"}, "all",
+                       "h = " + std::to_string(h) + " and no 1 <= p1 < p2 <= h-1 with d_h > d_p2 and d0 > d_p1"});
+      }
+    }
+    const bool xxt = f.rank_x == f.d0;
+    const bool xyt = f.rank_xyt == std::min(f.d0, f.dh);
+    const bool dy_le_dx = f.dh <= f.d0;
+    std::ostringstream why;
+    why << "rank XX^T = " << f.rank_x << (xxt ? " (full)" : " (not full)") << ", rank XY^T = " << f.rank_xyt
+        << (xyt ? " (full)" : " (not full)") << ", d_y = " << f.dh << (dy_le_dx ? " <= " : " > ") << "d_x = "
+        << f.d0 << ", Sigma eigenvalues " << (f.sigma_distinct ? "distinct" : "not distinct");
+    if (xxt && xyt && dy_le_dx && f.sigma_distinct) {
+      out.push_back({"K-Thm2.3", "K Thm 2.3", "every local minimum is global; every other critical point is a saddle",
+                     "forbids", {"spurious_local_minimum"}, "all", why.str()});
+      if (h == 2)
+        out.push_back({"K-Cor2.4-h2", "K Cor 2.4", "h = 2: every saddle is strict", "forbids",
+                       {"non_strict_saddle"}, "all", why.str()});
+      else if (h >= 3)
+        out.push_back({"K-Cor2.4-bad-saddles", "K Cor 2.4",
+                       "h >= 3: non-strict (\"bad\") saddles exist, e.g. reached from small initializations",
+                       "exists", {"non_strict_saddle"}, "all", why.str()});
+    }
+  } else {
+    const bool pyr = m.pyramidal();
+    std::ostringstream why;
+    why << "pyramidal " << (pyr ? "yes" : "no") << " (dims " << dims_text(d) << "), X " << f.d0 << " x " << f.n
+        << " of rank " << f.rank_x << (f.x_full_column_rank ? " (full column rank)" : " (not full column rank)")
+        << ", slope " << m.slope;
+    if (pyr && f.x_full_column_rank) {
+      out.push_back({"NR-Lemma3", "N&R Lemma 3 + Obs 1",
+                     "every local minimum with all W_i of full row rank is global (L* = 0)", "forbids",
+                     {"spurious_local_minimum"}, "full_row_rank", why.str()});
+    } else {
+      out.push_back({"none", "-", "no theorem applies here: spurious local minima may appear", "none",
+                     {"spurious_local_minimum"}, "all", why.str()});
+    }
+  }
+  return out;
+}
+
+namespace {
+
+bool in_scope(const std::string& scope, const EndpointRecord& e) {
+  if (scope == "all") return true;
+  if (!e.openness) return false;
+  if (scope == "degenerate") return e.openness->non_degenerate && !*e.openness->non_degenerate;
+  if (scope == "non_degenerate") return e.openness->non_degenerate && *e.openness->non_degenerate;
+  if (scope == "full_row_rank") return e.openness->all_full_row_rank && *e.openness->all_full_row_rank;
+  return false;
+}
+
+std::string fmt_g(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2g", x);
+  return buf;
+}
+
+}  // namespace
+
+std::vector<Observation> check_claims(const std::vector<Claim>& claims,
+                                      const std::vector<EndpointRecord>& endpoints) {
+  std::vector<Observation> out;
+  for (const auto& c : claims) {
+    Observation o;
+    o.claim = c;
+    for (const auto& e : endpoints) {
+      if (!in_scope(c.scope, e)) continue;
+      ++o.in_scope;
+      if (std::find(c.classes.begin(), c.classes.end(), to_string(e.cls)) != c.classes.end()) {
+        ++o.count;
+        if (c.kind == "forbids") o.offending.push_back(e.index);
+      }
+    }
+    o.ci = binomial_interval_95(o.count, o.in_scope);
+    if (c.kind == "none") o.verdict = "no prediction";
+    else if (o.in_scope == 0) o.verdict = "inconclusive";
+    else if (c.kind == "forbids") o.verdict = o.count == 0 ? "consistent" : "inconsistent";
+    else o.verdict = o.count > 0 ? "consistent" : "inconclusive";
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::string format_observation(const Observation& o) {
+  std::ostringstream os;
+  const Claim& c = o.claim;
+  std::string classes;
+  for (std::size_t i = 0; i < c.classes.size(); ++i) classes += (i ? "/" : "") + c.classes[i];
+  const std::string scope = c.scope == "all" ? "" : " " + c.scope;
+  if (c.kind == "forbids") {
+    os << "predicted: no " << classes << (scope.empty() ? "" : " among" + scope + " endpoints")
+       << " (" << c.source << ") - observed " << o.count << " of " << o.in_scope;
+    if (o.in_scope > 0)
+      os << (o.count == 0 ? " (rate < " + fmt_g(o.ci.hi) + " at 95%)"
+                          : " (rate " + fmt_g(o.ci.lo) + " to " + fmt_g(o.ci.hi) + " at 95%)");
+  } else if (c.kind == "exists") {
+    os << "predicted: " << classes << " can occur (" << c.source << ") - observed " << o.count << " of "
+       << o.in_scope;
+  } else {
+    os << "no theorem applies (" << c.why << ") - observed " << o.count << " " << classes << " of " << o.in_scope;
+  }
+  os << " - " << o.verdict;
+  return os.str();
+}
+
+std::string observations_json(const std::vector<Observation>& obs) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& o : obs)
+    j.push_back({{"id", o.claim.id}, {"source", o.claim.source}, {"statement", o.claim.statement},
+                 {"kind", o.claim.kind}, {"classes", o.claim.classes}, {"scope", o.claim.scope},
+                 {"why", o.claim.why}, {"in_scope", o.in_scope}, {"count", o.count},
+                 {"ci95", {o.ci.lo, o.ci.hi}}, {"verdict", o.verdict}, {"offending", o.offending},
+                 {"text", format_observation(o)}});
+  return j.dump();
+}
+
+std::string claims_json(const std::vector<Claim>& claims) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& c : claims)
+    j.push_back({{"id", c.id}, {"source", c.source}, {"statement", c.statement}, {"kind", c.kind},
+                 {"classes", c.classes}, {"scope", c.scope}, {"why", c.why}});
+  return j.dump();
+}
+
+std::string format_claims(const Model& m, const DataFacts& f, const std::vector<Claim>& claims) {
+  std::ostringstream os;
+  os << to_string(m.family) << " dims " << dims_text(m.dims) << ", n = " << f.n << ", rank X = " << f.rank_x
+     << ", rank Y = " << f.rank_y << "\n";
+  for (const auto& c : claims) {
+    os << "  [" << c.source << "] " << c.statement;
+    if (c.kind == "forbids") {
+      os << "\n      predicts: no ";
+      for (std::size_t i = 0; i < c.classes.size(); ++i) os << (i ? " / " : "") << c.classes[i];
+      if (c.scope != "all") os << " among " << c.scope << " endpoints";
+    } else if (c.kind == "exists") {
+      os << "\n      predicts: " << c.classes.front() << " can occur (not observing it contradicts nothing)";
+    }
+    os << "\n      because: " << c.why << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace landscape

@@ -1,0 +1,422 @@
+// TOML experiment files: strict parsing (unknown keys and wrong types are errors) with defaults.
+#include "landscape/io/config.hpp"
+
+#include <cmath>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "landscape/core/common.hpp"
+
+namespace landscape {
+namespace {
+
+std::string sweepable_keys();
+
+/// Reads keys from one TOML table, remembering which were used so leftovers can be reported.
+class TableReader {
+ public:
+  /// `original` is the same table as parsed from the file, for line numbers: a sweep cell's
+  /// table is a copy, and copies of TOML nodes carry no source position.
+  TableReader(const toml::table* t, std::string prefix, std::string source,
+              const toml::table* original = nullptr)
+      : m_t(t), m_orig(original ? original : t), m_prefix(std::move(prefix)),
+        m_source(std::move(source)) {}
+
+  std::string where(const std::string& key) const {
+    std::string w = m_source + ": " + (m_prefix.empty() ? key : m_prefix + "." + key);
+    for (const toml::table* t : {m_t, m_orig}) {
+      const toml::node* n = t ? t->get(key) : nullptr;
+      if (n && n->source().begin.line > 0) {
+        w += " (line " + std::to_string(n->source().begin.line) + ")";
+        break;
+      }
+    }
+    return w;
+  }
+
+  const toml::node* get(const std::string& key) {
+    m_used.insert(key);
+    return m_t ? m_t->get(key) : nullptr;
+  }
+  /// A scalar key: get(key), refusing a list (only the sweep keys take lists of alternatives,
+  /// and expand_sweep has replaced those by one value each).
+  const toml::node* scalar(const std::string& key) {
+    const toml::node* n = get(key);
+    if (n && n->is_array())
+      throw Error(where(key) + ": a list of alternatives, but this key cannot be swept (keys that can: " +
+                  sweepable_keys() + ")");
+    return n;
+  }
+
+  void number(const std::string& key, double& out) {
+    if (const toml::node* n = scalar(key)) {
+      if (auto v = n->value_exact<double>()) out = *v;
+      else if (auto i = n->value_exact<std::int64_t>()) out = double(*i);
+      else throw Error(where(key) + ": expected a number");
+      require(std::isfinite(out), where(key), "must be finite");
+    }
+  }
+  void positive(const std::string& key, double& out) {
+    number(key, out);
+    require(out > 0, where(key), "must be > 0");
+  }
+  template <class I>
+  void integer(const std::string& key, I& out, long long min_value) {
+    if (const toml::node* n = scalar(key)) {
+      auto i = n->value_exact<std::int64_t>();
+      require(bool(i), where(key), "expected an integer");
+      require(*i >= min_value, where(key), "must be >= " + std::to_string(min_value));
+      out = static_cast<I>(*i);
+    }
+  }
+  void boolean(const std::string& key, bool& out) {
+    if (const toml::node* n = scalar(key)) {
+      auto b = n->value_exact<bool>();
+      require(bool(b), where(key), "expected true or false");
+      out = *b;
+    }
+  }
+  void string(const std::string& key, std::string& out) {
+    if (const toml::node* n = scalar(key)) {
+      auto s = n->value_exact<std::string>();
+      require(bool(s), where(key), "expected a string");
+      out = *s;
+    }
+  }
+  void int_list(const std::string& key, std::vector<int>& out) {
+    if (const toml::node* n = get(key)) {
+      const toml::array* a = n->as_array();
+      require(a != nullptr, where(key), "expected an array of integers");
+      out.clear();
+      for (std::size_t k = 0; k < a->size(); ++k) {
+        auto i = (*a)[k].value_exact<std::int64_t>();
+        require(bool(i), where(key), "element " + std::to_string(k) + " is not an integer");
+        require(*i >= 1 && *i <= 1000000, where(key),
+                "element " + std::to_string(k) + " must be a positive width, got " +
+                    std::to_string(*i));
+        out.push_back(int(*i));
+      }
+    }
+  }
+  /// Errors on any key of the table that was never asked for.
+  void finish() const {
+    if (!m_t) return;
+    for (const auto& [k, v] : *m_t) {
+      const std::string key(k.str());
+      if (!m_used.count(key))
+        throw Error(where(key) + ": unknown key (see README for the documented keys)");
+    }
+  }
+
+ private:
+  const toml::table* m_t;
+  const toml::table* m_orig;
+  std::string m_prefix, m_source;
+  std::set<std::string> m_used;
+};
+
+const toml::table* subtable(const toml::table& root, const std::string& key,
+                            const std::string& source) {
+  const toml::node* n = root.get(key);
+  if (!n) return nullptr;
+  require(n->is_table(), source + ": [" + key + "]", "expected a table");
+  return n->as_table();
+}
+
+}  // namespace
+
+math::OptimizerKind parse_optimizer(const std::string& s, const std::string& where) {
+  if (s == "gd") return math::OptimizerKind::gd;
+  if (s == "momentum") return math::OptimizerKind::momentum;
+  if (s == "adam") return math::OptimizerKind::adam;
+  throw Error(where + ": unknown optimizer '" + s + "' (expected gd, momentum or adam)");
+}
+
+namespace {
+
+toml::table parse_toml(const std::string& text, const std::string& source) {
+  try {
+    return toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << source << ":" << e.source().begin.line << ":" << e.source().begin.column
+       << ": TOML syntax error: " << e.description();
+    throw Error(os.str());
+  }
+}
+
+ExperimentConfig parse_config_table(const toml::table& root, const std::string& source,
+                                    const toml::table& original);
+
+/// Keys that may hold a list of alternatives; the grid is their Cartesian product, in this order.
+/// `dims` sweeps when it is a list of lists.
+constexpr const char* kSweepKeys[][2] = {
+    {"model", "family"}, {"model", "dims"},      {"model", "slope"},      {"data", "n"},
+    {"data", "x_rank"},  {"data", "y_rank"},     {"data", "y"},           {"data", "noise"},
+    {"data", "seed"},    {"init", "scale"},   {"init", "small"},      {"train", "optimizer"},  {"train", "lr"},
+    {"train", "steps"},  {"train", "precision"}};
+
+std::string sweepable_keys() {
+  std::string s;
+  for (const auto& k : kSweepKeys) s += (s.empty() ? "" : ", ") + std::string(k[0]) + "." + k[1];
+  return s;
+}
+
+std::string node_text(const toml::node& n) {
+  std::ostringstream os;
+  if (auto s = n.value_exact<std::string>()) os << *s;
+  else if (const toml::array* a = n.as_array()) {
+    os << "[";
+    for (std::size_t i = 0; i < a->size(); ++i) os << (i ? "," : "") << node_text((*a)[i]);
+    os << "]";
+  } else {
+    n.visit([&](const auto& v) { os << v; });
+  }
+  return os.str();
+}
+
+}  // namespace
+
+std::vector<SweepCell> expand_sweep(const std::string& text, const std::string& source) {
+  const toml::table root = parse_toml(text, source);
+  struct Axis {
+    std::string table, key;
+    const toml::array* values;
+  };
+  std::vector<Axis> axes;
+  for (const auto& k : kSweepKeys) {
+    const toml::table* t = root.get(k[0]) ? root.get(k[0])->as_table() : nullptr;
+    const toml::node* n = t ? t->get(k[1]) : nullptr;
+    const toml::array* a = n ? n->as_array() : nullptr;
+    if (!a) continue;
+    const bool is_dims = std::string(k[1]) == "dims";
+    if (is_dims && (a->empty() || !(*a)[0].is_array())) continue;  // one architecture
+    require(!a->empty(), source + ": " + k[0] + "." + k[1], "an empty list of alternatives");
+    axes.push_back({k[0], k[1], a});
+  }
+  std::vector<SweepCell> cells;
+  std::vector<std::size_t> pos(axes.size(), 0);
+  while (true) {
+    toml::table t = root;
+    std::string label;
+    for (std::size_t i = 0; i < axes.size(); ++i) {
+      const toml::node& v = (*axes[i].values)[pos[i]];
+      toml::table* sub = t.get(axes[i].table)->as_table();
+      sub->insert_or_assign(axes[i].key, v);
+      // data.seed is labelled data_seed: a bare "seed" would read as the experiment's.
+      const std::string name = axes[i].key == "seed" ? "data_seed" : axes[i].key;
+      if (axes[i].values->size() > 1) label += (label.empty() ? "" : " ") + name + "=" + node_text(v);
+    }
+    SweepCell cell;
+    const std::string where = axes.empty() ? source : source + " [cell " + std::to_string(cells.size()) +
+                                                         (label.empty() ? "" : ": " + label) + "]";
+    cell.config = parse_config_table(t, where, root);
+    cell.config.source = source;
+    cell.label = label.empty() ? cell.config.name : label;
+    cells.push_back(std::move(cell));
+    std::size_t i = 0;
+    for (; i < axes.size(); ++i) {
+      if (++pos[i] < axes[i].values->size()) break;
+      pos[i] = 0;
+    }
+    if (i == axes.size()) break;
+  }
+  // y may be swept, so a y_file is checked against every cell: some cell must read it.
+  const toml::table* data = root.get("data") ? root.get("data")->as_table() : nullptr;
+  if (const toml::node* yf = data ? data->get("y_file") : nullptr) {
+    bool used = false;
+    for (const auto& c : cells) used = used || c.config.data.y == TargetKind::csv;
+    require(used, source + ": data.y_file (line " + std::to_string(yf->source().begin.line) + ")",
+            "given, but data.y is not \"csv\" in any cell: set y = \"csv\" to read Y from it");
+  }
+  return cells;
+}
+
+ExperimentConfig parse_config(const std::string& text, const std::string& source) {
+  const std::vector<SweepCell> cells = expand_sweep(text, source);
+  require(cells.size() == 1, source, "describes a sweep of " + std::to_string(cells.size()) +
+                                         " cells where one experiment was expected");
+  return cells.front().config;
+}
+
+namespace {
+
+ExperimentConfig parse_config_table(const toml::table& root, const std::string& source,
+                                    const toml::table& original) {
+  ExperimentConfig c;
+  c.source = source;
+
+  const auto reader = [&](const char* name) {
+    return TableReader(subtable(root, name, source), name, source, subtable(original, name, source));
+  };
+  TableReader top(&root, "", source, &original);
+  for (const char* t : {"experiment", "model", "data", "init", "train", "classify", "refine",
+                        "escape", "output"})
+    top.get(t);
+  top.finish();
+
+  TableReader ex = reader("experiment");
+  ex.string("name", c.name);
+  ex.integer("networks", c.networks, 1);
+  long long seed = 1;
+  ex.integer("seed", seed, 0);
+  c.seed = std::uint64_t(seed);
+  ex.string("backend", c.backend);
+  require(c.backend == "auto" || c.backend == "cpu" || c.backend == "cuda", ex.where("backend"),
+          "expected \"auto\", \"cpu\" or \"cuda\"");
+  ex.integer("threads", c.threads, 0);
+  ex.integer("chunk", c.chunk, 0);
+  ex.finish();
+
+  const toml::table* mt = subtable(root, "model", source);
+  require(mt != nullptr, source, "missing [model] table (family and dims are required)");
+  TableReader mo(mt, "model", source, subtable(original, "model", source));
+  std::string family = "linear";
+  require(mt->get("family") != nullptr, mo.where("family"), "missing (\"linear\" or \"leaky_relu\")");
+  mo.string("family", family);
+  c.model.family = parse_family(family, mo.where("family"));
+  require(mt->get("dims") != nullptr, mo.where("dims"), "missing (e.g. dims = [4, 3, 4])");
+  mo.int_list("dims", c.model.dims);
+  if (c.model.family == Family::leaky_relu) {
+    c.model.slope = 0.1;
+    mo.number("slope", c.model.slope);
+  } else if (mt->get("slope")) {
+    throw Error(mo.where("slope") + ": only leaky_relu networks take a slope");
+  }
+  mo.finish();
+  c.model.validate(source + ": model");
+
+  TableReader da = reader("data");
+  da.integer("n", c.data.n, 1);
+  std::string x = "gaussian", y = "gaussian";
+  da.string("x", x);
+  da.string("y", y);
+  if (x == "gaussian") c.data.x = InputKind::gaussian;
+  else if (x == "csv") c.data.x = InputKind::csv;
+  else throw Error(da.where("x") + ": expected \"gaussian\" or \"csv\", got '" + x + "'");
+  if (y == "gaussian") c.data.y = TargetKind::gaussian;
+  else if (y == "teacher") c.data.y = TargetKind::teacher;
+  else if (y == "csv") c.data.y = TargetKind::csv;
+  else throw Error(da.where("y") + ": expected \"gaussian\", \"teacher\" or \"csv\", got '" + y + "'");
+  da.integer("x_rank", c.data.x_rank, 0);
+  da.integer("y_rank", c.data.y_rank, 0);
+  da.number("noise", c.data.noise);
+  da.integer("seed", c.data.seed, 0);
+  require(c.data.noise >= 0, da.where("noise"), "must be >= 0");
+  da.positive("teacher_scale", c.data.teacher_scale);
+  da.string("x_file", c.data.x_file);
+  da.string("y_file", c.data.y_file);
+  require(c.data.x != InputKind::csv || !c.data.x_file.empty(), da.where("x_file"),
+          "required when x = \"csv\"");
+  require(c.data.y != TargetKind::csv || !c.data.y_file.empty(), da.where("y_file"),
+          "required when y = \"csv\"");
+  require(c.data.x == InputKind::csv || c.data.x_file.empty(), da.where("x_file"),
+          "given, but data.x is \"gaussian\": set x = \"csv\" to read X from it");
+  // A rank above min(rows, samples) cannot be drawn: refuse it here, with the line. With X
+  // from a CSV file the sample count is the file's, and make_dataset checks the ranks then.
+  if (c.data.x == InputKind::gaussian)
+    check_data_ranks(c.data, c.model.dims.front(), c.model.dims.back(), c.data.n,
+                     da.where("x_rank"), da.where("y_rank"));
+  da.finish();
+  // CSV paths are relative to the config file.
+  const auto dir_of = [&](const std::string& p) {
+    if (p.empty() || p[0] == '/') return p;
+    const auto slash = source.find_last_of('/');
+    return slash == std::string::npos ? p : source.substr(0, slash + 1) + p;
+  };
+  c.data.x_file = dir_of(c.data.x_file);
+  c.data.y_file = dir_of(c.data.y_file);
+
+  TableReader in = reader("init");
+  in.positive("scale", c.init.scale);
+  in.boolean("small", c.init.small);
+  in.positive("small_factor", c.init.small_factor);
+  in.finish();
+
+  TableReader tr = reader("train");
+  tr.string("optimizer", c.train.optimizer);
+  parse_optimizer(c.train.optimizer, tr.where("optimizer"));
+  tr.positive("lr", c.train.lr);
+  tr.number("momentum", c.train.momentum);
+  require(c.train.momentum >= 0 && c.train.momentum < 1, tr.where("momentum"), "must be in [0, 1)");
+  tr.number("beta1", c.train.beta1);
+  require(c.train.beta1 >= 0 && c.train.beta1 < 1, tr.where("beta1"), "must be in [0, 1)");
+  tr.number("beta2", c.train.beta2);
+  require(c.train.beta2 >= 0 && c.train.beta2 < 1, tr.where("beta2"), "must be in [0, 1)");
+  tr.positive("eps", c.train.eps);
+  tr.integer("steps", c.train.steps, 1);
+  std::string prec = "float64";
+  tr.string("precision", prec);
+  if (prec == "float64") c.train.precision = Precision::f64;
+  else if (prec == "float32") c.train.precision = Precision::f32;
+  else throw Error(tr.where("precision") + ": expected \"float32\" or \"float64\", got '" + prec + "'");
+  tr.number("grad_tol", c.train.grad_tol);
+  require(c.train.grad_tol >= 0, tr.where("grad_tol"), "must be >= 0");
+  tr.positive("diverge_factor", c.train.diverge_factor);
+  tr.finish();
+
+  TableReader cl = reader("classify");
+  cl.positive("grad_tol", c.decide.tol.grad);
+  cl.positive("loss_tol", c.decide.tol.loss);
+  cl.positive("eig_tol", c.decide.tol.eig);
+  cl.positive("kink_tol", c.decide.tol.kink);
+  cl.positive("rank_tol", c.decide.rank_tol);
+  cl.finish();
+
+  TableReader rf = reader("refine");
+  rf.boolean("enabled", c.decide.refine.enabled);
+  rf.integer("max_iterations", c.decide.refine.max_iterations, 1);
+  rf.positive("grad_tol", c.decide.refine.grad_rtol);
+  rf.finish();
+
+  TableReader es = reader("escape");
+  EscapeSpec& e = c.decide.escape;
+  es.integer("random_directions", e.random_directions, 0);
+  es.integer("null_directions", e.null_directions, 0);
+  es.integer("null_combinations", e.null_combinations, 0);
+  es.positive("step_min", e.step_min);
+  es.positive("step_max", e.step_max);
+  require(e.step_max >= e.step_min, es.where("step_max"), "must be >= escape.step_min");
+  es.positive("step_factor", e.step_factor);
+  require(e.step_factor > 1, es.where("step_factor"), "must be > 1");
+  es.integer("perturbed_runs", e.perturbed_runs, 0);
+  es.positive("perturb_radius", e.perturb_radius);
+  es.integer("perturbed_steps", e.perturbed_steps, 0);
+  es.finish();
+
+  TableReader ou = reader("output");
+  ou.string("dir", c.output.dir);
+  require(!c.output.dir.empty(), ou.where("dir"), "must not be empty");
+  ou.string("db", c.output.db);
+  ou.boolean("spectrum", c.output.spectrum);
+  ou.boolean("curves", c.output.curves);
+  ou.integer("curve_points", c.output.curve_points, 2);
+  ou.finish();
+  return c;
+}
+
+}  // namespace
+
+
+TrainSettings make_train_settings(const TrainSpec& t, double loss_scale) {
+  TrainSettings s;
+  s.precision = t.precision;
+  s.params.kind = parse_optimizer(t.optimizer, "train.optimizer");
+  s.params.lr = t.lr;
+  s.params.momentum = t.momentum;
+  s.params.beta1 = t.beta1;
+  s.params.beta2 = t.beta2;
+  s.params.eps = t.eps;
+  s.params.max_steps = t.steps;
+  s.params.grad_tol = t.grad_tol * loss_scale;
+  s.params.diverge_loss = t.diverge_factor * loss_scale;
+  return s;
+}
+
+void enable_curves(TrainSettings& s, long steps, int points) {
+  s.params.curve_every = int(std::max<long>(1, steps / std::max(1, points - 1)));
+  s.params.curve_len = int(steps / s.params.curve_every + 1);
+}
+
+}  // namespace landscape

@@ -1,0 +1,372 @@
+// Tables, JSON and CSV for experiments and single points.
+#include "landscape/io/output.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "landscape/core/common.hpp"
+#include "landscape/core/stats.hpp"
+
+namespace landscape {
+namespace {
+
+using json = nlohmann::json;
+
+std::string fmt(const char* f, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, x);
+  return buf;
+}
+
+/// JSON has no NaN/inf: non-finite values become null.
+json num(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
+
+json tolerances_json(const Tolerances& t, double loss_scale) {
+  return {{"grad_rtol", t.grad},
+          {"loss_rtol", t.loss},
+          {"eig_rtol", t.eig},
+          {"kink_rtol", t.kink},
+          {"loss_scale", loss_scale},
+          {"grad_abs", t.grad * loss_scale},
+          {"loss_abs", t.loss * loss_scale},
+          {"note", "grad and loss tolerances are relative to loss_scale = max(1, 0.5*||Y||_F^2); "
+                   "eigenvalue tolerance is relative to max(1, max|lambda|) of each endpoint"}};
+}
+
+json refined_json(const RefineSummary& r) {
+  return {{"converged", r.converged}, {"n_negative_before", r.spectrum_before.n_negative},           {"iterations", r.iterations},
+          {"distance", num(r.distance)},        {"grad_norm_before", num(r.grad_norm_before)},
+          {"grad_norm_after", num(r.grad_norm_after)}, {"loss_before", num(r.loss_before)},
+          {"loss_after", num(r.loss_after)},    {"class_before", to_string(r.class_before)}};
+}
+
+json escape_json(const EscapeResult& e, bool with_direction) {
+  json j = {{"escaped", e.escaped},
+            {"loss_drop", num(e.loss_drop)},
+            {"method", e.escaped ? json(e.method) : json(nullptr)},
+            {"step", e.escaped ? num(e.step) : json(nullptr)},
+            {"probes", e.probes},
+            {"descent_steps", e.descent_steps},
+            {"null_space_dim", e.null_space_dim}};
+  if (with_direction && e.escaped) j["direction"] = e.direction;
+  return j;
+}
+
+json symmetry_json(const SymmetryInfo& s) {
+  return {{"orbit_dim", s.orbit_dim}, {"orbit_dim_max", s.orbit_dim_max},
+          {"near_zero_eigenvalues", s.near_zero}, {"excess_degeneracy", s.excess}};
+}
+
+json openness_json(const OpennessInfo& o) {
+  json partial = json::array();
+  for (const auto& p : o.partial) partial.push_back({{"from", p.from}, {"to", p.to}, {"rank", p.rank}});
+  json j = {{"layer_ranks", o.layer_ranks}, {"product_rank", o.product_rank},
+            {"min_width", o.min_width}, {"partial_products", partial}};
+  j["non_degenerate"] = o.non_degenerate ? json(*o.non_degenerate) : json(nullptr);
+  j["locally_open"] = o.locally_open ? json(*o.locally_open) : json(nullptr);
+  if (o.locally_open) j["openness_rule"] = o.openness_rule;
+  j["all_full_row_rank"] = o.all_full_row_rank ? json(*o.all_full_row_rank) : json(nullptr);
+  return j;
+}
+
+json details_json(const EndpointRecord& e, bool with_direction) {
+  json j;
+  j["refined"] = e.refined ? refined_json(*e.refined) : json(nullptr);
+  j["escape"] = e.escape ? escape_json(*e.escape, with_direction) : json(nullptr);
+  j["symmetry"] = e.symmetry ? symmetry_json(*e.symmetry) : json(nullptr);
+  j["openness"] = e.openness ? openness_json(*e.openness) : json(nullptr);
+  return j;
+}
+
+std::string opt_bool(const std::optional<bool>& b) { return b ? (*b ? "1" : "0") : ""; }
+
+
+}  // namespace
+
+std::string format_sample_table(const SampleResult& r) {
+  std::ostringstream os;
+  const long n = long(r.endpoints.size());
+  os << "experiment '" << r.config.name << "': " << to_string(r.config.model.family) << " dims [";
+  for (std::size_t i = 0; i < r.config.model.dims.size(); ++i)
+    os << (i ? ", " : "") << r.config.model.dims[i];
+  os << "], n = " << r.data.n << ", " << n << " networks, " << r.config.train.optimizer << " "
+     << to_string(r.config.train.precision) << ", backend " << r.backend << " (" << r.device << ")\n";
+  os << "loss L = 0.5*||F(W) - Y||_F^2; global optimum L* = " << fmt("%.10g", r.optimum.value)
+     << " (" << r.optimum.kind << ")\n\n";
+  os << "  class                     count   fraction   95% interval\n";
+  os << "  ----------------------  --------  ---------  -----------------------\n";
+  for (int c = 0; c < kNumClasses; ++c) {
+    const long k = r.counts[std::size_t(c)];
+    if (PointClass(c) == PointClass::degenerate && k == 0) continue;  // never a final class
+    const Interval iv = binomial_interval_95(k, n);
+    char line[160];
+    std::snprintf(line, sizeof line, "  %-22s  %8ld  %9.4f  [%.3g, %.3g]%s\n",
+                  to_string(PointClass(c)).c_str(), k, n ? double(k) / double(n) : 0.0, iv.lo, iv.hi,
+                  iv.method == "clopper-pearson" ? " (exact)" : "");
+    os << line;
+  }
+  std::array<std::array<long, kNumClasses>, 3> by_tol{};
+  for (const auto& e : r.endpoints)
+    for (int l = 0; l < 3; ++l) ++by_tol[std::size_t(l)][std::size_t(e.cls_by_tol[std::size_t(l)])];
+  bool moved = false;
+  for (int c = 0; c < kNumClasses; ++c)
+    moved = moved || by_tol[0][std::size_t(c)] != by_tol[1][std::size_t(c)] ||
+            by_tol[2][std::size_t(c)] != by_tol[1][std::size_t(c)];
+  if (moved) {
+    os << "\n  tolerance sensitivity (counts at tolerances x0.1 / x1 / x10):\n";
+    for (int c = 0; c < kNumClasses; ++c) {
+      if (by_tol[0][std::size_t(c)] + by_tol[1][std::size_t(c)] + by_tol[2][std::size_t(c)] == 0) continue;
+      char line[160];
+      std::snprintf(line, sizeof line, "  %-22s %7ld / %7ld / %7ld\n", to_string(PointClass(c)).c_str(),
+                    by_tol[0][std::size_t(c)], by_tol[1][std::size_t(c)], by_tol[2][std::size_t(c)]);
+      os << line;
+    }
+  } else {
+    os << "\n  classes unchanged with every tolerance x0.1 and x10\n";
+  }
+  if (!r.theory_lines.empty()) {
+    os << "\n  theory:\n";
+    for (const auto& t : r.theory_lines) os << "  - " << t << "\n";
+  }
+  os << "\ntolerances: grad " << r.config.decide.tol.grad << ", loss " << r.config.decide.tol.loss
+     << " (x loss scale " << fmt("%.6g", r.loss_scale) << "), eig " << r.config.decide.tol.eig
+     << " (x max(1, max|lambda|))\n";
+  os << "time: " << fmt("%.2f", r.seconds_total) << " s total, train " << fmt("%.2f", r.seconds_train)
+     << " s, Hessian+eigen " << fmt("%.2f", r.seconds_analyze) << " s\n";
+  for (const auto& w : r.warnings) os << "warning: " << w << "\n";
+  return os.str();
+}
+
+/// The JSON summary of one cell (see output.hpp's write_sample_outputs).
+static json sample_summary_json(const SampleResult& r) {
+  const long n = long(r.endpoints.size());
+  json j;
+  j["experiment"] = {{"name", r.config.name}, {"config_file", r.config.source},
+                     {"networks", n}, {"seed", r.config.seed}};
+  j["model"] = {{"family", to_string(r.config.model.family)}, {"dims", r.config.model.dims},
+                {"param_count", r.config.model.param_count()}};
+  if (r.config.model.family == Family::leaky_relu) j["model"]["slope"] = r.config.model.slope;
+  const DataSpec& ds = r.config.data;
+  j["data"] = {{"n", r.data.n},
+               {"d0", r.data.d0},
+               {"dh", r.data.dh},
+               {"seed", data_seed(r.config)},
+               {"x", to_string(ds.x)},
+               {"y", to_string(ds.y)},
+               {"x_rank", ds.x_rank},
+               {"y_rank", ds.y_rank},
+               {"noise", ds.noise},
+               {"x_file", ds.x == InputKind::csv ? json(ds.x_file) : json(nullptr)},
+               {"y_file", ds.y == TargetKind::csv ? json(ds.y_file) : json(nullptr)}};
+  j["train"] = {{"optimizer", r.config.train.optimizer}, {"lr", r.config.train.lr},
+                {"steps", r.config.train.steps}, {"precision", to_string(r.config.train.precision)},
+                {"grad_tol_rtol", r.config.train.grad_tol}, {"init_scale", r.config.init.effective_scale()}};
+  j["loss"] = "0.5*||F(W)-Y||_F^2 (square loss, no 1/n)";
+  j["global_loss"] = num(r.optimum.value);
+  j["global_loss_kind"] = r.optimum.kind;
+  j["tolerances"] = tolerances_json(r.config.decide.tol, r.loss_scale);
+  j["backend"] = r.backend;
+  j["device"] = r.device;
+  json classes = json::object();
+  for (int c = 0; c < kNumClasses; ++c) {
+    const long k = r.counts[std::size_t(c)];
+    const Interval iv = binomial_interval_95(k, n);
+    classes[to_string(PointClass(c))] = {{"count", k}, {"fraction", n ? double(k) / double(n) : 0.0},
+                                         {"ci95", {iv.lo, iv.hi}}, {"ci_method", iv.method}};
+  }
+  j["classes"] = classes;
+  json sens = json::object();
+  for (int l = 0; l < 3; ++l) {
+    json counts = json::object();
+    std::array<long, kNumClasses> cnt{};
+    for (const auto& e : r.endpoints) ++cnt[std::size_t(e.cls_by_tol[std::size_t(l)])];
+    for (int c = 0; c < kNumClasses; ++c) counts[to_string(PointClass(c))] = cnt[std::size_t(c)];
+    sens[l == 0 ? "x0.1" : l == 1 ? "x1" : "x10"] = counts;
+  }
+  j["tolerance_sensitivity"] = sens;
+  long escaped = 0, tested = 0, refined = 0, opened = 0, open_known = 0;
+  for (const auto& e : r.endpoints) {
+    if (e.escape) ++tested, escaped += e.escape->escaped;
+    if (e.refined) ++refined;
+    if (e.openness && e.openness->locally_open) ++open_known, opened += *e.openness->locally_open;
+  }
+  j["escape_tests"] = {{"run", tested}, {"escaped", escaped}};
+  j["refined_endpoints"] = refined;
+  j["locally_open"] = {{"known", open_known}, {"open", opened}};
+  j["timing_seconds"] = {{"total", r.seconds_total}, {"train", r.seconds_train},
+                         {"analyze", r.seconds_analyze}, {"decide", r.seconds_decide}};
+  j["warnings"] = r.warnings;
+  j["theory"] = r.theory_json.empty() ? json::array() : json::parse(r.theory_json);
+  return j;
+}
+
+std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels) {
+  std::ostringstream os;
+  os.precision(17);
+  os << "cell,label,index,class,raw_class,class_tol_lo,class_tol_hi,loss,global_loss,loss_gap,grad_norm,"
+        "lambda_min,lambda_max,n_negative,n_near_zero,eig_threshold,steps,train_status,"
+        "kink_distance,near_kink,orbit_dim,excess_degeneracy,non_degenerate,locally_open,escape_drop,"
+        "refine_distance,refine_grad_norm_before";
+  // Spectrum columns only when every cell stores spectra of one size.
+  std::size_t P = cells.empty() ? 0 : cells[0].config.model.param_count();
+  bool spectra = !cells.empty();
+  for (const auto& r : cells)
+    spectra = spectra && r.config.output.spectrum && r.config.model.param_count() == P;
+  if (spectra)
+    for (std::size_t k = 0; k < P; ++k) os << ",eig_" << k;
+  os << "\n";
+  for (std::size_t ci = 0; ci < cells.size(); ++ci) {
+  const SampleResult& r = cells[ci];
+  const std::string label = csv_field(labels[ci]);
+  for (const auto& e : r.endpoints) {
+    os << ci << "," << label << "," << e.index << "," << to_string(e.cls) << "," << to_string(e.raw_class) << ","
+       << to_string(e.cls_by_tol[kTolLo]) << "," << to_string(e.cls_by_tol[kTolHi]) << ",";
+    if (e.finite)
+      os << e.loss << "," << r.optimum.value << "," << e.loss - r.optimum.value << "," << e.grad_norm << ",";
+    else
+      os << "," << r.optimum.value << ",,,";
+    const SpectrumSummary& sp = e.nominal_spectrum();
+    if (e.finite)
+      os << sp.lambda_min << "," << sp.lambda_max << "," << sp.n_negative << "," << sp.n_near_zero
+         << "," << sp.eig_threshold;
+    else
+      os << ",,,,";
+    os << "," << e.steps << "," << to_string(e.train_status) << ",";
+    // Both empty where there is no kink distance (linear networks, diverged ones), as in the
+    // database.
+    if (e.finite && std::isfinite(e.kink_distance)) os << e.kink_distance << "," << (e.near_kink ? 1 : 0);
+    else os << ",";
+    os << ",";
+    if (e.symmetry) os << e.symmetry->orbit_dim << "," << e.symmetry->excess;
+    else os << ",";
+    os << "," << (e.openness ? opt_bool(e.openness->non_degenerate) : "") << ","
+       << (e.openness ? opt_bool(e.openness->locally_open) : "") << ",";
+    if (e.escape) os << e.escape->loss_drop;
+    os << ",";
+    if (e.refined) os << e.refined->distance << "," << e.refined->grad_norm_before;
+    else os << ",";
+    if (spectra) {
+      for (std::size_t k = 0; k < P; ++k) {
+        os << ",";
+        if (k < e.eigenvalues.size() && std::isfinite(e.eigenvalues[k])) os << e.eigenvalues[k];
+      }
+    }
+    os << "\n";
+  }
+  }
+  return os.str();
+}
+
+void write_sample_outputs(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels,
+                          const std::string& run_json, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  require(!ec, dir, "cannot create output directory: " + ec.message());
+  // A summary.json from an earlier run must not vouch for a new, unfinished endpoints.csv.
+  std::filesystem::remove(dir + "/summary.json", ec);
+  write_file_atomic(dir + "/endpoints.csv", endpoints_csv(cells, labels));
+  json j;
+  j["program"] = {{"name", "landscape"}, {"version", LANDSCAPE_VERSION}};
+  j["run"] = run_json.empty() ? json(nullptr) : json::parse(run_json);
+  j["cells"] = json::array();
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    json c = sample_summary_json(cells[i]);
+    c["cell"] = i;
+    c["label"] = labels[i];
+    j["cells"].push_back(std::move(c));
+  }
+  write_file_atomic(dir + "/summary.json", j.dump(2) + "\n");
+}
+
+std::string point_report_json(const PointReport& r) {
+  const EndpointRecord& e = r.endpoint;
+  const SpectrumSummary& sp = e.nominal_spectrum();
+  json j;
+  j["class"] = to_string(e.cls);
+  j["raw_class"] = to_string(e.raw_class);
+  j["class_tol_lo"] = to_string(e.cls_by_tol[kTolLo]);
+  j["class_tol_hi"] = to_string(e.cls_by_tol[kTolHi]);
+  j["loss"] = num(e.loss);
+  j["global_loss"] = num(r.optimum.value);
+  j["global_loss_kind"] = r.optimum.kind;
+  j["loss_gap"] = num(e.loss - r.optimum.value);
+  j["grad_norm"] = num(e.grad_norm);
+  json ev = json::array();
+  for (double x : r.eigenvalues) ev.push_back(num(x));
+  j["eigenvalues"] = ev;
+  j["negative_eigenvalues"] = sp.n_negative;
+  j["near_zero_eigenvalues"] = sp.n_near_zero;
+  j["lambda_min"] = num(sp.lambda_min);
+  j["lambda_max"] = num(sp.lambda_max);
+  j["eig_threshold"] = sp.eig_threshold;
+  j["kink_distance"] = num(e.kink_distance);
+  j["near_kink"] = e.finite && e.kink_distance < r.settings.tol.kink;
+  j["tolerances"] = tolerances_json(r.settings.tol, r.loss_scale);
+  j["tolerances"]["rank_rtol"] = r.settings.rank_tol;
+  if (r.optimum.kind == "empirical") j["empirical_restarts"] = r.restarts;
+  j["loss_definition"] = "0.5*||F(W)-Y||_F^2";
+  j.update(details_json(e, true));
+  if (e.escape && !e.escape->escaped)
+    j["escape"]["budget"] = {{"random_directions", r.settings.escape.random_directions},
+                             {"null_directions", r.settings.escape.null_directions},
+                             {"null_combinations", r.settings.escape.null_combinations},
+                             {"perturbed_runs", r.settings.escape.perturbed_runs},
+                             {"perturbed_steps", r.settings.escape.perturbed_steps},
+                             {"step_max_relative", r.settings.escape.step_max}};
+  return j.dump(2) + "\n";
+}
+
+std::string endpoint_details_json(const EndpointRecord& e) { return details_json(e, false).dump(); }
+
+std::string format_point_report(const PointReport& r) {
+  const EndpointRecord& e = r.endpoint;
+  const SpectrumSummary& sp = e.nominal_spectrum();
+  std::ostringstream os;
+  os << "class:       " << to_string(e.cls);
+  if (e.raw_class != e.cls) os << "  (second-order verdict: " << to_string(e.raw_class) << ")";
+  os << "\n";
+  os << "loss:        " << fmt("%.12g", e.loss) << "  (L = 0.5*||F(W) - Y||_F^2)\n";
+  os << "global loss: " << fmt("%.12g", r.optimum.value) << "  (" << r.optimum.kind;
+  if (r.optimum.kind == "empirical") os << ", best of the point and " << r.restarts << " restarts";
+  os << ")\n";
+  os << "grad norm:   " << fmt("%.3e", e.grad_norm) << "  (tolerance "
+     << fmt("%.3e", r.settings.tol.grad * r.loss_scale) << ")\n";
+  os << "Hessian:     P = " << r.eigenvalues.size() << ", lambda_min " << fmt("%.6g", sp.lambda_min)
+     << ", lambda_max " << fmt("%.6g", sp.lambda_max) << ", " << sp.n_negative << " negative, "
+     << sp.n_near_zero << " near zero (|lambda| <= " << fmt("%.3e", sp.eig_threshold) << ")\n";
+  if (e.symmetry)
+    os << "symmetry:    orbit dimension " << e.symmetry->orbit_dim << " (max " << e.symmetry->orbit_dim_max
+       << "), excess degeneracy " << e.symmetry->excess << "\n";
+  if (e.openness) {
+    os << "ranks:       W_i";
+    for (int rk : e.openness->layer_ranks) os << " " << rk;
+    os << ", product " << e.openness->product_rank << " (min width " << e.openness->min_width << ")";
+    if (e.openness->non_degenerate) os << (*e.openness->non_degenerate ? ", non-degenerate" : ", degenerate");
+    if (e.openness->locally_open) os << (*e.openness->locally_open ? ", locally open" : ", not locally open");
+    if (e.openness->all_full_row_rank)
+      os << (*e.openness->all_full_row_rank ? ", all W_i full row rank" : ", some W_i not full row rank");
+    os << "\n";
+  }
+  if (e.refined)
+    os << "refined:     moved " << fmt("%.3e", e.refined->distance) << " in " << e.refined->iterations
+       << " steps, grad norm " << fmt("%.3e", e.refined->grad_norm_before) << " -> "
+       << fmt("%.3e", e.refined->grad_norm_after) << ", class before " << to_string(e.refined->class_before)
+       << "\n";
+  if (e.escape) {
+    if (e.escape->escaped)
+      os << "escape:      loss drops by " << fmt("%.3e", e.escape->loss_drop) << " along a "
+         << e.escape->method << " direction at distance " << fmt("%.3e", e.escape->step) << "\n";
+    else
+      os << "escape:      none found in " << e.escape->probes << " probes and " << e.escape->descent_steps
+         << " descent steps (best drop " << fmt("%.3e", e.escape->loss_drop) << ")\n";
+  }
+  if (std::isfinite(e.kink_distance) && e.kink_distance < r.settings.tol.kink)
+    os << "warning:     a pre-activation sits at the leaky-ReLU kink (relative distance "
+       << fmt("%.3e", e.kink_distance) << "); the Hessian is not trustworthy there\n";
+  return os.str();
+}
+
+}  // namespace landscape

@@ -1,0 +1,143 @@
+// POINT.json parsing with errors that name the offending field.
+#include "landscape/io/point.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "landscape/core/common.hpp"
+
+namespace landscape {
+namespace {
+
+using json = nlohmann::json;
+
+double number_at(const json& v, const std::string& where) {
+  require(v.is_number(), where, "expected a number, got " + std::string(v.type_name()));
+  const double x = v.get<double>();
+  require(std::isfinite(x), where, "non-finite number");
+  return x;
+}
+
+/// Reads a rows×cols matrix given as a list of rows; appends row-major to `out`.
+void read_matrix(const json& v, int rows, int cols, const std::string& where,
+                 std::vector<double>& out) {
+  require(v.is_array(), where, "expected a list of rows");
+  require(int(v.size()) == rows, where,
+          "expected " + std::to_string(rows) + " rows, got " + std::to_string(v.size()));
+  for (int r = 0; r < rows; ++r) {
+    const json& row = v[std::size_t(r)];
+    const std::string wr = where + "[" + std::to_string(r) + "]";
+    require(row.is_array(), wr, "expected a list of numbers");
+    require(int(row.size()) == cols, wr,
+            "expected " + std::to_string(cols) + " numbers, got " + std::to_string(row.size()));
+    for (int c = 0; c < cols; ++c)
+      out.push_back(number_at(row[std::size_t(c)], wr + "[" + std::to_string(c) + "]"));
+  }
+}
+
+}  // namespace
+
+Point parse_point(const std::string& text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // e.byte is 1-based, the byte where parsing failed.
+    const std::size_t at = std::min(text.size(), e.byte > 0 ? std::size_t(e.byte - 1) : 0);
+    const std::string line =
+        std::to_string(1 + std::count(text.begin(), text.begin() + std::ptrdiff_t(at), '\n'));
+    // The parser stops on the first letter of a NaN or (-)Infinity literal.
+    if (text.compare(at, 3, "NaN") == 0 || text.compare(at, 8, "Infinity") == 0)
+      throw Error(source + ":" + line + ": a non-finite number (NaN or Infinity is not JSON, and "
+                  "every number of a point must be finite)");
+    throw Error(source + ":" + line + ": malformed JSON: " + e.what());
+  } catch (const json::out_of_range& e) {
+    // nlohmann reports numbers that overflow a double (e.g. 1e999) here, without a position.
+    throw Error(source + ": non-finite number (out of range for float64): " + e.what());
+  }
+  require(j.is_object(), source, "top level must be a JSON object");
+  for (const auto& [k, v] : j.items()) {
+    (void)v;
+    require(k == "model" || k == "X" || k == "Y" || k == "weights", source + ": " + k,
+            "unknown key (expected model, X, Y, weights)");
+  }
+  for (const char* k : {"model", "X", "Y", "weights"})
+    require(j.contains(k), source + ": " + k, "missing");
+
+  Point p;
+  const json& m = j["model"];
+  const std::string wm = source + ": model";
+  require(m.is_object(), wm, "expected an object");
+  for (const auto& [k, v] : m.items()) {
+    (void)v;
+    require(k == "family" || k == "dims" || k == "slope", wm + "." + k,
+            "unknown key (expected family, dims, slope)");
+  }
+  require(m.contains("family") && m["family"].is_string(), wm + ".family",
+          "missing or not a string");
+  p.model.family = parse_family(m["family"].get<std::string>(), wm + ".family");
+  require(m.contains("dims") && m["dims"].is_array(), wm + ".dims", "missing or not a list");
+  for (std::size_t i = 0; i < m["dims"].size(); ++i) {
+    const json& d = m["dims"][i];
+    const std::string wd = wm + ".dims[" + std::to_string(i) + "]";
+    require(d.is_number_integer(), wd, "expected a positive integer");
+    const long long v = d.get<long long>();
+    require(v >= 1 && v <= 1000000, wd, "expected a positive width, got " + std::to_string(v));
+    p.model.dims.push_back(int(v));
+  }
+  if (p.model.family == Family::leaky_relu) {
+    require(m.contains("slope"), wm + ".slope", "missing (required for leaky_relu)");
+    p.model.slope = number_at(m["slope"], wm + ".slope");
+  } else {
+    require(!m.contains("slope"), wm + ".slope", "only leaky_relu networks take a slope");
+  }
+  p.model.validate(wm);
+
+  const int h = p.model.depth();
+  p.data.d0 = p.model.dims.front();
+  p.data.dh = p.model.dims.back();
+  const json& X = j["X"];
+  require(X.is_array() && !X.empty() && X[0].is_array(), source + ": X",
+          "expected a list of d0 rows of n numbers");
+  p.data.n = int(X[0].size());
+  require(p.data.n >= 1, source + ": X[0]", "needs at least one sample");
+  read_matrix(X, p.data.d0, p.data.n, source + ": X", p.data.X);
+  read_matrix(j["Y"], p.data.dh, p.data.n, source + ": Y", p.data.Y);
+
+  const json& W = j["weights"];
+  require(W.is_array(), source + ": weights", "expected a list of h weight matrices");
+  require(int(W.size()) == h, source + ": weights",
+          "expected " + std::to_string(h) + " matrices (one per layer), got " +
+              std::to_string(W.size()));
+  for (int i = 1; i <= h; ++i)
+    read_matrix(W[std::size_t(i - 1)], p.model.dims[i], p.model.dims[i - 1],
+                source + ": weights[" + std::to_string(i - 1) + "]", p.weights);
+  return p;
+}
+
+Point load_point(const std::string& path) { return parse_point(read_file(path), path); }
+
+std::string point_to_json(const Point& p) {
+  json j;
+  j["model"]["family"] = to_string(p.model.family);
+  j["model"]["dims"] = p.model.dims;
+  if (p.model.family == Family::leaky_relu) j["model"]["slope"] = p.model.slope;
+  auto matrix = [](const double* a, int rows, int cols) {
+    json m = json::array();
+    for (int r = 0; r < rows; ++r)
+      m.push_back(std::vector<double>(a + std::size_t(r) * cols, a + std::size_t(r + 1) * cols));
+    return m;
+  };
+  j["X"] = matrix(p.data.X.data(), p.data.d0, p.data.n);
+  j["Y"] = matrix(p.data.Y.data(), p.data.dh, p.data.n);
+  j["weights"] = json::array();
+  std::size_t off = 0;
+  for (int i = 1; i <= p.model.depth(); ++i) {
+    j["weights"].push_back(matrix(p.weights.data() + off, p.model.dims[i], p.model.dims[i - 1]));
+    off += std::size_t(p.model.dims[i]) * p.model.dims[i - 1];
+  }
+  return j.dump(1) + "\n";
+}
+
+}  // namespace landscape

@@ -1,0 +1,347 @@
+// Standard benchmark workloads: validated first, then timed per stage (train, Hessian, eigen,
+// classify) with rates, achieved FLOP/s and the fraction of the device's peak.
+#include "landscape/run/bench.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <nlohmann/json.hpp>
+
+#include "landscape/analysis/classify.hpp"
+#include "landscape/analysis/hessian.hpp"
+#include "landscape/backends/backend.hpp"
+#include "landscape/core/common.hpp"
+#include "landscape/io/config.hpp"
+#include "landscape/core/data.hpp"
+#include "landscape/run/experiment.hpp"
+#include "landscape/math/rng.hpp"
+#include "landscape/analysis/optimum.hpp"
+#include "landscape/run/pipeline.hpp"
+
+namespace landscape {
+namespace {
+
+using json = nlohmann::json;
+constexpr std::uint64_t kBenchSeed = 1;
+constexpr double kInitScale = 1.0;
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+/// Multiply-adds of one gradient step per network: forward 2·d_i·d_{i−1}·n flops per layer,
+/// backward (weight gradient and back-propagated signal) twice that.
+double train_step_flops(const Model& m, int n) {
+  double f = 0;
+  for (int i = 1; i <= m.depth(); ++i) f += 6.0 * m.dims[std::size_t(i)] * m.dims[std::size_t(i) - 1] * n;
+  return f;
+}
+/// One Hessian column is an R-operator forward and backward pass, about 8·Σ d_i·d_{i−1}·n flops;
+/// the Hessian has P columns.
+double hessian_flops(const Model& m, int n) {
+  double f = 0;
+  for (int i = 1; i <= m.depth(); ++i) f += 8.0 * m.dims[std::size_t(i)] * m.dims[std::size_t(i) - 1] * n;
+  return f * double(m.param_count());
+}
+/// Values-only symmetric eigensolver: tridiagonal reduction dominates, 4/3·P³.
+double eigen_flops(const Model& m) {
+  const double P = double(m.param_count());
+  return 4.0 / 3.0 * P * P * P;
+}
+
+Model make(Family f, std::vector<int> dims, double slope = 1.0) {
+  Model m;
+  m.family = f;
+  m.dims = std::move(dims);
+  m.slope = slope;
+  return m;
+}
+
+Dataset workload_data(const Workload& w) {
+  DataSpec ds;
+  ds.n = w.n;
+  return make_dataset(ds, w.model, kBenchSeed);
+}
+
+json matrix_json(const std::vector<double>& a, int rows, int cols) {
+  json m = json::array();
+  for (int r = 0; r < rows; ++r)
+    m.push_back(std::vector<double>(a.begin() + std::ptrdiff_t(r) * cols, a.begin() + std::ptrdiff_t(r + 1) * cols));
+  return m;
+}
+
+/// Writes the workload file the peers read (format in bench/peers/README.md).
+void export_workload(const Workload& w, const std::string& dir) {
+  const Dataset d = workload_data(w);
+  const std::size_t P = w.model.param_count();
+  const int K = 4;
+  const long S = std::min<long>(w.steps, 200);
+  std::vector<double> init(std::size_t(K) * P);
+  for (int i = 0; i < K; ++i)
+    math::init_network(kBenchSeed, math::kStreamInitBase + std::uint64_t(i), w.model.depth(), w.model.dims.data(),
+                       kInitScale, init.data() + std::size_t(i) * P);
+  std::vector<double> trained = init;
+  TrainSettings s;
+  s.precision = Precision::f64;
+  s.params.lr = w.lr;
+  s.params.max_steps = S;
+  s.params.grad_tol = 0;
+  std::vector<math::TrainOutcome> out(K);
+  auto cpu = make_cpu_backend(0);
+  cpu->train(w.model, d, s, K, trained.data(), out.data());
+  std::vector<EndpointAnalysis> an(K);
+  std::vector<double> ev(std::size_t(K) * P);
+  cpu->analyze(w.model, d, K, trained.data(), an.data(), ev.data());
+  json j;
+  j["name"] = w.name;
+  j["family"] = to_string(w.model.family);
+  j["dims"] = w.model.dims;
+  j["slope"] = w.model.family == Family::leaky_relu ? w.model.slope : 1.0;
+  j["n"] = w.n;
+  j["networks"] = w.networks;
+  j["steps"] = w.steps;
+  j["lr"] = w.lr;
+  j["train_precision"] = "float32";
+  j["X"] = matrix_json(d.X, d.d0, d.n);
+  j["Y"] = matrix_json(d.Y, d.dh, d.n);
+  j["init_seed"] = kBenchSeed;
+  j["init_scale"] = kInitScale;
+  json v;
+  v["networks"] = K;
+  v["steps"] = S;
+  v["lr"] = w.lr;
+  v["init"] = json::array();
+  v["final_loss"] = json::array();
+  v["eigenvalues"] = json::array();
+  for (int i = 0; i < K; ++i) {
+    v["init"].push_back(std::vector<double>(init.begin() + std::ptrdiff_t(i * P), init.begin() + std::ptrdiff_t((i + 1) * P)));
+    v["final_loss"].push_back(an[std::size_t(i)].facts.loss);
+    v["eigenvalues"].push_back(std::vector<double>(ev.begin() + std::ptrdiff_t(i * P), ev.begin() + std::ptrdiff_t((i + 1) * P)));
+  }
+  j["validation"] = v;
+  write_file_atomic(dir + "/" + w.name + ".json", j.dump() + "\n");
+}
+
+}  // namespace
+
+std::vector<Workload> standard_workloads() {
+  return {
+      {"W-S", make(Family::linear, {6, 4, 4, 6}), 32, 1000000, 2000, 1e-3, 2000},
+      {"W-M", make(Family::linear, {16, 16, 16, 16}), 64, 10000, 2000, 2e-4, 40},
+      {"W-P", make(Family::leaky_relu, {32, 16, 8, 4}, 0.1), 16, 10000, 2000, 1e-3, 40},
+  };
+}
+
+int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
+  std::vector<Workload> chosen;
+  for (const Workload& w : standard_workloads())
+    if (opt.workloads.empty() || std::find(opt.workloads.begin(), opt.workloads.end(), w.name) != opt.workloads.end())
+      chosen.push_back(w);
+  for (const auto& name : opt.workloads) {
+    bool known = false;
+    for (const auto& w : standard_workloads()) known = known || w.name == name;
+    require(known, "--workload", "unknown workload '" + name + "' (expected W-S, W-M or W-P)");
+  }
+  if (!opt.export_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(opt.export_dir, ec);
+    require(!ec, opt.export_dir, "cannot create directory: " + ec.message());
+    for (const Workload& w : chosen) {
+      export_workload(w, opt.export_dir);
+      out << "wrote " << opt.export_dir << "/" << w.name << ".json\n";
+    }
+    return 0;
+  }
+  auto backend = make_backend(opt.backend, opt.threads);
+  const int host_threads = thread_count(opt.threads);
+  const bool gpu = backend->name() == "cuda";
+  json results = json::object();
+  results["backend"] = backend->name();
+  results["device"] = backend->device();
+  results["peak_flops_fp32"] = backend->peak_flops(Precision::f32);
+  results["peak_flops_fp64"] = backend->peak_flops(Precision::f64);
+  results["workloads"] = json::array();
+  char line[256];
+  out << "# landscape bench, backend " << backend->name() << " (" << backend->device() << ")\n";
+  std::snprintf(line, sizeof line, "%-5s %9s %7s  %-8s %10s %12s %12s %10s\n", "load", "networks", "steps",
+                "stage", "seconds", "networks/s", "GFLOP/s", "of peak");
+  out << line;
+  for (const Workload& w : chosen) {
+    long networks = w.networks;
+    bool scaled = false;
+    if (opt.networks > 0) networks = opt.networks;
+    else if (opt.scale > 0) networks = std::max(1L, std::lround(double(w.networks) * opt.scale));
+    else if (!gpu) networks = w.cpu_networks;
+    scaled = networks != w.networks;
+    const long steps = opt.steps > 0 ? opt.steps : w.steps;
+    const Dataset d = workload_data(w);
+    const std::size_t P = w.model.param_count();
+    TrainSettings s;
+    s.precision = Precision::f32;
+    s.params.lr = w.lr;
+    s.params.max_steps = steps;
+    s.params.grad_tol = 0;  // the whole budget: a fixed amount of work
+
+    // Validate before timing: a few networks must train without diverging and lower the loss,
+    // and give finite spectra; on the GPU their float64 spectra must match the CPU reference.
+    {
+      const int K = 4;
+      std::vector<double> v(std::size_t(K) * P);
+      for (int i = 0; i < K; ++i)
+        math::init_network(kBenchSeed, math::kStreamInitBase + std::uint64_t(i), w.model.depth(),
+                           w.model.dims.data(), kInitScale, v.data() + std::size_t(i) * P);
+      const double l0 = point_facts(w.model, d, v.data()).loss;
+      std::vector<math::TrainOutcome> o(K);
+      backend->train(w.model, d, s, K, v.data(), o.data());
+      std::vector<EndpointAnalysis> an(K);
+      std::vector<double> ev(std::size_t(K) * P);
+      backend->analyze(w.model, d, K, v.data(), an.data(), ev.data());
+      auto cpu = make_cpu_backend(0);
+      std::vector<EndpointAnalysis> an_ref(K);
+      std::vector<double> ev_ref(std::size_t(K) * P);
+      cpu->analyze(w.model, d, K, v.data(), an_ref.data(), ev_ref.data());
+      for (int i = 0; i < K; ++i) {
+        const double* e = ev.data() + std::size_t(i) * P;
+        const double* r = ev_ref.data() + std::size_t(i) * P;
+        const double scale = std::max(std::abs(r[0]), std::abs(r[P - 1]));
+        bool ok = o[std::size_t(i)].status != math::TrainStatus::diverged && an[std::size_t(i)].facts.loss < l0;
+        for (std::size_t k = 0; k < P; ++k) ok = ok && std::abs(e[k] - r[k]) <= 1e-8 * scale;
+        if (!ok) {
+          err << "bench " << w.name << ": validation failed for network " << i << " (loss " << l0 << " -> "
+              << an[std::size_t(i)].facts.loss << ")\n";
+          return 1;
+        }
+      }
+    }
+
+    const long chunk = std::min(networks, std::max(1L, backend->preferred_chunk(w.model)));
+    double t_train = 0, t_hess = 0, t_eig = 0, t_classify = 0;
+    long classes[kNumClasses] = {};
+    ExperimentConfig cfg;
+    cfg.model = w.model;
+    cfg.data.n = w.n;
+    cfg.seed = kBenchSeed;
+    const double ls = loss_scale(d);
+    // Second-order classes against the closed-form optimum (every standard workload has one);
+    // without it no endpoint would be called global.
+    const std::optional<double> global_loss = closed_form_optimum(w.model, d);
+    const double lstar = global_loss.value_or(-std::numeric_limits<double>::infinity());
+    struct Trained {
+      long cnt = 0;
+      std::vector<double> weights;
+      std::vector<math::TrainOutcome> outcomes;
+      double seconds = 0;
+    };
+    // With train-ahead, chunk k+1 trains on a second thread while chunk k is analyzed; each
+    // stage is still timed on its own, and `total` is the wall time of the whole loop.
+    const auto train = [&](std::size_t k) {
+      Trained t;
+      const long first = long(k) * chunk;
+      t.cnt = std::min(chunk, networks - first);
+      t.weights.assign(std::size_t(t.cnt) * P, 0.0);
+      t.outcomes.assign(std::size_t(t.cnt), {});
+      std::vector<long> idx(std::size_t(t.cnt));
+      for (long i = 0; i < t.cnt; ++i) idx[std::size_t(i)] = first + i;
+      init_weights(w.model, kBenchSeed, kInitScale, idx.data(), idx.size(), t.weights.data(),
+                   host_threads);
+      const double t0 = now();
+      backend->train(w.model, d, s, std::size_t(t.cnt), t.weights.data(), t.outcomes.data());
+      t.seconds = now() - t0;
+      return t;
+    };
+    // The first chunk's endpoints (up to a number that takes a second or so) are kept for the
+    // eigen-stage comparison after the timed loop.
+    const std::size_t cmp_networks = P <= 128 ? 65536 : 2048;
+    std::vector<double> cmp_weights;
+    const auto finish = [&](std::size_t k, Trained&& t) {
+      if (k == 0)
+        cmp_weights.assign(t.weights.begin(),
+                           t.weights.begin() + std::ptrdiff_t(std::min<std::size_t>(std::size_t(t.cnt), cmp_networks) * P));
+      t_train += t.seconds;
+      std::vector<EndpointAnalysis> an(std::size_t(t.cnt));
+      std::vector<double> ev(std::size_t(t.cnt) * P, 0.0);
+      double t0 = now();
+      backend->analyze(w.model, d, std::size_t(t.cnt), t.weights.data(), an.data(), ev.data());
+      const AnalyzeTimes at = backend->last_analyze_times();
+      const double analyze_wall = now() - t0;
+      // Stage split measured by the backend; what it does not cover (transfers, host work)
+      // is charged to the Hessian stage so the two add up to the wall time of analyze.
+      t_eig += at.eigen;
+      t_hess += std::max(0.0, analyze_wall - at.eigen);
+      t0 = now();
+#pragma omp parallel for schedule(static) num_threads(host_threads) reduction(+ : classes[:kNumClasses])
+      for (long i = 0; i < t.cnt; ++i) {
+        const SpectrumSummary sp = summarize_spectrum(ev.data() + std::size_t(i) * P, int(P), cfg.decide.tol.eig);
+        ++classes[int(classify_point(an[std::size_t(i)].facts.finite, an[std::size_t(i)].facts.loss,
+                                     an[std::size_t(i)].facts.grad_norm, sp, lstar, ls, cfg.decide.tol))];
+      }
+      t_classify += now() - t0;
+    };
+    const bool overlap = train_ahead(*backend);
+    const double t_loop = now();
+    run_chunks(std::size_t((networks + chunk - 1) / chunk), overlap, train, finish,
+               [] { return false; });
+    const double total = now() - t_loop;
+    EigenComparison cmp;
+    const bool compared =
+        backend->compare_eigen(w.model, d, cmp_weights.size() / P, cmp_weights.data(), cmp);
+    const double N = double(networks);
+    struct Stage {
+      const char* name;
+      double seconds, flops, peak;
+    } stages[] = {
+        {"train", t_train, N * double(steps) * train_step_flops(w.model, w.n), backend->peak_flops(Precision::f32)},
+        {"hessian", t_hess, N * hessian_flops(w.model, w.n), backend->peak_flops(Precision::f64)},
+        {"eigen", t_eig, N * eigen_flops(w.model), backend->peak_flops(Precision::f64)},
+        {"classify", t_classify, 0, 0},
+        {"total", total, 0, 0},
+    };
+    json wj = {{"name", w.name}, {"family", to_string(w.model.family)}, {"dims", w.model.dims},
+               {"n", w.n}, {"param_count", P}, {"networks", networks},
+               {"networks_standard", w.networks}, {"scaled", scaled}, {"steps", steps},
+               {"lr", w.lr}, {"train_precision", "float32"}, {"end_to_end_seconds", total},
+               {"train_ahead", overlap},
+               {"stage_seconds_sum", t_train + t_hess + t_eig + t_classify}};
+    json sj = json::object();
+    for (const Stage& st : stages) {
+      const double rate = st.seconds > 0 ? N / st.seconds : 0;
+      const double fl = st.seconds > 0 && st.flops > 0 ? st.flops / st.seconds : 0;
+      const std::string gflops = fl > 0 ? std::to_string(fl / 1e9).substr(0, 8) : "-";
+      std::snprintf(line, sizeof line, "%-5s %9ld %7ld  %-8s %10.3f %12.4g %12s %10s\n", w.name.c_str(), networks,
+                    steps, st.name, st.seconds, rate, gflops.c_str(),
+                    st.peak > 0 && fl > 0 ? (std::to_string(int(std::lround(100.0 * fl / st.peak))) + "%").c_str() : "-");
+      out << line;
+      sj[st.name] = {{"seconds", st.seconds}, {"networks_per_second", rate},
+                     {"flops", st.flops > 0 ? json(st.flops) : json(nullptr)},
+                     {"flops_per_second", fl > 0 ? json(fl) : json(nullptr)},
+                     {"fraction_of_peak", st.peak > 0 && fl > 0 ? json(fl / st.peak) : json(nullptr)}};
+    }
+    wj["stages"] = sj;
+    if (compared) {
+      // The eigen stage against the device's reference solver alone on the same matrices.
+      wj["eigen_check"] = {{"networks", cmp.networks}, {"solver", cmp.solver}, {"reference", cmp.reference},
+                           {"seconds", cmp.seconds}, {"reference_seconds", cmp.reference_seconds},
+                           {"reference_over_ours", cmp.seconds > 0 ? json(cmp.reference_seconds / cmp.seconds) : json(nullptr)},
+                           {"max_abs_eigenvalue_difference", cmp.max_abs_difference}};
+      std::snprintf(line, sizeof line, "%-5s %9zu %7s  eigen check: %s %.4f s, %s alone %.4f s (max |dλ| %.2g)\n",
+                    w.name.c_str(), cmp.networks, "", cmp.solver.c_str(), cmp.seconds, cmp.reference.c_str(),
+                    cmp.reference_seconds, cmp.max_abs_difference);
+      out << line;
+    }
+    json cj = json::object();
+    for (int c = 0; c < kNumClasses; ++c)
+      if (classes[c]) cj[to_string(PointClass(c))] = classes[c];
+    wj["classes_second_order"] = cj;
+    wj["global_loss"] = global_loss ? json(*global_loss) : json(nullptr);
+    if (scaled) wj["note"] = "network count differs from the standard workload; rates are per network";
+    results["workloads"].push_back(wj);
+  }
+  if (!opt.json_path.empty()) write_file_atomic(opt.json_path, results.dump(2) + "\n");
+  return 0;
+}
+
+}  // namespace landscape

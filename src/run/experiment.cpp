@@ -1,0 +1,270 @@
+// Experiment pipeline: chunked init → train → float64 analysis → per-endpoint description
+// (refinement, spectra, symmetry, openness) → L* → classification and escape tests.
+#include "landscape/run/experiment.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <sstream>
+
+#include "landscape/analysis/hessian.hpp"
+#include "landscape/core/common.hpp"
+#include "landscape/io/config.hpp"
+#include "landscape/math/rng.hpp"
+#include "landscape/analysis/endpoint.hpp"
+#include "landscape/analysis/optimum.hpp"
+#include "landscape/run/pipeline.hpp"
+
+namespace landscape {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+CellContext make_cell_context(const ExperimentConfig& c) {
+  CellContext ctx;
+  ctx.cfg = c;
+  ctx.data = make_dataset(c.data, c.model, data_seed(c));
+  ctx.loss_scale = loss_scale(ctx.data);
+  ctx.train = make_train_settings(c.train, ctx.loss_scale);
+  ctx.threads = thread_count(c.threads);
+  if (c.output.curves) enable_curves(ctx.train, c.train.steps, c.output.curve_points);
+  return ctx;
+}
+
+MemoryEstimate estimate_memory(const ExperimentConfig& c, int threads) {
+  const double P = double(c.model.param_count());
+  MemoryEstimate m;
+  // Per thread: the Hessian, the solver's copy, its eigenvectors and the decision's copy.
+  m.analysis = double(std::max(1, threads)) * 4.0 * P * P * sizeof(double);
+  // Per network: its record, its index, and at worst its weights as an escape candidate and
+  // its spectrum.
+  const double per_network = double(sizeof(EndpointRecord)) + 2.0 * sizeof(long) +
+                             P * sizeof(double) * (c.output.spectrum ? 2.0 : 1.0);
+  m.results = double(c.networks) * per_network;
+  return m;
+}
+
+MemoryEstimate check_memory(const ExperimentConfig& c, int threads, double available,
+                            const std::string& source) {
+  const MemoryEstimate m = estimate_memory(c, threads);
+  if (available <= 0) return m;
+  const std::string have = "; this machine has " + format_bytes(available);
+  require(m.analysis <= 0.8 * available, source + ": model.dims",
+          std::to_string(c.model.param_count()) + " parameters: the exact Hessians analyzed at once on " +
+              std::to_string(threads) + " thread(s) need at least " + format_bytes(m.analysis) + have +
+              " (use narrower layers, or fewer threads)");
+  require(m.analysis + m.results <= 0.8 * available, source + ": experiment.networks",
+          std::to_string(c.networks) + " networks: their results are held in memory until the "
+              "experiment completes, at least " + format_bytes(m.results) + have +
+              " (split the experiment into runs with fewer networks)");
+  return m;
+}
+
+TrainedChunk train_chunk(const CellContext& ctx, Backend& backend, std::vector<long> indices) {
+  const ExperimentConfig& cfg = ctx.cfg;
+  const std::size_t P = cfg.model.param_count();
+  const std::size_t cnt = indices.size();
+  TrainedChunk t;
+  t.indices = std::move(indices);
+  if (cnt == 0) return t;
+  const auto t_chunk = std::chrono::steady_clock::now();
+  t.weights.resize(cnt * P);
+  t.outcomes.resize(cnt);
+  const int curve_len = ctx.train.params.curve_len;
+  if (curve_len > 0) t.curves.assign(cnt * std::size_t(curve_len), NAN);
+  init_weights(cfg.model, cfg.seed, cfg.init.effective_scale(), t.indices.data(), cnt,
+               t.weights.data(), ctx.threads);
+  const auto t0 = std::chrono::steady_clock::now();
+  backend.train(cfg.model, ctx.data, ctx.train, cnt, t.weights.data(), t.outcomes.data(),
+                curve_len > 0 ? t.curves.data() : nullptr);
+  t.seconds_train = seconds_since(t0);
+  t.seconds_work = seconds_since(t_chunk);
+  return t;
+}
+
+ChunkResult finish_chunk(const CellContext& ctx, Backend& backend, TrainedChunk trained) {
+  const ExperimentConfig& cfg = ctx.cfg;
+  const std::size_t P = cfg.model.param_count();
+  const std::vector<long>& indices = trained.indices;
+  const std::size_t cnt = indices.size();
+  ChunkResult res;
+  res.endpoints.resize(cnt);
+  if (cnt == 0) return res;
+  const auto t_chunk = std::chrono::steady_clock::now();
+  const std::vector<double>& weights = trained.weights;
+  const std::vector<math::TrainOutcome>& outcomes = trained.outcomes;
+  std::vector<double> eig(cnt * P);
+  auto analysis = std::vector<EndpointAnalysis>(cnt);
+  res.curve_len = ctx.train.params.curve_len;
+  res.curve_every = ctx.train.params.curve_every;
+  res.curves = std::move(trained.curves);
+  res.seconds_train = trained.seconds_train;
+  auto t0 = std::chrono::steady_clock::now();
+  backend.analyze(cfg.model, ctx.data, cnt, weights.data(), analysis.data(), eig.data());
+  res.seconds_analyze = seconds_since(t0);
+  t0 = std::chrono::steady_clock::now();
+  std::vector<char> candidate(cnt, 0);
+  std::vector<std::vector<double>> final_w(cnt);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads)
+  for (std::ptrdiff_t k = 0; k < std::ptrdiff_t(cnt); ++k) {
+    const std::size_t i = std::size_t(k);
+    EndpointRecord& e = res.endpoints[i];
+    const math::TrainOutcome& o = outcomes[i];
+    e.index = indices[i];
+    e.train_status = o.status;
+    e.steps = o.steps;
+    std::vector<double>& w = final_w[i];
+    w.assign(weights.begin() + std::ptrdiff_t(i * P), weights.begin() + std::ptrdiff_t((i + 1) * P));
+    PointFacts facts = analysis[i].facts;
+    facts.finite = facts.finite && analysis[i].has_spectrum && o.status != math::TrainStatus::diverged;
+    candidate[i] = describe_endpoint({cfg.model, ctx.data, ctx.loss_scale, cfg.decide}, cfg.output.spectrum,
+                                     w, facts, eig.data() + i * P, e);
+    e.near_kink = e.finite && e.kink_distance < cfg.decide.tol.kink;
+  }
+  for (std::size_t i = 0; i < cnt; ++i)
+    if (candidate[i]) res.candidates[indices[i]] = std::move(final_w[i]);
+  res.seconds_decide = seconds_since(t0);
+  // The chunk's own work (its training and its analysis), not the time it waited while another
+  // chunk was trained ahead, so the figure is the same with and without overlap.
+  const double per_net = (trained.seconds_work + seconds_since(t_chunk)) / double(cnt);
+  for (auto& e : res.endpoints) e.wall_time = per_net;
+  return res;
+}
+
+ChunkResult process_chunk(const CellContext& ctx, Backend& backend,
+                          const std::vector<long>& indices) {
+  return finish_chunk(ctx, backend, train_chunk(ctx, backend, indices));
+}
+
+bool train_ahead(const Backend& backend) {
+  const char* v = std::getenv("LANDSCAPE_OVERLAP");
+  if (v && std::string(v) == "0") return false;
+  if (v && std::string(v) == "1") return true;
+  return backend.supports_overlap();
+}
+
+GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>& endpoints,
+                            const std::map<long, std::vector<double>>& candidates,
+                            std::vector<std::string>& warnings) {
+  const ExperimentConfig& cfg = ctx.cfg;
+  std::vector<double> losses;
+  losses.reserve(endpoints.size());
+  for (const auto& e : endpoints) losses.push_back(e.finite ? e.loss : NAN);
+  const GlobalOptimum opt = find_optimum(cfg.model, ctx.data, losses);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads)
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(endpoints.size()); ++i) {
+    EndpointRecord& e = endpoints[std::size_t(i)];
+    const auto it = candidates.find(e.index);
+    finalize_endpoint({cfg.model, ctx.data, ctx.loss_scale, cfg.decide}, opt,
+                      it == candidates.end() ? nullptr : it->second.data(), e);
+  }
+  double best = std::numeric_limits<double>::infinity();
+  long near_kink = 0;
+  for (const auto& e : endpoints) {
+    if (e.finite) best = std::min(best, e.loss);
+    near_kink += e.near_kink;
+  }
+  if (opt.kind == "closed_form" && best < opt.value - cfg.decide.tol.loss * ctx.loss_scale) {
+    std::ostringstream os;
+    os.precision(17);
+    os << "an endpoint's loss " << best << " lies below the closed-form optimum " << opt.value
+       << ": the formula's assumptions do not hold for this data";
+    warnings.push_back(os.str());
+  }
+  if (near_kink > 0)
+    warnings.push_back(std::to_string(near_kink) +
+                       " endpoint(s) lie within kink_tol of a leaky-ReLU kink, where the "
+                       "Hessian is undefined; their second-order classes are not trustworthy");
+  return opt;
+}
+
+SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Progress& progress) {
+  const auto t_start = std::chrono::steady_clock::now();
+  check_memory(cfg, thread_count(cfg.threads), physical_memory_bytes(), cfg.source);
+  const CellContext ctx = make_cell_context(cfg);
+  SampleResult res;
+  res.config = cfg;
+  res.backend = backend.name();
+  res.device = backend.device();
+  res.data = ctx.data;
+  res.loss_scale = ctx.loss_scale;
+  const long total = cfg.networks;
+  const long want = cfg.chunk > 0 ? cfg.chunk : backend.preferred_chunk(cfg.model);
+  const long chunk = std::max<long>(1, std::min(want, total));
+  res.endpoints.reserve(std::size_t(total));
+  const std::size_t chunks = std::size_t((total + chunk - 1) / chunk);
+  const auto train = [&](std::size_t k) {
+    const long first = long(k) * chunk;
+    std::vector<long> idx;
+    for (long i = first; i < std::min(total, first + chunk); ++i) idx.push_back(i);
+    return train_chunk(ctx, backend, std::move(idx));
+  };
+  const auto finish = [&](std::size_t k, TrainedChunk&& t) {
+    const long done = long(k) * chunk + long(t.indices.size());
+    ChunkResult c = finish_chunk(ctx, backend, std::move(t));
+    res.seconds_train += c.seconds_train;
+    res.seconds_analyze += c.seconds_analyze;
+    res.seconds_decide += c.seconds_decide;
+    for (auto& e : c.endpoints) res.endpoints.push_back(std::move(e));
+    for (auto& [i, w] : c.candidates) res.candidate_weights[i] = std::move(w);
+    if (progress) progress(done, total);
+  };
+  run_chunks(chunks, train_ahead(backend), train, finish, [] { return false; });
+  const auto t_final = std::chrono::steady_clock::now();
+  res.optimum = finalize_cell(ctx, res.endpoints, res.candidate_weights, res.warnings);
+  res.seconds_decide += seconds_since(t_final);
+  for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
+  res.seconds_total = seconds_since(t_start);
+  return res;
+}
+
+PointReport classify_single(const Point& p, const DecideSettings& settings, const RestartSpec& rs,
+                            Backend& backend) {
+  PointReport r;
+  r.settings = settings;
+  const std::size_t P = p.model.param_count();
+  r.loss_scale = loss_scale(p.data);
+  std::vector<EndpointAnalysis> a(1);
+  std::vector<double> ev(P, NAN);
+  backend.analyze(p.model, p.data, 1, p.weights.data(), a.data(), ev.data());
+  std::vector<double> w = p.weights;
+  EndpointRecord& e = r.endpoint;
+  e.train_status = math::TrainStatus::converged;
+  PointFacts facts = a[0].facts;
+  facts.finite = facts.finite && a[0].has_spectrum;
+  describe_endpoint({p.model, p.data, r.loss_scale, settings}, true, w, facts, ev.data(), e);
+  r.eigenvalues = e.eigenvalues;
+
+  std::vector<double> losses{e.finite ? e.loss : NAN};
+  if (!closed_form_optimum(p.model, p.data)) {
+    // No formula: the empirical optimum is the best of this point and a set of Adam restarts.
+    r.restarts = rs.restarts;
+    std::vector<double> rw(std::size_t(rs.restarts) * P);
+    for (int i = 0; i < rs.restarts; ++i)
+      math::init_network(rs.seed, math::kStreamRestart * 1000003ull + std::uint64_t(i),
+                         p.model.depth(), p.model.dims.data(), 1.0, rw.data() + std::size_t(i) * P);
+    TrainSpec ts;
+    ts.optimizer = "adam";
+    ts.lr = rs.lr;
+    ts.steps = rs.steps;
+    ts.grad_tol = 0;
+    std::vector<math::TrainOutcome> out(std::size_t(rs.restarts));
+    backend.train(p.model, p.data, make_train_settings(ts, r.loss_scale), std::size_t(rs.restarts),
+                  rw.data(), out.data());
+    for (int i = 0; i < rs.restarts; ++i) {
+      const PointFacts f = point_facts(p.model, p.data, rw.data() + std::size_t(i) * P);
+      if (f.finite) losses.push_back(f.loss);
+    }
+  }
+  r.optimum = find_optimum(p.model, p.data, losses);
+  finalize_endpoint({p.model, p.data, r.loss_scale, settings}, r.optimum, e.finite ? w.data() : nullptr, e);
+  return r;
+}
+
+}  // namespace landscape

@@ -1,0 +1,330 @@
+// Refinement, escape test, symmetry-aware spectra and local openness (docs/math.md §5–7).
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+
+#include "landscape/analysis/hessian.hpp"
+#include "landscape/backends/backend.hpp"
+#include "landscape/analysis/endpoint.hpp"
+#include "landscape/analysis/escape.hpp"
+#include "landscape/analysis/openness.hpp"
+#include "landscape/analysis/refine.hpp"
+#include "landscape/analysis/symmetry.hpp"
+#include "landscape/core/linalg.hpp"
+#include "landscape/run/experiment.hpp"
+#include "landscape/analysis/optimum.hpp"
+#include "test_util.hpp"
+
+using namespace landscape;
+using namespace landscape::testing;
+
+namespace {
+
+using RowMat = Eigen::Matrix<double, -1, -1, Eigen::RowMajor>;
+
+PointReport decide(const Model& m, const Dataset& d, const std::vector<double>& w,
+                   bool refine = false) {
+  DecideSettings s;
+  s.refine.enabled = refine;
+  auto cpu = make_cpu_backend(1);
+  return classify_single(Point{m, d, w}, s, RestartSpec{}, *cpu);
+}
+
+std::vector<double> pack(const std::vector<RowMat>& Ws) {
+  std::vector<double> w;
+  for (const auto& W : Ws) w.insert(w.end(), W.data(), W.data() + W.size());
+  return w;
+}
+
+/// Left singular vectors of Ŷ = Y X⁺ X and X⁺.
+struct Svd {
+  Eigen::MatrixXd U, Xp;
+  RowMat Y;
+};
+Svd svd_of(const Dataset& d) {
+  Eigen::Map<const RowMat> X(d.X.data(), d.d0, d.n), Y(d.Y.data(), d.dh, d.n);
+  Svd s;
+  s.Xp = X.completeOrthogonalDecomposition().pseudoInverse();
+  s.Y = Y;
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(Y * s.Xp * X, Eigen::ComputeFullU);
+  s.U = svd.matrixU();
+  return s;
+}
+
+/// Two-layer critical point from a subset S of left singular vectors, padded with zero
+/// columns up to width d1 (so rank-deficient weights when |S| < d1).
+std::vector<double> two_layer(const Dataset& d, int d1, const std::vector<int>& S) {
+  const Svd s = svd_of(d);
+  RowMat W2 = RowMat::Zero(d.dh, d1);
+  for (std::size_t k = 0; k < S.size(); ++k) W2.col(Eigen::Index(k)) = s.U.col(S[k]);
+  const RowMat W1 = W2.transpose() * s.Y * s.Xp;
+  return pack({W1, W2});
+}
+
+RowMat random_invertible(int n, std::uint64_t seed) {
+  math::CounterRng rng(seed, 77);
+  RowMat G(n, n);
+  for (int i = 0; i < n * n; ++i) G.data()[i] = rng.normal();
+  return G + 3.0 * RowMat::Identity(n, n);
+}
+
+TEST(Escape, ZeroOfDeepLinearIsANonStrictSaddleWithAVerifiedWitness) {
+  for (std::vector<int> dims : {std::vector<int>{3, 2, 2, 3}, std::vector<int>{3, 3, 3, 3, 2}}) {
+    const Model m = make_model(Family::linear, dims);
+    const Dataset d = gaussian_data(m, 6, 31);
+    const std::vector<double> w(m.param_count(), 0.0);
+    const PointReport r = decide(m, d, w);
+    EXPECT_EQ(r.endpoint.raw_class, PointClass::degenerate);
+    EXPECT_EQ(r.endpoint.cls, PointClass::non_strict_saddle);
+    ASSERT_TRUE(r.endpoint.escape.has_value());
+    const EscapeResult& e = *r.endpoint.escape;
+    ASSERT_TRUE(e.escaped);
+    ASSERT_EQ(e.direction.size(), w.size());
+    // Replay the witness independently.
+    std::vector<double> x(w.size());
+    double n2 = 0;
+    for (std::size_t k = 0; k < w.size(); ++k) {
+      x[k] = w[k] + e.step * e.direction[k];
+      n2 += e.direction[k] * e.direction[k];
+    }
+    EXPECT_NEAR(n2, 1.0, 1e-12);
+    const double L0 = loss_at(m, d, w), L1 = loss_at(m, d, x);
+    EXPECT_NEAR(L0 - L1, e.loss_drop, 1e-9 * L0);
+    EXPECT_GT(L0 - L1, r.settings.tol.loss * r.loss_scale);
+  }
+}
+
+TEST(Escape, ZeroOfTwoLayerLinearIsAStrictSaddle) {
+  const Model m = make_model(Family::linear, {4, 3, 3});
+  const Dataset d = gaussian_data(m, 7, 32);
+  const PointReport r = decide(m, d, std::vector<double>(m.param_count(), 0.0));
+  EXPECT_EQ(r.endpoint.cls, PointClass::strict_saddle);
+  EXPECT_FALSE(r.endpoint.escape.has_value());  // second order decided; no escape test needed
+}
+
+TEST(Escape, FindsNothingAtAGlobalMinimum) {
+  const Model m = make_model(Family::linear, {4, 2, 3});
+  const Dataset d = gaussian_data(m, 8, 33);
+  const std::vector<double> w = two_layer(d, 2, {0, 1});
+  std::vector<double> values, vectors;
+  hessian_eigensystem(m, d, w.data(), values, vectors);
+  std::vector<double> nullv;
+  int k = 0;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (std::abs(values[i]) < 1e-8 * values.back()) {
+      nullv.insert(nullv.end(), vectors.begin() + std::ptrdiff_t(i * w.size()),
+                   vectors.begin() + std::ptrdiff_t((i + 1) * w.size()));
+      ++k;
+    }
+  EXPECT_EQ(k, 4);  // GL(2) orbit
+  const EscapeResult e = escape_test(m, d, w.data(), nullv, k, 1e-9, 1e-9, EscapeSpec{});
+  EXPECT_FALSE(e.escaped);
+  EXPECT_LE(e.loss_drop, 1e-9);
+  EXPECT_GT(e.probes, 1000);  // the whole budget was spent
+}
+
+TEST(TwoLayerTheorem5, RankDeficientCriticalPointsAreStrictSaddles) {
+  const Model m = make_model(Family::linear, {5, 3, 4});
+  const Dataset d = gaussian_data(m, 9, 34, 0, 0);
+  for (std::vector<int> S : {std::vector<int>{0}, std::vector<int>{2}, std::vector<int>{0, 1},
+                             std::vector<int>{1, 3}}) {
+    const std::vector<double> w = two_layer(d, 3, S);
+    const PointReport r = decide(m, d, w);
+    SCOPED_TRACE("subset size " + std::to_string(S.size()));
+    EXPECT_LT(r.endpoint.grad_norm, 1e-10);
+    ASSERT_TRUE(r.endpoint.openness.has_value());
+    EXPECT_LT(r.endpoint.openness->layer_ranks[0], 3);  // rank-deficient weights
+    EXPECT_FALSE(*r.endpoint.openness->non_degenerate);
+    EXPECT_EQ(r.endpoint.cls, PointClass::strict_saddle);
+  }
+}
+
+TEST(Symmetry, NullSpaceEqualsOrbitAtRandomGlobalMinima) {
+  // Two-layer bottleneck: W2 = U_r G, W1 = G⁻¹ U_rᵀ Y X⁺ for random invertible G.
+  {
+    const Model m = make_model(Family::linear, {4, 2, 3});
+    const Dataset d = gaussian_data(m, 8, 35);
+    const Svd s = svd_of(d);
+    for (std::uint64_t seed : {1, 2, 3}) {
+      const RowMat G = random_invertible(2, seed);
+      const RowMat W2 = s.U.leftCols(2) * G;
+      const RowMat W1 = G.inverse() * s.U.leftCols(2).transpose() * s.Y * s.Xp;
+      const PointReport r = decide(m, d, pack({W1, W2}));
+      EXPECT_EQ(r.endpoint.cls, PointClass::global_minimum);
+      ASSERT_TRUE(r.endpoint.symmetry.has_value());
+      EXPECT_EQ(r.endpoint.symmetry->orbit_dim, 4);
+      EXPECT_EQ(r.endpoint.symmetry->near_zero, 4);
+      EXPECT_EQ(r.endpoint.symmetry->excess, 0);
+    }
+  }
+  // Three layers [4,3,3,4]: product U_3 U_3ᵀ Ŷ X⁺ split by random G1, G2; orbit 9 + 9.
+  {
+    const Model m = make_model(Family::linear, {4, 3, 3, 4});
+    const Dataset d = gaussian_data(m, 8, 36);
+    const Svd s = svd_of(d);
+    const RowMat G1 = random_invertible(3, 4), G2 = random_invertible(3, 5);
+    const RowMat W3 = s.U.leftCols(3) * G2;
+    const RowMat W2 = G2.inverse() * G1;
+    const RowMat W1 = G1.inverse() * s.U.leftCols(3).transpose() * s.Y * s.Xp;
+    const PointReport r = decide(m, d, pack({W1, W2, W3}));
+    EXPECT_EQ(r.endpoint.cls, PointClass::global_minimum);
+    EXPECT_EQ(r.endpoint.symmetry->orbit_dim, 18);
+    EXPECT_EQ(r.endpoint.symmetry->orbit_dim_max, 18);
+    EXPECT_EQ(r.endpoint.symmetry->near_zero, 18);
+    EXPECT_TRUE(*r.endpoint.openness->non_degenerate);
+  }
+}
+
+TEST(Symmetry, LeakyReluOrbitIsPositiveRescaling) {
+  const Model m = make_model(Family::leaky_relu, {5, 4, 3, 2}, 0.2);
+  const auto w = random_weights(m, 7);
+  EXPECT_EQ(orbit_dimension_max(m), 7);
+  EXPECT_EQ(orbit_dimension(m, w.data(), 1e-8), 7);
+  // Rescaling directions leave the loss unchanged to first order: check along one exactly.
+  const Dataset d = gaussian_data(m, 6, 8);
+  std::vector<double> w2 = w;
+  const double c = 1.7;  // unit 0 of hidden layer 1: row 0 of W1 × c, column 0 of W2 ÷ c
+  for (int j = 0; j < 5; ++j) w2[std::size_t(j)] *= c;
+  for (int r = 0; r < 3; ++r) w2[20 + std::size_t(r) * 4] /= c;
+  EXPECT_NEAR(loss_at(m, d, w), loss_at(m, d, w2), 1e-12 * loss_at(m, d, w));
+}
+
+TEST(Symmetry, OrbitShrinksAtRankDeficientPoints) {
+  const Model m = make_model(Family::linear, {3, 2, 3});
+  EXPECT_EQ(orbit_dimension(m, std::vector<double>(m.param_count(), 0.0).data(), 1e-8), 0);
+  std::vector<double> w(m.param_count(), 0.0);
+  w[0] = 1.0;   // W1[0][0]
+  w[6] = 1.0;   // W2[0][0]
+  // M = [[a, b], [c, d]]: δW1 = M W1 has rows (a, 0, 0) and (c, 0, 0); δW2 = −W2 M has a single
+  // nonzero row (−a, −b): the tangent map has rank 3.
+  EXPECT_EQ(orbit_dimension(m, w.data(), 1e-8), 3);
+}
+
+// The orbit rank near its threshold, where the Gram screen must hand over to the SVD: one
+// hidden unit scaled down by f makes the tangent map's smallest singular value shrink with f.
+TEST(Symmetry, OrbitRankAtTheThresholdFollowsTheSvd) {
+  const Model m = make_model(Family::linear, {4, 3, 3, 4});
+  const auto w0 = random_weights(m, 21);
+  EXPECT_EQ(orbit_dimension(m, w0.data(), 1e-10), orbit_dimension_max(m));
+  for (const double f : {1e-3, 1e-6, 1e-9, 1e-13}) {
+    std::vector<double> w = w0;
+    for (int c = 0; c < 4; ++c) w[std::size_t(c)] *= f;        // row 0 of W1
+    for (int r = 0; r < 3; ++r) w[12 + std::size_t(r) * 3] *= f;  // column 0 of W2
+    // Reference: the rank from the singular values of the tangent map, by its definition.
+    const int screened = orbit_dimension(m, w.data(), 1e-10);
+    const int loose = orbit_dimension(m, w.data(), 1e-3);
+    EXPECT_LE(screened, orbit_dimension_max(m)) << f;
+    EXPECT_LE(loose, screened) << f;
+    if (f >= 1e-6) EXPECT_EQ(screened, orbit_dimension_max(m)) << f;  // σ ratio ≈ f ≫ 1e-10
+    if (f <= 1e-13) EXPECT_LT(screened, orbit_dimension_max(m)) << f;  // below the threshold
+    if (f <= 1e-6) EXPECT_LT(loose, orbit_dimension_max(m)) << f;      // below 1e-3
+  }
+}
+
+TEST(Openness, RankFormulaOnBothSides) {
+  std::string rule;
+  // k < min(m, n): N&R Theorem 2.
+  EXPECT_TRUE(matrix_product_locally_open(4, 2, 5, 2, 2, 2, &rule));
+  EXPECT_NE(rule.find("Theorem 2"), std::string::npos);
+  EXPECT_FALSE(matrix_product_locally_open(4, 2, 5, 2, 1, 1));  // rank A ≠ rank B
+  EXPECT_FALSE(matrix_product_locally_open(4, 2, 5, 1, 1, 0));  // N(A) ∩ C(B) ≠ {0}
+  EXPECT_TRUE(matrix_product_locally_open(4, 2, 5, 0, 0, 0));   // the origin
+  // k ≥ min(m, n): Behrends; A full row rank or B full column rank suffice.
+  EXPECT_TRUE(matrix_product_locally_open(2, 3, 4, 2, 1, 1, &rule));
+  EXPECT_NE(rule.find("Behrends"), std::string::npos);
+  EXPECT_TRUE(matrix_product_locally_open(4, 3, 2, 1, 2, 1));
+  EXPECT_FALSE(matrix_product_locally_open(2, 2, 3, 1, 1, 0));
+  EXPECT_TRUE(matrix_product_locally_open(2, 2, 3, 1, 1, 1));
+}
+
+TEST(Openness, FromWeightsMatchesTheFormula) {
+  // [3, 2, 2]: A = W2 (2×2), B = W1 (2×3), k = 2 ≥ min(2, 3).
+  const Model m = make_model(Family::linear, {3, 2, 2});
+  // A = diag(1, 0), B rows (0,0,0), (1,0,0): AB = 0, rank A = rank B = 1 → not open.
+  std::vector<double> w = {0, 0, 0, 1, 0, 0, 1, 0, 0, 0};
+  OpennessInfo o = openness(m, w.data(), 1e-9);
+  EXPECT_EQ(o.layer_ranks, (std::vector<int>{1, 1}));
+  EXPECT_EQ(o.product_rank, 0);
+  EXPECT_FALSE(*o.locally_open);
+  EXPECT_FALSE(*o.non_degenerate);
+  // B rows (1,0,0), (0,0,0): AB has rank 1 → open.
+  w = {1, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+  o = openness(m, w.data(), 1e-9);
+  EXPECT_EQ(o.product_rank, 1);
+  EXPECT_TRUE(*o.locally_open);
+  // Partial products and the leaky-ReLU full-row-rank condition.
+  const Model lk = make_model(Family::leaky_relu, {5, 4, 3, 2});
+  const auto rw = random_weights(lk, 3);
+  o = openness(lk, rw.data(), 1e-9);
+  EXPECT_EQ(o.partial.size(), 3u);  // (1,2), (1,3), (2,3)
+  EXPECT_TRUE(*o.all_full_row_rank);
+  EXPECT_FALSE(o.non_degenerate.has_value());
+  EXPECT_FALSE(o.locally_open.has_value());
+}
+
+TEST(Refine, PerturbedKnownCriticalPointsReturn) {
+  const Model m = make_model(Family::linear, {4, 2, 3});
+  const Dataset d = gaussian_data(m, 8, 37);
+  for (std::vector<int> S : {std::vector<int>{0, 1}, std::vector<int>{0, 2}, std::vector<int>{1, 2}}) {
+    const std::vector<double> w = two_layer(d, 2, S);
+    const PointReport exact = decide(m, d, w);
+    std::vector<double> p = w;
+    math::CounterRng rng(9, 9);
+    double pert = 0;
+    for (double& x : p) {
+      const double dx = 1e-4 * rng.normal();
+      x += dx;
+      pert += dx * dx;
+    }
+    pert = std::sqrt(pert);
+    const PointReport raw = decide(m, d, p, false);
+    EXPECT_EQ(raw.endpoint.cls, PointClass::not_critical);
+    const PointReport r = decide(m, d, p, true);
+    ASSERT_TRUE(r.endpoint.refined.has_value());
+    EXPECT_TRUE(r.endpoint.refined->converged);
+    EXPECT_LT(r.endpoint.grad_norm, 1e-10);
+    // It returns to the critical set, possibly elsewhere on the symmetry orbit: the distance
+    // is of the order of the perturbation.
+    EXPECT_LT(r.endpoint.refined->distance, 10 * pert);
+    EXPECT_EQ(r.endpoint.refined->class_before, PointClass::not_critical);
+    EXPECT_EQ(r.endpoint.cls, exact.endpoint.cls);
+    EXPECT_NEAR(r.endpoint.loss, exact.endpoint.loss, 1e-9 * exact.endpoint.loss);
+  }
+}
+
+TEST(Refine, ZeroOfDeepNetworkStaysPut) {
+  // Already exactly critical with a zero Hessian: nothing to do.
+  const Model m = make_model(Family::linear, {3, 2, 2, 3});
+  const Dataset d = gaussian_data(m, 5, 38);
+  const std::vector<double> w(m.param_count(), 0.0);
+  const RefineResult r = refine_critical_point(m, d, w.data(), 1.0, RefineSpec{});
+  EXPECT_TRUE(r.converged);
+  EXPECT_EQ(r.iterations, 0);
+  EXPECT_EQ(r.distance, 0.0);
+}
+
+TEST(Pipeline, SampleReportsDecisionsForEveryEndpoint) {
+  ExperimentConfig cfg;
+  cfg.networks = 6;
+  cfg.model = make_model(Family::linear, {3, 2, 2, 3});
+  cfg.data.n = 6;
+  cfg.init.small = true;  // start next to the non-strict saddle at 0, where H = O(‖w‖)
+  cfg.init.small_factor = 1e-7;
+  cfg.train.steps = 50;
+  cfg.train.lr = 1e-3;
+  cfg.decide.tol.grad = 1e-2;  // so the barely-moved endpoints count as critical
+  auto cpu = make_cpu_backend(0);
+  const SampleResult r = run_sample(cfg, *cpu, nullptr);
+  for (const auto& e : r.endpoints) {
+    EXPECT_NE(e.cls, PointClass::degenerate);
+    ASSERT_TRUE(e.symmetry.has_value());
+    ASSERT_TRUE(e.openness.has_value());
+    if (e.raw_class == PointClass::degenerate) {
+      ASSERT_TRUE(e.escape.has_value());
+      EXPECT_EQ(e.cls, PointClass::non_strict_saddle);
+    }
+  }
+  EXPECT_GT(r.counts[std::size_t(PointClass::non_strict_saddle)], 0);
+}
+
+}  // namespace
