@@ -1,6 +1,6 @@
 // Exact float64 Hessians of a batch of networks, spread over (network, column) work items so
 // that even a few thousand networks with P in the hundreds fill the GPU. The math is the
-// single-source code of landscape/math/hessian_batch.hpp, which the CPU tests replay.
+// single-source code of landscape/math/hessian.hpp, which the CPU tests replay.
 #include <algorithm>
 
 #include "landscape/math/hessian.hpp"

@@ -57,7 +57,7 @@ extern template void launch_train<double>(const Dims&, const double*, const doub
                                           math::TrainOutcome*, double*,
                                           const TrainScratch<double>&, cudaStream_t);
 
-/// Trains `count` networks with the fused kernel of a hot shape (math/fused.hpp) and returns
+/// Trains `count` networks with the fused kernel of a hot shape (math/train_fused.hpp) and returns
 /// true, or returns false without launching when the shape has no fused kernel, the data do not
 /// fit in shared memory, or LANDSCAPE_CUDA_FUSED=0 asks for the general kernels.
 template <class T>

@@ -1,7 +1,7 @@
 // Fused training kernels for the hot shapes: one launch trains a whole chunk (no launch per step), with
 // the data staged once per block in shared memory and each network's state in registers
 // (StreamTrainer) or in its group's shared memory and registers (GroupTrainer). The math and
-// the control flow are math/fused.hpp, tested on the CPU; this header only maps lanes to
+// the control flow are math/train_fused.hpp, tested on the CPU; this header only maps lanes to
 // threads.
 #pragma once
 

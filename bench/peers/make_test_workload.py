@@ -25,7 +25,7 @@ import sys
 import numpy as np
 
 # The three benchmark workloads, with the sizes and step sizes of `landscape bench`
-# (src/bench.cpp, standard_workloads()); the data differ (ours come from NumPy's RNG).
+# (src/run/bench.cpp, standard_workloads()); the data differ (ours come from NumPy's RNG).
 WORKLOADS = {
     "W-S": dict(family="linear", dims=[6, 4, 4, 6], slope=1.0, n=32, networks=1_000_000, lr=1e-3),
     "W-M": dict(family="linear", dims=[16, 16, 16, 16], slope=1.0, n=64, networks=10_000, lr=2e-4),

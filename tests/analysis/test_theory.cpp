@@ -2,7 +2,7 @@
 // architectures and data, on both sides of every condition; theorem8_condition, data_facts and
 // check_claims / format_observation.
 //
-// Every expected answer below is derived by hand from docs/math.md §4, not from src/theory.cpp.
+// Every expected answer below is derived by hand from docs/math.md §4, not from src/analysis/theory.cpp.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// The batched Hessian work items of math/hessian_batch.hpp, replayed on the CPU in the order and
+// The batched Hessian work items of math/hessian.hpp, replayed on the CPU in the order and
 // with the buffer layout of the CUDA kernels, against math::hessian: bitwise equal.
 #include <gtest/gtest.h>
 
