@@ -1,6 +1,6 @@
 // Fused training for compile-time shapes: the hot path of the CUDA backend.
 //
-// The general training loop (optim.hpp) keeps every activation of every sample in a scratch
+// The general training loop (math/train.hpp) keeps every activation of every sample in a scratch
 // buffer, which on a GPU means off-chip memory. For the hot shapes the layer widths are template
 // parameters instead, so the compiler can keep a network's state in registers and the data in
 // shared memory, and one kernel launch trains a whole chunk:
@@ -13,7 +13,7 @@
 //    back-propagated signals, then each lane reduces the gradient of the parameters it owns
 //    (and keeps their optimizer moments in registers).
 //
-// Both run exactly the optimizer, stop test and curve logic of `train_network` (optim.hpp);
+// Both run exactly the optimizer, stop test and curve logic of `train_network` (math/train.hpp);
 // they differ from it only in the order of floating-point sums. The code is single-source: the
 // kernels call it with a runner that maps lanes to threads and synchronizes the group, and the
 // CPU tests call it with a runner that plays the G lanes one after another between phases, which
