@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace landscape {
 
@@ -10,6 +11,15 @@ namespace landscape {
 SpectrumSummary summarize_spectrum(const double* ev, int P, double eig_rtol) {
   SpectrumSummary s;
   if (P <= 0) return s;
+  // NaN compares false with everything, so min/max and the counts below would be meaningless
+  // (and an all-NaN spectrum would count as PSD): a non-finite spectrum is flagged and
+  // classify_point refuses it.
+  for (int k = 0; k < P; ++k)
+    if (!std::isfinite(ev[k])) {
+      s.finite = false;
+      s.lambda_min = s.lambda_max = std::numeric_limits<double>::quiet_NaN();
+      return s;
+    }
   s.lambda_min = *std::min_element(ev, ev + P);
   s.lambda_max = *std::max_element(ev, ev + P);
   const double scale = std::max({1.0, std::abs(s.lambda_min), std::abs(s.lambda_max)});
@@ -24,7 +34,10 @@ SpectrumSummary summarize_spectrum(const double* ev, int P, double eig_rtol) {
 
 PointClass classify_point(bool finite, double loss, double grad_norm, const SpectrumSummary& sp,
                           double global_loss, double loss_scale, const Tolerances& tol) {
-  if (!finite || !std::isfinite(loss) || !std::isfinite(grad_norm)) return PointClass::diverged;
+  // A point whose loss, gradient or Hessian spectrum is not finite (overflow in float64) is
+  // never a minimum or a saddle: nothing about its curvature is known.
+  if (!finite || !std::isfinite(loss) || !std::isfinite(grad_norm) || !sp.finite)
+    return PointClass::diverged;
   if (grad_norm > tol.grad * loss_scale) return PointClass::not_critical;
   if (loss - global_loss <= tol.loss * loss_scale) return PointClass::global_minimum;
   if (sp.n_negative > 0) return PointClass::strict_saddle;

@@ -19,6 +19,8 @@ std::optional<double> closed_form_optimum(const Model& m, const Dataset& d) {
     // solve) keeps rank-deficient X exact up to the stated rank tolerance.
     Eigen::JacobiSVD<Eigen::MatrixXd> sx(X, Eigen::ComputeThinV);
     const int rx = rank_from_singular_values(sx.singularValues().data(), int(sx.singularValues().size()), kDataRankRtol);
+    // X = 0 (rank 0): nothing can be fitted, L* = ½‖Y‖² (and Y·V_r would have no columns).
+    if (rx == 0) return 0.5 * Y.squaredNorm();
     const Eigen::MatrixXd Vr = sx.matrixV().leftCols(rx);
     const Eigen::MatrixXd Yhat = (Y * Vr) * Vr.transpose();
     const double resid = (Y - Yhat).squaredNorm();

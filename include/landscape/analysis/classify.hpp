@@ -10,6 +10,7 @@ namespace landscape {
 SpectrumSummary summarize_spectrum(const double* eigenvalues, int P, double eig_rtol);
 
 /// The decision of docs/math.md §7 steps 1–4; PSD-to-tolerance points above L* are `degenerate`.
+/// A non-finite loss, gradient or spectrum (`sp.finite` false) is `diverged`.
 PointClass classify_point(bool finite, double loss, double grad_norm, const SpectrumSummary& sp,
                           double global_loss, double loss_scale, const Tolerances& tol);
 

@@ -43,6 +43,7 @@ using PointFacts = math::PointFacts;
 struct SpectrumSummary {
   double lambda_min = 0, lambda_max = 0, eig_threshold = 0;
   int n_negative = 0, n_near_zero = 0, n_positive = 0;
+  bool finite = true;  ///< every eigenvalue finite (an overflowing Hessian makes them NaN)
 };
 
 /// Witness and budget of an escape test.
