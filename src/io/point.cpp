@@ -36,12 +36,32 @@ void read_matrix(const json& v, int rows, int cols, const std::string& where,
   }
 }
 
+/// Parses `text`, refusing a key given twice in one object (JSON allows it and the parser
+/// would keep the last value silently).
+json parse_unique_keys(const std::string& text, const std::string& source) {
+  std::vector<std::vector<std::string>> seen;  // keys of each open object
+  std::string path;
+  const json::parser_callback_t cb = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) seen.emplace_back();
+    else if (event == json::parse_event_t::object_end) seen.pop_back();
+    else if (event == json::parse_event_t::key && !seen.empty()) {
+      const std::string key = parsed.get<std::string>();
+      auto& keys = seen.back();
+      if (std::find(keys.begin(), keys.end(), key) != keys.end())
+        throw Error(source + ": " + key + ": key given twice (each key may appear once)");
+      keys.push_back(key);
+    }
+    return true;
+  };
+  return json::parse(text, cb);
+}
+
 }  // namespace
 
 Point parse_point(const std::string& text, const std::string& source) {
   json j;
   try {
-    j = json::parse(text);
+    j = parse_unique_keys(text, source);
   } catch (const json::parse_error& e) {
     // e.byte is 1-based, the byte where parsing failed.
     const std::size_t at = std::min(text.size(), e.byte > 0 ? std::size_t(e.byte - 1) : 0);
@@ -66,6 +86,7 @@ Point parse_point(const std::string& text, const std::string& source) {
     require(j.contains(k), source + ": " + k, "missing");
 
   Point p;
+  p.source = source;
   const json& m = j["model"];
   const std::string wm = source + ": model";
   require(m.is_object(), wm, "expected an object");

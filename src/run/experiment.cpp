@@ -11,6 +11,7 @@
 
 #include "landscape/analysis/hessian.hpp"
 #include "landscape/core/common.hpp"
+#include "landscape/core/parallel.hpp"
 #include "landscape/io/config.hpp"
 #include "landscape/math/rng.hpp"
 #include "landscape/analysis/endpoint.hpp"
@@ -40,8 +41,10 @@ CellContext make_cell_context(const ExperimentConfig& c) {
 MemoryEstimate estimate_memory(const ExperimentConfig& c, int threads) {
   const double P = double(c.model.param_count());
   MemoryEstimate m;
-  // Per thread: the Hessian, the solver's copy, its eigenvectors and the decision's copy.
-  m.analysis = double(std::max(1, threads)) * 4.0 * P * P * sizeof(double);
+  // Per thread: the Hessian, the solver's copy, its eigenvectors and the decision's copy; then
+  // the decisions (symmetry orbit, refinement, escape test), which run after the Hessians.
+  const double per_thread = std::max(4.0 * P * P * sizeof(double), decision_memory_bytes(c.model));
+  m.analysis = double(std::max(1, threads)) * per_thread;
   // Per network: its record, its index, and at worst its weights as an escape candidate and
   // its spectrum.
   const double per_network = double(sizeof(EndpointRecord)) + 2.0 * sizeof(long) +
@@ -56,7 +59,8 @@ MemoryEstimate check_memory(const ExperimentConfig& c, int threads, double avail
   if (available <= 0) return m;
   const std::string have = "; this machine has " + format_bytes(available);
   require(m.analysis <= 0.8 * available, source + ": model.dims",
-          std::to_string(c.model.param_count()) + " parameters: the exact Hessians analyzed at once on " +
+          std::to_string(c.model.param_count()) + " parameters: the exact Hessians and the decisions (symmetry "
+              "orbit, refinement, escape test) worked on at once on " +
               std::to_string(threads) + " thread(s) need at least " + format_bytes(m.analysis) + have +
               " (use narrower layers, or fewer threads)");
   require(m.analysis + m.results <= 0.8 * available, source + ": experiment.networks",
@@ -64,6 +68,17 @@ MemoryEstimate check_memory(const ExperimentConfig& c, int threads, double avail
               "experiment completes, at least " + format_bytes(m.results) + have +
               " (split the experiment into runs with fewer networks)");
   return m;
+}
+
+void check_point_memory(const Point& p, double available) {
+  if (available <= 0) return;
+  const double P = double(p.model.param_count());
+  // One Hessian with its solver's copy and eigenvectors, then the decisions.
+  const double need = std::max(4.0 * P * P * sizeof(double), decision_memory_bytes(p.model));
+  require(need <= 0.8 * available, (p.source.empty() ? std::string("point") : p.source) + ": model.dims",
+          std::to_string(p.model.param_count()) + " parameters: the exact Hessian and the decisions "
+          "(symmetry orbit, refinement, escape test) need at least " + format_bytes(need) +
+          "; this machine has " + format_bytes(available) + " (use narrower layers)");
 }
 
 TrainedChunk train_chunk(const CellContext& ctx, Backend& backend, std::vector<long> indices) {
@@ -111,8 +126,10 @@ ChunkResult finish_chunk(const CellContext& ctx, Backend& backend, TrainedChunk 
   t0 = std::chrono::steady_clock::now();
   std::vector<char> candidate(cnt, 0);
   std::vector<std::vector<double>> final_w(cnt);
+  ExceptionCollector errors;  // e.g. bad_alloc in one network's decisions: rethrown below
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads)
-  for (std::ptrdiff_t k = 0; k < std::ptrdiff_t(cnt); ++k) {
+  for (std::ptrdiff_t k = 0; k < std::ptrdiff_t(cnt); ++k) errors.run([&] {
+    if (errors.failed()) return;
     const std::size_t i = std::size_t(k);
     EndpointRecord& e = res.endpoints[i];
     const math::TrainOutcome& o = outcomes[i];
@@ -126,7 +143,8 @@ ChunkResult finish_chunk(const CellContext& ctx, Backend& backend, TrainedChunk 
     candidate[i] = describe_endpoint({cfg.model, ctx.data, ctx.loss_scale, cfg.decide}, cfg.output.spectrum,
                                      w, facts, eig.data() + i * P, e);
     e.near_kink = e.finite && e.kink_distance < cfg.decide.tol.kink;
-  }
+  });
+  errors.rethrow();
   for (std::size_t i = 0; i < cnt; ++i)
     if (candidate[i]) res.candidates[indices[i]] = std::move(final_w[i]);
   res.seconds_decide = seconds_since(t0);
@@ -157,13 +175,16 @@ GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>&
   losses.reserve(endpoints.size());
   for (const auto& e : endpoints) losses.push_back(e.finite ? e.loss : NAN);
   const GlobalOptimum opt = find_optimum(cfg.model, ctx.data, losses);
+  ExceptionCollector errors;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads)
-  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(endpoints.size()); ++i) {
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(endpoints.size()); ++i) errors.run([&] {
+    if (errors.failed()) return;
     EndpointRecord& e = endpoints[std::size_t(i)];
     const auto it = candidates.find(e.index);
     finalize_endpoint({cfg.model, ctx.data, ctx.loss_scale, cfg.decide}, opt,
                       it == candidates.end() ? nullptr : it->second.data(), e);
-  }
+  });
+  errors.rethrow();
   double best = std::numeric_limits<double>::infinity();
   long near_kink = 0;
   for (const auto& e : endpoints) {
@@ -229,6 +250,7 @@ PointReport classify_single(const Point& p, const DecideSettings& settings, cons
   PointReport r;
   r.settings = settings;
   const std::size_t P = p.model.param_count();
+  check_point_memory(p, physical_memory_bytes());
   r.loss_scale = loss_scale(p.data);
   std::vector<EndpointAnalysis> a(1);
   std::vector<double> ev(P, NAN);

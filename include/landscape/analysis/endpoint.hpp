@@ -20,6 +20,11 @@ struct EndpointProblem {
   const DecideSettings& settings;
 };
 
+/// Bytes one thread holds at the peak of describe_endpoint and finalize_endpoint for `m`: the
+/// symmetry orbit's P × K tangent matrix with its SVD or Gram matrix, and the Hessian with its
+/// eigenvectors for refinement and the escape test. For the up-front memory check.
+double decision_memory_bytes(const Model& m);
+
 /// Closed form where docs/math.md §3 has one; otherwise the best finite loss among `losses`.
 GlobalOptimum find_optimum(const Model& m, const Dataset& d, const std::vector<double>& losses);
 

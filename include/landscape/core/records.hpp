@@ -169,6 +169,7 @@ struct Point {
   Model model;
   Dataset data;
   std::vector<double> weights;  ///< packed [vec(W_1); …; vec(W_h)], each row-major
+  std::string source;           ///< where it came from (for messages)
 };
 
 /// The classification of one user-given point.

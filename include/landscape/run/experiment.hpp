@@ -37,6 +37,10 @@ MemoryEstimate estimate_memory(const ExperimentConfig& c, int threads);
 MemoryEstimate check_memory(const ExperimentConfig& c, int threads, double available,
                   const std::string& source);
 
+/// The same check for classifying one point: throws Error naming the point's source and
+/// model.dims when its Hessian and decisions cannot fit in `available` bytes (0: no check).
+void check_point_memory(const Point& p, double available);
+
 /// Initializes networks `indices` of a cell and trains them: the first half of process_chunk.
 /// Calls only `backend.train`, so it may run on another thread while finish_chunk analyzes
 /// another chunk (see train_ahead).
