@@ -22,9 +22,11 @@ class ClassifyCommand : public Command {
     sub.add_option("--eig-tol", tol.eig, "relative eigenvalue tolerance")->capture_default_str();
     sub.add_option("--restarts", m_restarts.restarts,
                    "restarts for an empirical optimum where no closed form applies")
-        ->capture_default_str()->check(CLI::Range(1, 1000000));
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
     sub.add_option("--restart-steps", m_restarts.steps, "Adam steps per restart")
-        ->capture_default_str()->check(CLI::Range(1L, 100000000L));
+        ->capture_default_str()
+        ->check(CLI::Range(1L, 100000000L));
     sub.add_option("--backend", m_backend, "auto | cpu | cuda")->capture_default_str();
     sub.add_flag("--refine", m_decide.refine.enabled,
                  "refine to the nearby exact critical point before classifying");

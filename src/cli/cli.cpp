@@ -14,8 +14,9 @@ namespace {
 
 /// The subcommands in the order `landscape --help` lists them.
 const CommandEntry kCommands[] = {
-    {"sample", "Run every cell of an experiment file: train, classify every endpoint, store in the "
-               "results database",
+    {"sample",
+     "Run every cell of an experiment file: train, classify every endpoint, store in the "
+     "results database",
      make_sample_command},
     {"export", "Export every endpoint of a results database", make_export_command},
     {"classify", "Classify one point given as POINT.json", make_classify_command},
@@ -23,8 +24,9 @@ const CommandEntry kCommands[] = {
      make_report_command},
     {"theory", "Which theorems apply to an architecture and data, and what they predict",
      make_theory_command},
-    {"suite", "Run the reproduction suite: every claim's experiment, one table of predictions and "
-              "observations",
+    {"suite",
+     "Run the reproduction suite: every claim's experiment, one table of predictions and "
+     "observations",
      make_suite_command},
     {"bench", "Time the standard workloads W-S, W-M, W-P per stage", make_bench_command},
     {"version", "Print the version and the backends built", make_version_command},
@@ -34,8 +36,9 @@ const CommandEntry kCommands[] = {
 
 int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
              bool interactive_progress) {
-  CLI::App app{"landscape: empirical loss-landscape explorer for deep linear and leaky-ReLU "
-               "networks"};
+  CLI::App app{
+      "landscape: empirical loss-landscape explorer for deep linear and leaky-ReLU "
+      "networks"};
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;
   for (const CommandEntry& entry : kCommands) {

@@ -18,8 +18,10 @@ class ExportCommand : public Command {
   }
   int run(const CommandContext& ctx) override {
     const std::string text = export_database(m_db, m_json);
-    if (m_out.empty()) ctx.out << text;
-    else write_file_atomic(m_out, text);
+    if (m_out.empty())
+      ctx.out << text;
+    else
+      write_file_atomic(m_out, text);
     return 0;
   }
 

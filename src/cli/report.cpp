@@ -1,8 +1,9 @@
 // `landscape report`: the HTML/Markdown/LaTeX/CSV/JSON report of a results database.
+#include "landscape/report/report.hpp"
+
 #include <string>
 
 #include "commands.hpp"
-#include "landscape/report/report.hpp"
 
 namespace landscape {
 namespace {

@@ -1,6 +1,7 @@
 // `landscape suite`: the reproduction suite, every claim's experiment and one table.
-#include "commands.hpp"
 #include "landscape/run/suite.hpp"
+
+#include "commands.hpp"
 
 namespace landscape {
 namespace {
@@ -10,7 +11,8 @@ class SuiteCommand : public Command {
   void add_options(CLI::App& sub) override {
     sub.add_option("dir", m_opt.dir, "folder of experiment files")->capture_default_str();
     sub.add_option("--out", m_opt.out, "output directory")->capture_default_str();
-    sub.add_option("--scale", m_opt.scale, "multiply every cell's network count (e.g. 100 on a GPU)")
+    sub.add_option("--scale", m_opt.scale,
+                   "multiply every cell's network count (e.g. 100 on a GPU)")
         ->capture_default_str();
     sub.add_option("--backend", m_opt.backend, "auto | cpu | cuda (overrides the files)");
     sub.add_flag("--quiet", m_opt.quiet, "no progress lines");

@@ -1,11 +1,12 @@
 // `landscape theory`: which theorems apply to an architecture and data, and what they predict,
 // for a POINT.json, every cell of an experiment file, or an architecture given as options.
+#include "landscape/analysis/theory.hpp"
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
-#include "landscape/analysis/theory.hpp"
 #include "landscape/core/common.hpp"
 #include "landscape/core/data.hpp"
 #include "landscape/io/config.hpp"
@@ -52,7 +53,8 @@ class TheoryCommand : public Command {
     sub.add_option("--seed", m_seed, "data seed")->capture_default_str();
     sub.add_flag("--json", m_json, "print JSON");
     // An experiment file or a point brings its own architecture and data.
-    for (const char* opt : {"--family", "--dims", "--n", "--x-rank", "--y-rank", "--y", "--slope", "--seed"}) {
+    for (const char* opt :
+         {"--family", "--dims", "--n", "--x-rank", "--y-rank", "--y", "--slope", "--seed"}) {
       sub.get_option(opt)->excludes(sub.get_option("config"));
       sub.get_option(opt)->excludes(sub.get_option("--point"));
     }
@@ -61,9 +63,12 @@ class TheoryCommand : public Command {
 
   int run(const CommandContext& ctx) override {
     std::vector<TheoryCase> cases;
-    if (!m_point.empty()) cases = cases_from_point(m_point);
-    else if (!m_config.empty()) cases = cases_from_config(m_config);
-    else cases.push_back(case_from_options());
+    if (!m_point.empty())
+      cases = cases_from_point(m_point);
+    else if (!m_config.empty())
+      cases = cases_from_config(m_config);
+    else
+      cases.push_back(case_from_options());
     print(cases, ctx.out);
     return 0;
   }
@@ -97,9 +102,15 @@ class TheoryCommand : public Command {
       const DataFacts f = data_facts(c.data);
       const std::vector<Claim> claims = theory_claims(c.model, f);
       if (m_json) {
-        all.push_back({{"label", c.label}, {"family", to_string(c.model.family)}, {"dims", c.model.dims},
-                       {"n", f.n}, {"rank_x", f.rank_x}, {"rank_y", f.rank_y}, {"rank_xyt", f.rank_xyt},
-                       {"sigma_distinct", f.sigma_distinct}, {"claims", nlohmann::json::parse(claims_json(claims))}});
+        all.push_back({{"label", c.label},
+                       {"family", to_string(c.model.family)},
+                       {"dims", c.model.dims},
+                       {"n", f.n},
+                       {"rank_x", f.rank_x},
+                       {"rank_y", f.rank_y},
+                       {"rank_xyt", f.rank_xyt},
+                       {"sigma_distinct", f.sigma_distinct},
+                       {"claims", nlohmann::json::parse(claims_json(claims))}});
       } else {
         if (!c.label.empty()) out << c.label << ": ";
         out << format_claims(c.model, f, claims);

@@ -14,7 +14,8 @@ class VersionCommand : public Command {
   int run(const CommandContext& ctx) override {
     ctx.out << "landscape " << LANDSCAPE_VERSION << " (backends: cpu"
 #ifdef LANDSCAPE_HAVE_CUDA
-            << ", cuda" << (cuda_available() ? "" : " [unavailable: " + cuda_unavailable_reason() + "]")
+            << ", cuda"
+            << (cuda_available() ? "" : " [unavailable: " + cuda_unavailable_reason() + "]")
 #endif
             << ")\n";
     return 0;
