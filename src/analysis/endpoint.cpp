@@ -139,7 +139,7 @@ void finalize_endpoint(const EndpointProblem& pb, const GlobalOptimum& opt, cons
                 nullv.begin() + std::ptrdiff_t(j) * P);
     const double lo = s.tol.scaled(kTolFactor[kTolLo]).loss * loss_scale;
     const double hi = s.tol.scaled(kTolFactor[kTolHi]).loss * loss_scale;
-    EscapeResult r = escape_test(m, d, w, nullv, int(idx.size()), lo, hi, s.escape);
+    EscapeResult r = escape_test(m, d, w, {std::move(nullv), int(idx.size()), lo, hi}, s.escape);
     r.escaped = r.loss_drop > s.tol.loss * loss_scale;
     if (!r.escaped) r.direction.clear();  // a witness only where there is an escape
     drop = r.loss_drop;

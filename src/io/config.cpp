@@ -242,6 +242,166 @@ ExperimentConfig parse_config(const std::string& text, const std::string& source
 
 namespace {
 
+/// [experiment]: name, network count, seeds, backend, threads, chunk.
+void read_experiment(TableReader ex, ExperimentConfig& c) {
+  ex.string("name", c.name);
+  ex.integer("networks", c.networks, 1);
+  long long seed = 1;
+  ex.integer("seed", seed, 0);
+  c.seed = std::uint64_t(seed);
+  ex.string("backend", c.backend);
+  require(c.backend == "auto" || c.backend == "cpu" || c.backend == "cuda", ex.where("backend"),
+          "expected \"auto\", \"cpu\" or \"cuda\"");
+  ex.integer("threads", c.threads, 0);
+  ex.integer("chunk", c.chunk, 0);
+  ex.finish();
+}
+
+/// [model]: family and dims (both required), slope for leaky-ReLU networks; then validated.
+void read_model(const toml::table& root, const toml::table& original, const std::string& source,
+                Model& model) {
+  const toml::table* mt = subtable(root, "model", source);
+  require(mt != nullptr, source, "missing [model] table (family and dims are required)");
+  TableReader mo(mt, "model", source, subtable(original, "model", source));
+  std::string family = "linear";
+  require(mt->get("family") != nullptr, mo.where("family"), "missing (\"linear\" or \"leaky_relu\")");
+  mo.string("family", family);
+  model.family = parse_family(family, mo.where("family"));
+  require(mt->get("dims") != nullptr, mo.where("dims"), "missing (e.g. dims = [4, 3, 4])");
+  mo.int_list("dims", model.dims);
+  if (model.family == Family::leaky_relu) {
+    model.slope = 0.1;
+    mo.number("slope", model.slope);
+  } else if (mt->get("slope")) {
+    throw Error(mo.where("slope") + ": only leaky_relu networks take a slope");
+  }
+  mo.finish();
+  model.validate(source + ": model");
+}
+
+/// [data]: sample count, input and target kinds, ranks, noise, seed, CSV files (made relative
+/// to the config file). Needs the model's dims for the rank check.
+void read_data(TableReader da, const Model& model, const std::string& source, DataSpec& data) {
+  da.integer("n", data.n, 1);
+  std::string x = "gaussian", y = "gaussian";
+  da.string("x", x);
+  da.string("y", y);
+  if (x == "gaussian") data.x = InputKind::gaussian;
+  else if (x == "csv") data.x = InputKind::csv;
+  else throw Error(da.where("x") + ": expected \"gaussian\" or \"csv\", got '" + x + "'");
+  if (y == "gaussian") data.y = TargetKind::gaussian;
+  else if (y == "teacher") data.y = TargetKind::teacher;
+  else if (y == "csv") data.y = TargetKind::csv;
+  else throw Error(da.where("y") + ": expected \"gaussian\", \"teacher\" or \"csv\", got '" + y + "'");
+  da.integer("x_rank", data.x_rank, 0);
+  da.integer("y_rank", data.y_rank, 0);
+  da.number("noise", data.noise);
+  da.integer("seed", data.seed, 0);
+  require(data.noise >= 0, da.where("noise"), "must be >= 0");
+  da.positive("teacher_scale", data.teacher_scale);
+  da.string("x_file", data.x_file);
+  da.string("y_file", data.y_file);
+  require(data.x != InputKind::csv || !data.x_file.empty(), da.where("x_file"),
+          "required when x = \"csv\"");
+  require(data.y != TargetKind::csv || !data.y_file.empty(), da.where("y_file"),
+          "required when y = \"csv\"");
+  require(data.x == InputKind::csv || data.x_file.empty(), da.where("x_file"),
+          "given, but data.x is \"gaussian\": set x = \"csv\" to read X from it");
+  // A rank above min(rows, samples) cannot be drawn: refuse it here, with the line. With X
+  // from a CSV file the sample count is the file's, and make_dataset checks the ranks then.
+  if (data.x == InputKind::gaussian)
+    check_data_ranks(data, model.dims.front(), model.dims.back(), data.n, da.where("x_rank"),
+                     da.where("y_rank"));
+  da.finish();
+  // CSV paths are relative to the config file.
+  const auto dir_of = [&](const std::string& p) {
+    if (p.empty() || p[0] == '/') return p;
+    const auto slash = source.find_last_of('/');
+    return slash == std::string::npos ? p : source.substr(0, slash + 1) + p;
+  };
+  data.x_file = dir_of(data.x_file);
+  data.y_file = dir_of(data.y_file);
+}
+
+/// [init]: scale and the small-initialisation switch.
+void read_init(TableReader in, InitSpec& init) {
+  in.positive("scale", init.scale);
+  in.boolean("small", init.small);
+  in.positive("small_factor", init.small_factor);
+  in.finish();
+}
+
+/// [train]: optimizer and its constants, steps, precision, stopping and divergence thresholds.
+void read_train(TableReader tr, TrainSpec& train) {
+  tr.string("optimizer", train.optimizer);
+  parse_optimizer(train.optimizer, tr.where("optimizer"));
+  tr.positive("lr", train.lr);
+  tr.number("momentum", train.momentum);
+  require(train.momentum >= 0 && train.momentum < 1, tr.where("momentum"), "must be in [0, 1)");
+  tr.number("beta1", train.beta1);
+  require(train.beta1 >= 0 && train.beta1 < 1, tr.where("beta1"), "must be in [0, 1)");
+  tr.number("beta2", train.beta2);
+  require(train.beta2 >= 0 && train.beta2 < 1, tr.where("beta2"), "must be in [0, 1)");
+  tr.positive("eps", train.eps);
+  tr.integer("steps", train.steps, 1);
+  std::string prec = "float64";
+  tr.string("precision", prec);
+  if (prec == "float64") train.precision = Precision::f64;
+  else if (prec == "float32") train.precision = Precision::f32;
+  else throw Error(tr.where("precision") + ": expected \"float32\" or \"float64\", got '" + prec + "'");
+  tr.number("grad_tol", train.grad_tol);
+  require(train.grad_tol >= 0, tr.where("grad_tol"), "must be >= 0");
+  tr.positive("diverge_factor", train.diverge_factor);
+  tr.finish();
+}
+
+/// [classify]: the relative tolerances of the decision.
+void read_classify(TableReader cl, DecideSettings& decide) {
+  cl.positive("grad_tol", decide.tol.grad);
+  cl.positive("loss_tol", decide.tol.loss);
+  cl.positive("eig_tol", decide.tol.eig);
+  cl.positive("kink_tol", decide.tol.kink);
+  cl.positive("rank_tol", decide.rank_tol);
+  cl.finish();
+}
+
+/// [refine]: refinement to the nearby exact critical point.
+void read_refine(TableReader rf, RefineSpec& refine) {
+  rf.boolean("enabled", refine.enabled);
+  rf.integer("max_iterations", refine.max_iterations, 1);
+  rf.positive("grad_tol", refine.grad_rtol);
+  rf.finish();
+}
+
+/// [escape]: the probes of the escape test.
+void read_escape(TableReader es, EscapeSpec& e) {
+  es.integer("random_directions", e.random_directions, 0);
+  es.integer("null_directions", e.null_directions, 0);
+  es.integer("null_combinations", e.null_combinations, 0);
+  es.positive("step_min", e.step_min);
+  es.positive("step_max", e.step_max);
+  require(e.step_max >= e.step_min, es.where("step_max"), "must be >= escape.step_min");
+  es.positive("step_factor", e.step_factor);
+  require(e.step_factor > 1, es.where("step_factor"), "must be > 1");
+  es.integer("perturbed_runs", e.perturbed_runs, 0);
+  es.positive("perturb_radius", e.perturb_radius);
+  es.integer("perturbed_steps", e.perturbed_steps, 0);
+  es.finish();
+}
+
+/// [output]: folder, database, and what is stored besides the endpoints.
+void read_output(TableReader ou, OutputSpec& output) {
+  ou.string("dir", output.dir);
+  require(!output.dir.empty(), ou.where("dir"), "must not be empty");
+  ou.string("db", output.db);
+  ou.boolean("spectrum", output.spectrum);
+  ou.boolean("curves", output.curves);
+  ou.integer("curve_points", output.curve_points, 2);
+  ou.finish();
+}
+
+/// One experiment from its (sweep-free) table; `original` is the table as parsed from the file,
+/// for line numbers. Sections are read in a fixed order: [data] needs the validated [model].
 ExperimentConfig parse_config_table(const toml::table& root, const std::string& source,
                                     const toml::table& original) {
   ExperimentConfig c;
@@ -256,143 +416,15 @@ ExperimentConfig parse_config_table(const toml::table& root, const std::string& 
     top.get(t);
   top.finish();
 
-  TableReader ex = reader("experiment");
-  ex.string("name", c.name);
-  ex.integer("networks", c.networks, 1);
-  long long seed = 1;
-  ex.integer("seed", seed, 0);
-  c.seed = std::uint64_t(seed);
-  ex.string("backend", c.backend);
-  require(c.backend == "auto" || c.backend == "cpu" || c.backend == "cuda", ex.where("backend"),
-          "expected \"auto\", \"cpu\" or \"cuda\"");
-  ex.integer("threads", c.threads, 0);
-  ex.integer("chunk", c.chunk, 0);
-  ex.finish();
-
-  const toml::table* mt = subtable(root, "model", source);
-  require(mt != nullptr, source, "missing [model] table (family and dims are required)");
-  TableReader mo(mt, "model", source, subtable(original, "model", source));
-  std::string family = "linear";
-  require(mt->get("family") != nullptr, mo.where("family"), "missing (\"linear\" or \"leaky_relu\")");
-  mo.string("family", family);
-  c.model.family = parse_family(family, mo.where("family"));
-  require(mt->get("dims") != nullptr, mo.where("dims"), "missing (e.g. dims = [4, 3, 4])");
-  mo.int_list("dims", c.model.dims);
-  if (c.model.family == Family::leaky_relu) {
-    c.model.slope = 0.1;
-    mo.number("slope", c.model.slope);
-  } else if (mt->get("slope")) {
-    throw Error(mo.where("slope") + ": only leaky_relu networks take a slope");
-  }
-  mo.finish();
-  c.model.validate(source + ": model");
-
-  TableReader da = reader("data");
-  da.integer("n", c.data.n, 1);
-  std::string x = "gaussian", y = "gaussian";
-  da.string("x", x);
-  da.string("y", y);
-  if (x == "gaussian") c.data.x = InputKind::gaussian;
-  else if (x == "csv") c.data.x = InputKind::csv;
-  else throw Error(da.where("x") + ": expected \"gaussian\" or \"csv\", got '" + x + "'");
-  if (y == "gaussian") c.data.y = TargetKind::gaussian;
-  else if (y == "teacher") c.data.y = TargetKind::teacher;
-  else if (y == "csv") c.data.y = TargetKind::csv;
-  else throw Error(da.where("y") + ": expected \"gaussian\", \"teacher\" or \"csv\", got '" + y + "'");
-  da.integer("x_rank", c.data.x_rank, 0);
-  da.integer("y_rank", c.data.y_rank, 0);
-  da.number("noise", c.data.noise);
-  da.integer("seed", c.data.seed, 0);
-  require(c.data.noise >= 0, da.where("noise"), "must be >= 0");
-  da.positive("teacher_scale", c.data.teacher_scale);
-  da.string("x_file", c.data.x_file);
-  da.string("y_file", c.data.y_file);
-  require(c.data.x != InputKind::csv || !c.data.x_file.empty(), da.where("x_file"),
-          "required when x = \"csv\"");
-  require(c.data.y != TargetKind::csv || !c.data.y_file.empty(), da.where("y_file"),
-          "required when y = \"csv\"");
-  require(c.data.x == InputKind::csv || c.data.x_file.empty(), da.where("x_file"),
-          "given, but data.x is \"gaussian\": set x = \"csv\" to read X from it");
-  // A rank above min(rows, samples) cannot be drawn: refuse it here, with the line. With X
-  // from a CSV file the sample count is the file's, and make_dataset checks the ranks then.
-  if (c.data.x == InputKind::gaussian)
-    check_data_ranks(c.data, c.model.dims.front(), c.model.dims.back(), c.data.n,
-                     da.where("x_rank"), da.where("y_rank"));
-  da.finish();
-  // CSV paths are relative to the config file.
-  const auto dir_of = [&](const std::string& p) {
-    if (p.empty() || p[0] == '/') return p;
-    const auto slash = source.find_last_of('/');
-    return slash == std::string::npos ? p : source.substr(0, slash + 1) + p;
-  };
-  c.data.x_file = dir_of(c.data.x_file);
-  c.data.y_file = dir_of(c.data.y_file);
-
-  TableReader in = reader("init");
-  in.positive("scale", c.init.scale);
-  in.boolean("small", c.init.small);
-  in.positive("small_factor", c.init.small_factor);
-  in.finish();
-
-  TableReader tr = reader("train");
-  tr.string("optimizer", c.train.optimizer);
-  parse_optimizer(c.train.optimizer, tr.where("optimizer"));
-  tr.positive("lr", c.train.lr);
-  tr.number("momentum", c.train.momentum);
-  require(c.train.momentum >= 0 && c.train.momentum < 1, tr.where("momentum"), "must be in [0, 1)");
-  tr.number("beta1", c.train.beta1);
-  require(c.train.beta1 >= 0 && c.train.beta1 < 1, tr.where("beta1"), "must be in [0, 1)");
-  tr.number("beta2", c.train.beta2);
-  require(c.train.beta2 >= 0 && c.train.beta2 < 1, tr.where("beta2"), "must be in [0, 1)");
-  tr.positive("eps", c.train.eps);
-  tr.integer("steps", c.train.steps, 1);
-  std::string prec = "float64";
-  tr.string("precision", prec);
-  if (prec == "float64") c.train.precision = Precision::f64;
-  else if (prec == "float32") c.train.precision = Precision::f32;
-  else throw Error(tr.where("precision") + ": expected \"float32\" or \"float64\", got '" + prec + "'");
-  tr.number("grad_tol", c.train.grad_tol);
-  require(c.train.grad_tol >= 0, tr.where("grad_tol"), "must be >= 0");
-  tr.positive("diverge_factor", c.train.diverge_factor);
-  tr.finish();
-
-  TableReader cl = reader("classify");
-  cl.positive("grad_tol", c.decide.tol.grad);
-  cl.positive("loss_tol", c.decide.tol.loss);
-  cl.positive("eig_tol", c.decide.tol.eig);
-  cl.positive("kink_tol", c.decide.tol.kink);
-  cl.positive("rank_tol", c.decide.rank_tol);
-  cl.finish();
-
-  TableReader rf = reader("refine");
-  rf.boolean("enabled", c.decide.refine.enabled);
-  rf.integer("max_iterations", c.decide.refine.max_iterations, 1);
-  rf.positive("grad_tol", c.decide.refine.grad_rtol);
-  rf.finish();
-
-  TableReader es = reader("escape");
-  EscapeSpec& e = c.decide.escape;
-  es.integer("random_directions", e.random_directions, 0);
-  es.integer("null_directions", e.null_directions, 0);
-  es.integer("null_combinations", e.null_combinations, 0);
-  es.positive("step_min", e.step_min);
-  es.positive("step_max", e.step_max);
-  require(e.step_max >= e.step_min, es.where("step_max"), "must be >= escape.step_min");
-  es.positive("step_factor", e.step_factor);
-  require(e.step_factor > 1, es.where("step_factor"), "must be > 1");
-  es.integer("perturbed_runs", e.perturbed_runs, 0);
-  es.positive("perturb_radius", e.perturb_radius);
-  es.integer("perturbed_steps", e.perturbed_steps, 0);
-  es.finish();
-
-  TableReader ou = reader("output");
-  ou.string("dir", c.output.dir);
-  require(!c.output.dir.empty(), ou.where("dir"), "must not be empty");
-  ou.string("db", c.output.db);
-  ou.boolean("spectrum", c.output.spectrum);
-  ou.boolean("curves", c.output.curves);
-  ou.integer("curve_points", c.output.curve_points, 2);
-  ou.finish();
+  read_experiment(reader("experiment"), c);
+  read_model(root, original, source, c.model);
+  read_data(reader("data"), c.model, source, c.data);
+  read_init(reader("init"), c.init);
+  read_train(reader("train"), c.train);
+  read_classify(reader("classify"), c.decide);
+  read_refine(reader("refine"), c.decide.refine);
+  read_escape(reader("escape"), c.decide.escape);
+  read_output(reader("output"), c.output);
   return c;
 }
 

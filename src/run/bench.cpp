@@ -136,7 +136,10 @@ std::vector<Workload> standard_workloads() {
   };
 }
 
-int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
+namespace {
+
+/// The workloads named by --workload (all when none), refusing unknown names.
+std::vector<Workload> chosen_workloads(const BenchOptions& opt) {
   std::vector<Workload> chosen;
   for (const Workload& w : standard_workloads())
     if (opt.workloads.empty() || std::find(opt.workloads.begin(), opt.workloads.end(), w.name) != opt.workloads.end())
@@ -146,16 +149,244 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
     for (const auto& w : standard_workloads()) known = known || w.name == name;
     require(known, "--workload", "unknown workload '" + name + "' (expected W-S, W-M or W-P)");
   }
-  if (!opt.export_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(opt.export_dir, ec);
-    require(!ec, opt.export_dir, "cannot create directory: " + ec.message());
-    for (const Workload& w : chosen) {
-      export_workload(w, opt.export_dir);
-      out << "wrote " << opt.export_dir << "/" << w.name << ".json\n";
-    }
-    return 0;
+  return chosen;
+}
+
+/// --export: the workload files for bench/peers/ instead of timing.
+int export_workloads(const BenchOptions& opt, const std::vector<Workload>& chosen, std::ostream& out) {
+  std::error_code ec;
+  std::filesystem::create_directories(opt.export_dir, ec);
+  require(!ec, opt.export_dir, "cannot create directory: " + ec.message());
+  for (const Workload& w : chosen) {
+    export_workload(w, opt.export_dir);
+    out << "wrote " << opt.export_dir << "/" << w.name << ".json\n";
   }
+  return 0;
+}
+
+/// One workload as it is timed here: its network count and steps after the options, its data
+/// and training settings.
+struct BenchCase {
+  const Workload& w;
+  long networks = 0;
+  bool scaled = false;  ///< networks differs from the standard count
+  long steps = 0;
+  Dataset d;
+  std::size_t P = 0;
+  TrainSettings s;
+};
+
+BenchCase make_case(const Workload& w, const BenchOptions& opt, bool gpu) {
+  BenchCase c{w, w.networks, false, 0, Dataset{}, 0, TrainSettings{}};
+  if (opt.networks > 0) c.networks = opt.networks;
+  else if (opt.scale > 0) c.networks = std::max(1L, std::lround(double(w.networks) * opt.scale));
+  else if (!gpu) c.networks = w.cpu_networks;
+  c.scaled = c.networks != w.networks;
+  c.steps = opt.steps > 0 ? opt.steps : w.steps;
+  c.d = workload_data(w);
+  c.P = w.model.param_count();
+  c.s.precision = Precision::f32;
+  c.s.params.lr = w.lr;
+  c.s.params.max_steps = c.steps;
+  c.s.params.grad_tol = 0;  // the whole budget: a fixed amount of work
+  return c;
+}
+
+/// Validate before timing: a few networks must train without diverging and lower the loss,
+/// and give finite spectra; on the GPU their float64 spectra must match the CPU reference.
+bool validate(const BenchCase& c, Backend& backend, std::ostream& err) {
+  const Workload& w = c.w;
+  const std::size_t P = c.P;
+  const int K = 4;
+  std::vector<double> v(std::size_t(K) * P);
+  for (int i = 0; i < K; ++i)
+    math::init_network(kBenchSeed, math::kStreamInitBase + std::uint64_t(i), w.model.depth(),
+                       w.model.dims.data(), kInitScale, v.data() + std::size_t(i) * P);
+  const double l0 = point_facts(w.model, c.d, v.data()).loss;
+  std::vector<math::TrainOutcome> o(K);
+  backend.train(w.model, c.d, c.s, K, v.data(), o.data());
+  std::vector<EndpointAnalysis> an(K);
+  std::vector<double> ev(std::size_t(K) * P);
+  backend.analyze(w.model, c.d, K, v.data(), an.data(), ev.data());
+  auto cpu = make_cpu_backend(0);
+  std::vector<EndpointAnalysis> an_ref(K);
+  std::vector<double> ev_ref(std::size_t(K) * P);
+  cpu->analyze(w.model, c.d, K, v.data(), an_ref.data(), ev_ref.data());
+  for (int i = 0; i < K; ++i) {
+    const double* e = ev.data() + std::size_t(i) * P;
+    const double* r = ev_ref.data() + std::size_t(i) * P;
+    const double scale = std::max(std::abs(r[0]), std::abs(r[P - 1]));
+    bool ok = o[std::size_t(i)].status != math::TrainStatus::diverged && an[std::size_t(i)].facts.loss < l0;
+    for (std::size_t k = 0; k < P; ++k) ok = ok && std::abs(e[k] - r[k]) <= 1e-8 * scale;
+    if (!ok) {
+      err << "bench " << w.name << ": validation failed for network " << i << " (loss " << l0 << " -> "
+          << an[std::size_t(i)].facts.loss << ")\n";
+      return false;
+    }
+  }
+  return true;
+}
+
+/// What the timed loop measured: seconds per stage, the wall time, the second-order classes,
+/// and the first chunk's endpoints kept for the eigen-stage comparison.
+struct Timings {
+  double train = 0, hessian = 0, eigen = 0, classify = 0, total = 0;
+  bool overlap = false;  ///< train-ahead was on
+  long classes[kNumClasses] = {};
+  std::vector<double> cmp_weights;
+};
+
+/// One chunk's trained networks and the seconds training took.
+struct Trained {
+  long cnt = 0;
+  std::vector<double> weights;
+  std::vector<math::TrainOutcome> outcomes;
+  double seconds = 0;
+};
+
+/// The timed loop: every network trained, analyzed and classified, chunk by chunk.
+/// Second-order classes are against `lstar`, the closed-form optimum's loss.
+Timings time_stages(const BenchCase& c, Backend& backend, int host_threads, double lstar) {
+  const Workload& w = c.w;
+  const std::size_t P = c.P;
+  const long chunk = std::min(c.networks, std::max(1L, backend.preferred_chunk(w.model)));
+  Timings t;
+  long classes[kNumClasses] = {};
+  ExperimentConfig cfg;
+  cfg.model = w.model;
+  cfg.data.n = w.n;
+  cfg.seed = kBenchSeed;
+  const double ls = loss_scale(c.d);
+  // With train-ahead, chunk k+1 trains on a second thread while chunk k is analyzed; each
+  // stage is still timed on its own, and `total` is the wall time of the whole loop.
+  const auto train = [&](std::size_t k) {
+    Trained tr;
+    const long first = long(k) * chunk;
+    tr.cnt = std::min(chunk, c.networks - first);
+    tr.weights.assign(std::size_t(tr.cnt) * P, 0.0);
+    tr.outcomes.assign(std::size_t(tr.cnt), {});
+    std::vector<long> idx(std::size_t(tr.cnt));
+    for (long i = 0; i < tr.cnt; ++i) idx[std::size_t(i)] = first + i;
+    init_weights(w.model, kBenchSeed, kInitScale, idx.data(), idx.size(), tr.weights.data(), host_threads);
+    const double t0 = now();
+    backend.train(w.model, c.d, c.s, std::size_t(tr.cnt), tr.weights.data(), tr.outcomes.data());
+    tr.seconds = now() - t0;
+    return tr;
+  };
+  // The first chunk's endpoints (up to a number that takes a second or so) are kept for the
+  // eigen-stage comparison after the timed loop.
+  const std::size_t cmp_networks = P <= 128 ? 65536 : 2048;
+  const auto finish = [&](std::size_t k, Trained&& tr) {
+    if (k == 0)
+      t.cmp_weights.assign(tr.weights.begin(),
+                           tr.weights.begin() + std::ptrdiff_t(std::min<std::size_t>(std::size_t(tr.cnt), cmp_networks) * P));
+    t.train += tr.seconds;
+    std::vector<EndpointAnalysis> an(std::size_t(tr.cnt));
+    std::vector<double> ev(std::size_t(tr.cnt) * P, 0.0);
+    double t0 = now();
+    backend.analyze(w.model, c.d, std::size_t(tr.cnt), tr.weights.data(), an.data(), ev.data());
+    const AnalyzeTimes at = backend.last_analyze_times();
+    const double analyze_wall = now() - t0;
+    // Stage split measured by the backend; what it does not cover (transfers, host work)
+    // is charged to the Hessian stage so the two add up to the wall time of analyze.
+    t.eigen += at.eigen;
+    t.hessian += std::max(0.0, analyze_wall - at.eigen);
+    t0 = now();
+#pragma omp parallel for schedule(static) num_threads(host_threads) reduction(+ : classes[:kNumClasses])
+    for (long i = 0; i < tr.cnt; ++i) {
+      const SpectrumSummary sp = summarize_spectrum(ev.data() + std::size_t(i) * P, int(P), cfg.decide.tol.eig);
+      ++classes[int(classify_point(an[std::size_t(i)].facts.finite, an[std::size_t(i)].facts.loss,
+                                   an[std::size_t(i)].facts.grad_norm, sp, lstar, ls, cfg.decide.tol))];
+    }
+    t.classify += now() - t0;
+  };
+  t.overlap = train_ahead(backend);
+  const double t_loop = now();
+  run_chunks(std::size_t((c.networks + chunk - 1) / chunk), t.overlap, train, finish, [] { return false; });
+  t.total = now() - t_loop;
+  std::copy(classes, classes + kNumClasses, t.classes);
+  return t;
+}
+
+/// One printed line and one JSON object per stage: seconds, networks/s, FLOP/s, share of peak.
+json stage_results(const BenchCase& c, const Timings& t, const Backend& backend, std::ostream& out) {
+  const Workload& w = c.w;
+  const double N = double(c.networks);
+  struct Stage {
+    const char* name;
+    double seconds, flops, peak;
+  } stages[] = {
+      {"train", t.train, N * double(c.steps) * train_step_flops(w.model, w.n), backend.peak_flops(Precision::f32)},
+      {"hessian", t.hessian, N * hessian_flops(w.model, w.n), backend.peak_flops(Precision::f64)},
+      {"eigen", t.eigen, N * eigen_flops(w.model), backend.peak_flops(Precision::f64)},
+      {"classify", t.classify, 0, 0},
+      {"total", t.total, 0, 0},
+  };
+  char line[256];
+  json sj = json::object();
+  for (const Stage& st : stages) {
+    const double rate = st.seconds > 0 ? N / st.seconds : 0;
+    const double fl = st.seconds > 0 && st.flops > 0 ? st.flops / st.seconds : 0;
+    const std::string gflops = fl > 0 ? std::to_string(fl / 1e9).substr(0, 8) : "-";
+    std::snprintf(line, sizeof line, "%-5s %9ld %7ld  %-8s %10.3f %12.4g %12s %10s\n", w.name.c_str(), c.networks,
+                  c.steps, st.name, st.seconds, rate, gflops.c_str(),
+                  st.peak > 0 && fl > 0 ? (std::to_string(int(std::lround(100.0 * fl / st.peak))) + "%").c_str() : "-");
+    out << line;
+    sj[st.name] = {{"seconds", st.seconds}, {"networks_per_second", rate},
+                   {"flops", st.flops > 0 ? json(st.flops) : json(nullptr)},
+                   {"flops_per_second", fl > 0 ? json(fl) : json(nullptr)},
+                   {"fraction_of_peak", st.peak > 0 && fl > 0 ? json(fl / st.peak) : json(nullptr)}};
+  }
+  return sj;
+}
+
+/// The eigen stage against the device's reference solver alone on the same matrices.
+json eigen_check(const std::string& name, const EigenComparison& cmp, std::ostream& out) {
+  char line[256];
+  std::snprintf(line, sizeof line, "%-5s %9zu %7s  eigen check: %s %.4f s, %s alone %.4f s (max |dλ| %.2g)\n",
+                name.c_str(), cmp.networks, "", cmp.solver.c_str(), cmp.seconds, cmp.reference.c_str(),
+                cmp.reference_seconds, cmp.max_abs_difference);
+  out << line;
+  return {{"networks", cmp.networks}, {"solver", cmp.solver}, {"reference", cmp.reference},
+          {"seconds", cmp.seconds}, {"reference_seconds", cmp.reference_seconds},
+          {"reference_over_ours", cmp.seconds > 0 ? json(cmp.reference_seconds / cmp.seconds) : json(nullptr)},
+          {"max_abs_eigenvalue_difference", cmp.max_abs_difference}};
+}
+
+/// Validates, times and reports one workload: its JSON object, or null when validation failed.
+std::optional<json> bench_workload(const BenchCase& c, Backend& backend, int host_threads,
+                                   std::ostream& out, std::ostream& err) {
+  const Workload& w = c.w;
+  if (!validate(c, backend, err)) return std::nullopt;
+  // Second-order classes against the closed-form optimum (every standard workload has one);
+  // without it no endpoint would be called global.
+  const std::optional<double> global_loss = closed_form_optimum(w.model, c.d);
+  const double lstar = global_loss.value_or(-std::numeric_limits<double>::infinity());
+  const Timings t = time_stages(c, backend, host_threads, lstar);
+  EigenComparison cmp;
+  const bool compared = backend.compare_eigen(w.model, c.d, t.cmp_weights.size() / c.P, t.cmp_weights.data(), cmp);
+  json wj = {{"name", w.name}, {"family", to_string(w.model.family)}, {"dims", w.model.dims},
+             {"n", w.n}, {"param_count", c.P}, {"networks", c.networks},
+             {"networks_standard", w.networks}, {"scaled", c.scaled}, {"steps", c.steps},
+             {"lr", w.lr}, {"train_precision", "float32"}, {"end_to_end_seconds", t.total},
+             {"train_ahead", t.overlap},
+             {"stage_seconds_sum", t.train + t.hessian + t.eigen + t.classify}};
+  wj["stages"] = stage_results(c, t, backend, out);
+  if (compared) wj["eigen_check"] = eigen_check(w.name, cmp, out);
+  json cj = json::object();
+  for (int k = 0; k < kNumClasses; ++k)
+    if (t.classes[k]) cj[to_string(PointClass(k))] = t.classes[k];
+  wj["classes_second_order"] = cj;
+  wj["global_loss"] = global_loss ? json(*global_loss) : json(nullptr);
+  if (c.scaled) wj["note"] = "network count differs from the standard workload; rates are per network";
+  return wj;
+}
+
+}  // namespace
+
+int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
+  const std::vector<Workload> chosen = chosen_workloads(opt);
+  if (!opt.export_dir.empty()) return export_workloads(opt, chosen, out);
   auto backend = make_backend(opt.backend, opt.threads);
   const int host_threads = thread_count(opt.threads);
   const bool gpu = backend->name() == "cuda";
@@ -171,174 +402,9 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
                 "stage", "seconds", "networks/s", "GFLOP/s", "of peak");
   out << line;
   for (const Workload& w : chosen) {
-    long networks = w.networks;
-    bool scaled = false;
-    if (opt.networks > 0) networks = opt.networks;
-    else if (opt.scale > 0) networks = std::max(1L, std::lround(double(w.networks) * opt.scale));
-    else if (!gpu) networks = w.cpu_networks;
-    scaled = networks != w.networks;
-    const long steps = opt.steps > 0 ? opt.steps : w.steps;
-    const Dataset d = workload_data(w);
-    const std::size_t P = w.model.param_count();
-    TrainSettings s;
-    s.precision = Precision::f32;
-    s.params.lr = w.lr;
-    s.params.max_steps = steps;
-    s.params.grad_tol = 0;  // the whole budget: a fixed amount of work
-
-    // Validate before timing: a few networks must train without diverging and lower the loss,
-    // and give finite spectra; on the GPU their float64 spectra must match the CPU reference.
-    {
-      const int K = 4;
-      std::vector<double> v(std::size_t(K) * P);
-      for (int i = 0; i < K; ++i)
-        math::init_network(kBenchSeed, math::kStreamInitBase + std::uint64_t(i), w.model.depth(),
-                           w.model.dims.data(), kInitScale, v.data() + std::size_t(i) * P);
-      const double l0 = point_facts(w.model, d, v.data()).loss;
-      std::vector<math::TrainOutcome> o(K);
-      backend->train(w.model, d, s, K, v.data(), o.data());
-      std::vector<EndpointAnalysis> an(K);
-      std::vector<double> ev(std::size_t(K) * P);
-      backend->analyze(w.model, d, K, v.data(), an.data(), ev.data());
-      auto cpu = make_cpu_backend(0);
-      std::vector<EndpointAnalysis> an_ref(K);
-      std::vector<double> ev_ref(std::size_t(K) * P);
-      cpu->analyze(w.model, d, K, v.data(), an_ref.data(), ev_ref.data());
-      for (int i = 0; i < K; ++i) {
-        const double* e = ev.data() + std::size_t(i) * P;
-        const double* r = ev_ref.data() + std::size_t(i) * P;
-        const double scale = std::max(std::abs(r[0]), std::abs(r[P - 1]));
-        bool ok = o[std::size_t(i)].status != math::TrainStatus::diverged && an[std::size_t(i)].facts.loss < l0;
-        for (std::size_t k = 0; k < P; ++k) ok = ok && std::abs(e[k] - r[k]) <= 1e-8 * scale;
-        if (!ok) {
-          err << "bench " << w.name << ": validation failed for network " << i << " (loss " << l0 << " -> "
-              << an[std::size_t(i)].facts.loss << ")\n";
-          return 1;
-        }
-      }
-    }
-
-    const long chunk = std::min(networks, std::max(1L, backend->preferred_chunk(w.model)));
-    double t_train = 0, t_hess = 0, t_eig = 0, t_classify = 0;
-    long classes[kNumClasses] = {};
-    ExperimentConfig cfg;
-    cfg.model = w.model;
-    cfg.data.n = w.n;
-    cfg.seed = kBenchSeed;
-    const double ls = loss_scale(d);
-    // Second-order classes against the closed-form optimum (every standard workload has one);
-    // without it no endpoint would be called global.
-    const std::optional<double> global_loss = closed_form_optimum(w.model, d);
-    const double lstar = global_loss.value_or(-std::numeric_limits<double>::infinity());
-    struct Trained {
-      long cnt = 0;
-      std::vector<double> weights;
-      std::vector<math::TrainOutcome> outcomes;
-      double seconds = 0;
-    };
-    // With train-ahead, chunk k+1 trains on a second thread while chunk k is analyzed; each
-    // stage is still timed on its own, and `total` is the wall time of the whole loop.
-    const auto train = [&](std::size_t k) {
-      Trained t;
-      const long first = long(k) * chunk;
-      t.cnt = std::min(chunk, networks - first);
-      t.weights.assign(std::size_t(t.cnt) * P, 0.0);
-      t.outcomes.assign(std::size_t(t.cnt), {});
-      std::vector<long> idx(std::size_t(t.cnt));
-      for (long i = 0; i < t.cnt; ++i) idx[std::size_t(i)] = first + i;
-      init_weights(w.model, kBenchSeed, kInitScale, idx.data(), idx.size(), t.weights.data(),
-                   host_threads);
-      const double t0 = now();
-      backend->train(w.model, d, s, std::size_t(t.cnt), t.weights.data(), t.outcomes.data());
-      t.seconds = now() - t0;
-      return t;
-    };
-    // The first chunk's endpoints (up to a number that takes a second or so) are kept for the
-    // eigen-stage comparison after the timed loop.
-    const std::size_t cmp_networks = P <= 128 ? 65536 : 2048;
-    std::vector<double> cmp_weights;
-    const auto finish = [&](std::size_t k, Trained&& t) {
-      if (k == 0)
-        cmp_weights.assign(t.weights.begin(),
-                           t.weights.begin() + std::ptrdiff_t(std::min<std::size_t>(std::size_t(t.cnt), cmp_networks) * P));
-      t_train += t.seconds;
-      std::vector<EndpointAnalysis> an(std::size_t(t.cnt));
-      std::vector<double> ev(std::size_t(t.cnt) * P, 0.0);
-      double t0 = now();
-      backend->analyze(w.model, d, std::size_t(t.cnt), t.weights.data(), an.data(), ev.data());
-      const AnalyzeTimes at = backend->last_analyze_times();
-      const double analyze_wall = now() - t0;
-      // Stage split measured by the backend; what it does not cover (transfers, host work)
-      // is charged to the Hessian stage so the two add up to the wall time of analyze.
-      t_eig += at.eigen;
-      t_hess += std::max(0.0, analyze_wall - at.eigen);
-      t0 = now();
-#pragma omp parallel for schedule(static) num_threads(host_threads) reduction(+ : classes[:kNumClasses])
-      for (long i = 0; i < t.cnt; ++i) {
-        const SpectrumSummary sp = summarize_spectrum(ev.data() + std::size_t(i) * P, int(P), cfg.decide.tol.eig);
-        ++classes[int(classify_point(an[std::size_t(i)].facts.finite, an[std::size_t(i)].facts.loss,
-                                     an[std::size_t(i)].facts.grad_norm, sp, lstar, ls, cfg.decide.tol))];
-      }
-      t_classify += now() - t0;
-    };
-    const bool overlap = train_ahead(*backend);
-    const double t_loop = now();
-    run_chunks(std::size_t((networks + chunk - 1) / chunk), overlap, train, finish,
-               [] { return false; });
-    const double total = now() - t_loop;
-    EigenComparison cmp;
-    const bool compared =
-        backend->compare_eigen(w.model, d, cmp_weights.size() / P, cmp_weights.data(), cmp);
-    const double N = double(networks);
-    struct Stage {
-      const char* name;
-      double seconds, flops, peak;
-    } stages[] = {
-        {"train", t_train, N * double(steps) * train_step_flops(w.model, w.n), backend->peak_flops(Precision::f32)},
-        {"hessian", t_hess, N * hessian_flops(w.model, w.n), backend->peak_flops(Precision::f64)},
-        {"eigen", t_eig, N * eigen_flops(w.model), backend->peak_flops(Precision::f64)},
-        {"classify", t_classify, 0, 0},
-        {"total", total, 0, 0},
-    };
-    json wj = {{"name", w.name}, {"family", to_string(w.model.family)}, {"dims", w.model.dims},
-               {"n", w.n}, {"param_count", P}, {"networks", networks},
-               {"networks_standard", w.networks}, {"scaled", scaled}, {"steps", steps},
-               {"lr", w.lr}, {"train_precision", "float32"}, {"end_to_end_seconds", total},
-               {"train_ahead", overlap},
-               {"stage_seconds_sum", t_train + t_hess + t_eig + t_classify}};
-    json sj = json::object();
-    for (const Stage& st : stages) {
-      const double rate = st.seconds > 0 ? N / st.seconds : 0;
-      const double fl = st.seconds > 0 && st.flops > 0 ? st.flops / st.seconds : 0;
-      const std::string gflops = fl > 0 ? std::to_string(fl / 1e9).substr(0, 8) : "-";
-      std::snprintf(line, sizeof line, "%-5s %9ld %7ld  %-8s %10.3f %12.4g %12s %10s\n", w.name.c_str(), networks,
-                    steps, st.name, st.seconds, rate, gflops.c_str(),
-                    st.peak > 0 && fl > 0 ? (std::to_string(int(std::lround(100.0 * fl / st.peak))) + "%").c_str() : "-");
-      out << line;
-      sj[st.name] = {{"seconds", st.seconds}, {"networks_per_second", rate},
-                     {"flops", st.flops > 0 ? json(st.flops) : json(nullptr)},
-                     {"flops_per_second", fl > 0 ? json(fl) : json(nullptr)},
-                     {"fraction_of_peak", st.peak > 0 && fl > 0 ? json(fl / st.peak) : json(nullptr)}};
-    }
-    wj["stages"] = sj;
-    if (compared) {
-      // The eigen stage against the device's reference solver alone on the same matrices.
-      wj["eigen_check"] = {{"networks", cmp.networks}, {"solver", cmp.solver}, {"reference", cmp.reference},
-                           {"seconds", cmp.seconds}, {"reference_seconds", cmp.reference_seconds},
-                           {"reference_over_ours", cmp.seconds > 0 ? json(cmp.reference_seconds / cmp.seconds) : json(nullptr)},
-                           {"max_abs_eigenvalue_difference", cmp.max_abs_difference}};
-      std::snprintf(line, sizeof line, "%-5s %9zu %7s  eigen check: %s %.4f s, %s alone %.4f s (max |dλ| %.2g)\n",
-                    w.name.c_str(), cmp.networks, "", cmp.solver.c_str(), cmp.seconds, cmp.reference.c_str(),
-                    cmp.reference_seconds, cmp.max_abs_difference);
-      out << line;
-    }
-    json cj = json::object();
-    for (int c = 0; c < kNumClasses; ++c)
-      if (classes[c]) cj[to_string(PointClass(c))] = classes[c];
-    wj["classes_second_order"] = cj;
-    wj["global_loss"] = global_loss ? json(*global_loss) : json(nullptr);
-    if (scaled) wj["note"] = "network count differs from the standard workload; rates are per network";
-    results["workloads"].push_back(wj);
+    const std::optional<json> wj = bench_workload(make_case(w, opt, gpu), *backend, host_threads, out, err);
+    if (!wj) return 1;
+    results["workloads"].push_back(*wj);
   }
   if (!opt.json_path.empty()) write_file_atomic(opt.json_path, results.dump(2) + "\n");
   return 0;

@@ -64,9 +64,9 @@ std::string observation_text(const Observation& o) {
   return s;
 }
 
-}  // namespace
-
-int run_suite(const SuiteOptions& opt, std::ostream& out, std::ostream& err) {
+/// The suite's experiment files (sorted), after checking the options; the output folder is
+/// created and cleared of an earlier suite's tables and contradictions.
+std::vector<fs::path> suite_files(const SuiteOptions& opt) {
   std::error_code ec;
   require(fs::is_directory(opt.dir, ec), opt.dir, "not a folder of experiment files");
   std::vector<fs::path> files;
@@ -81,77 +81,69 @@ int run_suite(const SuiteOptions& opt, std::ostream& out, std::ostream& err) {
   fs::remove(fs::path(opt.out) / "suite.md", ec);
   fs::remove(fs::path(opt.out) / "suite.html", ec);
   fs::remove_all(fs::path(opt.out) / "contradictions", ec);
+  return files;
+}
 
-  std::vector<Row> rows;
+/// The sweep of one experiment file into `dir` (its own database), quiet on standard output.
+SweepOptions sweep_options(const SuiteOptions& opt, const fs::path& file, const fs::path& dir) {
+  SweepOptions so;
+  so.config_path = file.string();
+  so.out_dir = dir.string();
+  so.db_path = (dir / "results.db").string();
+  so.backend = opt.backend;
+  so.quiet = opt.quiet;
+  so.interactive = opt.interactive;
+  so.networks_scale = opt.scale;
+  so.print_tables = false;
+  std::ostringstream again;
+  again << "the suite starts afresh; run `landscape suite " << opt.dir << " --out " << opt.out;
+  if (opt.scale != 1.0) again << " --scale " << opt.scale;
+  so.resume_hint = again.str() + "` again";
+  return so;
+}
+
+/// One row per claim and cell of a finished experiment; every contradicting endpoint is
+/// exported as POINT.json under contradictions/. Returns how many were.
+long add_rows(const SuiteOptions& opt, const std::string& stem, const SweepOutcome& oc,
+              std::vector<Row>& rows) {
+  std::error_code ec;
   long contradictions = 0;
-  for (const fs::path& f : files) {
-    const std::string stem = f.stem().string();
-    const fs::path dir = fs::path(opt.out) / stem;
-    fs::remove_all(dir, ec);
-    SweepOptions so;
-    so.config_path = f.string();
-    so.out_dir = dir.string();
-    so.db_path = (dir / "results.db").string();
-    so.backend = opt.backend;
-    so.quiet = opt.quiet;
-    so.interactive = opt.interactive;
-    so.networks_scale = opt.scale;
-    so.print_tables = false;
-    std::ostringstream again;
-    again << "the suite starts afresh; run `landscape suite " << opt.dir << " --out " << opt.out;
-    if (opt.scale != 1.0) again << " --scale " << opt.scale;
-    so.resume_hint = again.str() + "` again";
-    if (!opt.quiet) err << "suite: " << stem << "\n";
-    std::ostringstream sink;
-    SweepOutcome oc;
-    const int code = run_sweep(so, sink, err, &oc);
-    if (code != 0) return code;
-    write_report({oc.db_path, (dir / "report").string()});
-    for (std::size_t ci = 0; ci < oc.results.size(); ++ci) {
-      const SampleResult& r = oc.results[ci];
-      const DataFacts facts = data_facts(r.data);
-      const std::vector<Observation> obs = check_claims(theory_claims(r.config.model, facts), r.endpoints);
-      for (const Observation& o : obs) {
-        Row row;
-        row.file = stem;
-        row.label = oc.labels[ci];
-        row.claim = o.claim.source + ": " + o.claim.statement;
-        row.setting = setting_text(r, facts);
-        row.prediction = prediction_text(o.claim);
-        row.observation = observation_text(o);
-        row.verdict = o.verdict;
-        for (long idx : o.offending) {
-          const auto it = r.candidate_weights.find(idx);
-          if (it == r.candidate_weights.end()) continue;
-          const fs::path cdir = fs::path(opt.out) / "contradictions";
-          fs::create_directories(cdir, ec);
-          const std::string name = stem + "-cell" + std::to_string(ci) + "-net" + std::to_string(idx) + ".json";
-          write_file_atomic((cdir / name).string(), point_to_json(Point{r.config.model, r.data, it->second}));
-          row.points.push_back("contradictions/" + name);
-          ++contradictions;
-        }
-        rows.push_back(std::move(row));
+  for (std::size_t ci = 0; ci < oc.results.size(); ++ci) {
+    const SampleResult& r = oc.results[ci];
+    const DataFacts facts = data_facts(r.data);
+    const std::vector<Observation> obs = check_claims(theory_claims(r.config.model, facts), r.endpoints);
+    for (const Observation& o : obs) {
+      Row row;
+      row.file = stem;
+      row.label = oc.labels[ci];
+      row.claim = o.claim.source + ": " + o.claim.statement;
+      row.setting = setting_text(r, facts);
+      row.prediction = prediction_text(o.claim);
+      row.observation = observation_text(o);
+      row.verdict = o.verdict;
+      for (long idx : o.offending) {
+        const auto it = r.candidate_weights.find(idx);
+        if (it == r.candidate_weights.end()) continue;
+        const fs::path cdir = fs::path(opt.out) / "contradictions";
+        fs::create_directories(cdir, ec);
+        const std::string name = stem + "-cell" + std::to_string(ci) + "-net" + std::to_string(idx) + ".json";
+        write_file_atomic((cdir / name).string(), point_to_json(Point{r.config.model, r.data, it->second}));
+        row.points.push_back("contradictions/" + name);
+        ++contradictions;
       }
+      rows.push_back(std::move(row));
     }
   }
+  return contradictions;
+}
 
-  // Markdown, CSV and JSON carry the same table; HTML adds links to every experiment's report.
-  std::ostringstream md, csv, html;
-  json js = json::array();
+/// The table as Markdown, with the list of contradicting points when there are any.
+std::string suite_markdown(const std::vector<Row>& rows, long contradictions) {
+  std::ostringstream md;
   md << "| claim | setting | prediction | observation | verdict |\n|---|---|---|---|---|\n";
-  csv << "experiment,cell,claim,setting,prediction,observation,verdict,contradicting_points\n";
-  for (const Row& r : rows) {
+  for (const Row& r : rows)
     md << "| " << md_escape(r.claim) << " | " << md_escape(r.file + " / " + r.label + ": " + r.setting) << " | "
        << md_escape(r.prediction) << " | " << md_escape(r.observation) << " | **" << r.verdict << "** |\n";
-    std::string pts;
-    for (const auto& p : r.points) pts += (pts.empty() ? "" : " ") + p;
-    csv << csv_field(r.file) << "," << csv_field(r.label) << "," << csv_field(r.claim) << "," << csv_field(r.setting)
-        << "," << csv_field(r.prediction) << "," << csv_field(r.observation) << "," << r.verdict << ","
-        << csv_field(pts) << "\n";
-    js.push_back({{"experiment", r.file}, {"cell", r.label}, {"claim", r.claim}, {"setting", r.setting},
-                  {"prediction", r.prediction}, {"observation", r.observation}, {"verdict", r.verdict},
-                  {"contradicting_points", r.points}});
-  }
   std::string md_text = "# Reproduction suite\n\nEvery claim of docs/math.md section 4 next to what gradient descent "
                         "finds. Loss L = 0.5*||F(W) - Y||_F^2; intervals are 95% (Clopper-Pearson at 0).\n\n" +
                         md.str();
@@ -161,6 +153,36 @@ int run_suite(const SuiteOptions& opt, std::ostream& out, std::ostream& err) {
     for (const Row& r : rows)
       for (const auto& p : r.points) md_text += "- `" + p + "` (" + r.claim + ")\n";
   }
+  return md_text;
+}
+
+/// The table as CSV, one line per row.
+std::string suite_csv(const std::vector<Row>& rows) {
+  std::ostringstream csv;
+  csv << "experiment,cell,claim,setting,prediction,observation,verdict,contradicting_points\n";
+  for (const Row& r : rows) {
+    std::string pts;
+    for (const auto& p : r.points) pts += (pts.empty() ? "" : " ") + p;
+    csv << csv_field(r.file) << "," << csv_field(r.label) << "," << csv_field(r.claim) << "," << csv_field(r.setting)
+        << "," << csv_field(r.prediction) << "," << csv_field(r.observation) << "," << r.verdict << ","
+        << csv_field(pts) << "\n";
+  }
+  return csv.str();
+}
+
+/// The table as a JSON array of objects.
+json suite_json(const std::vector<Row>& rows) {
+  json js = json::array();
+  for (const Row& r : rows)
+    js.push_back({{"experiment", r.file}, {"cell", r.label}, {"claim", r.claim}, {"setting", r.setting},
+                  {"prediction", r.prediction}, {"observation", r.observation}, {"verdict", r.verdict},
+                  {"contradicting_points", r.points}});
+  return js;
+}
+
+/// The table as one HTML page, linking every experiment's report and contradicting point.
+std::string suite_html(const std::vector<Row>& rows) {
+  std::ostringstream html;
   html << "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>landscape reproduction suite</title><style>"
           "body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#000}table{border-collapse:"
           "collapse}td,th{border-bottom:1px solid #999;padding:4px 8px;text-align:left;vertical-align:top}"
@@ -178,11 +200,11 @@ int run_suite(const SuiteOptions& opt, std::ostream& out, std::ostream& err) {
     html << "</td></tr>";
   }
   html << "</table></body></html>\n";
-  write_file_atomic(opt.out + "/suite.csv", csv.str());
-  write_file_atomic(opt.out + "/suite.json", js.dump(2) + "\n");
-  write_file_atomic(opt.out + "/suite.md", md_text);
-  write_file_atomic(opt.out + "/suite.html", html.str());
-  // The terminal gets the same table as plain text (the Markdown is in suite.md).
+  return html.str();
+}
+
+/// The same table as plain text on the terminal (the Markdown is in suite.md).
+void print_suite(const SuiteOptions& opt, const std::vector<Row>& rows, std::ostream& out) {
   out << "Reproduction suite: every claim of docs/math.md section 4 next to what gradient descent finds "
          "(loss L = 0.5*||F(W) - Y||_F^2, 95% intervals).\n\n";
   for (const Row& r : rows) {
@@ -192,6 +214,35 @@ int run_suite(const SuiteOptions& opt, std::ostream& out, std::ostream& err) {
   }
   out << "\nwrote " << opt.out << "/suite.{md,html,json,csv} and a full report per experiment under "
       << opt.out << "/\n";
+}
+
+}  // namespace
+
+int run_suite(const SuiteOptions& opt, std::ostream& out, std::ostream& err) {
+  const std::vector<fs::path> files = suite_files(opt);
+  std::vector<Row> rows;
+  long contradictions = 0;
+  for (const fs::path& f : files) {
+    const std::string stem = f.stem().string();
+    const fs::path dir = fs::path(opt.out) / stem;
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    const SweepOptions so = sweep_options(opt, f, dir);
+    if (!opt.quiet) err << "suite: " << stem << "\n";
+    std::ostringstream sink;
+    SweepOutcome oc;
+    const int code = run_sweep(so, sink, err, &oc);
+    if (code != 0) return code;
+    write_report({oc.db_path, (dir / "report").string()});
+    contradictions += add_rows(opt, stem, oc, rows);
+  }
+
+  // Markdown, CSV and JSON carry the same table; HTML adds links to every experiment's report.
+  write_file_atomic(opt.out + "/suite.csv", suite_csv(rows));
+  write_file_atomic(opt.out + "/suite.json", suite_json(rows).dump(2) + "\n");
+  write_file_atomic(opt.out + "/suite.md", suite_markdown(rows, contradictions));
+  write_file_atomic(opt.out + "/suite.html", suite_html(rows));
+  print_suite(opt, rows, out);
   return 0;
 }
 

@@ -101,40 +101,83 @@ long fault_kill_after() {
   return v ? std::atol(v) : 0;
 }
 
-int sweep_run(const SweepOptions& opt, const std::vector<SweepCell>& cells,
-              const std::vector<std::unique_ptr<const CellContext>>& contexts, Backend& backend,
-              Store& store, long run_id, const std::string& hash, const std::string& db_path,
-              const std::string& out_dir, std::ostream& out, std::ostream& err,
-              SweepOutcome* outcome) {
-  StopSignals signals;
-  long total = 0;
-  for (const auto& c : cells) total += c.config.networks;
-  SweepProgress progress(err, opt.interactive, opt.quiet, total);
-  const long kill_after = fault_kill_after();
-  const bool overlap = train_ahead(backend);
-  long chunks_committed = 0, done_here = 0;
-  std::vector<SampleResult> results;
-  std::vector<std::string> labels;
-  bool interrupted = false;
-  const auto t_start = std::chrono::steady_clock::now();
+/// Everything a sweep runs on, set up and checked by run_sweep before the database is touched.
+struct SweepSetup {
+  std::string text;       ///< the experiment file
+  std::string canonical;  ///< its canonical form (plus the network scale), which the hash covers
+  std::string hash;
+  std::vector<SweepCell> cells;
+  std::vector<std::unique_ptr<const CellContext>> contexts;  ///< one per cell, data built
+  std::unique_ptr<Backend> backend;
+  std::string db_path, out_dir;
+};
 
-  for (std::size_t ci = 0; ci < cells.size() && !interrupted; ++ci) {
-    const SweepCell& cell = cells[ci];
+/// The run a sweep writes into, and whether it was complete before (a resume that only
+/// writes the outputs again).
+struct RunHandle {
+  long run_id = 0;
+  std::string prior_status;
+};
+
+/// Runs the cells of one sweep in order, chunk by chunk, into its run of the database; stops
+/// cleanly at a signal. Holds the run's state: progress, counters and the finished cells.
+class SweepDriver {
+ public:
+  SweepDriver(const SweepOptions& opt, const SweepSetup& setup, Store& store, long run_id,
+              std::ostream& out, std::ostream& err)
+      : m_opt(opt), m_setup(setup), m_store(store), m_run_id(run_id), m_out(out), m_err(err),
+        m_progress(err, opt.interactive, opt.quiet, total_networks(setup.cells)),
+        m_kill_after(fault_kill_after()), m_overlap(train_ahead(*setup.backend)) {}
+
+  /// Returns the exit code: 0 done (outputs written, run complete), 130 stopped by a signal.
+  int run(SweepOutcome* outcome) {
+    StopSignals signals;
+    const auto t_start = std::chrono::steady_clock::now();
+    bool interrupted = false;
+    for (std::size_t ci = 0; ci < m_setup.cells.size() && !interrupted; ++ci) {
+      SampleResult res;
+      interrupted = !run_cell(ci, res);
+      if (interrupted) break;
+      m_results.push_back(std::move(res));
+      m_labels.push_back(m_setup.cells[ci].label);
+    }
+    m_progress.finish();
+    if (interrupted) return stop();
+    write_outputs(std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+    if (outcome) {
+      outcome->results = std::move(m_results);
+      outcome->labels = std::move(m_labels);
+      outcome->db_path = m_setup.db_path;
+    }
+    return 0;
+  }
+
+ private:
+  static long total_networks(const std::vector<SweepCell>& cells) {
+    long total = 0;
+    for (const auto& c : cells) total += c.config.networks;
+    return total;
+  }
+
+  /// Trains and analyzes the cell's networks not yet stored, then finalizes the cell into
+  /// `res`. False when a stop signal came first (every finished chunk is committed).
+  bool run_cell(std::size_t ci, SampleResult& res) {
+    const SweepCell& cell = m_setup.cells[ci];
     const auto t_cell = std::chrono::steady_clock::now();
-    const CellContext& ctx = *contexts[ci];
-    const StoredCell sc = store.ensure_cell(run_id, int(ci), cell.label, ctx, "");
-    SampleResult res;
+    const CellContext& ctx = *m_setup.contexts[ci];
+    Backend& backend = *m_setup.backend;
+    const StoredCell sc = m_store.ensure_cell(m_run_id, int(ci), cell.label, ctx, "");
     res.config = cell.config;
     res.backend = backend.name();
     res.device = backend.device();
     res.data = ctx.data;
     res.loss_scale = ctx.loss_scale;
-    const std::vector<long> stored = store.stored_indices(sc.cell_id);
+    const std::vector<long> stored = m_store.stored_indices(sc.cell_id);
     const std::set<long> have(stored.begin(), stored.end());
     std::vector<long> todo;
     for (long i = 0; i < cell.config.networks; ++i)
       if (!have.count(i)) todo.push_back(i);
-    progress.skip(long(have.size()));
+    m_progress.skip(long(have.size()));
     const std::size_t want = std::size_t(
         cell.config.chunk > 0 ? cell.config.chunk : backend.preferred_chunk(cell.config.model));
     // Chunks are committed in order on this thread; with train-ahead, the next chunk trains on
@@ -148,73 +191,179 @@ int sweep_run(const SweepOptions& opt, const std::vector<SweepCell>& cells,
     };
     const auto finish = [&](std::size_t c, TrainedChunk&& trained) {
       const long n = long(trained.indices.size());
-      const ChunkResult chunk = finish_chunk(ctx, backend, std::move(trained));
-      store.write_chunk(sc.cell_id, ctx, chunk);
-      store.add_run_seconds(run_id, chunk.seconds_train, chunk.seconds_analyze);
-      res.seconds_train += chunk.seconds_train;
-      res.seconds_analyze += chunk.seconds_analyze;
-      res.seconds_decide += chunk.seconds_decide;
-      done_here += n;
-      if (kill_after > 0 && ++chunks_committed == kill_after) std::raise(SIGKILL);
-      progress.update(int(ci), int(cells.size()), cell.label, long(have.size() + c * want) + n,
-                      cell.config.networks, done_here);
+      commit_chunk(ctx, sc, finish_chunk(ctx, backend, std::move(trained)), res);
+      m_done_here += n;
+      if (m_kill_after > 0 && ++m_chunks_committed == m_kill_after) std::raise(SIGKILL);
+      m_progress.update(int(ci), int(m_setup.cells.size()), cell.label,
+                        long(have.size() + c * want) + n, cell.config.networks, m_done_here);
     };
     const auto stop = [] { return g_stop.load() != 0; };
     const std::size_t chunks = (todo.size() + want - 1) / want;
-    if (!run_chunks(chunks, overlap, train, finish, stop)) {
-      interrupted = true;
-      break;
-    }
+    if (!run_chunks(chunks, m_overlap, train, finish, stop)) return false;
+    finalize(cell, ctx, sc, res);
+    // Wall time of the cell in this process: with train-ahead the stage times overlap, so their
+    // sum would overstate it.
+    res.seconds_total =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_cell).count();
+    return true;
+  }
+
+  /// Stores one analyzed chunk (one transaction) and adds its stage times to the cell's.
+  void commit_chunk(const CellContext& ctx, const StoredCell& sc, const ChunkResult& chunk,
+                    SampleResult& res) {
+    m_store.write_chunk(sc.cell_id, ctx, chunk);
+    m_store.add_run_seconds(m_run_id, chunk.seconds_train, chunk.seconds_analyze);
+    res.seconds_train += chunk.seconds_train;
+    res.seconds_analyze += chunk.seconds_analyze;
+    res.seconds_decide += chunk.seconds_decide;
+  }
+
+  /// With every network of the cell stored: reloads its endpoints, finds the optimum, checks
+  /// the theory's claims, stores the cell's final record and counts the classes.
+  void finalize(const SweepCell& cell, const CellContext& ctx, const StoredCell& sc,
+                SampleResult& res) {
     const auto t0 = std::chrono::steady_clock::now();
     std::map<long, std::vector<double>> candidates;
-    res.endpoints = store.load_cell(sc.cell_id, candidates);
+    res.endpoints = m_store.load_cell(sc.cell_id, candidates);
     res.candidate_weights = std::move(candidates);
     res.optimum = finalize_cell(ctx, res.endpoints, res.candidate_weights, res.warnings);
     const std::vector<Observation> obs =
         check_claims(theory_claims(cell.config.model, data_facts(ctx.data)), res.endpoints);
     res.theory_json = observations_json(obs);
     for (const auto& o : obs) res.theory_lines.push_back(format_observation(o));
-    store.write_final(sc.cell_id, res.optimum, res.endpoints, res.theory_json);
+    m_store.write_final(sc.cell_id, res.optimum, res.endpoints, res.theory_json);
     res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
-    // Wall time of the cell in this process: with train-ahead the stage times overlap, so their
-    // sum would overstate it.
-    res.seconds_total =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_cell).count();
-    results.push_back(std::move(res));
-    labels.push_back(cell.label);
   }
-  progress.finish();
-  if (interrupted) {
-    store.set_run_status(run_id, "interrupted");
-    err << "stopped by signal " << g_stop.load() << ": every finished chunk is committed to " << db_path
-        << "; " << (opt.resume_hint.empty() ? "continue with: " + resume_command(opt) : opt.resume_hint)
-        << "\n";
+
+  /// After a stop signal: marks the run interrupted and says how to continue.
+  int stop() {
+    m_store.set_run_status(m_run_id, "interrupted");
+    m_err << "stopped by signal " << g_stop.load() << ": every finished chunk is committed to "
+          << m_setup.db_path << "; "
+          << (m_opt.resume_hint.empty() ? "continue with: " + resume_command(m_opt) : m_opt.resume_hint)
+          << "\n";
     return 130;
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-  if (opt.print_tables) {
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if (results.size() > 1) out << "=== cell " << i + 1 << "/" << results.size() << ": " << labels[i] << " ===\n";
-      out << format_sample_table(results[i]) << "\n";
+
+  /// The summary tables, the flat outputs, and the run marked complete.
+  void write_outputs(double seconds) {
+    const std::string& db_path = m_setup.db_path;
+    const std::string& out_dir = m_setup.out_dir;
+    if (m_opt.print_tables) {
+      for (std::size_t i = 0; i < m_results.size(); ++i) {
+        if (m_results.size() > 1)
+          m_out << "=== cell " << i + 1 << "/" << m_results.size() << ": " << m_labels[i] << " ===\n";
+        m_out << format_sample_table(m_results[i]) << "\n";
+      }
     }
+    const nlohmann::json run = {{"run_id", m_run_id}, {"database", db_path},
+                                {"config_hash", m_setup.hash}, {"resumed", m_opt.resume},
+                                {"seconds_this_process", seconds},
+                                {"networks_this_process", m_done_here}};
+    write_sample_outputs(m_results, m_labels, run.dump(), out_dir);
+    // Complete only once its outputs are written: a run whose outputs failed is marked failed
+    // (by run_sweep), and --resume writes them.
+    m_store.set_run_status(m_run_id, "complete");
+    if (m_opt.print_tables)
+      m_out << "wrote " << db_path << " (run " << m_run_id << "), " << out_dir << "/summary.json and "
+            << out_dir << "/endpoints.csv\n";
   }
-  const nlohmann::json run = {{"run_id", run_id}, {"database", db_path}, {"config_hash", hash},
-                              {"resumed", opt.resume}, {"seconds_this_process", seconds},
-                              {"networks_this_process", done_here}};
-  write_sample_outputs(results, labels, run.dump(), out_dir);
-  // Complete only once its outputs are written: a run whose outputs failed is marked failed
-  // (by run_sweep), and --resume writes them.
-  store.set_run_status(run_id, "complete");
-  if (opt.print_tables)
-    out << "wrote " << db_path << " (run " << run_id << "), " << out_dir << "/summary.json and " << out_dir
-        << "/endpoints.csv\n";
-  if (outcome) {
-    outcome->results = std::move(results);
-    outcome->labels = std::move(labels);
-    outcome->db_path = db_path;
+
+  const SweepOptions& m_opt;
+  const SweepSetup& m_setup;
+  Store& m_store;
+  long m_run_id;
+  std::ostream& m_out;
+  std::ostream& m_err;
+  SweepProgress m_progress;
+  const long m_kill_after;
+  const bool m_overlap;
+  long m_chunks_committed = 0, m_done_here = 0;
+  std::vector<SampleResult> m_results;
+  std::vector<std::string> m_labels;
+};
+
+/// The cells of the experiment file with the command-line overrides applied.
+std::vector<SweepCell> sweep_cells(const SweepOptions& opt, const std::string& text) {
+  std::vector<SweepCell> cells = expand_sweep(text, opt.config_path);
+  for (auto& c : cells) {
+    if (!opt.backend.empty()) c.config.backend = opt.backend;
+    if (opt.threads >= 0) c.config.threads = opt.threads;
+    if (!opt.out_dir.empty()) c.config.output.dir = opt.out_dir;
+    if (!opt.db_path.empty()) c.config.output.db = opt.db_path;
+    if (opt.networks_scale != 1.0)
+      c.config.networks = std::max(1L, std::lround(double(c.config.networks) * opt.networks_scale));
   }
-  return 0;
+  return cells;
+}
+
+/// Builds every cell's data (CSV files read, ranks drawn) after checking its memory needs, and
+/// the memory of the whole sweep, which holds every cell's results until it ends.
+void make_contexts(const SweepOptions& opt, SweepSetup& s) {
+  const double memory = physical_memory_bytes();
+  MemoryEstimate whole;
+  for (std::size_t i = 0; i < s.cells.size(); ++i) {
+    const ExperimentConfig& c = s.cells[i].config;
+    const std::string where = s.cells.size() == 1
+                                  ? c.source
+                                  : c.source + " [cell " + std::to_string(i) + ": " + s.cells[i].label + "]";
+    const MemoryEstimate m = check_memory(c, thread_count(c.threads), memory, where);
+    whole.analysis = std::max(whole.analysis, m.analysis);
+    whole.results += m.results;
+    s.contexts.push_back(std::make_unique<const CellContext>(make_cell_context(c)));
+  }
+  if (memory > 0 && s.cells.size() > 1)
+    require(whole.analysis + whole.results <= 0.8 * memory, opt.config_path + ": experiment.networks",
+            "the sweep's " + std::to_string(s.cells.size()) + " cells hold their results in memory until "
+            "the sweep ends, at least " + format_bytes(whole.results) + "; this machine has " +
+                format_bytes(memory) + " (split the sweep into several files, or use fewer networks)");
+}
+
+/// Checks that a resumed database exists, and creates the output folder (proving it writable)
+/// and the database's folder.
+void prepare_paths(const SweepOptions& opt, const std::string& db_path, const std::string& out_dir) {
+  if (opt.resume)
+    require(std::filesystem::exists(db_path), db_path,
+            "nothing to resume: there is no database here (give the --out or --db of the run to "
+            "continue)");
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  require(!ec, out_dir, "cannot create output directory: " + ec.message());
+  {
+    const std::string probe = out_dir + "/.landscape-write-test";
+    std::ofstream f(probe);
+    require(bool(f << "ok\n") && bool(f.flush()), out_dir, "cannot write into the output directory");
+    f.close();
+    std::filesystem::remove(probe, ec);
+  }
+  if (const auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+    require(!ec, db_path, "cannot create the database's directory: " + ec.message());
+  }
+}
+
+/// Creates the run, or with --resume reopens the database's last one (refusing a different
+/// configuration) and marks it running again unless it was complete.
+RunHandle open_run(const SweepOptions& opt, const SweepSetup& s, Store& store) {
+  RunHandle h;
+  if (!opt.resume) {
+    h.run_id = store.create_run(s.text, s.hash, s.backend->name(), s.backend->device());
+    return h;
+  }
+  const auto last = store.latest_run();
+  require(last.has_value(), s.db_path, "nothing to resume: the database holds no run");
+  if (last->config_hash != s.hash) {
+    const std::string diff = config_diff(canonical_config(last->config_text, s.db_path), s.canonical);
+    throw Error(s.db_path + ": refusing to resume run " + std::to_string(last->run_id) + " with a different "
+                "configuration (" + opt.config_path + "); what differs (stored -> given):\n" +
+                (diff.empty() ? std::string("  (only keys outside the canonical form)\n") : diff) +
+                "start a new run without --resume, or use another --db");
+  }
+  h.run_id = last->run_id;
+  h.prior_status = last->status;
+  if (last->status != "complete") store.set_run_status(h.run_id, "running");
+  return h;
 }
 
 }  // namespace
@@ -235,91 +384,33 @@ std::string resume_command(const SweepOptions& opt) {
 }
 
 int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, SweepOutcome* outcome) {
-  const std::string text = read_file(opt.config_path);
-  std::vector<SweepCell> cells = expand_sweep(text, opt.config_path);
-  for (auto& c : cells) {
-    if (!opt.backend.empty()) c.config.backend = opt.backend;
-    if (opt.threads >= 0) c.config.threads = opt.threads;
-    if (!opt.out_dir.empty()) c.config.output.dir = opt.out_dir;
-    if (!opt.db_path.empty()) c.config.output.db = opt.db_path;
-    if (opt.networks_scale != 1.0)
-      c.config.networks = std::max(1L, std::lround(double(c.config.networks) * opt.networks_scale));
-  }
-  const ExperimentConfig& first = cells.front().config;
-  const std::string out_dir = first.output.dir;
-  const std::string db_path = first.output.db_path();
-  std::string canonical = canonical_config(text, opt.config_path);
-  if (opt.networks_scale != 1.0) canonical += "networks_scale = " + std::to_string(opt.networks_scale) + "\n";
-  const std::string hash = config_hash(canonical);
+  SweepSetup s;
+  s.text = read_file(opt.config_path);
+  s.cells = sweep_cells(opt, s.text);
+  const ExperimentConfig& first = s.cells.front().config;
+  s.out_dir = first.output.dir;
+  s.db_path = first.output.db_path();
+  s.canonical = canonical_config(s.text, opt.config_path);
+  if (opt.networks_scale != 1.0) s.canonical += "networks_scale = " + std::to_string(opt.networks_scale) + "\n";
+  s.hash = config_hash(s.canonical);
 
   // Everything that can fail on the input is checked before the database is touched: each
   // cell's data is built (CSV files read, ranks drawn) and its memory needs checked, the output
   // folder is created and written to. A bad config then leaves no run behind.
-  auto backend = make_backend(first.backend, first.threads);
-  std::vector<std::unique_ptr<const CellContext>> contexts;
-  const double memory = physical_memory_bytes();
-  MemoryEstimate whole;  // a sweep holds every cell's results until it ends
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    const ExperimentConfig& c = cells[i].config;
-    const std::string where =
-        cells.size() == 1 ? c.source : c.source + " [cell " + std::to_string(i) + ": " + cells[i].label + "]";
-    const MemoryEstimate m = check_memory(c, thread_count(c.threads), memory, where);
-    whole.analysis = std::max(whole.analysis, m.analysis);
-    whole.results += m.results;
-    contexts.push_back(std::make_unique<const CellContext>(make_cell_context(c)));
-  }
-  if (memory > 0 && cells.size() > 1)
-    require(whole.analysis + whole.results <= 0.8 * memory, opt.config_path + ": experiment.networks",
-            "the sweep's " + std::to_string(cells.size()) + " cells hold their results in memory until "
-            "the sweep ends, at least " + format_bytes(whole.results) + "; this machine has " +
-                format_bytes(memory) + " (split the sweep into several files, or use fewer networks)");
-  if (opt.resume)
-    require(std::filesystem::exists(db_path), db_path,
-            "nothing to resume: there is no database here (give the --out or --db of the run to "
-            "continue)");
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  require(!ec, out_dir, "cannot create output directory: " + ec.message());
-  {
-    const std::string probe = out_dir + "/.landscape-write-test";
-    std::ofstream f(probe);
-    require(bool(f << "ok\n") && bool(f.flush()), out_dir, "cannot write into the output directory");
-    f.close();
-    std::filesystem::remove(probe, ec);
-  }
-  if (const auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
-    std::filesystem::create_directories(parent, ec);
-    require(!ec, db_path, "cannot create the database's directory: " + ec.message());
-  }
+  s.backend = make_backend(first.backend, first.threads);
+  make_contexts(opt, s);
+  prepare_paths(opt, s.db_path, s.out_dir);
 
-  Store store(db_path);
-  long run_id = 0;
-  std::string prior_status;
-  if (opt.resume) {
-    const auto last = store.latest_run();
-    require(last.has_value(), db_path, "nothing to resume: the database holds no run");
-    if (last->config_hash != hash) {
-      const std::string diff = config_diff(canonical_config(last->config_text, db_path), canonical);
-      throw Error(db_path + ": refusing to resume run " + std::to_string(last->run_id) + " with a different "
-                  "configuration (" + opt.config_path + "); what differs (stored -> given):\n" +
-                  (diff.empty() ? std::string("  (only keys outside the canonical form)\n") : diff) +
-                  "start a new run without --resume, or use another --db");
-    }
-    run_id = last->run_id;
-    prior_status = last->status;
-    if (last->status != "complete") store.set_run_status(run_id, "running");
-  } else {
-    run_id = store.create_run(text, hash, backend->name(), backend->device());
-  }
+  Store store(s.db_path);
+  const RunHandle h = open_run(opt, s, store);
   // A run that stops on an error is marked failed (it can still be resumed once the cause is
   // fixed); a kill leaves it "running", which --resume also continues. A complete run that is
   // resumed (to write its outputs again) keeps its status: its data are complete.
   try {
-    return sweep_run(opt, cells, contexts, *backend, store, run_id, hash, db_path, out_dir, out, err,
-                     outcome);
+    return SweepDriver(opt, s, store, h.run_id, out, err).run(outcome);
   } catch (...) {
     try {
-      if (prior_status != "complete") store.set_run_status(run_id, "failed");
+      if (h.prior_status != "complete") store.set_run_status(h.run_id, "failed");
     } catch (...) {
     }
     throw;

@@ -117,7 +117,7 @@ TEST(Escape, FindsNothingAtAGlobalMinimum) {
       ++k;
     }
   EXPECT_EQ(k, 4);  // GL(2) orbit
-  const EscapeResult e = escape_test(m, d, w.data(), nullv, k, 1e-9, 1e-9, EscapeSpec{});
+  const EscapeResult e = escape_test(m, d, w.data(), {nullv, k, 1e-9, 1e-9}, EscapeSpec{});
   EXPECT_FALSE(e.escaped);
   EXPECT_LE(e.loss_drop, 1e-9);
   EXPECT_GT(e.probes, 1000);  // the whole budget was spent

@@ -10,14 +10,22 @@
 
 namespace landscape {
 
-/// Looks for a loss decrease of more than `drop_target` next to w, along monotone descent
+/// What the escape test looks for next to one endpoint.
+struct EscapeQuery {
+  std::vector<double> null_vectors;  ///< k unit eigenvectors of H's near-null space, row-major k × P
+  int null_count = 0;                ///< k
+  double drop_target = 0;            ///< a loss decrease above this is an escape
+  double stop_drop = 0;              ///< probing stops once the decrease exceeds this (≥ drop_target)
+};
+
+/// Looks for a loss decrease of more than `q.drop_target` next to w, along monotone descent
 /// paths only: a line probe stops as soon as the loss rises above L(w) + `drop_target`, so a
-/// drop found beyond a barrier (another basin) never counts. `null_vectors` holds k unit
-/// eigenvectors (row-major k × P) of H's near-null space. Stops early once the drop exceeds
-/// `stop_drop` (≥ drop_target) so callers can judge several tolerances from one run.
-EscapeResult escape_test(const Model& m, const Dataset& d, const double* w,
-                         const std::vector<double>& null_vectors, int k, double drop_target,
-                         double stop_drop, const EscapeSpec& spec);
+/// drop found beyond a barrier (another basin) never counts. Probes, in this order: the
+/// near-null eigenvectors, random combinations of them, random directions, perturbed descent.
+/// Stops early once the drop exceeds `q.stop_drop` so callers can judge several tolerances from
+/// one run.
+EscapeResult escape_test(const Model& m, const Dataset& d, const double* w, const EscapeQuery& q,
+                         const EscapeSpec& spec);
 
 /// Eigenvalues (ascending) and eigenvectors (row-major, row i ↔ λ_i) of H at w.
 void hessian_eigensystem(const Model& m, const Dataset& d, const double* w,
