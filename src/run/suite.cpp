@@ -127,7 +127,7 @@ long add_rows(const SuiteOptions& opt, const std::string& stem, const SweepOutco
         const fs::path cdir = fs::path(opt.out) / "contradictions";
         fs::create_directories(cdir, ec);
         const std::string name = stem + "-cell" + std::to_string(ci) + "-net" + std::to_string(idx) + ".json";
-        write_file_atomic((cdir / name).string(), point_to_json(Point{r.config.model, r.data, it->second}));
+        write_file_atomic((cdir / name).string(), point_to_json(Point{r.config.model, r.data, it->second, name}));
         row.points.push_back("contradictions/" + name);
         ++contradictions;
       }
