@@ -97,10 +97,10 @@ json classes_json(const Report& r, const Cell& c) {
   json classes = json::object();
   for (const auto& name : r.classes) {
     const long k = c.count(name);
-    classes[name] = {{"count", k},
-                     {"fraction", c.finished ? json(fraction(k, c.finished)) : json(nullptr)},
-                     {"ci95", c.finished ? interval_json(binomial_interval_95(k, c.finished))
-                                         : json(nullptr)}};
+    classes[name] = {
+        {"count", k},
+        {"fraction", c.finished ? json(fraction(k, c.finished)) : json(nullptr)},
+        {"ci95", c.finished ? interval_json(binomial_interval_95(k, c.finished)) : json(nullptr)}};
   }
   return classes;
 }
@@ -124,9 +124,14 @@ json prediction_json(const Prediction& p) {
     pj["verdict"] = p.verdict;
     pj["items"] = json::array();
     for (const auto& q : p.items)
-      pj["items"].push_back({{"statement", q.statement}, {"source", q.source}, {"forbids", q.forbids},
-                             {"observed", q.k}, {"n", q.n}, {"ci95", interval_json(q.iv)},
-                             {"verdict", q.verdict}, {"text", q.text}});
+      pj["items"].push_back({{"statement", q.statement},
+                             {"source", q.source},
+                             {"forbids", q.forbids},
+                             {"observed", q.k},
+                             {"n", q.n},
+                             {"ci95", interval_json(q.iv)},
+                             {"verdict", q.verdict},
+                             {"text", q.text}});
   }
   if (p.parsed && !p.forbids.empty()) {
     pj["observed"] = p.k;

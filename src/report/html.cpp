@@ -137,8 +137,8 @@ std::string prediction_html(const Prediction& p) {
   std::ostringstream os;
   if (!p.items.empty()) {
     for (const auto& q : p.items)
-      os << "<p class=\"prediction\">" << esc(q.text.empty() ? q.statement + " - " + q.verdict : q.text)
-         << "</p>\n";
+      os << "<p class=\"prediction\">"
+         << esc(q.text.empty() ? q.statement + " - " + q.verdict : q.text) << "</p>\n";
     return os.str();
   }
   os << "<p class=\"prediction\">";
@@ -257,7 +257,8 @@ std::string loss_gap_figure_html(const Cell& c) {
 std::string lambda_min_figure_html(const Cell& c) {
   std::ostringstream os;
   if (c.lmin_n > 0) {
-    os << figure(symlog_histogram("Distribution of λ_min", "smallest Hessian eigenvalue λ_min (signed log scale)",
+    os << figure(symlog_histogram("Distribution of λ_min",
+                                  "smallest Hessian eigenvalue λ_min (signed log scale)",
                                   "endpoints (count)", c.lmin_linthresh, c.lmin_hist, svg::kBlue),
                  "Histogram of the smallest Hessian eigenvalue at " + std::to_string(c.lmin_n) +
                      " finished endpoints. Signed-log axis sign(λ)·log<sub>10</sub>(1 + |λ|/c): "
@@ -275,8 +276,9 @@ std::string n_negative_figure_html(const Cell& c) {
   std::ostringstream os;
   if (!c.n_negative.empty()) {
     long total = 0;
-    const std::string fig = integer_bars(c.n_negative, "Negative eigenvalues per endpoint",
-                                         "number of negative Hessian eigenvalues", svg::kVermillion, total);
+    const std::string fig =
+        integer_bars(c.n_negative, "Negative eigenvalues per endpoint",
+                     "number of negative Hessian eigenvalues", svg::kVermillion, total);
     os << figure(fig, "Number of Hessian eigenvalues below −eig_tol·max(1, max|λ|), over " +
                           std::to_string(total) + " finished endpoints with a spectrum summary.");
   }
@@ -288,8 +290,9 @@ std::string spectral_figure_html(const Cell& c) {
   std::ostringstream os;
   if (c.spectra.eigenvalues > 0) {
     const Spectra& s = c.spectra;
-    os << figure(symlog_histogram("Pooled Hessian spectral density", "Hessian eigenvalue λ (signed log scale)",
-                                  "eigenvalues (count)", s.linthresh, s.hist, svg::kPurple),
+    os << figure(symlog_histogram("Pooled Hessian spectral density",
+                                  "Hessian eigenvalue λ (signed log scale)", "eigenvalues (count)",
+                                  s.linthresh, s.hist, svg::kPurple),
                  "All " + std::to_string(s.eigenvalues) + " Hessian eigenvalues of the " +
                      std::to_string(s.networks) +
                      " endpoints with a stored spectrum, pooled (range " + g3(s.min) + " to " +
@@ -343,11 +346,12 @@ std::string excess_figure_html(const Cell& c) {
   std::ostringstream os;
   if (!c.excess_degeneracy.empty()) {
     long total = 0;
-    const std::string fig = integer_bars(c.excess_degeneracy, "Excess degeneracy",
-                                         "excess degeneracy (near-zero eigenvalues − orbit dimension)",
-                                         svg::kOrange, total);
+    const std::string fig = integer_bars(
+        c.excess_degeneracy, "Excess degeneracy",
+        "excess degeneracy (near-zero eigenvalues − orbit dimension)", svg::kOrange, total);
     os << figure(fig, "Histogram of excess_degeneracy = n_near_zero − orbit_dim over " +
-                          std::to_string(total) + " finished endpoints at a critical point (not_critical "
+                          std::to_string(total) +
+                          " finished endpoints at a critical point (not_critical "
                           "and diverged ones left out).");
   }
   return os.str();
@@ -495,8 +499,8 @@ std::string across_cells_figure_html(const Report& r) {
 }  // namespace
 
 std::string report_html(const Report& r) {
-  std::string html = html_head(r) + run_html(r) + across_cells_table_html(r) +
-                     across_cells_figure_html(r);
+  std::string html =
+      html_head(r) + run_html(r) + across_cells_table_html(r) + across_cells_figure_html(r);
   for (const Cell& c : r.cells) html += cell_section_html(r, c);
   return html + "</body>\n</html>\n";
 }

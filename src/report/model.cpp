@@ -29,7 +29,6 @@ const std::vector<std::string> kClassOrder = {
 const std::set<std::string> kAlwaysShown = {"global_minimum", "strict_saddle", "non_strict_saddle",
                                             "spurious_local_minimum"};
 
-
 /// A missing path or a directory is refused before SQLite sees it (read-only opening never
 /// creates a file, but SQLite's message would not say what was expected).
 void check_is_file(const std::string& path) {
@@ -174,7 +173,9 @@ Prediction parse_prediction(const std::optional<std::string>& text) {
         p.items.push_back(std::move(q));
       }
       p.statement = std::to_string(p.items.size()) + " claim(s)";
-      p.verdict = any_inconsistent ? "inconsistent" : any_consistent ? "consistent" : "inconclusive";
+      p.verdict = any_inconsistent ? "inconsistent"
+                  : any_consistent ? "consistent"
+                                   : "inconclusive";
       p.parsed = true;
       return p;
     }
@@ -234,7 +235,8 @@ void read_endpoints(Database& db, Cell& c) {
       max_abs_eig = std::max(max_abs_eig, std::abs(*lx));
     if (const auto nn = st.opt_integer(6)) ++c.n_negative[*nn];
     // Near-zero eigenvalues beyond the symmetry orbit mean degeneracy only at a critical point.
-    if (const auto ed = st.opt_integer(7); ed && st.text(0) != "not_critical") ++c.excess_degeneracy[*ed];
+    if (const auto ed = st.opt_integer(7); ed && st.text(0) != "not_critical")
+      ++c.excess_degeneracy[*ed];
     if (const auto op = st.opt_integer(8)) {
       ++c.open_n;
       if (*op != 0) ++c.open_yes;

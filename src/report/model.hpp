@@ -30,7 +30,6 @@ struct Hist {
   }
 };
 
-
 /// The run the report covers, as stored in table runs.
 struct RunInfo {
   std::int64_t run_id = 0;

@@ -453,8 +453,7 @@ Plot::Layout Plot::layout() const {
   L.px1 = m_width - right;
   L.py0 = top;
   L.py1 = m_height - bottom;
-  L.base_t =
-      L.yaxis.scale == Scale::log10 ? L.yr.lo : std::clamp(0.0, L.yr.lo, L.yr.hi);
+  L.base_t = L.yaxis.scale == Scale::log10 ? L.yr.lo : std::clamp(0.0, L.yr.lo, L.yr.hi);
   return L;
 }
 
@@ -490,8 +489,8 @@ void Plot::render_grid_and_ticks(std::ostream& os, const Layout& L) const {
   for (const auto& t : L.xticks) {
     const double x = L.map_x(t.t);
     const double w = text_width(t.chars(), kTickFont);
-    os << "<line x1=\"" << num(x) << "\" y1=\"" << num(L.py1) << "\" x2=\"" << num(x)
-       << "\" y2=\"" << num(L.py1 + 5) << "\" stroke=\"#000000\" stroke-width=\"1\"/>\n";
+    os << "<line x1=\"" << num(x) << "\" y1=\"" << num(L.py1) << "\" x2=\"" << num(x) << "\" y2=\""
+       << num(L.py1 + 5) << "\" stroke=\"#000000\" stroke-width=\"1\"/>\n";
     if (x - w / 2 < last_right + 6) continue;
     last_right = x + w / 2;
     os << "<text x=\"" << num(x) << "\" y=\"" << num(L.py1 + 8 + kTickFont)
@@ -574,8 +573,8 @@ void Plot::render_error_bar(std::ostream& os, const Layout& L, double xc, double
   const double tl = to_axis(L.yaxis, lo), th = to_axis(L.yaxis, hi);
   if (!std::isfinite(tl) || !std::isfinite(th)) return;
   const double yl = L.map_y(tl), yh = L.map_y(th);
-  os << "<path d=\"M" << num(xc) << "," << num(yl) << "V" << num(yh) << "M" << num(xc - cap)
-     << "," << num(yl) << "H" << num(xc + cap) << "M" << num(xc - cap) << "," << num(yh) << "H"
+  os << "<path d=\"M" << num(xc) << "," << num(yl) << "V" << num(yh) << "M" << num(xc - cap) << ","
+     << num(yl) << "H" << num(xc + cap) << "M" << num(xc - cap) << "," << num(yh) << "H"
      << num(xc + cap) << "\" stroke=\"#000000\" stroke-width=\"1.3\" fill=\"none\"/>\n";
 }
 
@@ -629,8 +628,8 @@ void Plot::render_empty_message(std::ostream& os, const Layout& L) const {
 
 void Plot::render_axes(std::ostream& os, const Layout& L) const {
   // Axes frame (left and bottom) and axis labels.
-  os << "<path d=\"M" << num(L.px0) << "," << num(L.py0) << "V" << num(L.py1) << "H"
-     << num(L.px1) << "\" stroke=\"#000000\" stroke-width=\"1.2\" fill=\"none\"/>\n";
+  os << "<path d=\"M" << num(L.px0) << "," << num(L.py0) << "V" << num(L.py1) << "H" << num(L.px1)
+     << "\" stroke=\"#000000\" stroke-width=\"1.2\" fill=\"none\"/>\n";
   os << "<text x=\"" << num((L.px0 + L.px1) / 2) << "\" y=\"" << num(m_height - 10)
      << "\" text-anchor=\"middle\" font-size=\"" << kLabelFont << "\" fill=\"#000000\">"
      << xml_escape(m_x.label) << "</text>\n";

@@ -110,8 +110,7 @@ void md_cell(std::ostringstream& os, const Report& r, const Cell& c) {
   os << "## " << md_escape(cell_title(c)) << "\n\n";
   os << md_escape(c.family) << " dims " << md_escape(c.dims) << ", n = " << c.n << ", "
      << md_escape(c.optimizer) << " lr " << g3(c.lr) << ", " << md_escape(c.precision)
-     << "; global loss L\\* = "
-     << (c.global_loss ? fmt("%.10g", *c.global_loss) : "not yet known")
+     << "; global loss L\\* = " << (c.global_loss ? fmt("%.10g", *c.global_loss) : "not yet known")
      << (c.global_loss_kind ? " (" + *c.global_loss_kind + ")" : "") << "; " << c.finished
      << " finished endpoints, " << c.unfinished << " unfinished (excluded).\n\n";
   os << "| class | count | fraction | 95% interval |\n|---|---:|---:|---|\n";

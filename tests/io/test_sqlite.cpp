@@ -53,8 +53,13 @@ TEST(Sqlite, EveryColumnTypeRoundTrips) {
   db.exec("CREATE TABLE t(i INTEGER, l INTEGER, r REAL, s TEXT, b BLOB, n)");
   const std::vector<double> values = {1.5, -0.0, 1e-300, std::numeric_limits<double>::max()};
   Statement ins(db, "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)");
-  ins.bind(-7).bind(9'000'000'000'000L).bind(0.1).bind(std::string("a'b\"c é"))
-      .bind_doubles(values.data(), values.size()).bind_null().run();
+  ins.bind(-7)
+      .bind(9'000'000'000'000L)
+      .bind(0.1)
+      .bind(std::string("a'b\"c é"))
+      .bind_doubles(values.data(), values.size())
+      .bind_null()
+      .run();
   EXPECT_EQ(db.last_insert_rowid(), 1);
 
   Statement q(db, "SELECT i, l, r, s, b, n FROM t");
@@ -84,8 +89,12 @@ TEST(Sqlite, NullsAndOptionals) {
   db.exec("CREATE TABLE t(a, b, c, d, e)");
   Statement ins(db, "INSERT INTO t VALUES (?, ?, ?, ?, ?)");
   // A non-finite double and an empty optional are stored as NULL.
-  ins.bind(std::nan("")).bind(std::numeric_limits<double>::infinity())
-      .bind(std::optional<bool>()).bind(std::optional<bool>(true)).bind_null().run();
+  ins.bind(std::nan(""))
+      .bind(std::numeric_limits<double>::infinity())
+      .bind(std::optional<bool>())
+      .bind(std::optional<bool>(true))
+      .bind_null()
+      .run();
   Statement q(db, "SELECT a, b, c, d, e FROM t");
   ASSERT_TRUE(q.step());
   for (int c : {0, 1, 2, 4}) {
