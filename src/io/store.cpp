@@ -2,7 +2,6 @@
 #include "landscape/io/store.hpp"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -18,105 +17,12 @@
 #include "landscape/core/common.hpp"
 #include "landscape/io/output.hpp"
 #include "landscape/io/schema.hpp"
+#include "landscape/io/sqlite.hpp"
 
 namespace landscape {
 namespace {
 
 using json = nlohmann::json;
-
-/// RAII prepared statement with positional binds (1-based, in call order).
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& sql, const std::string& where) : m_db(db), m_where(where) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &m_s, nullptr) != SQLITE_OK)
-      throw Error(where + ": " + sqlite3_errmsg(db));
-  }
-  ~Stmt() { sqlite3_finalize(m_s); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& bind(long long v) { check(sqlite3_bind_int64(m_s, ++m_i, v)); return *this; }
-  Stmt& bind(int v) { return bind(static_cast<long long>(v)); }
-  Stmt& bind(long v) { return bind(static_cast<long long>(v)); }
-  Stmt& bind(double v) {
-    check(std::isfinite(v) ? sqlite3_bind_double(m_s, ++m_i, v) : sqlite3_bind_null(m_s, ++m_i));
-    return *this;
-  }
-  Stmt& bind(const std::string& v) {
-    check(sqlite3_bind_text(m_s, ++m_i, v.c_str(), int(v.size()), SQLITE_TRANSIENT));
-    return *this;
-  }
-  Stmt& bind(const char* v) { return bind(std::string(v)); }
-  Stmt& bind_null() { check(sqlite3_bind_null(m_s, ++m_i)); return *this; }
-  Stmt& bind_opt(const std::optional<bool>& b) { return b ? bind(int(*b)) : bind_null(); }
-  Stmt& bind_blob(const double* p, std::size_t n) {
-    check(sqlite3_bind_blob(m_s, ++m_i, p, int(n * sizeof(double)), SQLITE_TRANSIENT));
-    return *this;
-  }
-  /// Steps once; true while a row is available.
-  bool step() {
-    const int rc = sqlite3_step(m_s);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw Error(m_where + ": " + sqlite3_errmsg(m_db));
-  }
-  void run() {
-    while (step()) {
-    }
-    reset();
-  }
-  void reset() {
-    sqlite3_reset(m_s);
-    sqlite3_clear_bindings(m_s);
-    m_i = 0;
-  }
-  bool is_null(int c) const { return sqlite3_column_type(m_s, c) == SQLITE_NULL; }
-  long long i64(int c) const { return sqlite3_column_int64(m_s, c); }
-  double dbl(int c) const { return is_null(c) ? NAN : sqlite3_column_double(m_s, c); }
-  std::string text(int c) const {
-    const auto* t = sqlite3_column_text(m_s, c);
-    return t ? reinterpret_cast<const char*>(t) : "";
-  }
-  std::vector<double> blob(int c) const {
-    const auto* p = static_cast<const double*>(sqlite3_column_blob(m_s, c));
-    const int n = sqlite3_column_bytes(m_s, c);
-    return p ? std::vector<double>(p, p + n / int(sizeof(double))) : std::vector<double>();
-  }
-  int columns() const { return sqlite3_column_count(m_s); }
-  std::string column_name(int c) const { return sqlite3_column_name(m_s, c); }
-  int column_type(int c) const { return sqlite3_column_type(m_s, c); }
-
- private:
-  void check(int rc) {
-    if (rc != SQLITE_OK) throw Error(m_where + ": bind failed: " + sqlite3_errmsg(m_db));
-  }
-  sqlite3* m_db;
-  sqlite3_stmt* m_s = nullptr;
-  std::string m_where;
-  int m_i = 0;
-};
-
-/// BEGIN IMMEDIATE … COMMIT, rolled back if anything throws.
-class Transaction {
- public:
-  explicit Transaction(Store& s) : m_s(s) { m_s.exec("BEGIN IMMEDIATE"); }
-  ~Transaction() {
-    if (!m_done) {
-      try {
-        m_s.exec("ROLLBACK");
-      } catch (...) {
-      }
-    }
-  }
-  void commit() {
-    m_s.exec("COMMIT");
-    m_done = true;
-  }
-
- private:
-  Store& m_s;
-  bool m_done = false;
-};
 
 void flatten(const toml::table& t, const std::string& prefix, std::map<std::string, std::string>& out) {
   for (const auto& [k, v] : t) {
@@ -215,54 +121,40 @@ Store::Store(const std::string& path) : m_path(path) {
     throw Error(path + ": database is being written by another landscape process; wait for it "
                        "to finish or choose another --db");
   }
-  if (sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
-    const std::string why = m_db ? sqlite3_errmsg(m_db) : "out of memory";
-    sqlite3_close(m_db);
-    m_db = nullptr;
-    ::close(m_lock_fd);
-    throw Error(path + ": cannot open database: " + why);
-  }
-  sqlite3_busy_timeout(m_db, 10000);
   try {
+    m_db = std::make_unique<Database>(path, OpenMode::read_write, 10000);
     exec("PRAGMA foreign_keys = ON");
     exec(kSchemaSql);
-    Stmt q(m_db, "SELECT value FROM meta WHERE key = 'schema_version'", path);
+    Statement q(*m_db, "SELECT value FROM meta WHERE key = 'schema_version'");
     if (q.step()) {
       const std::string v = q.text(0);
       if (v != std::to_string(kSchemaVersion))
         throw Error(path + ": database schema version " + v + ", this program writes version " +
                     std::to_string(kSchemaVersion));
     } else {
-      Stmt ins(m_db, "INSERT INTO meta(key, value) VALUES ('schema_version', ?), ('program', 'landscape')", path);
+      Statement ins(*m_db, "INSERT INTO meta(key, value) VALUES ('schema_version', ?), ('program', 'landscape')");
       ins.bind(std::to_string(kSchemaVersion)).run();
     }
   } catch (...) {
-    sqlite3_close(m_db);
+    m_db.reset();
     ::close(m_lock_fd);
     throw;
   }
 }
 
 Store::~Store() {
-  if (m_db) sqlite3_close(m_db);
+  m_db.reset();
   if (m_lock_fd >= 0) ::close(m_lock_fd);
 }
 
-void Store::exec(const std::string& sql) {
-  char* msg = nullptr;
-  if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
-    const std::string why = msg ? msg : "unknown error";
-    sqlite3_free(msg);
-    throw Error(m_path + ": " + why);
-  }
-}
+void Store::exec(const std::string& sql) { m_db->exec(sql); }
 
 std::optional<StoredRun> Store::latest_run() {
-  Stmt q(m_db, "SELECT run_id, config_text, config_hash, status, backend, device, started_at, "
-               "COALESCE(finished_at, '') FROM runs ORDER BY run_id DESC LIMIT 1", m_path);
+  Statement q(*m_db, "SELECT run_id, config_text, config_hash, status, backend, device, started_at, "
+               "COALESCE(finished_at, '') FROM runs ORDER BY run_id DESC LIMIT 1");
   if (!q.step()) return std::nullopt;
   StoredRun r;
-  r.run_id = long(q.i64(0));
+  r.run_id = long(q.int64(0));
   r.config_text = q.text(1);
   r.config_hash = q.text(2);
   r.status = q.text(3);
@@ -275,30 +167,30 @@ std::optional<StoredRun> Store::latest_run() {
 
 long Store::create_run(const std::string& config_text, const std::string& hash,
                        const std::string& backend, const std::string& device) {
-  Stmt q(m_db, "INSERT INTO runs(config_text, config_hash, version, backend, device, started_at, status) "
-               "VALUES (?, ?, ?, ?, ?, ?, 'running')", m_path);
+  Statement q(*m_db, "INSERT INTO runs(config_text, config_hash, version, backend, device, started_at, status) "
+               "VALUES (?, ?, ?, ?, ?, ?, 'running')");
   q.bind(config_text).bind(hash).bind(LANDSCAPE_VERSION).bind(backend).bind(device).bind(utc_now()).run();
-  return long(sqlite3_last_insert_rowid(m_db));
+  return long(m_db->last_insert_rowid());
 }
 
 void Store::set_run_status(long run_id, const std::string& status) {
-  Stmt q(m_db, "UPDATE runs SET status = ?, finished_at = CASE WHEN ? = 'complete' THEN ? ELSE finished_at END "
-               "WHERE run_id = ?", m_path);
+  Statement q(*m_db, "UPDATE runs SET status = ?, finished_at = CASE WHEN ? = 'complete' THEN ? ELSE finished_at END "
+               "WHERE run_id = ?");
   q.bind(status).bind(status).bind(utc_now()).bind(run_id).run();
 }
 
 void Store::add_run_seconds(long run_id, double train, double analyze) {
-  Stmt q(m_db, "UPDATE runs SET seconds_train = seconds_train + ?, seconds_analyze = seconds_analyze + ? "
-               "WHERE run_id = ?", m_path);
+  Statement q(*m_db, "UPDATE runs SET seconds_train = seconds_train + ?, seconds_analyze = seconds_analyze + ? "
+               "WHERE run_id = ?");
   q.bind(train).bind(analyze).bind(run_id).run();
 }
 
 StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& label,
                               const CellContext& ctx, const std::string& prediction_json) {
   {
-    Stmt q(m_db, "SELECT cell_id, status FROM cells WHERE run_id = ? AND cell_index = ?", m_path);
+    Statement q(*m_db, "SELECT cell_id, status FROM cells WHERE run_id = ? AND cell_index = ?");
     q.bind(run_id).bind(cell_index);
-    if (q.step()) return {long(q.i64(0)), cell_index, label, q.text(1)};
+    if (q.step()) return {long(q.int64(0)), cell_index, label, q.text(1)};
   }
   const ExperimentConfig& c = ctx.cfg;
   json dims = c.model.dims;
@@ -311,10 +203,10 @@ StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& la
               {"refine", c.decide.refine.enabled}};
   if (c.model.family == Family::leaky_relu) cfg["slope"] = c.model.slope;
   const std::string ykind = to_string(c.data.y);
-  Stmt q(m_db, "INSERT INTO cells(run_id, cell_index, label, family, dims, slope, n, x_rank, y_rank, y_kind, "
+  Statement q(*m_db, "INSERT INTO cells(run_id, cell_index, label, family, dims, slope, n, x_rank, y_rank, y_kind, "
                "noise, optimizer, lr, precision, init_scale, networks, param_count, loss_scale, grad_rtol, "
                "loss_rtol, eig_rtol, prediction, config_json, status) "
-               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'running')", m_path);
+               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'running')");
   q.bind(run_id).bind(cell_index).bind(label).bind(to_string(c.model.family)).bind(dims.dump());
   if (c.model.family == Family::leaky_relu) q.bind(c.model.slope);
   else q.bind_null();
@@ -325,26 +217,26 @@ StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& la
   if (prediction_json.empty()) q.bind_null();
   else q.bind(prediction_json);
   q.bind(cfg.dump()).run();
-  return {long(sqlite3_last_insert_rowid(m_db)), cell_index, label, "running"};
+  return {long(m_db->last_insert_rowid()), cell_index, label, "running"};
 }
 
 std::vector<long> Store::stored_indices(long cell_id) {
-  Stmt q(m_db, "SELECT net_index FROM endpoints WHERE cell_id = ? ORDER BY net_index", m_path);
+  Statement q(*m_db, "SELECT net_index FROM endpoints WHERE cell_id = ? ORDER BY net_index");
   q.bind(cell_id);
   std::vector<long> out;
-  while (q.step()) out.push_back(long(q.i64(0)));
+  while (q.step()) out.push_back(long(q.int64(0)));
   return out;
 }
 
 void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult& chunk) {
-  Transaction tx(*this);
-  Stmt ins(m_db, "INSERT INTO endpoints(cell_id, net_index, seed, loss, grad_norm, lambda_min, lambda_max, "
+  Transaction tx(*m_db, TransactionKind::immediate);
+  Statement ins(*m_db, "INSERT INTO endpoints(cell_id, net_index, seed, loss, grad_norm, lambda_min, lambda_max, "
                  "n_negative, n_near_zero, n_negative_lo, n_negative_hi, eig_threshold, steps, train_status, "
                  "wall_time, kink_distance, near_kink, orbit_dim, excess_degeneracy, non_degenerate, "
-                 "locally_open, details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", m_path);
-  Stmt spec(m_db, "INSERT INTO spectra(cell_id, net_index, eigenvalues) VALUES (?,?,?)", m_path);
-  Stmt cand(m_db, "INSERT INTO candidates(cell_id, net_index, weights) VALUES (?,?,?)", m_path);
-  Stmt curve(m_db, "INSERT INTO curves(cell_id, net_index, every, losses) VALUES (?,?,?,?)", m_path);
+                 "locally_open, details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  Statement spec(*m_db, "INSERT INTO spectra(cell_id, net_index, eigenvalues) VALUES (?,?,?)");
+  Statement cand(*m_db, "INSERT INTO candidates(cell_id, net_index, weights) VALUES (?,?,?)");
+  Statement curve(*m_db, "INSERT INTO curves(cell_id, net_index, every, losses) VALUES (?,?,?,?)");
   for (std::size_t i = 0; i < chunk.endpoints.size(); ++i) {
     const EndpointRecord& e = chunk.endpoints[i];
     ins.bind(cell_id).bind(e.index).bind(static_cast<long long>(ctx.cfg.seed));
@@ -361,46 +253,46 @@ void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult&
     else ins.bind_null().bind_null();
     if (e.symmetry) ins.bind(e.symmetry->orbit_dim).bind(e.symmetry->excess);
     else ins.bind_null().bind_null();
-    if (e.openness) ins.bind_opt(e.openness->non_degenerate).bind_opt(e.openness->locally_open);
+    if (e.openness) ins.bind(e.openness->non_degenerate).bind(e.openness->locally_open);
     else ins.bind_null().bind_null();
     ins.bind(endpoint_details_json(e)).run();
-    if (!e.eigenvalues.empty()) spec.bind(cell_id).bind(e.index).bind_blob(e.eigenvalues.data(), e.eigenvalues.size()).run();
+    if (!e.eigenvalues.empty()) spec.bind(cell_id).bind(e.index).bind_doubles(e.eigenvalues.data(), e.eigenvalues.size()).run();
     if (chunk.curve_len > 0)
       curve.bind(cell_id).bind(e.index).bind(chunk.curve_every)
-          .bind_blob(chunk.curves.data() + i * std::size_t(chunk.curve_len), std::size_t(chunk.curve_len)).run();
+          .bind_doubles(chunk.curves.data() + i * std::size_t(chunk.curve_len), std::size_t(chunk.curve_len)).run();
   }
-  for (const auto& [idx, w] : chunk.candidates) cand.bind(cell_id).bind(idx).bind_blob(w.data(), w.size()).run();
+  for (const auto& [idx, w] : chunk.candidates) cand.bind(cell_id).bind(idx).bind_doubles(w.data(), w.size()).run();
   tx.commit();
 }
 
 std::vector<EndpointRecord> Store::load_cell(long cell_id, std::map<long, std::vector<double>>& candidates) {
   std::vector<EndpointRecord> out;
-  Stmt q(m_db, "SELECT net_index, loss, grad_norm, lambda_min, lambda_max, n_negative, n_near_zero, "
+  Statement q(*m_db, "SELECT net_index, loss, grad_norm, lambda_min, lambda_max, n_negative, n_near_zero, "
                "n_negative_lo, n_negative_hi, eig_threshold, steps, train_status, wall_time, kink_distance, "
-               "near_kink, details FROM endpoints WHERE cell_id = ? ORDER BY net_index", m_path);
+               "near_kink, details FROM endpoints WHERE cell_id = ? ORDER BY net_index");
   q.bind(cell_id);
   while (q.step()) {
     EndpointRecord e;
-    e.index = long(q.i64(0));
+    e.index = long(q.int64(0));
     e.finite = !q.is_null(1);
-    e.loss = q.dbl(1);
-    e.grad_norm = q.dbl(2);
+    e.loss = q.real_or(1, NAN);
+    e.grad_norm = q.real_or(2, NAN);
     if (e.finite) {
-      const double thr = q.dbl(9);
+      const double thr = q.real_or(9, NAN);
       for (int l = 0; l < 3; ++l) {
         SpectrumSummary& s = e.spectrum[std::size_t(l)];
-        s.lambda_min = q.dbl(3);
-        s.lambda_max = q.dbl(4);
+        s.lambda_min = q.real_or(3, NAN);
+        s.lambda_max = q.real_or(4, NAN);
         s.eig_threshold = thr * kTolFactor[l];
-        s.n_negative = int(q.i64(l == 0 ? 7 : l == 1 ? 5 : 8));
+        s.n_negative = int(q.int64(l == 0 ? 7 : l == 1 ? 5 : 8));
       }
-      e.spectrum[kTolNominal].n_near_zero = int(q.i64(6));
+      e.spectrum[kTolNominal].n_near_zero = int(q.int64(6));
     }
-    e.steps = long(q.i64(10));
+    e.steps = long(q.int64(10));
     e.train_status = parse_train_status(q.text(11));
-    e.wall_time = q.dbl(12);
-    e.kink_distance = q.is_null(13) ? std::numeric_limits<double>::infinity() : q.dbl(13);
-    e.near_kink = !q.is_null(14) && q.i64(14) != 0;
+    e.wall_time = q.real_or(12, NAN);
+    e.kink_distance = q.is_null(13) ? std::numeric_limits<double>::infinity() : q.real_or(13, NAN);
+    e.near_kink = !q.is_null(14) && q.int64(14) != 0;
     const json d = json::parse(q.text(15));
     if (!d["refined"].is_null()) {
       RefineSummary r;
@@ -440,22 +332,22 @@ std::vector<EndpointRecord> Store::load_cell(long cell_id, std::map<long, std::v
     }
     out.push_back(std::move(e));
   }
-  Stmt c(m_db, "SELECT net_index, weights FROM candidates WHERE cell_id = ?", m_path);
+  Statement c(*m_db, "SELECT net_index, weights FROM candidates WHERE cell_id = ?");
   c.bind(cell_id);
-  while (c.step()) candidates[long(c.i64(0))] = c.blob(1);
+  while (c.step()) candidates[long(c.int64(0))] = c.doubles(1).value_or(std::vector<double>());
   return out;
 }
 
 void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints,
                         const std::string& prediction_json) {
-  Transaction tx(*this);
-  Stmt up(m_db, "UPDATE endpoints SET class = ?, raw_class = ?, class_tol_lo = ?, class_tol_hi = ?, "
-                "details = ? WHERE cell_id = ? AND net_index = ?", m_path);
+  Transaction tx(*m_db, TransactionKind::immediate);
+  Statement up(*m_db, "UPDATE endpoints SET class = ?, raw_class = ?, class_tol_lo = ?, class_tol_hi = ?, "
+                "details = ? WHERE cell_id = ? AND net_index = ?");
   for (const auto& e : endpoints)
     up.bind(to_string(e.cls)).bind(to_string(e.raw_class)).bind(to_string(e.cls_by_tol[kTolLo]))
         .bind(to_string(e.cls_by_tol[kTolHi])).bind(endpoint_details_json(e)).bind(cell_id).bind(e.index).run();
-  Stmt cell(m_db, "UPDATE cells SET global_loss = ?, global_loss_kind = ?, prediction = ?, status = 'complete' "
-                  "WHERE cell_id = ?", m_path);
+  Statement cell(*m_db, "UPDATE cells SET global_loss = ?, global_loss_kind = ?, prediction = ?, status = 'complete' "
+                  "WHERE cell_id = ?");
   cell.bind(opt.value).bind(opt.kind);
   if (prediction_json.empty()) cell.bind_null();
   else cell.bind(prediction_json);
@@ -465,56 +357,45 @@ void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vecto
 
 std::string export_database(const std::string& db_path, bool as_json) {
   if (::access(db_path.c_str(), R_OK) != 0) throw Error(db_path + ": cannot read database: " + std::strerror(errno));
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    throw Error(db_path + ": cannot open database: " + why);
-  }
+  Database db(db_path, OpenMode::read_only);
   std::ostringstream os;
   os.precision(17);
-  try {
-    Stmt q(db, "SELECT r.run_id, c.cell_index, c.label, c.family, c.dims, c.n, c.global_loss, "
-               "c.global_loss_kind, e.net_index, e.seed, e.class, e.raw_class, e.class_tol_lo, e.class_tol_hi, "
-               "e.loss, e.grad_norm, e.lambda_min, e.lambda_max, e.n_negative, e.n_near_zero, e.steps, "
-               "e.train_status, e.wall_time, e.kink_distance, e.near_kink, e.orbit_dim, e.excess_degeneracy, "
-               "e.non_degenerate, e.locally_open, r.status AS run_status, c.status AS cell_status, "
-               "json_extract(c.config_json, '$.data_seed') AS data_seed, e.loss - c.global_loss AS loss_gap, "
-               "json_extract(e.details, '$.escape.loss_drop') AS escape_drop "
-               "FROM endpoints e JOIN cells c ON e.cell_id = c.cell_id "
-               "JOIN runs r ON c.run_id = r.run_id ORDER BY r.run_id, c.cell_index, e.net_index",
-           db_path + ": not a landscape results database");
-    const int nc = q.columns();
-    json rows = json::array();
-    if (!as_json) {
-      for (int c = 0; c < nc; ++c) os << (c ? "," : "") << q.column_name(c);
-      os << "\n";
-    }
-    while (q.step()) {
-      json row = json::object();
-      for (int c = 0; c < nc; ++c) {
-        const int t = q.column_type(c);
-        if (as_json) {
-          row[q.column_name(c)] = t == SQLITE_NULL ? json(nullptr)
-                                  : t == SQLITE_INTEGER ? json(q.i64(c))
-                                  : t == SQLITE_FLOAT ? json(q.dbl(c))
-                                  : json(q.text(c));
-        } else {
-          if (c) os << ",";
-          if (t == SQLITE_INTEGER) os << q.i64(c);
-          else if (t == SQLITE_FLOAT) os << q.dbl(c);
-          else if (t == SQLITE_TEXT) os << csv_field(q.text(c));
-        }
-      }
-      if (as_json) rows.push_back(std::move(row));
-      else os << "\n";
-    }
-    if (as_json) os << rows.dump(1) << "\n";
-  } catch (...) {
-    sqlite3_close(db);
-    throw;
+  Statement q(db, "SELECT r.run_id, c.cell_index, c.label, c.family, c.dims, c.n, c.global_loss, "
+                  "c.global_loss_kind, e.net_index, e.seed, e.class, e.raw_class, e.class_tol_lo, e.class_tol_hi, "
+                  "e.loss, e.grad_norm, e.lambda_min, e.lambda_max, e.n_negative, e.n_near_zero, e.steps, "
+                  "e.train_status, e.wall_time, e.kink_distance, e.near_kink, e.orbit_dim, e.excess_degeneracy, "
+                  "e.non_degenerate, e.locally_open, r.status AS run_status, c.status AS cell_status, "
+                  "json_extract(c.config_json, '$.data_seed') AS data_seed, e.loss - c.global_loss AS loss_gap, "
+                  "json_extract(e.details, '$.escape.loss_drop') AS escape_drop "
+                  "FROM endpoints e JOIN cells c ON e.cell_id = c.cell_id "
+                  "JOIN runs r ON c.run_id = r.run_id ORDER BY r.run_id, c.cell_index, e.net_index",
+              db_path + ": not a landscape results database");
+  const int nc = q.columns();
+  json rows = json::array();
+  if (!as_json) {
+    for (int c = 0; c < nc; ++c) os << (c ? "," : "") << q.column_name(c);
+    os << "\n";
   }
-  sqlite3_close(db);
+  while (q.step()) {
+    json row = json::object();
+    for (int c = 0; c < nc; ++c) {
+      const ColumnType t = q.column_type(c);
+      if (as_json) {
+        row[q.column_name(c)] = t == ColumnType::null      ? json(nullptr)
+                                : t == ColumnType::integer ? json(q.int64(c))
+                                : t == ColumnType::real    ? json(q.real(c))
+                                                           : json(q.text(c));
+      } else {
+        if (c) os << ",";
+        if (t == ColumnType::integer) os << q.int64(c);
+        else if (t == ColumnType::real) os << q.real(c);
+        else if (t == ColumnType::text) os << csv_field(q.text(c));
+      }
+    }
+    if (as_json) rows.push_back(std::move(row));
+    else os << "\n";
+  }
+  if (as_json) os << rows.dump(1) << "\n";
   return os.str();
 }
 

@@ -317,12 +317,46 @@ void Plot::add_bars(std::string name, std::string colour, std::vector<double> va
 
 void Plot::set_empty_message(std::string message) { m_empty_message = std::move(message); }
 
-std::string Plot::render() const {
-  const bool categorical = !m_categories.empty();
+/// Everything one render needs besides the data: ranges and ticks in axis coordinates, the
+/// legend's placement, the category labels and the plot area in pixels.
+struct Plot::Layout {
+  struct LegendEntry {
+    std::string name, colour, kind;
+    bool dashed = false;
+  };
+  struct PlacedEntry {
+    LegendEntry e;
+    double x, y;
+  };
 
-  // Data ranges in axis coordinates.
+  bool categorical = false;
+  bool any = false;  // anything to draw (else the empty message)
   Range xr, yr;
-  bool any = false;
+  Axis yaxis;
+  std::vector<Tick> xticks, yticks;
+  std::vector<std::string> title_lines;
+  std::vector<PlacedEntry> legend;
+  std::vector<std::string> cat_labels;
+  bool rotate = false;  // category labels rotated
+  double px0 = 0, px1 = 0, py0 = 0, py1 = 0;
+  double base_t = 0;  // bars and histograms start here (axis coordinate)
+
+  double map_x(double t) const {
+    const double v = px0 + (t - xr.lo) / (xr.hi - xr.lo) * (px1 - px0);
+    return std::clamp(v, px0, px1);
+  }
+  double map_y(double t) const {
+    const double v = py1 - (t - yr.lo) / (yr.hi - yr.lo) * (py1 - py0);
+    return std::clamp(v, py0, py1);
+  }
+  /// Width of one category on the x axis.
+  double band(std::size_t categories) const { return (px1 - px0) / double(categories); }
+};
+
+void Plot::data_ranges(Layout& L) const {
+  Range& xr = L.xr;
+  Range& yr = L.yr;
+  bool& any = L.any;
   for (const auto& h : m_hists) {
     for (std::size_t i = 0; i + 1 < h.edges.size() && i < h.heights.size(); ++i) {
       xr.add(to_axis(m_x, h.edges[i]));
@@ -354,126 +388,120 @@ std::string Plot::render() const {
     for (double v : b.err_lo) yr.add(to_axis(m_y, v));
     for (double v : b.err_hi) yr.add(to_axis(m_y, v));
   }
-  Axis yaxis = m_y;
-  if ((!m_hists.empty() || !m_bars.empty()) && yaxis.scale == Scale::linear)
-    yaxis.include_zero = true;  // bars start at zero
-  const std::vector<Tick> yticks = finish_axis(yaxis, yr, 5, true);
-  std::vector<Tick> xticks;
-  if (!categorical) xticks = finish_axis(m_x, xr, 6, false);
+}
 
-  // Layout: title, legend, then the plot area with room for tick labels and axis labels.
-  const std::vector<std::string> title_lines = wrap_title(m_title, m_width - 20);
-  struct LegendEntry {
-    std::string name, colour, kind;
-    bool dashed = false;
-  };
-  std::vector<LegendEntry> legend;
+double Plot::place_legend(Layout& L, double left, double right, double top) const {
+  std::vector<Layout::LegendEntry> entries;
   for (const auto& h : m_hists)
-    if (!h.name.empty()) legend.push_back({h.name, h.colour, "box"});
+    if (!h.name.empty()) entries.push_back({h.name, h.colour, "box"});
   for (const auto& b : m_bands)
-    if (!b.name.empty()) legend.push_back({b.name, b.colour, "band"});
+    if (!b.name.empty()) entries.push_back({b.name, b.colour, "band"});
   for (const auto& l : m_lines)
-    if (!l.name.empty()) legend.push_back({l.name, l.colour, "line", l.dashed});
+    if (!l.name.empty()) entries.push_back({l.name, l.colour, "line", l.dashed});
   for (const auto& b : m_bars)
-    if (!b.name.empty() && m_bars.size() > 1) legend.push_back({b.name, b.colour, "box"});
+    if (!b.name.empty() && m_bars.size() > 1) entries.push_back({b.name, b.colour, "box"});
+  if (entries.empty()) return top + 8;
+  // Rows wrapped to the plot width.
+  double lx = left, ly = top + 6;
+  for (const auto& e : entries) {
+    const double w = 22 + text_width(display_length(e.name), kLegendFont) + 16;
+    if (lx + w > m_width - right && lx > left) {
+      lx = left;
+      ly += kLegendFont + 8;
+    }
+    L.legend.push_back({e, lx, ly});
+    lx += w;
+  }
+  return ly + kLegendFont + 10;
+}
 
+double Plot::place_category_labels(Layout& L, double left, double right) const {
+  if (!L.categorical) return 0;
+  std::size_t longest = 0;
+  for (const auto& c : m_categories) {
+    L.cat_labels.push_back(truncate_label(c, 24));
+    longest = std::max(longest, display_length(L.cat_labels.back()));
+  }
+  // Horizontal when they fit, else rotated.
+  const double band_guess = (m_width - left - right) / double(m_categories.size());
+  if (text_width(longest, kTickFont) <= band_guess - 4) return 0;
+  L.rotate = true;
+  return text_width(longest, kTickFont) * 0.6;
+}
+
+Plot::Layout Plot::layout() const {
+  Layout L;
+  L.categorical = !m_categories.empty();
+  data_ranges(L);
+  L.yaxis = m_y;
+  if ((!m_hists.empty() || !m_bars.empty()) && L.yaxis.scale == Scale::linear)
+    L.yaxis.include_zero = true;  // bars start at zero
+  L.yticks = finish_axis(L.yaxis, L.yr, 5, true);
+  if (!L.categorical) L.xticks = finish_axis(m_x, L.xr, 6, false);
+
+  // Title, legend, then the plot area with room for tick labels and axis labels.
+  L.title_lines = wrap_title(m_title, m_width - 20);
   std::size_t ylab_chars = 1;
-  for (const auto& t : yticks) ylab_chars = std::max(ylab_chars, t.chars());
+  for (const auto& t : L.yticks) ylab_chars = std::max(ylab_chars, t.chars());
   const double left = 10 + kLabelFont + 10 + text_width(ylab_chars, kTickFont) + 8;
   const double right = 18;
-  double top = 12 + double(title_lines.size()) * (kTitleFont + 4);
-
-  // Legend rows, wrapped to the plot width.
-  struct Placed {
-    LegendEntry e;
-    double x, y;
-  };
-  std::vector<Placed> placed;
-  if (!legend.empty()) {
-    double lx = left, ly = top + 6;
-    for (const auto& e : legend) {
-      const double w = 22 + text_width(display_length(e.name), kLegendFont) + 16;
-      if (lx + w > m_width - right && lx > left) {
-        lx = left;
-        ly += kLegendFont + 8;
-      }
-      placed.push_back({e, lx, ly});
-      lx += w;
-    }
-    top = ly + kLegendFont + 10;
-  } else {
-    top += 8;
-  }
-
-  // Category labels: horizontal when they fit, else rotated.
-  std::vector<std::string> cat_labels;
-  bool rotate = false;
-  double cat_extra = 0;
-  if (categorical) {
-    std::size_t longest = 0;
-    for (const auto& c : m_categories) {
-      cat_labels.push_back(truncate_label(c, 24));
-      longest = std::max(longest, display_length(cat_labels.back()));
-    }
-    const double band_guess = (m_width - left - right) / double(m_categories.size());
-    if (text_width(longest, kTickFont) > band_guess - 4) {
-      rotate = true;
-      cat_extra = text_width(longest, kTickFont) * 0.6;
-    }
-  }
+  const double top =
+      place_legend(L, left, right, 12 + double(L.title_lines.size()) * (kTitleFont + 4));
+  const double cat_extra = place_category_labels(L, left, right);
   const double bottom = 8 + kTickFont + 10 + kLabelFont + 10 + cat_extra;
-  const double px0 = left, px1 = m_width - right, py0 = top, py1 = m_height - bottom;
+  L.px0 = left;
+  L.px1 = m_width - right;
+  L.py0 = top;
+  L.py1 = m_height - bottom;
+  L.base_t = L.yaxis.scale == Scale::log10 ? L.yr.lo : std::clamp(0.0, L.yr.lo, L.yr.hi);
+  return L;
+}
 
-  auto map_x = [&](double t) {
-    const double v = px0 + (t - xr.lo) / (xr.hi - xr.lo) * (px1 - px0);
-    return std::clamp(v, px0, px1);
-  };
-  auto map_y = [&](double t) {
-    const double v = py1 - (t - yr.lo) / (yr.hi - yr.lo) * (py1 - py0);
-    return std::clamp(v, py0, py1);
-  };
-
-  std::ostringstream os;
+void Plot::render_header(std::ostream& os, const Layout& L) const {
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << num(m_width) << "\" height=\""
      << num(m_height) << "\" viewBox=\"0 0 " << num(m_width) << " " << num(m_height)
      << "\" role=\"img\" font-family=\"" << kFont << "\">\n";
   os << "<title>" << xml_escape(m_title) << "</title>\n";
   os << "<rect x=\"0\" y=\"0\" width=\"" << num(m_width) << "\" height=\"" << num(m_height)
      << "\" fill=\"#ffffff\"/>\n";
-  for (std::size_t i = 0; i < title_lines.size(); ++i)
+  for (std::size_t i = 0; i < L.title_lines.size(); ++i)
     os << "<text x=\"" << num(m_width / 2) << "\" y=\""
        << num(12 + kTitleFont + double(i) * (kTitleFont + 4))
        << "\" text-anchor=\"middle\" font-size=\"" << kTitleFont
-       << "\" font-weight=\"bold\" fill=\"#000000\">" << xml_escape(title_lines[i]) << "</text>\n";
+       << "\" font-weight=\"bold\" fill=\"#000000\">" << xml_escape(L.title_lines[i])
+       << "</text>\n";
+}
 
+void Plot::render_grid_and_ticks(std::ostream& os, const Layout& L) const {
   // Grid lines and y ticks.
-  for (const auto& t : yticks) {
-    const double y = map_y(t.t);
-    os << "<line x1=\"" << num(px0) << "\" y1=\"" << num(y) << "\" x2=\"" << num(px1) << "\" y2=\""
-       << num(y) << "\" stroke=\"#d9d9d9\" stroke-width=\"1\"/>\n";
-    os << "<line x1=\"" << num(px0 - 5) << "\" y1=\"" << num(y) << "\" x2=\"" << num(px0)
+  for (const auto& t : L.yticks) {
+    const double y = L.map_y(t.t);
+    os << "<line x1=\"" << num(L.px0) << "\" y1=\"" << num(y) << "\" x2=\"" << num(L.px1)
+       << "\" y2=\"" << num(y) << "\" stroke=\"#d9d9d9\" stroke-width=\"1\"/>\n";
+    os << "<line x1=\"" << num(L.px0 - 5) << "\" y1=\"" << num(y) << "\" x2=\"" << num(L.px0)
        << "\" y2=\"" << num(y) << "\" stroke=\"#000000\" stroke-width=\"1\"/>\n";
-    os << "<text x=\"" << num(px0 - 8) << "\" y=\"" << num(y + kTickFont * 0.35)
+    os << "<text x=\"" << num(L.px0 - 8) << "\" y=\"" << num(y + kTickFont * 0.35)
        << "\" text-anchor=\"end\" font-size=\"" << kTickFont << "\" fill=\"#000000\">"
        << tick_text(t) << "</text>\n";
   }
-
   // x ticks, dropping labels that would overlap their left neighbour.
   double last_right = -1e300;
-  for (const auto& t : xticks) {
-    const double x = map_x(t.t);
+  for (const auto& t : L.xticks) {
+    const double x = L.map_x(t.t);
     const double w = text_width(t.chars(), kTickFont);
-    os << "<line x1=\"" << num(x) << "\" y1=\"" << num(py1) << "\" x2=\"" << num(x) << "\" y2=\""
-       << num(py1 + 5) << "\" stroke=\"#000000\" stroke-width=\"1\"/>\n";
+    os << "<line x1=\"" << num(x) << "\" y1=\"" << num(L.py1) << "\" x2=\"" << num(x) << "\" y2=\""
+       << num(L.py1 + 5) << "\" stroke=\"#000000\" stroke-width=\"1\"/>\n";
     if (x - w / 2 < last_right + 6) continue;
     last_right = x + w / 2;
-    os << "<text x=\"" << num(x) << "\" y=\"" << num(py1 + 8 + kTickFont)
+    os << "<text x=\"" << num(x) << "\" y=\"" << num(L.py1 + 8 + kTickFont)
        << "\" text-anchor=\"middle\" font-size=\"" << kTickFont << "\" fill=\"#000000\">"
        << tick_text(t) << "</text>\n";
   }
+}
 
-  // Data: bands, histograms, bars, lines (lines on top).
+void Plot::render_bands(std::ostream& os, const Layout& L) const {
   for (const auto& b : m_bands) {
+    // One polygon per run of finite points: the upper edge forwards, the lower one back.
     std::vector<std::pair<double, double>> upper, lower;
     auto flush = [&]() {
       if (upper.size() >= 2) {
@@ -494,72 +522,84 @@ std::string Plot::render() const {
         flush();
         continue;
       }
-      upper.emplace_back(map_x(tx), map_y(th));
-      lower.emplace_back(map_x(tx), map_y(tl));
+      upper.emplace_back(L.map_x(tx), L.map_y(th));
+      lower.emplace_back(L.map_x(tx), L.map_y(tl));
     }
     flush();
   }
-  const double base_t = yaxis.scale == Scale::log10 ? yr.lo : std::clamp(0.0, yr.lo, yr.hi);
+}
+
+void Plot::render_histograms(std::ostream& os, const Layout& L) const {
   for (const auto& h : m_hists) {
     for (std::size_t i = 0; i + 1 < h.edges.size() && i < h.heights.size(); ++i) {
-      const double ty = to_axis(yaxis, h.heights[i]);
+      const double ty = to_axis(L.yaxis, h.heights[i]);
       if (!std::isfinite(ty) || h.heights[i] == 0) continue;
-      const double xa = map_x(to_axis(m_x, h.edges[i])), xb = map_x(to_axis(m_x, h.edges[i + 1]));
-      const double ya = map_y(ty), yb = map_y(base_t);
+      const double xa = L.map_x(to_axis(m_x, h.edges[i]));
+      const double xb = L.map_x(to_axis(m_x, h.edges[i + 1]));
+      const double ya = L.map_y(ty), yb = L.map_y(L.base_t);
       os << "<rect x=\"" << num(std::min(xa, xb)) << "\" y=\"" << num(std::min(ya, yb))
          << "\" width=\"" << num(std::abs(xb - xa)) << "\" height=\"" << num(std::abs(yb - ya))
          << "\" fill=\"" << h.colour << "\" fill-opacity=\"0.8\" stroke=\"#000000\""
          << " stroke-width=\"0.6\"/>\n";
     }
   }
-  if (categorical) {
-    const double band = (px1 - px0) / double(m_categories.size());
-    const double group = band * 0.8;
-    const double bw = group / double(std::max<std::size_t>(1, m_bars.size()));
-    for (std::size_t s = 0; s < m_bars.size(); ++s) {
-      const auto& b = m_bars[s];
-      for (std::size_t i = 0; i < m_categories.size() && i < b.values.size(); ++i) {
-        const double xa = px0 + band * double(i) + (band - group) / 2 + bw * double(s);
-        const double ty = to_axis(yaxis, b.values[i]);
-        if (std::isfinite(ty)) {
-          const double ya = map_y(ty), yb = map_y(base_t);
-          os << "<rect x=\"" << num(xa) << "\" y=\"" << num(std::min(ya, yb)) << "\" width=\""
-             << num(bw) << "\" height=\"" << num(std::abs(yb - ya)) << "\" fill=\"" << b.colour
-             << "\" stroke=\"#000000\" stroke-width=\"0.6\"><title>"
-             << xml_escape(m_categories[i] + (b.name.empty() ? "" : " — " + b.name))
-             << "</title></rect>\n";
-        }
-        if (i < b.err_lo.size() && i < b.err_hi.size()) {
-          const double tl = to_axis(yaxis, b.err_lo[i]), th = to_axis(yaxis, b.err_hi[i]);
-          if (std::isfinite(tl) && std::isfinite(th)) {
-            const double xc = xa + bw / 2, cap = std::min(6.0, bw * 0.35);
-            const double yl = map_y(tl), yh = map_y(th);
-            os << "<path d=\"M" << num(xc) << "," << num(yl) << "V" << num(yh) << "M"
-               << num(xc - cap) << "," << num(yl) << "H" << num(xc + cap) << "M" << num(xc - cap)
-               << "," << num(yh) << "H" << num(xc + cap)
-               << "\" stroke=\"#000000\" stroke-width=\"1.3\" fill=\"none\"/>\n";
-          }
-        }
+}
+
+void Plot::render_bars(std::ostream& os, const Layout& L) const {
+  const double band = L.band(m_categories.size());
+  const double group = band * 0.8;
+  const double bw = group / double(std::max<std::size_t>(1, m_bars.size()));
+  for (std::size_t s = 0; s < m_bars.size(); ++s) {
+    const auto& b = m_bars[s];
+    for (std::size_t i = 0; i < m_categories.size() && i < b.values.size(); ++i) {
+      const double xa = L.px0 + band * double(i) + (band - group) / 2 + bw * double(s);
+      const double ty = to_axis(L.yaxis, b.values[i]);
+      if (std::isfinite(ty)) {
+        const double ya = L.map_y(ty), yb = L.map_y(L.base_t);
+        os << "<rect x=\"" << num(xa) << "\" y=\"" << num(std::min(ya, yb)) << "\" width=\""
+           << num(bw) << "\" height=\"" << num(std::abs(yb - ya)) << "\" fill=\"" << b.colour
+           << "\" stroke=\"#000000\" stroke-width=\"0.6\"><title>"
+           << xml_escape(m_categories[i] + (b.name.empty() ? "" : " — " + b.name))
+           << "</title></rect>\n";
       }
-    }
-    // Category labels, thinned when they would collide.
-    const std::size_t stride =
-        rotate ? std::max<std::size_t>(1, std::size_t(std::ceil((kTickFont + 2) / band))) : 1;
-    for (std::size_t i = 0; i < m_categories.size(); i += stride) {
-      const double xc = px0 + band * (double(i) + 0.5);
-      os << "<line x1=\"" << num(xc) << "\" y1=\"" << num(py1) << "\" x2=\"" << num(xc)
-         << "\" y2=\"" << num(py1 + 5) << "\" stroke=\"#000000\" stroke-width=\"1\"/>\n";
-      if (rotate) {
-        os << "<text transform=\"translate(" << num(xc + 4) << "," << num(py1 + 10)
-           << ") rotate(-35)\" text-anchor=\"end\" font-size=\"" << kTickFont
-           << "\" fill=\"#000000\">" << xml_escape(cat_labels[i]) << "</text>\n";
-      } else {
-        os << "<text x=\"" << num(xc) << "\" y=\"" << num(py1 + 8 + kTickFont)
-           << "\" text-anchor=\"middle\" font-size=\"" << kTickFont << "\" fill=\"#000000\">"
-           << xml_escape(cat_labels[i]) << "</text>\n";
-      }
+      if (i < b.err_lo.size() && i < b.err_hi.size())
+        render_error_bar(os, L, xa + bw / 2, std::min(6.0, bw * 0.35), b.err_lo[i], b.err_hi[i]);
     }
   }
+}
+
+void Plot::render_error_bar(std::ostream& os, const Layout& L, double xc, double cap, double lo,
+                            double hi) const {
+  const double tl = to_axis(L.yaxis, lo), th = to_axis(L.yaxis, hi);
+  if (!std::isfinite(tl) || !std::isfinite(th)) return;
+  const double yl = L.map_y(tl), yh = L.map_y(th);
+  os << "<path d=\"M" << num(xc) << "," << num(yl) << "V" << num(yh) << "M" << num(xc - cap) << ","
+     << num(yl) << "H" << num(xc + cap) << "M" << num(xc - cap) << "," << num(yh) << "H"
+     << num(xc + cap) << "\" stroke=\"#000000\" stroke-width=\"1.3\" fill=\"none\"/>\n";
+}
+
+void Plot::render_category_labels(std::ostream& os, const Layout& L) const {
+  const double band = L.band(m_categories.size());
+  // Thinned when rotated labels would collide.
+  const std::size_t stride =
+      L.rotate ? std::max<std::size_t>(1, std::size_t(std::ceil((kTickFont + 2) / band))) : 1;
+  for (std::size_t i = 0; i < m_categories.size(); i += stride) {
+    const double xc = L.px0 + band * (double(i) + 0.5);
+    os << "<line x1=\"" << num(xc) << "\" y1=\"" << num(L.py1) << "\" x2=\"" << num(xc)
+       << "\" y2=\"" << num(L.py1 + 5) << "\" stroke=\"#000000\" stroke-width=\"1\"/>\n";
+    if (L.rotate) {
+      os << "<text transform=\"translate(" << num(xc + 4) << "," << num(L.py1 + 10)
+         << ") rotate(-35)\" text-anchor=\"end\" font-size=\"" << kTickFont
+         << "\" fill=\"#000000\">" << xml_escape(L.cat_labels[i]) << "</text>\n";
+    } else {
+      os << "<text x=\"" << num(xc) << "\" y=\"" << num(L.py1 + 8 + kTickFont)
+         << "\" text-anchor=\"middle\" font-size=\"" << kTickFont << "\" fill=\"#000000\">"
+         << xml_escape(L.cat_labels[i]) << "</text>\n";
+    }
+  }
+}
+
+void Plot::render_lines(std::ostream& os, const Layout& L) const {
   for (const auto& l : m_lines) {
     std::ostringstream d;
     bool pen = false;
@@ -569,7 +609,7 @@ std::string Plot::render() const {
         pen = false;
         continue;
       }
-      d << (pen ? "L" : "M") << num(map_x(tx)) << "," << num(map_y(ty));
+      d << (pen ? "L" : "M") << num(L.map_x(tx)) << "," << num(L.map_y(ty));
       pen = true;
     }
     const std::string path = d.str();
@@ -578,24 +618,28 @@ std::string Plot::render() const {
        << "\" stroke-width=\"2\" stroke-linejoin=\"round\""
        << (l.dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n";
   }
-  if (!any) {
-    os << "<text x=\"" << num((px0 + px1) / 2) << "\" y=\"" << num((py0 + py1) / 2)
-       << "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#000000\">"
-       << xml_escape(m_empty_message) << "</text>\n";
-  }
+}
 
+void Plot::render_empty_message(std::ostream& os, const Layout& L) const {
+  os << "<text x=\"" << num((L.px0 + L.px1) / 2) << "\" y=\"" << num((L.py0 + L.py1) / 2)
+     << "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#000000\">"
+     << xml_escape(m_empty_message) << "</text>\n";
+}
+
+void Plot::render_axes(std::ostream& os, const Layout& L) const {
   // Axes frame (left and bottom) and axis labels.
-  os << "<path d=\"M" << num(px0) << "," << num(py0) << "V" << num(py1) << "H" << num(px1)
+  os << "<path d=\"M" << num(L.px0) << "," << num(L.py0) << "V" << num(L.py1) << "H" << num(L.px1)
      << "\" stroke=\"#000000\" stroke-width=\"1.2\" fill=\"none\"/>\n";
-  os << "<text x=\"" << num((px0 + px1) / 2) << "\" y=\"" << num(m_height - 10)
+  os << "<text x=\"" << num((L.px0 + L.px1) / 2) << "\" y=\"" << num(m_height - 10)
      << "\" text-anchor=\"middle\" font-size=\"" << kLabelFont << "\" fill=\"#000000\">"
      << xml_escape(m_x.label) << "</text>\n";
-  os << "<text transform=\"translate(" << num(10 + kLabelFont) << "," << num((py0 + py1) / 2)
+  os << "<text transform=\"translate(" << num(10 + kLabelFont) << "," << num((L.py0 + L.py1) / 2)
      << ") rotate(-90)\" text-anchor=\"middle\" font-size=\"" << kLabelFont
      << "\" fill=\"#000000\">" << xml_escape(m_y.label) << "</text>\n";
+}
 
-  // Legend.
-  for (const auto& p : placed) {
+void Plot::render_legend(std::ostream& os, const Layout& L) const {
+  for (const auto& p : L.legend) {
     const double cy = p.y + kLegendFont / 2;
     if (p.e.kind == "line") {
       os << "<line x1=\"" << num(p.x) << "\" y1=\"" << num(cy) << "\" x2=\"" << num(p.x + 18)
@@ -612,6 +656,24 @@ std::string Plot::render() const {
        << "\" font-size=\"" << kLegendFont << "\" fill=\"#000000\">" << xml_escape(p.e.name)
        << "</text>\n";
   }
+}
+
+std::string Plot::render() const {
+  const Layout L = layout();
+  std::ostringstream os;
+  render_header(os, L);
+  render_grid_and_ticks(os, L);
+  // Data: bands, histograms, bars, lines (lines on top).
+  render_bands(os, L);
+  render_histograms(os, L);
+  if (L.categorical) {
+    render_bars(os, L);
+    render_category_labels(os, L);
+  }
+  render_lines(os, L);
+  if (!L.any) render_empty_message(os, L);
+  render_axes(os, L);
+  render_legend(os, L);
   os << "</svg>";
   return os.str();
 }

@@ -10,9 +10,9 @@
 
 #include "landscape/core/records.hpp"
 
-struct sqlite3;
-
 namespace landscape {
+
+class Database;
 
 /// A run as stored.
 struct StoredRun {
@@ -64,7 +64,7 @@ class Store {
 
  private:
   std::string m_path;
-  sqlite3* m_db = nullptr;
+  std::unique_ptr<Database> m_db;
   int m_lock_fd = -1;
 };
 

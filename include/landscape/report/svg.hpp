@@ -2,6 +2,7 @@
 // band, grouped bar charts with error bars; linear, log10 and signed-log (symlog) axes.
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,29 @@ class Plot {
     std::string name, colour;
     std::vector<double> values, err_lo, err_hi;
   };
+
+  struct Layout;  // ranges, ticks, legend and plot area of one render (svg.cpp)
+  /// Sets the layout's x and y data ranges (axis coordinates) and whether there is anything
+  /// to draw.
+  void data_ranges(Layout& layout) const;
+  /// Places the legend entries below the title; returns the top of the plot area.
+  double place_legend(Layout& layout, double left, double right, double top) const;
+  /// Truncates the category labels and rotates them when they do not fit; returns the extra
+  /// room they need below the axis.
+  double place_category_labels(Layout& layout, double left, double right) const;
+  Layout layout() const;
+  void render_header(std::ostream& os, const Layout& layout) const;
+  void render_grid_and_ticks(std::ostream& os, const Layout& layout) const;
+  void render_bands(std::ostream& os, const Layout& layout) const;
+  void render_histograms(std::ostream& os, const Layout& layout) const;
+  void render_bars(std::ostream& os, const Layout& layout) const;
+  void render_error_bar(std::ostream& os, const Layout& layout, double xc, double cap, double lo,
+                        double hi) const;
+  void render_category_labels(std::ostream& os, const Layout& layout) const;
+  void render_lines(std::ostream& os, const Layout& layout) const;
+  void render_empty_message(std::ostream& os, const Layout& layout) const;
+  void render_axes(std::ostream& os, const Layout& layout) const;
+  void render_legend(std::ostream& os, const Layout& layout) const;
 
   std::string m_title;
   Axis m_x, m_y;

@@ -1,0 +1,40 @@
+// Text formatting shared by the report's writers: numbers, intervals, class names and the
+// per-cell phrases that appear in more than one output file.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model.hpp"
+
+namespace landscape::report {
+
+/// printf-style formatting of one double with format `f`.
+std::string fmt(const char* f, double x);
+/// Three significant digits (%.3g).
+std::string g3(double x);
+/// Four decimals (%.4f).
+std::string frac4(double x);
+/// Ten significant digits (%.10g); "" for a non-finite value (an empty CSV field).
+std::string full(double x);
+/// "[lo, hi]" to three significant digits, or a dash when n = 0.
+std::string interval_text(const Interval& iv);
+/// k / n to four decimals, or a dash when n = 0 (a cell without finished endpoints).
+std::string frac_text(long k, long n);
+/// k / n, or 0 when n = 0.
+double fraction(long k, long n);
+/// A class name with spaces for underscores.
+std::string human_class(const std::string& c);
+/// "cell <index>: <label>".
+std::string cell_title(const Cell& c);
+/// "predicted: … (source) — observed k of n (rate < X at 95%) — verdict", plain text.
+std::string prediction_text(const Prediction& p);
+/// The forbidden classes, comma-separated.
+std::string forbids_text(const Prediction& p);
+/// The report's class columns plus any further class seen at the ×0.1 or ×10 tolerances.
+std::vector<std::string> tolerance_classes(const Report& r, const Cell& c);
+/// m[k], or 0 when absent.
+long get(const std::map<std::string, long>& m, const std::string& k);
+
+}  // namespace landscape::report

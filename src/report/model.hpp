@@ -1,0 +1,119 @@
+// The report's data model: the numbers `landscape report` reads from a results database (one
+// run, its cells and their endpoint statistics), shared by the data-file, text and HTML writers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "landscape/core/stats.hpp"
+
+namespace landscape::report {
+
+/// Loss gaps L − L* at or below this are drawn at this floor on the log axis.
+constexpr double kGapFloor = 1e-16;
+/// At most this many training curves per cell enter the quantiles (the first by net_index):
+/// quantiles need every curve in memory at once.
+constexpr long kMaxCurves = 2000;
+
+/// A histogram: k + 1 bin edges and k counts.
+struct Hist {
+  std::vector<double> edges;  // k + 1 edges (data units of the histogram's quantity)
+  std::vector<long> counts;   // k counts
+  long total() const {
+    long t = 0;
+    for (long c : counts) t += c;
+    return t;
+  }
+};
+
+/// The run the report covers, as stored in table runs.
+struct RunInfo {
+  std::int64_t run_id = 0;
+  std::string config_text, config_hash, version, backend, device, started_at, status;
+  std::optional<std::string> finished_at;
+  double seconds_train = 0, seconds_analyze = 0;
+  long endpoints = 0;
+  std::optional<double> throughput;  // networks per second
+};
+
+/// A cell's stored prediction (theory oracle), parsed, with the observation it is checked on.
+struct Prediction {
+  bool present = false, parsed = false;
+  std::string raw, statement, source, parse_error;
+  std::vector<std::string> forbids;
+  long k = 0, n = 0;
+  Interval iv;
+  std::string verdict;  // consistent | inconsistent | "" (no forbidden classes)
+  std::string text;     // precomputed observation text (items of a claim list)
+  /// The sweep stores an evaluated list of claims (theory oracle); each item carries its own
+  /// scope-aware observation, verdict and text.
+  std::vector<Prediction> items;
+};
+
+/// Quantiles over a cell's training curves on a common step grid.
+struct Curves {
+  long total = 0, used = 0, clamped = 0, malformed = 0;
+  double floor = 0;
+  std::vector<double> steps, q10, q50, q90;
+  std::vector<long> n_at;  // curves with a finite value at each step
+};
+
+/// A cell's pooled Hessian eigenvalues: counts and a signed-log histogram.
+struct Spectra {
+  long networks = 0, eigenvalues = 0, nonfinite = 0, malformed = 0;
+  double linthresh = 1e-6, min = 0, max = 0;
+  Hist hist;
+};
+
+/// One cell (a configuration of the run) and the statistics of its endpoints.
+struct Cell {
+  std::int64_t cell_id = 0;
+  long cell_index = 0;
+  std::string label, family, dims, y_kind, optimizer, precision, status;
+  std::optional<std::string> global_loss_kind;
+  std::optional<double> slope, global_loss;
+  long n = 0, x_rank = 0, y_rank = 0, networks = 0, param_count = 0;
+  double noise = 0, lr = 0, init_scale = 0, loss_scale = 0, grad_rtol = 0, loss_rtol = 0,
+         eig_rtol = 0;
+
+  long endpoints = 0, finished = 0, unfinished = 0;
+  std::map<std::string, long> counts, counts_lo, counts_hi;
+  long tol_lo_missing = 0, tol_hi_missing = 0;
+  Prediction prediction;
+
+  long gap_n = 0, gap_clamped = 0, gap_missing = 0;
+  Hist gap_hist;  // edges in log10(L − L*)
+  long lmin_n = 0;
+  double lmin_linthresh = 1e-6;
+  Hist lmin_hist;
+  std::map<long, long> n_negative, excess_degeneracy;
+  long open_yes = 0, open_n = 0;
+  Spectra spectra;
+  Curves curves;
+
+  /// Finished endpoints of class `c`.
+  long count(const std::string& c) const {
+    const auto it = counts.find(c);
+    return it == counts.end() ? 0 : it->second;
+  }
+};
+
+/// Everything the report shows.
+struct Report {
+  std::string db_path;
+  RunInfo run;
+  std::vector<Cell> cells;
+  std::vector<std::string> classes;  // columns shown
+  std::vector<std::string> warnings;
+};
+
+/// Reads the newest run with endpoints from the database at `db_path` (opened read-only, in one
+/// read transaction); throws Error naming the file when it is missing, not a landscape
+/// database, of another schema version, or holds no run with endpoints.
+Report read_report(const std::string& db_path);
+
+}  // namespace landscape::report
