@@ -2,6 +2,8 @@
 // parses, runs the chosen one and maps exceptions to exit codes.
 #include "landscape/cli/cli.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <CLI/CLI.hpp>
 #include <new>
 #include <vector>
@@ -54,8 +56,20 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
   }
 
   try {
-    for (auto& [sub, command] : commands)
-      if (*sub) return command->run({out, err, interactive_progress});
+    for (auto& [sub, command] : commands) {
+      if (!*sub) continue;
+      const int code = command->run({out, err, interactive_progress});
+      // Output that did not reach its destination (a full disk, a closed pipe, /dev/full) is an
+      // error: the caller must not take a truncated table or file for a complete one.
+      errno = 0;
+      out.flush();
+      if (!out) {
+        err << "error: standard output: write failed"
+            << (errno ? std::string(": ") + std::strerror(errno) : std::string()) << "\n";
+        return 1;
+      }
+      return code;
+    }
   } catch (const Error& e) {
     err << "error: " << e.what() << "\n";
     return 1;

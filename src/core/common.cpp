@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -24,9 +25,11 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
     if (!out) throw Error(path + ": cannot open for writing: " + std::strerror(errno));
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     out.flush();
+    const int why = errno;  // the stream keeps no reason; errno holds the failed write's
+    out.close();
     if (!out) {
       std::remove(tmp.c_str());
-      throw Error(path + ": write failed");
+      throw Error(path + ": write failed: " + std::strerror(why ? why : EIO));
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -37,6 +40,8 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
 }
 
 std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot read file: " + std::strerror(errno));
   std::ostringstream ss;
@@ -53,6 +58,16 @@ std::string csv_field(const std::string& s) {
 }
 
 int thread_count(int threads) { return threads > 0 ? threads : std::max(1, omp_get_num_procs()); }
+
+int max_threads() { return std::max(64, 8 * std::max(1, omp_get_num_procs())); }
+
+void check_threads(int threads, const std::string& where) {
+  require(threads >= 0, where, "must be 0 (every core) or a positive thread count, got " + std::to_string(threads));
+  require(threads <= max_threads(), where,
+          std::to_string(threads) + " threads is more than this machine can use (it has " +
+              std::to_string(omp_get_num_procs()) + " cores; at most " + std::to_string(max_threads()) +
+              " threads are accepted, 0 uses every core)");
+}
 
 double physical_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);

@@ -253,6 +253,7 @@ void read_experiment(TableReader ex, ExperimentConfig& c) {
   require(c.backend == "auto" || c.backend == "cpu" || c.backend == "cuda", ex.where("backend"),
           "expected \"auto\", \"cpu\" or \"cuda\"");
   ex.integer("threads", c.threads, 0);
+  check_threads(c.threads, ex.where("threads"));
   ex.integer("chunk", c.chunk, 0);
   ex.finish();
 }

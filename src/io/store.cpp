@@ -1,6 +1,7 @@
 // SQLite results database: schema, chunked transactional writes, resume support, export.
 #include "landscape/io/store.hpp"
 
+#include <filesystem>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -112,7 +113,15 @@ std::string config_diff(const std::string& old_canonical, const std::string& new
 }
 
 Store::Store(const std::string& path) : m_path(path) {
-  const std::string lock = path + ".lock";
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  require(!fs::is_directory(path, ec), path, "is a directory, not a database file");
+  // The lock belongs to the file, not to the name it was reached by: a symlink (or a relative
+  // path) to the same database must find the same lock.
+  const fs::path real = fs::weakly_canonical(path, ec);
+  const std::string lock = (ec ? path : real.string()) + ".lock";
+  const bool lock_existed = fs::exists(lock, ec);
+  const bool db_existed = fs::exists(path, ec);
   m_lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (m_lock_fd < 0) throw Error(lock + ": cannot open lock file: " + std::strerror(errno));
   if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
@@ -124,20 +133,22 @@ Store::Store(const std::string& path) : m_path(path) {
   try {
     m_db = std::make_unique<Database>(path, OpenMode::read_write, 10000);
     exec("PRAGMA foreign_keys = ON");
-    exec(kSchemaSql);
-    Statement q(*m_db, "SELECT value FROM meta WHERE key = 'schema_version'");
-    if (q.step()) {
-      const std::string v = q.text(0);
-      if (v != std::to_string(kSchemaVersion))
-        throw Error(path + ": database schema version " + v + ", this program writes version " +
-                    std::to_string(kSchemaVersion));
-    } else {
+    // A file that holds tables must already be a landscape database of this version: another
+    // program's database is never adopted (our tables would be added beside its own).
+    if (database_is_empty(*m_db)) {
+      exec(kSchemaSql);
       Statement ins(*m_db, "INSERT INTO meta(key, value) VALUES ('schema_version', ?), ('program', 'landscape')");
       ins.bind(std::to_string(kSchemaVersion)).run();
+    } else {
+      check_results_schema(*m_db);
     }
   } catch (...) {
+    // Leave nothing behind that this call created: a database file it made and its lock.
     m_db.reset();
+    if (!db_existed) fs::remove(path, ec);
+    if (!lock_existed) fs::remove(lock, ec);
     ::close(m_lock_fd);
+    m_lock_fd = -1;
     throw;
   }
 }
@@ -357,7 +368,11 @@ void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vecto
 
 std::string export_database(const std::string& db_path, bool as_json) {
   if (::access(db_path.c_str(), R_OK) != 0) throw Error(db_path + ": cannot read database: " + std::strerror(errno));
-  Database db(db_path, OpenMode::read_only);
+  std::error_code ec;
+  require(!std::filesystem::is_directory(db_path, ec), db_path, "is a directory, not a database file");
+  // A writer may be committing a chunk: wait for it rather than fail with "database is locked".
+  Database db(db_path, OpenMode::read_only, 10000);
+  check_results_schema(db);
   std::ostringstream os;
   os.precision(17);
   Statement q(db, "SELECT r.run_id, c.cell_index, c.label, c.family, c.dims, c.n, c.global_loss, "

@@ -84,26 +84,6 @@ double quantile_sorted(const std::vector<double>& v, double q) {
   return v[lo] + (h - double(lo)) * (v[lo + 1] - v[lo]);
 }
 
-void check_schema(Database& db) {
-  const std::string not_ours = db.path() + ": not a landscape results database";
-  std::optional<std::string> version;
-  try {
-    Statement st(db, "SELECT value FROM meta WHERE key = 'schema_version'");
-    if (st.step()) version = st.text(0);
-  } catch (const Error&) {
-    throw Error(not_ours + " (" + db.errmsg() + ")");
-  }
-  if (!version) throw Error(not_ours + " (no schema_version in table meta)");
-  if (*version != std::to_string(kSchemaVersion))
-    throw Error(db.path() + ": schema version " + *version +
-                ", but this program reads schema version " + std::to_string(kSchemaVersion));
-  for (const char* table : {"runs", "cells", "endpoints", "spectra", "curves"}) {
-    Statement st(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
-    st.bind(table);
-    if (!st.step()) throw Error(not_ours + " (no table '" + table + "')");
-  }
-}
-
 RunInfo read_run(Database& db) {
   Statement any(db, "SELECT COUNT(*) FROM runs");
   any.step();
@@ -381,7 +361,7 @@ void read_curves(Database& db, Cell& c, std::vector<std::string>& warnings) {
 Report read_report(const std::string& db_path) {
   check_is_file(db_path);
   Database db(db_path, OpenMode::read_only, 5000);
-  check_schema(db);
+  check_results_schema(db);
   Transaction snapshot(db);  // one consistent snapshot while a writer may be running
   Report rep;
   rep.db_path = db_path;

@@ -20,6 +20,20 @@ void write_report(const ReportOptions& opt) {
   std::filesystem::create_directories(opt.out_dir, ec);
   if (ec) throw Error(opt.out_dir + ": cannot create output directory: " + ec.message());
   const std::filesystem::path dir(opt.out_dir);
+  // report.html vouches for the set: remove an older one before anything is rewritten, so a
+  // report stopped half-way never leaves the old page beside new data files. Temporaries of
+  // an earlier report that was killed mid-write (<name>.tmp.<pid>) are removed too.
+  static const char* const kFiles[] = {"classes.csv", "cells.csv", "tolerance_sensitivity.csv",
+                                       "histograms.csv", "integer_counts.csv", "spectral_density.csv",
+                                       "curves.csv", "report.json", "summary.md", "table.tex",
+                                       "report.html"};
+  std::filesystem::remove(dir / "report.html", ec);
+  require(!ec, (dir / "report.html").string(), "cannot remove the older report: " + ec.message());
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    for (const char* f : kFiles)
+      if (name.rfind(std::string(f) + ".tmp.", 0) == 0) std::filesystem::remove(entry.path(), ec);
+  }
   auto put = [&](const char* name, const std::string& text) {
     write_file_atomic((dir / name).string(), text);
   };

@@ -387,6 +387,7 @@ std::optional<json> bench_workload(const BenchCase& c, Backend& backend, int hos
 int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
   const std::vector<Workload> chosen = chosen_workloads(opt);
   if (!opt.export_dir.empty()) return export_workloads(opt, chosen, out);
+  check_threads(opt.threads, "--threads");
   auto backend = make_backend(opt.backend, opt.threads);
   const int host_threads = thread_count(opt.threads);
   const bool gpu = backend->name() == "cuda";

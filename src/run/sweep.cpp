@@ -286,6 +286,7 @@ class SweepDriver {
 
 /// The cells of the experiment file with the command-line overrides applied.
 std::vector<SweepCell> sweep_cells(const SweepOptions& opt, const std::string& text) {
+  if (opt.threads >= 0) check_threads(opt.threads, "--threads");
   std::vector<SweepCell> cells = expand_sweep(text, opt.config_path);
   for (auto& c : cells) {
     if (!opt.backend.empty()) c.config.backend = opt.backend;

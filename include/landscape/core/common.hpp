@@ -29,6 +29,13 @@ std::string csv_field(const std::string& s);
 /// Host threads for `threads` as configured: itself when positive, else every core.
 int thread_count(int threads);
 
+/// The most host threads accepted: 8 per core, at least 64 (more only oversubscribes, and
+/// tens of thousands make the OpenMP runtime fail to create them).
+int max_threads();
+
+/// Throws Error naming `where` unless 0 ≤ threads ≤ max_threads().
+void check_threads(int threads, const std::string& where);
+
 /// Physical memory of this machine in bytes (0 when it cannot be told).
 double physical_memory_bytes();
 

@@ -4,6 +4,16 @@
 
 namespace landscape {
 
+class Database;
+
+/// True when the database holds no table at all (a new or empty file).
+bool database_is_empty(Database& db);
+
+/// Throws Error naming the file unless `db` is a landscape results database of kSchemaVersion
+/// with every table and column of kSchemaSql: "not a landscape results database (why)" for
+/// foreign and look-alike files, "schema version N, but this program …" for other versions.
+void check_results_schema(Database& db);
+
 /// Bumped whenever a table or column changes meaning.
 inline constexpr int kSchemaVersion = 1;
 
