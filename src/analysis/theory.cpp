@@ -4,7 +4,6 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "landscape/analysis/optimum.hpp"
@@ -205,25 +204,6 @@ std::string format_observation(const Observation& o) {
   }
   os << " - " << to_string(o.verdict);
   return os.str();
-}
-
-std::string observations_json(const std::vector<Observation>& obs) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& o : obs)
-    j.push_back({{"id", o.claim.id}, {"source", o.claim.source}, {"statement", o.claim.statement},
-                 {"kind", to_string(o.claim.kind)}, {"classes", o.claim.classes},
-                 {"scope", to_string(o.claim.scope)}, {"why", o.claim.why}, {"in_scope", o.in_scope},
-                 {"count", o.count}, {"ci95", {o.ci.lo, o.ci.hi}}, {"verdict", to_string(o.verdict)},
-                 {"offending", o.offending}, {"text", format_observation(o)}});
-  return j.dump();
-}
-
-std::string claims_json(const std::vector<Claim>& claims) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& c : claims)
-    j.push_back({{"id", c.id}, {"source", c.source}, {"statement", c.statement}, {"kind", to_string(c.kind)},
-                 {"classes", c.classes}, {"scope", to_string(c.scope)}, {"why", c.why}});
-  return j.dump();
 }
 
 std::string format_claims(const Model& m, const DataFacts& f, const std::vector<Claim>& claims) {

@@ -8,6 +8,7 @@
 #include <new>
 
 #include "landscape/core/common.hpp"
+#include "landscape/io/codec.hpp"
 #include "landscape/io/config.hpp"
 #include "landscape/run/experiment.hpp"
 #ifdef LANDSCAPE_HAVE_CUDA
@@ -205,7 +206,7 @@ int cli_main(int argc, const char* const* argv, std::ostream& out, std::ostream&
         if (th_json) {
           all.push_back({{"label", label}, {"family", to_string(md.first.family)}, {"dims", md.first.dims},
                          {"n", f.n}, {"rank_x", f.rank_x}, {"rank_y", f.rank_y}, {"rank_xyt", f.rank_xyt},
-                         {"sigma_distinct", f.sigma_distinct}, {"claims", nlohmann::json::parse(claims_json(claims))}});
+                         {"sigma_distinct", f.sigma_distinct}, {"claims", claims}});
         } else {
           if (!label.empty()) out << label << ": ";
           out << format_claims(md.first, f, claims);

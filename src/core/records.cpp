@@ -18,6 +18,12 @@ std::string to_string(PointClass c) {
   return "unknown";
 }
 
+PointClass parse_point_class(const std::string& s) {
+  for (int c = 0; c < kNumClasses; ++c)
+    if (to_string(PointClass(c)) == s) return PointClass(c);
+  throw Error("unknown endpoint class '" + s + "'");
+}
+
 std::string to_string(math::TrainStatus s) {
   switch (s) {
     case math::TrainStatus::converged: return "converged";

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "landscape/core/common.hpp"
+#include "landscape/io/codec.hpp"
 #include "landscape/io/config.hpp"
 #include "landscape/run/experiment.hpp"
 #include "landscape/io/output.hpp"
@@ -172,9 +173,9 @@ int sweep_run(const SweepOptions& opt, const std::vector<SweepCell>& cells,
     res.optimum = finalize_cell(ctx, res.endpoints, res.candidate_weights, res.warnings);
     const std::vector<Observation> obs =
         check_claims(theory_claims(cell.config.model, data_facts(ctx.data)), res.endpoints);
-    res.theory_json = observations_json(obs);
     for (const auto& o : obs) res.theory_lines.push_back(format_observation(o));
-    store.write_final(sc.cell_id, res.optimum, res.endpoints, res.theory_json);
+    store.write_final(sc.cell_id, res.optimum, res.endpoints, dump_observations(obs));
+    res.theory = obs;
     res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
     // Wall time of the cell in this process: with train-ahead the stage times overlap, so their
@@ -199,10 +200,8 @@ int sweep_run(const SweepOptions& opt, const std::vector<SweepCell>& cells,
       out << format_sample_table(results[i]) << "\n";
     }
   }
-  const nlohmann::json run = {{"run_id", run_id}, {"database", db_path}, {"config_hash", hash},
-                              {"resumed", opt.resume}, {"seconds_this_process", seconds},
-                              {"networks_this_process", done_here}};
-  write_sample_outputs(results, labels, run.dump(), out_dir);
+  const RunInfo run{run_id, db_path, hash, opt.resume, seconds, done_here};
+  write_sample_outputs(results, labels, run, out_dir);
   // Complete only once its outputs are written: a run whose outputs failed is marked failed
   // (by run_sweep), and --resume writes them.
   store.set_run_status(run_id, "complete");

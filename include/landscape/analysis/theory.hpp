@@ -1,5 +1,6 @@
 // The theory oracle: which results of docs/math.md §4 apply to an architecture and data, and what
-// they predict about the classes of endpoints. Claim and Observation are core records.
+// they predict about the classes of endpoints. Claim and Observation are core records; their
+// JSON is io/codec's.
 #pragma once
 
 #include <string>
@@ -24,8 +25,6 @@ DataFacts data_facts(const Dataset& d);
 /// Every result of docs/math.md §4 that applies (and, as kind "none", a note when none does).
 std::vector<Claim> theory_claims(const Model& m, const DataFacts& f);
 
-/// JSON array of claims (for the database's cells.prediction and summaries).
-std::string claims_json(const std::vector<Claim>& claims);
 /// Readable listing.
 std::string format_claims(const Model& m, const DataFacts& f, const std::vector<Claim>& claims);
 
@@ -36,7 +35,6 @@ std::vector<Observation> check_claims(const std::vector<Claim>& claims,
 /// One line, e.g. "predicted: no spurious_local_minimum (N&R Thm 5) - observed 0 of 1000
 /// (rate < 3.7e-3 at 95%) - consistent".
 std::string format_observation(const Observation& o);
-std::string observations_json(const std::vector<Observation>& obs);
 
 /// N&R Theorem 8's condition: some 1 ≤ p1 < p2 ≤ h−1 with dh > d_{p2} and d0 > d_{p1}.
 bool theorem8_condition(const std::vector<int>& dims, int* p1 = nullptr, int* p2 = nullptr);

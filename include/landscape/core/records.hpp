@@ -32,6 +32,8 @@ enum class PointClass {
 inline constexpr int kNumClasses = 7;
 
 std::string to_string(PointClass c);
+/// The inverse of to_string(PointClass) (throws Error).
+PointClass parse_point_class(const std::string& s);
 
 /// "converged", "budget" or "diverged"; parse_train_status is its inverse (throws Error).
 std::string to_string(math::TrainStatus s);
@@ -188,10 +190,19 @@ struct SampleResult {
   std::map<long, std::vector<double>> candidate_weights;
   double seconds_train = 0, seconds_analyze = 0, seconds_decide = 0, seconds_total = 0;
   std::vector<std::string> warnings;
-  std::string theory_json;                ///< the oracle's claims with observations (JSON array)
+  std::vector<Observation> theory;        ///< the oracle's claims with what was observed
   std::vector<std::string> theory_lines;  ///< the same, one readable line each
 };
 
+/// What summary.json's "run" says about the run that wrote it.
+struct RunInfo {
+  long run_id = 0;
+  std::string database;     ///< path of the results database
+  std::string config_hash;
+  bool resumed = false;
+  double seconds_this_process = 0;
+  long networks_this_process = 0;
+};
 
 /// What one chunk of networks produced.
 struct ChunkResult {
