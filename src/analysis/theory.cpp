@@ -4,7 +4,6 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "landscape/analysis/optimum.hpp"
@@ -68,36 +67,36 @@ std::vector<Claim> theory_claims(const Model& m, const DataFacts& f) {
     if (h == 1) {
       out.push_back({"convex", "convexity of least squares",
                      "h = 1 is linear least squares, a convex problem: every local minimum is global",
-                     "forbids", {"spurious_local_minimum", "strict_saddle", "non_strict_saddle"}, "all",
-                     "h = 1, any X and Y"});
+                     ClaimKind::forbids, {"spurious_local_minimum", "strict_saddle", "non_strict_saddle"},
+                     ClaimScope::all, "h = 1, any X and Y"});
     }
     if (h == 2) {
       out.push_back({"NR-Thm5", "N&R Thm 5",
-                     "two-layer linear network, any X and Y: no spurious local minima", "forbids",
-                     {"spurious_local_minimum"}, "all", "h = 2; holds for any data"});
+                     "two-layer linear network, any X and Y: no spurious local minima", ClaimKind::forbids,
+                     {"spurious_local_minimum"}, ClaimScope::all, "h = 2; holds for any data"});
       out.push_back({"NR-Thm5-degenerate", "N&R Thm 5",
-                     "every degenerate critical point is a global minimum or a strict saddle", "forbids",
-                     {"non_strict_saddle", "spurious_local_minimum"}, "degenerate",
+                     "every degenerate critical point is a global minimum or a strict saddle", ClaimKind::forbids,
+                     {"non_strict_saddle", "spurious_local_minimum"}, ClaimScope::degenerate,
                      "h = 2; degenerate means rank(W_2 W_1) < min d_i"});
     }
-    out.push_back({"NR-Lemma7", "N&R Lemma 7", "every non-degenerate local minimum is global", "forbids",
-                   {"spurious_local_minimum"}, "non_degenerate",
+    out.push_back({"NR-Lemma7", "N&R Lemma 7", "every non-degenerate local minimum is global", ClaimKind::forbids,
+                   {"spurious_local_minimum"}, ClaimScope::non_degenerate,
                    "any depth; non-degenerate means rank(W_h...W_1) = min d_i = " +
                        std::to_string(*std::min_element(d.begin(), d.end()))});
     if (h >= 3) {
       int p1 = 0, p2 = 0;
       if (theorem8_condition(d, &p1, &p2)) {
         out.push_back({"NR-Thm8-exists", "N&R Thm 8",
-                       "for some rank-deficient Y there are spurious local minima", "exists",
-                       {"spurious_local_minimum"}, "all",
+                       "for some rank-deficient Y there are spurious local minima", ClaimKind::exists,
+                       {"spurious_local_minimum"}, ClaimScope::all,
                        "condition holds with p1 = " + std::to_string(p1) + ", p2 = " + std::to_string(p2) +
                            " (d_h = " + std::to_string(d.back()) + " > d_p2 = " + std::to_string(d[std::size_t(p2)]) +
                            ", d0 = " + std::to_string(d[0]) + " > d_p1 = " + std::to_string(d[std::size_t(p1)]) +
                            "); rank Y = " + std::to_string(f.rank_y) +
                            (f.rank_y < std::min(f.dh, f.n) ? " (rank-deficient)" : " (full rank)")});
       } else {
-        out.push_back({"NR-Thm8", "N&R Thm 8", "no spurious local minima, for any X and Y", "forbids",
-                       {"spurious_local_minimum"}, "all",
+        out.push_back({"NR-Thm8", "N&R Thm 8", "no spurious local minima, for any X and Y", ClaimKind::forbids,
+                       {"spurious_local_minimum"}, ClaimScope::all,
                        "h = " + std::to_string(h) + " and no 1 <= p1 < p2 <= h-1 with d_h > d_p2 and d0 > d_p1"});
       }
     }
@@ -110,14 +109,14 @@ std::vector<Claim> theory_claims(const Model& m, const DataFacts& f) {
         << f.d0 << ", Sigma eigenvalues " << (f.sigma_distinct ? "distinct" : "not distinct");
     if (xxt && xyt && dy_le_dx && f.sigma_distinct) {
       out.push_back({"K-Thm2.3", "K Thm 2.3", "every local minimum is global; every other critical point is a saddle",
-                     "forbids", {"spurious_local_minimum"}, "all", why.str()});
+                     ClaimKind::forbids, {"spurious_local_minimum"}, ClaimScope::all, why.str()});
       if (h == 2)
-        out.push_back({"K-Cor2.4-h2", "K Cor 2.4", "h = 2: every saddle is strict", "forbids",
-                       {"non_strict_saddle"}, "all", why.str()});
+        out.push_back({"K-Cor2.4-h2", "K Cor 2.4", "h = 2: every saddle is strict", ClaimKind::forbids,
+                       {"non_strict_saddle"}, ClaimScope::all, why.str()});
       else if (h >= 3)
         out.push_back({"K-Cor2.4-bad-saddles", "K Cor 2.4",
                        "h >= 3: non-strict (\"bad\") saddles exist, e.g. reached from small initializations",
-                       "exists", {"non_strict_saddle"}, "all", why.str()});
+                       ClaimKind::exists, {"non_strict_saddle"}, ClaimScope::all, why.str()});
     }
   } else {
     const bool pyr = m.pyramidal();
@@ -127,11 +126,11 @@ std::vector<Claim> theory_claims(const Model& m, const DataFacts& f) {
         << ", slope " << m.slope;
     if (pyr && f.x_full_column_rank) {
       out.push_back({"NR-Lemma3", "N&R Lemma 3 + Obs 1",
-                     "every local minimum with all W_i of full row rank is global (L* = 0)", "forbids",
-                     {"spurious_local_minimum"}, "full_row_rank", why.str()});
+                     "every local minimum with all W_i of full row rank is global (L* = 0)", ClaimKind::forbids,
+                     {"spurious_local_minimum"}, ClaimScope::full_row_rank, why.str()});
     } else {
-      out.push_back({"none", "-", "no theorem applies here: spurious local minima may appear", "none",
-                     {"spurious_local_minimum"}, "all", why.str()});
+      out.push_back({"none", "-", "no theorem applies here: spurious local minima may appear", ClaimKind::none,
+                     {"spurious_local_minimum"}, ClaimScope::all, why.str()});
     }
   }
   return out;
@@ -139,12 +138,16 @@ std::vector<Claim> theory_claims(const Model& m, const DataFacts& f) {
 
 namespace {
 
-bool in_scope(const std::string& scope, const EndpointRecord& e) {
-  if (scope == "all") return true;
+bool in_scope(ClaimScope scope, const EndpointRecord& e) {
+  if (scope == ClaimScope::all) return true;
   if (!e.openness) return false;
-  if (scope == "degenerate") return e.openness->non_degenerate && !*e.openness->non_degenerate;
-  if (scope == "non_degenerate") return e.openness->non_degenerate && *e.openness->non_degenerate;
-  if (scope == "full_row_rank") return e.openness->all_full_row_rank && *e.openness->all_full_row_rank;
+  const OpennessInfo& o = *e.openness;
+  switch (scope) {
+    case ClaimScope::degenerate: return o.non_degenerate && !*o.non_degenerate;
+    case ClaimScope::non_degenerate: return o.non_degenerate && *o.non_degenerate;
+    case ClaimScope::full_row_rank: return o.all_full_row_rank && *o.all_full_row_rank;
+    case ClaimScope::all: break;
+  }
   return false;
 }
 
@@ -167,14 +170,15 @@ std::vector<Observation> check_claims(const std::vector<Claim>& claims,
       ++o.in_scope;
       if (std::find(c.classes.begin(), c.classes.end(), to_string(e.cls)) != c.classes.end()) {
         ++o.count;
-        if (c.kind == "forbids") o.offending.push_back(e.index);
+        if (c.kind == ClaimKind::forbids) o.offending.push_back(e.index);
       }
     }
     o.ci = binomial_interval_95(o.count, o.in_scope);
-    if (c.kind == "none") o.verdict = "no prediction";
-    else if (o.in_scope == 0) o.verdict = "inconclusive";
-    else if (c.kind == "forbids") o.verdict = o.count == 0 ? "consistent" : "inconsistent";
-    else o.verdict = o.count > 0 ? "consistent" : "inconclusive";
+    if (c.kind == ClaimKind::none) o.verdict = Verdict::no_prediction;
+    else if (o.in_scope == 0) o.verdict = Verdict::inconclusive;
+    else if (c.kind == ClaimKind::forbids)
+      o.verdict = o.count == 0 ? Verdict::consistent : Verdict::inconsistent;
+    else o.verdict = o.count > 0 ? Verdict::consistent : Verdict::inconclusive;
     out.push_back(std::move(o));
   }
   return out;
@@ -185,40 +189,21 @@ std::string format_observation(const Observation& o) {
   const Claim& c = o.claim;
   std::string classes;
   for (std::size_t i = 0; i < c.classes.size(); ++i) classes += (i ? "/" : "") + c.classes[i];
-  const std::string scope = c.scope == "all" ? "" : " " + c.scope;
-  if (c.kind == "forbids") {
+  const std::string scope = c.scope == ClaimScope::all ? "" : " " + to_string(c.scope);
+  if (c.kind == ClaimKind::forbids) {
     os << "predicted: no " << classes << (scope.empty() ? "" : " among" + scope + " endpoints")
        << " (" << c.source << ") - observed " << o.count << " of " << o.in_scope;
     if (o.in_scope > 0)
       os << (o.count == 0 ? " (rate < " + fmt_g(o.ci.hi) + " at 95%)"
                           : " (rate " + fmt_g(o.ci.lo) + " to " + fmt_g(o.ci.hi) + " at 95%)");
-  } else if (c.kind == "exists") {
+  } else if (c.kind == ClaimKind::exists) {
     os << "predicted: " << classes << " can occur (" << c.source << ") - observed " << o.count << " of "
        << o.in_scope;
   } else {
     os << "no theorem applies (" << c.why << ") - observed " << o.count << " " << classes << " of " << o.in_scope;
   }
-  os << " - " << o.verdict;
+  os << " - " << to_string(o.verdict);
   return os.str();
-}
-
-std::string observations_json(const std::vector<Observation>& obs) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& o : obs)
-    j.push_back({{"id", o.claim.id}, {"source", o.claim.source}, {"statement", o.claim.statement},
-                 {"kind", o.claim.kind}, {"classes", o.claim.classes}, {"scope", o.claim.scope},
-                 {"why", o.claim.why}, {"in_scope", o.in_scope}, {"count", o.count},
-                 {"ci95", {o.ci.lo, o.ci.hi}}, {"verdict", o.verdict}, {"offending", o.offending},
-                 {"text", format_observation(o)}});
-  return j.dump();
-}
-
-std::string claims_json(const std::vector<Claim>& claims) {
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& c : claims)
-    j.push_back({{"id", c.id}, {"source", c.source}, {"statement", c.statement}, {"kind", c.kind},
-                 {"classes", c.classes}, {"scope", c.scope}, {"why", c.why}});
-  return j.dump();
 }
 
 std::string format_claims(const Model& m, const DataFacts& f, const std::vector<Claim>& claims) {
@@ -227,11 +212,11 @@ std::string format_claims(const Model& m, const DataFacts& f, const std::vector<
      << ", rank Y = " << f.rank_y << "\n";
   for (const auto& c : claims) {
     os << "  [" << c.source << "] " << c.statement;
-    if (c.kind == "forbids") {
+    if (c.kind == ClaimKind::forbids) {
       os << "\n      predicts: no ";
       for (std::size_t i = 0; i < c.classes.size(); ++i) os << (i ? " / " : "") << c.classes[i];
-      if (c.scope != "all") os << " among " << c.scope << " endpoints";
-    } else if (c.kind == "exists") {
+      if (c.scope != ClaimScope::all) os << " among " << to_string(c.scope) << " endpoints";
+    } else if (c.kind == ClaimKind::exists) {
       os << "\n      predicts: " << c.classes.front() << " can occur (not observing it contradicts nothing)";
     }
     os << "\n      because: " << c.why << "\n";

@@ -10,6 +10,7 @@
 #include "landscape/core/common.hpp"
 #include "landscape/core/data.hpp"
 #include "landscape/io/config.hpp"
+#include "landscape/io/codec.hpp"
 #include "landscape/io/point.hpp"
 
 namespace landscape {
@@ -110,7 +111,7 @@ class TheoryCommand : public Command {
                        {"rank_y", f.rank_y},
                        {"rank_xyt", f.rank_xyt},
                        {"sigma_distinct", f.sigma_distinct},
-                       {"claims", nlohmann::json::parse(claims_json(claims))}});
+                       {"claims", claims}});
       } else {
         if (!c.label.empty()) out << c.label << ": ";
         out << format_claims(c.model, f, claims);

@@ -9,6 +9,7 @@
 
 #include "landscape/core/common.hpp"
 #include "landscape/core/stats.hpp"
+#include "landscape/io/codec.hpp"
 
 namespace landscape {
 namespace {
@@ -20,9 +21,6 @@ std::string fmt(const char* f, double x) {
   std::snprintf(buf, sizeof buf, f, x);
   return buf;
 }
-
-/// JSON has no NaN/inf: non-finite values become null.
-json num(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
 
 json tolerances_json(const Tolerances& t, double loss_scale) {
   return {{"grad_rtol", t.grad},
@@ -36,53 +34,7 @@ json tolerances_json(const Tolerances& t, double loss_scale) {
                    "eigenvalue tolerance is relative to max(1, max|lambda|) of each endpoint"}};
 }
 
-json refined_json(const RefineSummary& r) {
-  return {{"converged", r.converged}, {"n_negative_before", r.spectrum_before.n_negative},           {"iterations", r.iterations},
-          {"distance", num(r.distance)},        {"grad_norm_before", num(r.grad_norm_before)},
-          {"grad_norm_after", num(r.grad_norm_after)}, {"loss_before", num(r.loss_before)},
-          {"loss_after", num(r.loss_after)},    {"class_before", to_string(r.class_before)}};
-}
-
-json escape_json(const EscapeResult& e, bool with_direction) {
-  json j = {{"escaped", e.escaped},
-            {"loss_drop", num(e.loss_drop)},
-            {"method", e.escaped ? json(e.method) : json(nullptr)},
-            {"step", e.escaped ? num(e.step) : json(nullptr)},
-            {"probes", e.probes},
-            {"descent_steps", e.descent_steps},
-            {"null_space_dim", e.null_space_dim}};
-  if (with_direction && e.escaped) j["direction"] = e.direction;
-  return j;
-}
-
-json symmetry_json(const SymmetryInfo& s) {
-  return {{"orbit_dim", s.orbit_dim}, {"orbit_dim_max", s.orbit_dim_max},
-          {"near_zero_eigenvalues", s.near_zero}, {"excess_degeneracy", s.excess}};
-}
-
-json openness_json(const OpennessInfo& o) {
-  json partial = json::array();
-  for (const auto& p : o.partial) partial.push_back({{"from", p.from}, {"to", p.to}, {"rank", p.rank}});
-  json j = {{"layer_ranks", o.layer_ranks}, {"product_rank", o.product_rank},
-            {"min_width", o.min_width}, {"partial_products", partial}};
-  j["non_degenerate"] = o.non_degenerate ? json(*o.non_degenerate) : json(nullptr);
-  j["locally_open"] = o.locally_open ? json(*o.locally_open) : json(nullptr);
-  if (o.locally_open) j["openness_rule"] = o.openness_rule;
-  j["all_full_row_rank"] = o.all_full_row_rank ? json(*o.all_full_row_rank) : json(nullptr);
-  return j;
-}
-
-json details_json(const EndpointRecord& e, bool with_direction) {
-  json j;
-  j["refined"] = e.refined ? refined_json(*e.refined) : json(nullptr);
-  j["escape"] = e.escape ? escape_json(*e.escape, with_direction) : json(nullptr);
-  j["symmetry"] = e.symmetry ? symmetry_json(*e.symmetry) : json(nullptr);
-  j["openness"] = e.openness ? openness_json(*e.openness) : json(nullptr);
-  return j;
-}
-
 std::string opt_bool(const std::optional<bool>& b) { return b ? (*b ? "1" : "0") : ""; }
-
 
 }  // namespace
 
@@ -165,7 +117,7 @@ static json sample_summary_json(const SampleResult& r) {
                 {"steps", r.config.train.steps}, {"precision", to_string(r.config.train.precision)},
                 {"grad_tol_rtol", r.config.train.grad_tol}, {"init_scale", r.config.init.effective_scale()}};
   j["loss"] = "0.5*||F(W)-Y||_F^2 (square loss, no 1/n)";
-  j["global_loss"] = num(r.optimum.value);
+  j["global_loss"] = number_to_json(r.optimum.value);
   j["global_loss_kind"] = r.optimum.kind;
   j["tolerances"] = tolerances_json(r.config.decide.tol, r.loss_scale);
   j["backend"] = r.backend;
@@ -199,7 +151,7 @@ static json sample_summary_json(const SampleResult& r) {
   j["timing_seconds"] = {{"total", r.seconds_total}, {"train", r.seconds_train},
                          {"analyze", r.seconds_analyze}, {"decide", r.seconds_decide}};
   j["warnings"] = r.warnings;
-  j["theory"] = r.theory_json.empty() ? json::array() : json::parse(r.theory_json);
+  j["theory"] = json(r.theory);
   return j;
 }
 
@@ -261,7 +213,7 @@ std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vec
 }
 
 void write_sample_outputs(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels,
-                          const std::string& run_json, const std::string& dir) {
+                          const RunInfo& run, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   require(!ec, dir, "cannot create output directory: " + ec.message());
@@ -270,7 +222,7 @@ void write_sample_outputs(const std::vector<SampleResult>& cells, const std::vec
   write_file_atomic(dir + "/endpoints.csv", endpoints_csv(cells, labels));
   json j;
   j["program"] = {{"name", "landscape"}, {"version", LANDSCAPE_VERSION}};
-  j["run"] = run_json.empty() ? json(nullptr) : json::parse(run_json);
+  j["run"] = run;
   j["cells"] = json::array();
   for (std::size_t i = 0; i < cells.size(); ++i) {
     json c = sample_summary_json(cells[i]);
@@ -289,26 +241,26 @@ std::string point_report_json(const PointReport& r) {
   j["raw_class"] = to_string(e.raw_class);
   j["class_tol_lo"] = to_string(e.cls_by_tol[kTolLo]);
   j["class_tol_hi"] = to_string(e.cls_by_tol[kTolHi]);
-  j["loss"] = num(e.loss);
-  j["global_loss"] = num(r.optimum.value);
+  j["loss"] = number_to_json(e.loss);
+  j["global_loss"] = number_to_json(r.optimum.value);
   j["global_loss_kind"] = r.optimum.kind;
-  j["loss_gap"] = num(e.loss - r.optimum.value);
-  j["grad_norm"] = num(e.grad_norm);
+  j["loss_gap"] = number_to_json(e.loss - r.optimum.value);
+  j["grad_norm"] = number_to_json(e.grad_norm);
   json ev = json::array();
-  for (double x : r.eigenvalues) ev.push_back(num(x));
+  for (double x : r.eigenvalues) ev.push_back(number_to_json(x));
   j["eigenvalues"] = ev;
   j["negative_eigenvalues"] = sp.n_negative;
   j["near_zero_eigenvalues"] = sp.n_near_zero;
-  j["lambda_min"] = num(sp.lambda_min);
-  j["lambda_max"] = num(sp.lambda_max);
+  j["lambda_min"] = number_to_json(sp.lambda_min);
+  j["lambda_max"] = number_to_json(sp.lambda_max);
   j["eig_threshold"] = sp.eig_threshold;
-  j["kink_distance"] = num(e.kink_distance);
+  j["kink_distance"] = number_to_json(e.kink_distance);
   j["near_kink"] = e.finite && e.kink_distance < r.settings.tol.kink;
   j["tolerances"] = tolerances_json(r.settings.tol, r.loss_scale);
   j["tolerances"]["rank_rtol"] = r.settings.rank_tol;
   if (r.optimum.kind == "empirical") j["empirical_restarts"] = r.restarts;
   j["loss_definition"] = "0.5*||F(W)-Y||_F^2";
-  j.update(details_json(e, true));
+  j.update(details_to_json(e, true));
   if (e.escape && !e.escape->escaped)
     j["escape"]["budget"] = {{"random_directions", r.settings.escape.random_directions},
                              {"null_directions", r.settings.escape.null_directions},
@@ -318,8 +270,6 @@ std::string point_report_json(const PointReport& r) {
                              {"step_max_relative", r.settings.escape.step_max}};
   return j.dump(2) + "\n";
 }
-
-std::string endpoint_details_json(const EndpointRecord& e) { return details_json(e, false).dump(); }
 
 std::string format_point_report(const PointReport& r) {
   const EndpointRecord& e = r.endpoint;

@@ -16,6 +16,7 @@
 #include <toml++/toml.h>
 
 #include "landscape/core/common.hpp"
+#include "landscape/io/codec.hpp"
 #include "landscape/io/output.hpp"
 #include "landscape/io/schema.hpp"
 #include "landscape/io/sqlite.hpp"
@@ -266,7 +267,7 @@ void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult&
     else ins.bind_null().bind_null();
     if (e.openness) ins.bind(e.openness->non_degenerate).bind(e.openness->locally_open);
     else ins.bind_null().bind_null();
-    ins.bind(endpoint_details_json(e)).run();
+    ins.bind(dump_details(e)).run();
     if (!e.eigenvalues.empty()) spec.bind(cell_id).bind(e.index).bind_doubles(e.eigenvalues.data(), e.eigenvalues.size()).run();
     if (chunk.curve_len > 0)
       curve.bind(cell_id).bind(e.index).bind(chunk.curve_every)
@@ -304,43 +305,9 @@ std::vector<EndpointRecord> Store::load_cell(long cell_id, std::map<long, std::v
     e.wall_time = q.real_or(12, NAN);
     e.kink_distance = q.is_null(13) ? std::numeric_limits<double>::infinity() : q.real_or(13, NAN);
     e.near_kink = !q.is_null(14) && q.int64(14) != 0;
-    const json d = json::parse(q.text(15));
-    if (!d["refined"].is_null()) {
-      RefineSummary r;
-      const json& j = d["refined"];
-      r.converged = j["converged"];
-      r.iterations = j["iterations"];
-      r.distance = j["distance"].is_null() ? NAN : j["distance"].get<double>();
-      r.grad_norm_before = j["grad_norm_before"].is_null() ? NAN : j["grad_norm_before"].get<double>();
-      r.grad_norm_after = j["grad_norm_after"].is_null() ? NAN : j["grad_norm_after"].get<double>();
-      r.loss_before = j["loss_before"].is_null() ? NAN : j["loss_before"].get<double>();
-      r.loss_after = j["loss_after"].is_null() ? NAN : j["loss_after"].get<double>();
-      r.spectrum_before.n_negative = j.value("n_negative_before", 0);
-      e.refined = r;
-    }
-    if (!d["symmetry"].is_null()) {
-      SymmetryInfo s;
-      s.orbit_dim = d["symmetry"]["orbit_dim"];
-      s.orbit_dim_max = d["symmetry"]["orbit_dim_max"];
-      s.near_zero = d["symmetry"]["near_zero_eigenvalues"];
-      s.excess = d["symmetry"]["excess_degeneracy"];
-      e.symmetry = s;
-    }
-    if (!d["openness"].is_null()) {
-      const json& o = d["openness"];
-      OpennessInfo info;
-      info.layer_ranks = o["layer_ranks"].get<std::vector<int>>();
-      info.product_rank = o["product_rank"];
-      info.min_width = o["min_width"];
-      for (const auto& p : o["partial_products"]) info.partial.push_back({p["from"], p["to"], p["rank"]});
-      if (!o["non_degenerate"].is_null()) info.non_degenerate = o["non_degenerate"].get<bool>();
-      if (!o["locally_open"].is_null()) {
-        info.locally_open = o["locally_open"].get<bool>();
-        info.openness_rule = o.value("openness_rule", "");
-      }
-      if (!o["all_full_row_rank"].is_null()) info.all_full_row_rank = o["all_full_row_rank"].get<bool>();
-      e.openness = info;
-    }
+    parse_details(q.text(15), e);
+    // The escape test is run again by the final pass; an earlier pass's verdict is not carried.
+    e.escape.reset();
     out.push_back(std::move(e));
   }
   Statement c(*m_db, "SELECT net_index, weights FROM candidates WHERE cell_id = ?");
@@ -356,7 +323,7 @@ void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vecto
                 "details = ? WHERE cell_id = ? AND net_index = ?");
   for (const auto& e : endpoints)
     up.bind(to_string(e.cls)).bind(to_string(e.raw_class)).bind(to_string(e.cls_by_tol[kTolLo]))
-        .bind(to_string(e.cls_by_tol[kTolHi])).bind(endpoint_details_json(e)).bind(cell_id).bind(e.index).run();
+        .bind(to_string(e.cls_by_tol[kTolHi])).bind(dump_details(e)).bind(cell_id).bind(e.index).run();
   Statement cell(*m_db, "UPDATE cells SET global_loss = ?, global_loss_kind = ?, prediction = ?, status = 'complete' "
                   "WHERE cell_id = ?");
   cell.bind(opt.value).bind(opt.kind);

@@ -49,16 +49,16 @@ std::string setting_text(const SampleResult& r, const DataFacts& f) {
 std::string prediction_text(const Claim& c) {
   std::string classes;
   for (std::size_t i = 0; i < c.classes.size(); ++i) classes += (i ? " / " : "") + c.classes[i];
-  if (c.kind == "forbids")
-    return "no " + classes + (c.scope == "all" ? "" : " among " + c.scope + " endpoints");
-  if (c.kind == "exists") return classes + " can occur";
+  if (c.kind == ClaimKind::forbids)
+    return "no " + classes + (c.scope == ClaimScope::all ? "" : " among " + to_string(c.scope) + " endpoints");
+  if (c.kind == ClaimKind::exists) return classes + " can occur";
   return "none (no theorem applies)";
 }
 
 std::string observation_text(const Observation& o) {
   std::string s = std::to_string(o.count) + " of " + std::to_string(o.in_scope);
-  if (o.claim.kind == "none" && !o.claim.classes.empty()) return s + " " + o.claim.classes.front();
-  if (o.in_scope > 0 && o.claim.kind == "forbids")
+  if (o.claim.kind == ClaimKind::none && !o.claim.classes.empty()) return s + " " + o.claim.classes.front();
+  if (o.in_scope > 0 && o.claim.kind == ClaimKind::forbids)
     s += o.count == 0 ? " (rate < " + g2(o.ci.hi) + " at 95%)"
                       : " (rate " + g2(o.ci.lo) + " to " + g2(o.ci.hi) + " at 95%)";
   return s;
@@ -120,7 +120,7 @@ long add_rows(const SuiteOptions& opt, const std::string& stem, const SweepOutco
       row.setting = setting_text(r, facts);
       row.prediction = prediction_text(o.claim);
       row.observation = observation_text(o);
-      row.verdict = o.verdict;
+      row.verdict = to_string(o.verdict);
       for (long idx : o.offending) {
         const auto it = r.candidate_weights.find(idx);
         if (it == r.candidate_weights.end()) continue;

@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "landscape/core/common.hpp"
+#include "landscape/io/codec.hpp"
 #include "landscape/io/config.hpp"
 #include "landscape/run/experiment.hpp"
 #include "landscape/io/output.hpp"
@@ -229,9 +229,9 @@ class SweepDriver {
     res.optimum = finalize_cell(ctx, res.endpoints, res.candidate_weights, res.warnings);
     const std::vector<Observation> obs =
         check_claims(theory_claims(cell.config.model, data_facts(ctx.data)), res.endpoints);
-    res.theory_json = observations_json(obs);
+    res.theory = obs;
     for (const auto& o : obs) res.theory_lines.push_back(format_observation(o));
-    m_store.write_final(sc.cell_id, res.optimum, res.endpoints, res.theory_json);
+    m_store.write_final(sc.cell_id, res.optimum, res.endpoints, dump_observations(obs));
     res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
   }
@@ -257,11 +257,8 @@ class SweepDriver {
         m_out << format_sample_table(m_results[i]) << "\n";
       }
     }
-    const nlohmann::json run = {{"run_id", m_run_id}, {"database", db_path},
-                                {"config_hash", m_setup.hash}, {"resumed", m_opt.resume},
-                                {"seconds_this_process", seconds},
-                                {"networks_this_process", m_done_here}};
-    write_sample_outputs(m_results, m_labels, run.dump(), out_dir);
+    const RunInfo run{m_run_id, db_path, m_setup.hash, m_opt.resume, seconds, m_done_here};
+    write_sample_outputs(m_results, m_labels, run, out_dir);
     // Complete only once its outputs are written: a run whose outputs failed is marked failed
     // (by run_sweep), and --resume writes them.
     m_store.set_run_status(m_run_id, "complete");

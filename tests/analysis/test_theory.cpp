@@ -246,7 +246,7 @@ TEST_P(OracleTable, ClaimsMatchMathMd) {
 
   std::set<ClaimKey> expected, actual;
   for (const auto& [id, kind] : c.expected) expected.insert({id, kind, expected_scope(id)});
-  for (const Claim& cl : claims) actual.insert({cl.id, cl.kind, cl.scope});
+  for (const Claim& cl : claims) actual.insert({cl.id, to_string(cl.kind), to_string(cl.scope)});
   EXPECT_EQ(actual, expected) << "why: " << c.why << "\n" << format_claims(m, f, claims);
   EXPECT_EQ(actual.size(), claims.size()) << "duplicate claims";
 
@@ -405,9 +405,9 @@ Claim make_claim(const std::string& id, const std::string& kind, std::vector<std
   c.id = id;
   c.source = "src " + id;
   c.statement = "statement " + id;
-  c.kind = kind;
+  c.kind = parse_claim_kind(kind);
   c.classes = std::move(classes);
-  c.scope = scope;
+  c.scope = parse_claim_scope(scope);
   c.why = "test";
   return c;
 }
@@ -448,7 +448,7 @@ TEST(TheoryCheckClaims, ForbidsAllScope) {
   EXPECT_EQ(obs[0].claim.id, "spur");
   EXPECT_EQ(obs[0].in_scope, 5);
   EXPECT_EQ(obs[0].count, 2);
-  EXPECT_EQ(obs[0].verdict, "inconsistent");
+  EXPECT_EQ(obs[0].verdict, Verdict::inconsistent);
   EXPECT_EQ(obs[0].offending, (std::vector<long>{11, 14}));
   const Interval iv = binomial_interval_95(2, 5);
   EXPECT_DOUBLE_EQ(obs[0].ci.lo, iv.lo);
@@ -456,12 +456,12 @@ TEST(TheoryCheckClaims, ForbidsAllScope) {
 
   EXPECT_EQ(obs[1].claim.id, "saddles");
   EXPECT_EQ(obs[1].count, 2);
-  EXPECT_EQ(obs[1].verdict, "inconsistent");
+  EXPECT_EQ(obs[1].verdict, Verdict::inconsistent);
   EXPECT_EQ(obs[1].offending, (std::vector<long>{12, 13}));
 
   EXPECT_EQ(obs[2].in_scope, 5);
   EXPECT_EQ(obs[2].count, 0);
-  EXPECT_EQ(obs[2].verdict, "consistent");
+  EXPECT_EQ(obs[2].verdict, Verdict::consistent);
   EXPECT_TRUE(obs[2].offending.empty());
   EXPECT_EQ(obs[2].ci.lo, 0.0);
 }
@@ -489,7 +489,7 @@ TEST(TheoryCheckClaims, ScopesDegenerateNonDegenerateFullRowRank) {
   EXPECT_EQ(obs[0].in_scope, 3);
   EXPECT_EQ(obs[0].count, 2);
   EXPECT_EQ(obs[0].offending, (std::vector<long>{0, 1}));
-  EXPECT_EQ(obs[0].verdict, "inconsistent");
+  EXPECT_EQ(obs[0].verdict, Verdict::inconsistent);
 
   EXPECT_EQ(obs[1].in_scope, 2);
   EXPECT_EQ(obs[1].count, 1);
@@ -498,7 +498,7 @@ TEST(TheoryCheckClaims, ScopesDegenerateNonDegenerateFullRowRank) {
   EXPECT_EQ(obs[2].in_scope, 2);
   EXPECT_EQ(obs[2].count, 1);
   EXPECT_EQ(obs[2].offending, (std::vector<long>{6}));
-  EXPECT_EQ(obs[2].verdict, "inconsistent");
+  EXPECT_EQ(obs[2].verdict, Verdict::inconsistent);
 
   EXPECT_EQ(obs[3].in_scope, 9);
   EXPECT_EQ(obs[3].count, 5);
@@ -510,7 +510,7 @@ TEST(TheoryCheckClaims, ScopesDegenerateNonDegenerateFullRowRank) {
   ASSERT_EQ(ok.size(), 1u);
   EXPECT_EQ(ok[0].in_scope, 1);
   EXPECT_EQ(ok[0].count, 0);
-  EXPECT_EQ(ok[0].verdict, "consistent");
+  EXPECT_EQ(ok[0].verdict, Verdict::consistent);
   EXPECT_TRUE(ok[0].offending.empty());
 }
 
@@ -524,20 +524,20 @@ TEST(TheoryCheckClaims, ExistsNoneAndEmptyScope) {
     ASSERT_EQ(o.size(), 1u);
     EXPECT_EQ(o[0].in_scope, 2);
     EXPECT_EQ(o[0].count, 1);
-    EXPECT_EQ(o[0].verdict, "consistent");
+    EXPECT_EQ(o[0].verdict, Verdict::consistent);
     EXPECT_TRUE(o[0].offending.empty());  // observing an "exists" class contradicts nothing
   }
   {
     const auto o = check_claims({exists}, unseen);
     ASSERT_EQ(o.size(), 1u);
     EXPECT_EQ(o[0].count, 0);
-    EXPECT_EQ(o[0].verdict, "inconclusive");
+    EXPECT_EQ(o[0].verdict, Verdict::inconclusive);
     EXPECT_TRUE(o[0].offending.empty());
   }
   {  // kind none: no prediction, whatever was observed
     const auto o = check_claims({make_claim("none", "none", {})}, seen);
     ASSERT_EQ(o.size(), 1u);
-    EXPECT_EQ(o[0].verdict, "no prediction");
+    EXPECT_EQ(o[0].verdict, Verdict::no_prediction);
     EXPECT_TRUE(o[0].offending.empty());
   }
   {  // empty scope: a forbids claim about degenerate points when none has openness info
@@ -546,14 +546,14 @@ TEST(TheoryCheckClaims, ExistsNoneAndEmptyScope) {
     ASSERT_EQ(o.size(), 1u);
     EXPECT_EQ(o[0].in_scope, 0);
     EXPECT_EQ(o[0].count, 0);
-    EXPECT_EQ(o[0].verdict, "inconclusive");
+    EXPECT_EQ(o[0].verdict, Verdict::inconclusive);
     EXPECT_TRUE(o[0].offending.empty());
   }
   {  // no endpoints at all
     const auto o = check_claims({make_claim("x", "forbids", {"spurious_local_minimum"}), exists}, {});
     ASSERT_EQ(o.size(), 2u);
-    EXPECT_EQ(o[0].verdict, "inconclusive");
-    EXPECT_EQ(o[1].verdict, "inconclusive");
+    EXPECT_EQ(o[0].verdict, Verdict::inconclusive);
+    EXPECT_EQ(o[1].verdict, Verdict::inconclusive);
   }
 }
 
@@ -570,7 +570,7 @@ TEST(TheoryCheckClaims, FormatObservationZeroOfN) {
     for (long i = 0; i < n; ++i) eps.push_back(endpoint(i, PointClass::global_minimum));
     const auto o = check_claims({make_claim("spur", "forbids", {"spurious_local_minimum"})}, eps);
     ASSERT_EQ(o.size(), 1u);
-    EXPECT_EQ(o[0].verdict, "consistent");
+    EXPECT_EQ(o[0].verdict, Verdict::consistent);
     const std::string text = format_observation(o[0]);
     // Clopper-Pearson (two-sided 95%) upper bound for 0 of n: 1 - 0.025^(1/n).
     const double hi = 1.0 - std::pow(0.025, 1.0 / double(n));
@@ -604,13 +604,13 @@ TEST(TheoryCheckClaims, OracleClaimsAgainstObservedEndpoints) {
   for (const auto& o : obs) by_id[o.claim.id] = &o;
   ASSERT_TRUE(by_id.count("NR-Thm5") && by_id.count("NR-Thm5-degenerate") && by_id.count("NR-Lemma7") &&
               by_id.count("K-Cor2.4-h2"));
-  EXPECT_EQ(by_id["NR-Thm5"]->verdict, "consistent");
+  EXPECT_EQ(by_id["NR-Thm5"]->verdict, Verdict::consistent);
   EXPECT_EQ(by_id["NR-Thm5-degenerate"]->in_scope, 2);
-  EXPECT_EQ(by_id["NR-Thm5-degenerate"]->verdict, "inconsistent");
+  EXPECT_EQ(by_id["NR-Thm5-degenerate"]->verdict, Verdict::inconsistent);
   EXPECT_EQ(by_id["NR-Thm5-degenerate"]->offending, (std::vector<long>{1}));
   EXPECT_EQ(by_id["NR-Lemma7"]->in_scope, 1);
-  EXPECT_EQ(by_id["NR-Lemma7"]->verdict, "consistent");
-  EXPECT_EQ(by_id["K-Cor2.4-h2"]->verdict, "inconsistent");
+  EXPECT_EQ(by_id["NR-Lemma7"]->verdict, Verdict::consistent);
+  EXPECT_EQ(by_id["K-Cor2.4-h2"]->verdict, Verdict::inconsistent);
   EXPECT_EQ(by_id["K-Cor2.4-h2"]->offending, (std::vector<long>{1}));
 }
 

@@ -13,6 +13,7 @@
 #include "landscape/backends/backend.hpp"
 #include "landscape/core/common.hpp"
 #include "landscape/run/experiment.hpp"
+#include "landscape/io/codec.hpp"
 #include "landscape/io/output.hpp"
 #include "landscape/run/pipeline.hpp"
 #include "test_util.hpp"
@@ -120,7 +121,7 @@ void expect_same_result(const SampleResult& a, const SampleResult& b) {
     EXPECT_TRUE(same_bits(x.kink_distance, y.kink_distance));
     for (std::size_t l = 0; l < 3; ++l) expect_same_spectrum(x.spectrum[l], y.spectrum[l]);
     expect_same_bits(x.eigenvalues, y.eigenvalues, "eigenvalues");
-    EXPECT_EQ(endpoint_details_json(x), endpoint_details_json(y));
+    EXPECT_EQ(dump_details(x), dump_details(y));
     EXPECT_EQ(x.escape.has_value(), y.escape.has_value());
     if (x.escape && y.escape)
       expect_same_bits(x.escape->direction, y.escape->direction, "escape direction");

@@ -12,6 +12,7 @@
 #include "landscape/core/data.hpp"
 #include "landscape/core/model.hpp"
 #include "landscape/core/settings.hpp"
+#include "landscape/core/stats.hpp"
 #include "landscape/math/facts.hpp"
 #include "landscape/math/train.hpp"
 
@@ -31,10 +32,59 @@ enum class PointClass {
 inline constexpr int kNumClasses = 7;
 
 std::string to_string(PointClass c);
+/// The inverse of to_string(PointClass) (throws Error).
+PointClass parse_point_class(const std::string& s);
 
 /// "converged", "budget" or "diverged"; parse_train_status is its inverse (throws Error).
 std::string to_string(math::TrainStatus s);
 math::TrainStatus parse_train_status(const std::string& s);
+
+/// What a theorem says about the endpoint classes it lists: `forbids` (no endpoint of those
+/// classes within the claim's scope), `exists` (such endpoints exist for some data or init; not
+/// observing them contradicts nothing) or `none` (no theorem applies).
+enum class ClaimKind { forbids, exists, none };
+/// Endpoints a claim speaks about: all | degenerate (rank W_h⋯W_1 < min d_i) | non_degenerate |
+/// full_row_rank (every W_i of full row rank).
+enum class ClaimScope { all, degenerate, non_degenerate, full_row_rank };
+/// A claim against the endpoints observed ("no prediction" for kind `none`).
+enum class Verdict { consistent, inconsistent, inconclusive, no_prediction };
+
+/// "forbids", "exists", "none"; parse_claim_kind is its inverse (throws Error).
+std::string to_string(ClaimKind k);
+ClaimKind parse_claim_kind(const std::string& s);
+/// "all", "degenerate", "non_degenerate", "full_row_rank"; parse_claim_scope is its inverse.
+std::string to_string(ClaimScope s);
+ClaimScope parse_claim_scope(const std::string& s);
+/// "consistent", "inconsistent", "inconclusive", "no prediction"; parse_verdict is its inverse.
+std::string to_string(Verdict v);
+Verdict parse_verdict(const std::string& s);
+
+/// One theorem of docs/math.md §4, applied to an architecture and data (analysis/theory's
+/// theory_claims builds them).
+struct Claim {
+  std::string id;         ///< short identifier, e.g. "NR-Thm5"
+  std::string source;     ///< e.g. "N&R Thm 5"
+  std::string statement;  ///< what it says, in words
+  ClaimKind kind = ClaimKind::none;
+  std::vector<std::string> classes;  ///< classes forbidden (or predicted to exist)
+  ClaimScope scope = ClaimScope::all;
+  std::string why;        ///< which conditions hold (or fail), with the numbers
+
+  bool operator==(const Claim& o) const {
+    return id == o.id && source == o.source && statement == o.statement && kind == o.kind &&
+           classes == o.classes && scope == o.scope && why == o.why;
+  }
+};
+
+/// A claim next to what was observed (analysis/theory's check_claims builds them).
+struct Observation {
+  Claim claim;
+  long in_scope = 0;            ///< endpoints the claim speaks about
+  long count = 0;               ///< of those, endpoints in the claim's classes
+  Interval ci;                  ///< 95% interval of count / in_scope
+  Verdict verdict = Verdict::inconclusive;
+  std::vector<long> offending;  ///< network indices contradicting a "forbids" claim
+};
 
 /// First-order facts at a point, in float64 (shared with the device code).
 using PointFacts = math::PointFacts;
@@ -141,8 +191,18 @@ struct SampleResult {
   std::map<long, std::vector<double>> candidate_weights;
   double seconds_train = 0, seconds_analyze = 0, seconds_decide = 0, seconds_total = 0;
   std::vector<std::string> warnings;
-  std::string theory_json;                ///< the oracle's claims with observations (JSON array)
+  std::vector<Observation> theory;        ///< the oracle's claims with what was observed
   std::vector<std::string> theory_lines;  ///< the same, one readable line each
+};
+
+/// What summary.json's "run" says about the run that wrote it.
+struct RunInfo {
+  long run_id = 0;
+  std::string database;     ///< path of the results database
+  std::string config_hash;
+  bool resumed = false;
+  double seconds_this_process = 0;
+  long networks_this_process = 0;
 };
 
 /// What one chunk of networks produced.

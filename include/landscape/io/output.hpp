@@ -17,11 +17,9 @@ std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vec
 /// theory and timings) into `dir`,
 /// each atomically, so a complete summary.json always describes a complete endpoints.csv.
 void write_sample_outputs(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels,
-                          const std::string& run_json, const std::string& dir);
+                          const RunInfo& run, const std::string& dir);
 
 std::string point_report_json(const PointReport& r);
-/// refined / escape / symmetry / openness of one endpoint as compact JSON (no witness vector).
-std::string endpoint_details_json(const EndpointRecord& e);
 std::string format_point_report(const PointReport& r);
 
 }  // namespace landscape

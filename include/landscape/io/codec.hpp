@@ -1,0 +1,67 @@
+// The one JSON codec for the record shapes stored in the database and written into summaries:
+// endpoint details, theory claims and observations, the run description.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "landscape/core/records.hpp"
+
+namespace landscape {
+
+// ---- numbers ----------------------------------------------------------------------------------
+
+/// JSON has no NaN or infinity: a non-finite number is written as null ...
+nlohmann::json number_to_json(double x);
+/// ... and null reads back as NaN.
+double number_from_json(const nlohmann::json& j);
+
+// ---- endpoint details -------------------------------------------------------------------------
+// The `details` of an endpoint: {"refined", "escape", "symmetry", "openness"}, each null when the
+// record lacks it. Some fields are not stored, so not read back: of
+// RefineSummary::spectrum_before, all but n_negative ("n_negative_before"); the method, step and
+// direction of an EscapeResult that did not escape (written as null, read as "" and 0); the
+// witness direction of one that did, unless `with_direction`; OpennessInfo::openness_rule where
+// locally_open is unknown.
+
+/// The details object of `e`; `with_direction` adds an escape's witness direction.
+nlohmann::json details_to_json(const EndpointRecord& e, bool with_direction = false);
+/// Sets e.refined, e.escape, e.symmetry and e.openness from a details object (absent or null
+/// parts reset). Throws nlohmann::json::exception on a malformed object.
+void details_from_json(const nlohmann::json& j, EndpointRecord& e);
+/// Compact text of details_to_json(e) (no direction), as stored in endpoints.details.
+std::string dump_details(const EndpointRecord& e);
+/// details_from_json of stored text.
+void parse_details(const std::string& text, EndpointRecord& e);
+
+// ---- claims and observations ------------------------------------------------------------------
+// A claim is {"id", "source", "statement", "kind", "classes", "scope", "why"}; an observation is
+// its claim's keys and {"in_scope", "count", "ci95": [lo, hi], "verdict", "offending", "text"}
+// ("text" is format_observation's line, written and not read back; nor is ci.method stored).
+// These are nlohmann's ADL hooks, so json(claims) and j.get<std::vector<Observation>>() work.
+
+void to_json(nlohmann::json& j, const Claim& c);
+/// Throws Error on an unknown kind or scope, nlohmann::json::exception on a malformed object.
+void from_json(const nlohmann::json& j, Claim& c);
+void to_json(nlohmann::json& j, const Observation& o);
+/// Throws Error on an unknown kind, scope or verdict.
+void from_json(const nlohmann::json& j, Observation& o);
+
+/// Compact JSON array of claims (cells.prediction, `landscape theory --json`).
+std::string dump_claims(const std::vector<Claim>& claims);
+/// Claims from stored text (a JSON array).
+std::vector<Claim> parse_claims(const std::string& text);
+/// Compact JSON array of observations (cells.prediction of a finished cell).
+std::string dump_observations(const std::vector<Observation>& obs);
+/// Observations from stored text (a JSON array).
+std::vector<Observation> parse_observations(const std::string& text);
+
+// ---- run ----------------------------------------------------------------------------------------
+
+/// summary.json's "run": {"run_id", "database", "config_hash", "resumed",
+/// "seconds_this_process", "networks_this_process"}.
+void to_json(nlohmann::json& j, const RunInfo& r);
+void from_json(const nlohmann::json& j, RunInfo& r);
+
+}  // namespace landscape

@@ -1,0 +1,368 @@
+// The JSON codec: endpoint details, claims, observations and the run description survive
+// record → JSON → record field by field (optional parts absent and present, non-finite numbers
+// as null), and text in the shape the database already holds decodes to the same records.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "landscape/analysis/theory.hpp"
+#include "landscape/core/common.hpp"
+#include "landscape/io/codec.hpp"
+
+using namespace landscape;
+using json = nlohmann::json;
+
+namespace {
+
+/// Equal, or both NaN.
+bool same(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+void expect_same(const RefineSummary& a, const RefineSummary& b) {
+  EXPECT_EQ(a.converged, b.converged);
+  EXPECT_EQ(a.iterations, b.iterations);
+  EXPECT_TRUE(same(a.distance, b.distance)) << a.distance << " vs " << b.distance;
+  EXPECT_TRUE(same(a.grad_norm_before, b.grad_norm_before));
+  EXPECT_TRUE(same(a.grad_norm_after, b.grad_norm_after));
+  EXPECT_TRUE(same(a.loss_before, b.loss_before));
+  EXPECT_TRUE(same(a.loss_after, b.loss_after));
+  EXPECT_EQ(a.class_before, b.class_before);
+  EXPECT_EQ(a.spectrum_before.n_negative, b.spectrum_before.n_negative);
+}
+
+void expect_same(const EscapeResult& a, const EscapeResult& b) {
+  EXPECT_EQ(a.escaped, b.escaped);
+  EXPECT_EQ(a.method, b.method);
+  EXPECT_EQ(a.direction, b.direction);
+  EXPECT_TRUE(same(a.step, b.step)) << a.step << " vs " << b.step;
+  EXPECT_TRUE(same(a.loss_drop, b.loss_drop)) << a.loss_drop << " vs " << b.loss_drop;
+  EXPECT_EQ(a.probes, b.probes);
+  EXPECT_EQ(a.descent_steps, b.descent_steps);
+  EXPECT_EQ(a.null_space_dim, b.null_space_dim);
+}
+
+void expect_same(const OpennessInfo& a, const OpennessInfo& b) {
+  EXPECT_EQ(a.layer_ranks, b.layer_ranks);
+  ASSERT_EQ(a.partial.size(), b.partial.size());
+  for (std::size_t i = 0; i < a.partial.size(); ++i) {
+    EXPECT_EQ(a.partial[i].from, b.partial[i].from);
+    EXPECT_EQ(a.partial[i].to, b.partial[i].to);
+    EXPECT_EQ(a.partial[i].rank, b.partial[i].rank);
+  }
+  EXPECT_EQ(a.product_rank, b.product_rank);
+  EXPECT_EQ(a.min_width, b.min_width);
+  EXPECT_EQ(a.non_degenerate, b.non_degenerate);
+  EXPECT_EQ(a.locally_open, b.locally_open);
+  EXPECT_EQ(a.openness_rule, b.openness_rule);
+  EXPECT_EQ(a.all_full_row_rank, b.all_full_row_rank);
+}
+
+/// The parts of an endpoint the details carry.
+void expect_same_details(const EndpointRecord& a, const EndpointRecord& b) {
+  ASSERT_EQ(a.refined.has_value(), b.refined.has_value());
+  ASSERT_EQ(a.escape.has_value(), b.escape.has_value());
+  ASSERT_EQ(a.symmetry.has_value(), b.symmetry.has_value());
+  ASSERT_EQ(a.openness.has_value(), b.openness.has_value());
+  if (a.refined) expect_same(*a.refined, *b.refined);
+  if (a.escape) expect_same(*a.escape, *b.escape);
+  if (a.symmetry) {
+    EXPECT_EQ(a.symmetry->orbit_dim, b.symmetry->orbit_dim);
+    EXPECT_EQ(a.symmetry->orbit_dim_max, b.symmetry->orbit_dim_max);
+    EXPECT_EQ(a.symmetry->near_zero, b.symmetry->near_zero);
+    EXPECT_EQ(a.symmetry->excess, b.symmetry->excess);
+  }
+  if (a.openness) expect_same(*a.openness, *b.openness);
+}
+
+void expect_same(const Observation& a, const Observation& b) {
+  EXPECT_EQ(a.claim, b.claim);
+  EXPECT_EQ(a.in_scope, b.in_scope);
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_TRUE(same(a.ci.lo, b.ci.lo));
+  EXPECT_TRUE(same(a.ci.hi, b.ci.hi));
+  EXPECT_EQ(a.verdict, b.verdict);
+  EXPECT_EQ(a.offending, b.offending);
+}
+
+EndpointRecord full_endpoint() {
+  EndpointRecord e;
+  RefineSummary r;
+  r.converged = true;
+  r.iterations = 7;
+  r.distance = 0.125;
+  r.grad_norm_before = 0.25;
+  r.grad_norm_after = 1e-12;
+  r.loss_before = 1.5;
+  r.loss_after = 0.5;
+  r.class_before = PointClass::strict_saddle;
+  r.spectrum_before.n_negative = 2;
+  e.refined = r;
+  EscapeResult x;
+  x.escaped = true;
+  x.method = "null_eigenvector";
+  x.direction = {0.5, -0.5, 0.5, -0.5};
+  x.step = 0.25;
+  x.loss_drop = 0.75;
+  x.probes = 40;
+  x.descent_steps = 12;
+  x.null_space_dim = 3;
+  e.escape = x;
+  e.symmetry = SymmetryInfo{4, 8, 5, 1};
+  OpennessInfo o;
+  o.layer_ranks = {2, 2};
+  o.partial = {{1, 2, 1}};
+  o.product_rank = 1;
+  o.min_width = 2;
+  o.non_degenerate = false;
+  o.locally_open = true;
+  o.openness_rule = "N&R Thm 2";
+  e.openness = o;
+  return e;
+}
+
+EndpointRecord round_trip(const EndpointRecord& e, bool with_direction) {
+  EndpointRecord back;
+  details_from_json(json::parse(details_to_json(e, with_direction).dump()), back);
+  return back;
+}
+
+Claim claim(ClaimKind kind, ClaimScope scope) {
+  return {"NR-Thm5",
+          "N&R Thm 5",
+          "no \"spurious\" local minima",
+          kind,
+          {"spurious_local_minimum", "non_strict_saddle"},
+          scope,
+          "h = 2; holds for any data"};
+}
+
+}  // namespace
+
+// ---- endpoint details -------------------------------------------------------------------------
+
+TEST(Codec, DetailsAllAbsent) {
+  const EndpointRecord e;
+  EXPECT_EQ(dump_details(e), R"({"escape":null,"openness":null,"refined":null,"symmetry":null})");
+  EndpointRecord back = full_endpoint();  // parts present before are reset
+  parse_details(dump_details(e), back);
+  expect_same_details(e, back);
+}
+
+TEST(Codec, DetailsAllPresentRoundTrip) {
+  const EndpointRecord e = full_endpoint();
+  expect_same_details(e, round_trip(e, true));
+  // Without the witness direction (as stored), everything else survives.
+  EndpointRecord stored = e;
+  stored.escape->direction.clear();
+  EndpointRecord back;
+  parse_details(dump_details(e), back);
+  expect_same_details(stored, back);
+}
+
+TEST(Codec, DetailsEscapeNotEscaped) {
+  EndpointRecord e;
+  EscapeResult x;
+  x.escaped = false;
+  x.loss_drop = 0;
+  x.probes = 100;
+  x.descent_steps = 3000;
+  x.null_space_dim = 0;
+  e.escape = x;
+  const json j = details_to_json(e, true);
+  EXPECT_TRUE(j["escape"]["method"].is_null());
+  EXPECT_TRUE(j["escape"]["step"].is_null());
+  EXPECT_FALSE(j["escape"].contains("direction"));
+  expect_same_details(e, round_trip(e, true));
+}
+
+TEST(Codec, DetailsOpennessOptionals) {
+  for (int mask = 0; mask < 8; ++mask) {
+    EndpointRecord e;
+    OpennessInfo o;
+    o.layer_ranks = {3, 1, 2};
+    o.partial = {{1, 2, 1}, {2, 3, 1}, {1, 3, 1}};
+    o.product_rank = 1;
+    o.min_width = 1;
+    if (mask & 1) o.non_degenerate = true;
+    if (mask & 2) {
+      o.locally_open = false;
+      o.openness_rule = "Behrends";
+    }
+    if (mask & 4) o.all_full_row_rank = false;
+    e.openness = o;
+    SCOPED_TRACE(mask);
+    expect_same_details(e, round_trip(e, false));
+  }
+}
+
+TEST(Codec, DetailsNonFiniteAsNull) {
+  EndpointRecord e = full_endpoint();
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  e.refined->distance = inf;
+  e.refined->loss_after = nan;
+  e.escape->loss_drop = -inf;
+  e.escape->step = nan;
+  const json j = details_to_json(e, false);
+  EXPECT_TRUE(j["refined"]["distance"].is_null());
+  EXPECT_TRUE(j["refined"]["loss_after"].is_null());
+  EXPECT_TRUE(j["escape"]["loss_drop"].is_null());
+  EXPECT_TRUE(j["escape"]["step"].is_null());
+  // null reads back as NaN, as the database loader always did.
+  EndpointRecord expected = e;
+  expected.refined->distance = nan;
+  expected.escape->loss_drop = nan;
+  expected.escape->direction.clear();
+  EndpointRecord back;
+  parse_details(j.dump(), back);
+  expect_same_details(expected, back);
+}
+
+TEST(Codec, DetailsStoredTextDecodes) {
+  // endpoints.details as the database holds it (compact, keys sorted, no direction).
+  const std::string stored =
+      R"({"escape":{"descent_steps":12,"escaped":true,"loss_drop":0.75,"method":"null_eigenvector",)"
+      R"("null_space_dim":3,"probes":40,"step":0.25},"openness":{"all_full_row_rank":null,)"
+      R"("layer_ranks":[2,2],"locally_open":true,"min_width":2,"non_degenerate":false,)"
+      R"("openness_rule":"N&R Thm 2","partial_products":[{"from":1,"rank":1,"to":2}],)"
+      R"("product_rank":1},"refined":{"class_before":"strict_saddle","converged":true,)"
+      R"("distance":0.125,"grad_norm_after":1e-12,"grad_norm_before":0.25,"iterations":7,)"
+      R"("loss_after":0.5,"loss_before":1.5,"n_negative_before":2},"symmetry":)"
+      R"({"excess_degeneracy":1,"near_zero_eigenvalues":5,"orbit_dim":4,"orbit_dim_max":8}})";
+  EndpointRecord expected = full_endpoint();
+  expected.escape->direction.clear();
+  EndpointRecord back;
+  parse_details(stored, back);
+  expect_same_details(expected, back);
+  EXPECT_EQ(dump_details(full_endpoint()), stored);
+}
+
+// ---- claims and observations ------------------------------------------------------------------
+
+TEST(Codec, EnumNames) {
+  for (ClaimKind k : {ClaimKind::forbids, ClaimKind::exists, ClaimKind::none})
+    EXPECT_EQ(parse_claim_kind(to_string(k)), k);
+  for (ClaimScope s : {ClaimScope::all, ClaimScope::degenerate, ClaimScope::non_degenerate,
+                       ClaimScope::full_row_rank})
+    EXPECT_EQ(parse_claim_scope(to_string(s)), s);
+  for (Verdict v :
+       {Verdict::consistent, Verdict::inconsistent, Verdict::inconclusive, Verdict::no_prediction})
+    EXPECT_EQ(parse_verdict(to_string(v)), v);
+  EXPECT_EQ(to_string(Verdict::no_prediction), "no prediction");
+  EXPECT_EQ(to_string(ClaimScope::non_degenerate), "non_degenerate");
+  for (int c = 0; c < kNumClasses; ++c)
+    EXPECT_EQ(parse_point_class(to_string(PointClass(c))), PointClass(c));
+  EXPECT_THROW(parse_claim_kind("forbid"), Error);
+  EXPECT_THROW(parse_claim_scope("some"), Error);
+  EXPECT_THROW(parse_verdict("no_prediction"), Error);
+  EXPECT_THROW(parse_point_class("saddle"), Error);
+}
+
+TEST(Codec, ClaimsRoundTrip) {
+  std::vector<Claim> claims;
+  for (ClaimKind k : {ClaimKind::forbids, ClaimKind::exists, ClaimKind::none})
+    for (ClaimScope s : {ClaimScope::all, ClaimScope::degenerate, ClaimScope::non_degenerate,
+                         ClaimScope::full_row_rank})
+      claims.push_back(claim(k, s));
+  claims.back().classes.clear();
+  EXPECT_EQ(parse_claims(dump_claims(claims)), claims);
+  EXPECT_EQ(parse_claims(dump_claims({})), std::vector<Claim>{});
+  EXPECT_THROW(parse_claims(R"([{"id":"x","source":"","statement":"","kind":"maybe","classes":[],)"
+                            R"("scope":"all","why":""}])"),
+               Error);
+}
+
+TEST(Codec, ClaimsStoredTextDecodes) {
+  const std::string stored =
+      R"([{"classes":["spurious_local_minimum","non_strict_saddle"],"id":"NR-Thm5","kind":"forbids",)"
+      R"("scope":"degenerate","source":"N&R Thm 5","statement":"no \"spurious\" local minima",)"
+      R"("why":"h = 2; holds for any data"}])";
+  const std::vector<Claim> expected = {claim(ClaimKind::forbids, ClaimScope::degenerate)};
+  EXPECT_EQ(parse_claims(stored), expected);
+  EXPECT_EQ(dump_claims(expected), stored);
+}
+
+TEST(Codec, ObservationsRoundTrip) {
+  // Observations as check_claims makes them, every verdict among them.
+  std::vector<EndpointRecord> eps(4);
+  for (std::size_t i = 0; i < eps.size(); ++i) {
+    eps[i].index = long(i);
+    eps[i].cls = i == 2 ? PointClass::spurious_local_minimum : PointClass::global_minimum;
+  }
+  std::vector<Claim> claims = {
+      claim(ClaimKind::forbids, ClaimScope::all), claim(ClaimKind::exists, ClaimScope::all),
+      claim(ClaimKind::none, ClaimScope::all), claim(ClaimKind::forbids, ClaimScope::degenerate)};
+  claims[0].classes = {"non_strict_saddle"};
+  const std::vector<Observation> obs = check_claims(claims, eps);
+  ASSERT_EQ(obs.size(), 4u);
+  std::vector<Observation> more = obs;
+  more[1].offending = {2, 7, 1000000000000L};
+  more[3].ci.hi = std::numeric_limits<double>::quiet_NaN();  // written as null, read as NaN
+  more[3].verdict = Verdict::inconsistent;
+  for (const auto& list : {obs, more}) {
+    const std::vector<Observation> back = parse_observations(dump_observations(list));
+    ASSERT_EQ(back.size(), list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) expect_same(list[i], back[i]);
+  }
+  // Each carries its readable line.
+  const json j = json(obs);
+  for (std::size_t i = 0; i < obs.size(); ++i) EXPECT_EQ(j[i]["text"], format_observation(obs[i]));
+}
+
+TEST(Codec, ObservationsStoredTextDecodes) {
+  const std::string stored =
+      R"([{"ci95":[0.0,0.5],"classes":["spurious_local_minimum"],"count":0,"id":"none","in_scope":4,)"
+      R"("kind":"none","offending":[],"scope":"all","source":"-","statement":"no theorem applies",)"
+      R"("text":"ignored on reading","verdict":"no prediction","why":"pyramidal no"},)"
+      R"({"ci95":[0.25,null],"classes":["spurious_local_minimum"],"count":1,"id":"NR-Lemma7",)"
+      R"("in_scope":3,"kind":"forbids","offending":[5],"scope":"non_degenerate","source":"N&R Lemma 7",)"
+      R"("statement":"every non-degenerate local minimum is global","text":"","verdict":"inconsistent",)"
+      R"("why":"any depth"}])";
+  Observation a;
+  a.claim = {"none",
+             "-",
+             "no theorem applies",
+             ClaimKind::none,
+             {"spurious_local_minimum"},
+             ClaimScope::all,
+             "pyramidal no"};
+  a.in_scope = 4;
+  a.ci = {0.0, 0.5, ""};
+  a.verdict = Verdict::no_prediction;
+  Observation b;
+  b.claim = {"NR-Lemma7",
+             "N&R Lemma 7",
+             "every non-degenerate local minimum is global",
+             ClaimKind::forbids,
+             {"spurious_local_minimum"},
+             ClaimScope::non_degenerate,
+             "any depth"};
+  b.in_scope = 3;
+  b.count = 1;
+  b.ci = {0.25, std::numeric_limits<double>::quiet_NaN(), ""};
+  b.verdict = Verdict::inconsistent;
+  b.offending = {5};
+  const std::vector<Observation> back = parse_observations(stored);
+  ASSERT_EQ(back.size(), 2u);
+  expect_same(a, back[0]);
+  expect_same(b, back[1]);
+}
+
+// ---- run ----------------------------------------------------------------------------------------
+
+TEST(Codec, RunRoundTrip) {
+  const RunInfo r{3, "out/results.db", "abc123", true, 1.25, 4096};
+  const json j = r;
+  EXPECT_EQ(j.dump(),
+            R"({"config_hash":"abc123","database":"out/results.db","networks_this_process":4096,)"
+            R"("resumed":true,"run_id":3,"seconds_this_process":1.25})");
+  const RunInfo back = j.get<RunInfo>();
+  EXPECT_EQ(back.run_id, r.run_id);
+  EXPECT_EQ(back.database, r.database);
+  EXPECT_EQ(back.config_hash, r.config_hash);
+  EXPECT_EQ(back.resumed, r.resumed);
+  EXPECT_EQ(back.seconds_this_process, r.seconds_this_process);
+  EXPECT_EQ(back.networks_this_process, r.networks_this_process);
+}
