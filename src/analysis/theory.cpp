@@ -159,6 +159,20 @@ std::string fmt_g(double x) {
 
 }  // namespace
 
+namespace {
+
+/// True (and counted in `s` under its reason) when `e`'s class is not solid enough to count
+/// against a theorem: a kink, a refinement that did not converge, or a class that changes
+/// between the tolerance levels ×0.1 and ×10.
+bool set_aside(const EndpointRecord& e, Observation::SetAside& s) {
+  if (e.near_kink) return ++s.kink, true;
+  if (e.refined && !e.refined->converged) return ++s.refinement, true;
+  if (e.cls_by_tol[kTolLo] != e.cls || e.cls_by_tol[kTolHi] != e.cls) return ++s.tolerance, true;
+  return false;
+}
+
+}  // namespace
+
 std::vector<Observation> check_claims(const std::vector<Claim>& claims,
                                       const std::vector<EndpointRecord>& endpoints) {
   std::vector<Observation> out;
@@ -167,8 +181,12 @@ std::vector<Observation> check_claims(const std::vector<Claim>& claims,
     o.claim = c;
     for (const auto& e : endpoints) {
       if (!in_scope(c.scope, e)) continue;
+      const bool in_classes =
+          std::find(c.classes.begin(), c.classes.end(), to_string(e.cls)) != c.classes.end();
+      // Evidence against a theorem must not be an artefact of the settings.
+      if (in_classes && c.kind == ClaimKind::forbids && set_aside(e, o.set_aside)) continue;
       ++o.in_scope;
-      if (std::find(c.classes.begin(), c.classes.end(), to_string(e.cls)) != c.classes.end()) {
+      if (in_classes) {
         ++o.count;
         if (c.kind == ClaimKind::forbids) o.offending.push_back(e.index);
       }
@@ -203,6 +221,15 @@ std::string format_observation(const Observation& o) {
     os << "no theorem applies (" << c.why << ") - observed " << o.count << " " << classes << " of " << o.in_scope;
   }
   os << " - " << to_string(o.verdict);
+  const Observation::SetAside& s = o.set_aside;
+  if (s.total() > 0) {
+    os << "; " << s.total() << " set aside as evidence (";
+    const char* sep = "";
+    if (s.tolerance) os << sep << s.tolerance << " change class within tolerances x0.1-x10", sep = ", ";
+    if (s.refinement) os << sep << s.refinement << " refinement did not converge", sep = ", ";
+    if (s.kink) os << sep << s.kink << " at a kink";
+    os << ")";
+  }
   return os.str();
 }
 

@@ -195,6 +195,9 @@ void to_json(json& j, const Observation& o) {
   j["ci95"] = {o.ci.lo, o.ci.hi};  // a non-finite bound dumps as null
   j["verdict"] = to_string(o.verdict);
   j["offending"] = o.offending;
+  j["set_aside"] = {{"tolerance", o.set_aside.tolerance},
+                    {"refinement", o.set_aside.refinement},
+                    {"kink", o.set_aside.kink}};
   j["text"] = format_observation(o);
 }
 
@@ -207,6 +210,11 @@ void from_json(const json& j, Observation& o) {
   o.ci.hi = number_from_json(ci.at(1));
   o.verdict = parse_verdict(j.at("verdict").get<std::string>());
   o.offending = j.at("offending").get<std::vector<long>>();
+  if (const auto s = j.find("set_aside"); s != j.end()) {  // absent in databases of earlier versions
+    o.set_aside.tolerance = s->value("tolerance", 0L);
+    o.set_aside.refinement = s->value("refinement", 0L);
+    o.set_aside.kink = s->value("kink", 0L);
+  }
 }
 
 std::string dump_claims(const std::vector<Claim>& claims) { return json(claims).dump(); }

@@ -193,6 +193,14 @@ std::vector<SweepCell> expand_sweep(const std::string& text, const std::string& 
     const bool is_dims = std::string(k[1]) == "dims";
     if (is_dims && (a->empty() || !(*a)[0].is_array())) continue;  // one architecture
     require(!a->empty(), source + ": " + k[0] + "." + k[1], "an empty list of alternatives");
+    // The same alternative twice would run identical cells (twice the work, counted twice).
+    std::set<std::string> seen;
+    for (const toml::node& v : *a) {
+      const std::string value = node_text(v);
+      require(seen.insert(value).second,
+              source + ": " + k[0] + "." + k[1] + " (line " + std::to_string(v.source().begin.line) + ")",
+              "lists " + value + " twice: every alternative must differ");
+    }
     axes.push_back({k[0], k[1], a});
   }
   std::vector<SweepCell> cells;

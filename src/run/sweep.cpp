@@ -101,6 +101,13 @@ long fault_kill_after() {
   return v ? std::atol(v) : 0;
 }
 
+/// Fault injection for the tests: LANDSCAPE_FAULT_SIGINT_BEFORE_FINAL=1 raises SIGINT once every
+/// chunk of the last cell is committed, before the cell is finalized and the outputs written.
+bool fault_sigint_before_final() {
+  const char* v = std::getenv("LANDSCAPE_FAULT_SIGINT_BEFORE_FINAL");
+  return v && std::string(v) == "1";
+}
+
 /// Everything a sweep runs on, set up and checked by run_sweep before the database is touched.
 struct SweepSetup {
   std::string text;       ///< the experiment file
@@ -129,7 +136,8 @@ class SweepDriver {
         m_progress(err, opt.interactive, opt.quiet, total_networks(setup.cells)),
         m_kill_after(fault_kill_after()), m_overlap(train_ahead(*setup.backend)) {}
 
-  /// Returns the exit code: 0 done (outputs written, run complete), 130 stopped by a signal.
+  /// Returns the exit code: 0 done (outputs written, run complete), 130 stopped by a signal (also
+  /// when the signal came after the last commit: the run is then complete, outputs written).
   int run(SweepOutcome* outcome) {
     StopSignals signals;
     const auto t_start = std::chrono::steady_clock::now();
@@ -140,10 +148,19 @@ class SweepDriver {
       if (interrupted) break;
       m_results.push_back(std::move(res));
       m_labels.push_back(m_setup.cells[ci].label);
+      // A signal during a cell's finalization stops before the next cell.
+      interrupted = g_stop.load() != 0 && ci + 1 < m_setup.cells.size();
     }
     m_progress.finish();
     if (interrupted) return stop();
     write_outputs(std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
+    if (g_stop.load() != 0) {
+      // The signal came after the last chunk was committed: nothing was left to stop, so the
+      // run is complete with its outputs; the exit code still says that a signal arrived.
+      m_err << "signal " << g_stop.load() << " arrived after the last chunk was committed: the run is "
+            << "complete and its outputs are written\n";
+      return 130;
+    }
     if (outcome) {
       outcome->results = std::move(m_results);
       outcome->labels = std::move(m_labels);
@@ -200,6 +217,7 @@ class SweepDriver {
     const auto stop = [] { return g_stop.load() != 0; };
     const std::size_t chunks = (todo.size() + want - 1) / want;
     if (!run_chunks(chunks, m_overlap, train, finish, stop)) return false;
+    if (ci + 1 == m_setup.cells.size() && fault_sigint_before_final()) std::raise(SIGINT);
     finalize(cell, ctx, sc, res);
     // Wall time of the cell in this process: with train-ahead the stage times overlap, so their
     // sum would overstate it.
@@ -319,13 +337,26 @@ void make_contexts(const SweepOptions& opt, SweepSetup& s) {
 }
 
 /// Checks that a resumed database exists, and creates the output folder (proving it writable)
-/// and the database's folder.
-void prepare_paths(const SweepOptions& opt, const std::string& db_path, const std::string& out_dir) {
+/// and the database's folder. Returns the folders it created (outermost first), so that a
+/// failure before the run exists can remove them again.
+std::vector<std::filesystem::path> prepare_paths(const SweepOptions& opt, const std::string& db_path,
+                                                 const std::string& out_dir) {
   if (opt.resume)
     require(std::filesystem::exists(db_path), db_path,
             "nothing to resume: there is no database here (give the --out or --db of the run to "
             "continue)");
   std::error_code ec;
+  std::vector<std::filesystem::path> created;
+  for (const std::string& dir : {out_dir, std::filesystem::path(db_path).parent_path().string()}) {
+    if (dir.empty()) continue;
+    // The outermost missing ancestor is what create_directories makes first.
+    std::filesystem::path p = std::filesystem::absolute(dir, ec), first;
+    for (; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+      first = p;
+      if (p == p.parent_path()) break;
+    }
+    if (!first.empty()) created.push_back(first);
+  }
   std::filesystem::create_directories(out_dir, ec);
   require(!ec, out_dir, "cannot create output directory: " + ec.message());
   {
@@ -338,6 +369,29 @@ void prepare_paths(const SweepOptions& opt, const std::string& db_path, const st
   if (const auto parent = std::filesystem::path(db_path).parent_path(); !parent.empty()) {
     std::filesystem::create_directories(parent, ec);
     require(!ec, db_path, "cannot create the database's directory: " + ec.message());
+  }
+  return created;
+}
+
+/// Removes `dir` when nothing but folders is inside it (what prepare_paths made).
+void remove_if_no_files(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (!it->is_directory(ec)) return;
+  if (!ec) std::filesystem::remove_all(dir, ec);
+}
+
+/// Opens the database; when that fails (a corrupt or foreign file, a read-only file system, a
+/// second writer), removes the folders prepare_paths created for this run, if still empty.
+std::unique_ptr<Store> open_store(const std::string& db_path,
+                                  const std::vector<std::filesystem::path>& created) {
+  try {
+    return std::make_unique<Store>(db_path);
+  } catch (...) {
+    for (const auto& dir : created) remove_if_no_files(dir);
+    throw;
   }
 }
 
@@ -397,9 +451,10 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
   // folder is created and written to. A bad config then leaves no run behind.
   s.backend = make_backend(first.backend, first.threads);
   make_contexts(opt, s);
-  prepare_paths(opt, s.db_path, s.out_dir);
+  const auto created = prepare_paths(opt, s.db_path, s.out_dir);
 
-  Store store(s.db_path);
+  const std::unique_ptr<Store> owned = open_store(s.db_path, created);
+  Store& store = *owned;
   const RunHandle h = open_run(opt, s, store);
   // A run that stops on an error is marked failed (it can still be resumed once the cause is
   // fixed); a kill leaves it "running", which --resume also continues. A complete run that is

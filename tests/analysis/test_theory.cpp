@@ -416,6 +416,7 @@ EndpointRecord endpoint(long index, PointClass cls) {
   EndpointRecord e;
   e.index = index;
   e.cls = cls;
+  e.cls_by_tol = {cls, cls, cls};  // the same class at every tolerance level: solid evidence
   return e;
 }
 
@@ -615,3 +616,39 @@ TEST(TheoryCheckClaims, OracleClaimsAgainstObservedEndpoints) {
 }
 
 }  // namespace
+
+// A "forbids" claim is contradicted only by endpoints whose class is solid: one whose class
+// changes within the tolerance range, whose refinement did not converge or which sits at a kink
+// is set aside (left out of in_scope and count) and counted by reason, whatever the verdict.
+TEST(TheoryCheckClaims, FragileEndpointsAreSetAsideNotCountedAgainst) {
+  using P = PointClass;
+  EndpointRecord solid = endpoint(1, P::spurious_local_minimum);
+  EndpointRecord flips = endpoint(2, P::spurious_local_minimum);
+  flips.cls_by_tol[kTolLo] = P::not_critical;  // a tighter gradient tolerance says not critical
+  EndpointRecord unrefined = endpoint(3, P::spurious_local_minimum);
+  unrefined.refined = RefineSummary{};  // converged = false
+  EndpointRecord kink = endpoint(4, P::spurious_local_minimum);
+  kink.near_kink = true;
+  EndpointRecord fine = endpoint(5, P::global_minimum);
+  fine.cls_by_tol[kTolHi] = P::spurious_local_minimum;  // not in the claim's classes: in scope
+  const Claim forbids = make_claim("c", "forbids", {"spurious_local_minimum"});
+
+  auto obs = check_claims({forbids}, {flips, unrefined, kink, fine});
+  EXPECT_EQ(obs[0].set_aside.tolerance, 1);
+  EXPECT_EQ(obs[0].set_aside.refinement, 1);
+  EXPECT_EQ(obs[0].set_aside.kink, 1);
+  EXPECT_EQ(obs[0].in_scope, 1);
+  EXPECT_EQ(obs[0].count, 0);
+  EXPECT_EQ(obs[0].verdict, Verdict::consistent);  // nothing solid contradicts it
+  EXPECT_NE(format_observation(obs[0]).find("3 set aside"), std::string::npos) << format_observation(obs[0]);
+
+  obs = check_claims({forbids}, {solid, flips, fine});
+  EXPECT_EQ(obs[0].verdict, Verdict::inconsistent);
+  EXPECT_EQ(obs[0].offending, std::vector<long>{1});
+  EXPECT_EQ(obs[0].set_aside.total(), 1);
+
+  // "exists" claims set nothing aside.
+  obs = check_claims({make_claim("e", "exists", {"spurious_local_minimum"})}, {flips});
+  EXPECT_EQ(obs[0].set_aside.total(), 0);
+  EXPECT_EQ(obs[0].count, 1);
+}

@@ -84,6 +84,14 @@ struct Observation {
   Interval ci;                  ///< 95% interval of count / in_scope
   Verdict verdict = Verdict::inconclusive;
   std::vector<long> offending;  ///< network indices contradicting a "forbids" claim
+  /// Endpoints in a "forbids" claim's classes that are not taken as evidence against it (and
+  /// are left out of in_scope and count), by reason: their final class changes within the
+  /// tolerance range ×0.1 … ×10, their refinement did not converge, or they lie at a
+  /// leaky-ReLU kink where the Hessian is undefined.
+  struct SetAside {
+    long tolerance = 0, refinement = 0, kink = 0;
+    long total() const { return tolerance + refinement + kink; }
+  } set_aside;
 };
 
 /// First-order facts at a point, in float64 (shared with the device code).
