@@ -111,7 +111,10 @@ workloads = {}
 for wname in ("W-S", "W-M", "W-P"):
     entry = {}
     ours = ours_by_name.get(wname)
-    if ours is None:
+    if ours is not None and "error" in ours:  # the workload failed; the bench went on
+        entry["ours"] = None
+        entry["ours_reason"] = f"{wname} failed: {ours['error']}"
+    elif ours is None:
         entry["ours"] = None
         entry["ours_reason"] = bench_err or f"{wname} not in bench.json"
     else:

@@ -2,6 +2,7 @@
 // classify) with rates, achieved FLOP/s and the fraction of the device's peak.
 #include "landscape/run/bench.hpp"
 
+#include <cstdlib>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -357,6 +358,9 @@ json eigen_check(const std::string& name, const EigenComparison& cmp, std::ostre
 std::optional<json> bench_workload(const BenchCase& c, Backend& backend, int host_threads,
                                    std::ostream& out, std::ostream& err) {
   const Workload& w = c.w;
+  // Fault injection for the tests: LANDSCAPE_FAULT_BENCH_FAIL=<name> makes that workload throw.
+  if (const char* f = std::getenv("LANDSCAPE_FAULT_BENCH_FAIL"); f && w.name == f)
+    throw Error("injected failure of workload " + w.name);
   if (!validate(c, backend, err)) return std::nullopt;
   // Second-order classes against the closed-form optimum (every standard workload has one);
   // without it no endpoint would be called global.
@@ -402,13 +406,26 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
   std::snprintf(line, sizeof line, "%-5s %9s %7s  %-8s %10s %12s %12s %10s\n", "load", "networks", "steps",
                 "stage", "seconds", "networks/s", "GFLOP/s", "of peak");
   out << line;
+  // One workload failing (a solver refusing a batch, device memory) must not lose the others:
+  // its error is recorded in its place and the next one runs; the exit code says one failed.
+  bool failed = false;
   for (const Workload& w : chosen) {
-    const std::optional<json> wj = bench_workload(make_case(w, opt, gpu), *backend, host_threads, out, err);
-    if (!wj) return 1;
-    results["workloads"].push_back(*wj);
+    std::string error;
+    try {
+      const std::optional<json> wj = bench_workload(make_case(w, opt, gpu), *backend, host_threads, out, err);
+      if (wj) results["workloads"].push_back(*wj);
+      else error = "validation failed (see the messages above)";
+    } catch (const std::exception& e) {
+      error = e.what();
+      err << "error: workload " << w.name << ": " << error << "\n";
+    }
+    if (!error.empty()) {
+      failed = true;
+      results["workloads"].push_back({{"name", w.name}, {"error", error}});
+    }
   }
   if (!opt.json_path.empty()) write_file_atomic(opt.json_path, results.dump(2) + "\n");
-  return 0;
+  return failed ? 1 : 0;
 }
 
 }  // namespace landscape

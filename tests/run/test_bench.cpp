@@ -52,6 +52,34 @@ TEST(Bench, ReportsEveryStageOfEveryWorkload) {
   EXPECT_THROW(run_bench(opt, out, err), Error);
 }
 
+// A workload that fails is recorded with its error in the JSON, the others still run, and the
+// exit code says one failed.
+TEST(Bench, OneFailingWorkloadDoesNotLoseTheOthers) {
+  const fs::path dir = fs::temp_directory_path() / "landscape_bench_fail";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  BenchOptions opt;
+  opt.networks = 2;
+  opt.steps = 5;
+  opt.backend = "cpu";
+  opt.workloads = {"W-S", "W-P"};
+  opt.json_path = (dir / "bench.json").string();
+  ::setenv("LANDSCAPE_FAULT_BENCH_FAIL", "W-S", 1);
+  std::ostringstream out, err;
+  const int code = run_bench(opt, out, err);
+  ::unsetenv("LANDSCAPE_FAULT_BENCH_FAIL");
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(err.str().find("workload W-S"), std::string::npos) << err.str();
+  const auto j = nlohmann::json::parse(read_file(opt.json_path));
+  ASSERT_EQ(j["workloads"].size(), 2u);
+  EXPECT_EQ(j["workloads"][0]["name"], "W-S");
+  EXPECT_NE(j["workloads"][0]["error"].get<std::string>().find("injected"), std::string::npos);
+  EXPECT_EQ(j["workloads"][1]["name"], "W-P");
+  EXPECT_TRUE(j["workloads"][1].contains("stages"));
+  EXPECT_FALSE(j["workloads"][1].contains("error"));
+  fs::remove_all(dir);
+}
+
 TEST(Bench, ExportedValidationSetIsReproducible) {
   const fs::path dir = fs::temp_directory_path() / "landscape_bench_export";
   fs::remove_all(dir);
