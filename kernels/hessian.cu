@@ -97,6 +97,27 @@ std::size_t hessian_column_scratch(const Dims& dims) {
   return local_variant(cw) ? 0 : cw;
 }
 
+std::size_t local_memory_reservation(const void* kernel) {
+  cudaFuncAttributes attr{};
+  LS_CUDA_CHECK(cudaFuncGetAttributes(&attr, kernel));
+  int device = 0, per_sm = 0, sms = 0;
+  LS_CUDA_CHECK(cudaGetDevice(&device));
+  LS_CUDA_CHECK(cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxThreadsPerMultiProcessor, device));
+  LS_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  return std::size_t(attr.localSizeBytes) * std::size_t(per_sm) * std::size_t(sms);
+}
+
+std::size_t hessian_local_bytes(const Dims& dims) {
+  const void* column = nullptr;
+  switch (local_variant(math::column_workspace(to_shape(dims)))) {
+    case kLocalSmall: column = reinterpret_cast<const void*>(hessian_column_local_kernel<kLocalSmall>); break;
+    case kLocalLarge: column = reinterpret_cast<const void*>(hessian_column_local_kernel<kLocalLarge>); break;
+    default: column = reinterpret_cast<const void*>(hessian_column_kernel);
+  }
+  return std::max(local_memory_reservation(column),
+                  local_memory_reservation(reinterpret_cast<const void*>(hessian_prepare_kernel)));
+}
+
 std::size_t hessian_resident_threads(const Dims& dims, int sms) {
   int blocks = 0;
   switch (local_variant(math::column_workspace(to_shape(dims)))) {

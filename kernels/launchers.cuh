@@ -76,6 +76,21 @@ std::size_t hessian_column_scratch(const Dims& dims);
 /// occupancy of the kernel this shape takes): more threads only cost scratch.
 std::size_t hessian_resident_threads(const Dims& dims, int sms);
 
+/// Bytes the driver reserves for the local memory of a kernel (`attr.localSizeBytes` for every
+/// thread the current device can hold, which it sets aside at the kernel's first launch and
+/// keeps); out-of-memory retries cannot shrink it, so memory planning counts it up front.
+std::size_t local_memory_reservation(const void* kernel);
+
+/// The same for the Hessian kernels this shape takes (the largest of them).
+std::size_t hessian_local_bytes(const Dims& dims);
+
+/// The same for the general training kernel this shape takes in precision T (0 when it has a
+/// fused kernel, whose launch is planned separately, or no local array).
+template <class T>
+std::size_t train_local_bytes(const Dims& dims);
+extern template std::size_t train_local_bytes<float>(const Dims&);
+extern template std::size_t train_local_bytes<double>(const Dims&);
+
 /// Device buffers of one Hessian batch of `count` networks (sizes in doubles; shape s, P params).
 struct HessianBuffers {
   double* H = nullptr;             ///< count × P × P: the batched eigensolver's input

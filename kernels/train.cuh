@@ -62,9 +62,33 @@ __global__ void train_local_kernel(Dims dims, const T* X, const T* Y, T* weights
 
 constexpr int kBlock = 128;
 
+// The shared-memory budget is the default 48 KiB per block. The local array is capped at
+// 8 KiB a thread: the driver reserves a kernel's local memory for every thread the device can
+// hold (about 270,000 on an H100, so 2.2 GB at the cap), memory the Hessian batches of the
+// other stream would otherwise use (the backend counts it: train_local_bytes).
+constexpr std::size_t kSmemLimit = 48 * 1024;
+template <class T>
+constexpr int kLocalValues = int(8 * 1024 / sizeof(T));
+
 unsigned grid_for(std::size_t count) { return unsigned((count + kBlock - 1) / kBlock); }
 
 }  // namespace
+
+/// True when launch_train takes the local-array kernel for this shape (the data within the
+/// shared-memory budget and the network within the local array).
+template <class T>
+bool uses_local_train_kernel(const Dims& dims) {
+  const math::Shape s = to_shape(dims);
+  const std::size_t need = math::train_workspace(s) + math::param_count(s);
+  const std::size_t smem = std::size_t(dims.d[0] + dims.d[dims.h]) * std::size_t(dims.n) * sizeof(T);
+  return need <= std::size_t(kLocalValues<T>) && smem <= kSmemLimit;
+}
+
+template <class T>
+std::size_t train_local_bytes(const Dims& dims) {
+  if (!uses_local_train_kernel<T>(dims)) return 0;
+  return local_memory_reservation(reinterpret_cast<const void*>(train_local_kernel<T, kLocalValues<T>>));
+}
 
 template <class T>
 void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, std::size_t count,
@@ -73,16 +97,9 @@ void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, std::siz
   if (count == 0) return;
   if (launch_fused_train<T>(dims, X, Y, weights, count, params, outcomes, curves, stream)) return;
   const math::Shape s = to_shape(dims);
-  const std::size_t need = math::train_workspace(s) + math::param_count(s);
   const std::size_t smem = std::size_t(dims.d[0] + dims.d[dims.h]) * std::size_t(dims.n) * sizeof(T);
-  // The shared-memory budget is the default 48 KiB per block. The local array is capped at
-  // 8 KiB a thread: the driver reserves a kernel's local memory for every thread the device
-  // can hold (about 270,000 on an H100, so 2.2 GB at the cap), memory the Hessian batches of
-  // the other stream would otherwise use.
-  constexpr std::size_t kSmemLimit = 48 * 1024;
-  constexpr int kLocalValues = int(8 * 1024 / sizeof(T));
-  if (need <= std::size_t(kLocalValues) && smem <= kSmemLimit) {
-    train_local_kernel<T, kLocalValues><<<grid_for(count), kBlock, smem, stream>>>(
+  if (uses_local_train_kernel<T>(dims)) {
+    train_local_kernel<T, kLocalValues<T>><<<grid_for(count), kBlock, smem, stream>>>(
         dims, X, Y, weights, count, params, outcomes, curves);
   } else {
     T* ws = scratch(count * (math::param_count(s) + math::train_workspace(s)));

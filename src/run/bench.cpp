@@ -351,7 +351,8 @@ json eigen_check(const std::string& name, const EigenComparison& cmp, std::ostre
   return {{"networks", cmp.networks}, {"solver", cmp.solver}, {"reference", cmp.reference},
           {"seconds", cmp.seconds}, {"reference_seconds", cmp.reference_seconds},
           {"reference_over_ours", cmp.seconds > 0 ? json(cmp.reference_seconds / cmp.seconds) : json(nullptr)},
-          {"max_abs_eigenvalue_difference", cmp.max_abs_difference}};
+          {"max_abs_eigenvalue_difference", cmp.max_abs_difference},
+          {"solver_batch", cmp.solver_batch}, {"reference_batch", cmp.reference_batch}};
 }
 
 /// Validates, times and reports one workload: its JSON object, or null when validation failed.

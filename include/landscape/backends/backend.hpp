@@ -34,6 +34,8 @@ struct EigenComparison {
   double seconds = 0;            ///< the eigen stage
   double reference_seconds = 0;  ///< the reference alone, in as few calls as its limits allow
   double max_abs_difference = 0; ///< largest |λ − λ_ref| over all eigenvalues
+  std::size_t solver_batch = 0;     ///< matrices per call of the eigen stage's solver (that worked)
+  std::size_t reference_batch = 0;  ///< matrices per call of the reference
 };
 
 class Backend {

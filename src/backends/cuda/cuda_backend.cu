@@ -5,6 +5,7 @@
 #include <cusolverDn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -130,14 +131,39 @@ const char* solver_name(Solver s) {
   return s == Solver::syevj ? "cusolverDnDsyevjBatched" : "cusolverDnXsyevBatched";
 }
 
-// Matrices per eigensolver call. cusolverDnXsyevBatched is documented to need
-// n·lda·batchSize ≤ INT32_MAX. cusolverDnDsyevjBatched takes n, lda, lwork and batchSize as int
+// Matrices per eigensolver call, by the documented limits: cusolverDnXsyevBatched needs
+// n·lda·batchSize ≤ INT32_MAX; cusolverDnDsyevjBatched takes n, lda, lwork and batchSize as int
 // and its lwork (in doubles) grows with the batch, so batch·n² stays 8× below INT32_MAX there.
-std::size_t eigen_chunk_limit(Solver solver, int P) {
+std::size_t documented_batch_limit(Solver solver, int P) {
   const std::size_t nn = std::size_t(P) * std::size_t(P);
   const std::size_t cap = solver == Solver::syevj ? std::size_t(1) << 28
                                                   : std::size_t(std::numeric_limits<int>::max());
   return std::max<std::size_t>(1, cap / nn);
+}
+
+// Matrices per solver call beyond which we do not go, whatever the documentation allows: the
+// batched solvers are reported to refuse batches above about 32k matrices with
+// CUSOLVER_STATUS_INVALID_VALUE (in the workspace query too), a limit not documented.
+// LANDSCAPE_CUDA_SOLVER_BATCH overrides it (the GPU check probes the real limits); a refusal at
+// run time halves it (SolverRefusedBatch).
+constexpr std::size_t kSolverBatchCap = std::size_t(1) << 14;
+
+std::size_t initial_solver_batch_cap() {
+  if (const char* v = std::getenv("LANDSCAPE_CUDA_SOLVER_BATCH"))
+    if (std::atol(v) > 0) return std::size_t(std::atol(v));
+  return kSolverBatchCap;
+}
+
+/// A solver refused a batch of more than one matrix as an invalid value: retry with fewer.
+struct SolverRefusedBatch : Error {
+  using Error::Error;
+};
+
+/// Throws SolverRefusedBatch for INVALID_VALUE on a batch of `nb` > 1, else checks `s`.
+void check_solver_batch(cusolverStatus_t s, std::size_t nb, const char* what) {
+  if (s == CUSOLVER_STATUS_INVALID_VALUE && nb > 1)
+    throw SolverRefusedBatch(std::string(what) + " refused a batch of " + std::to_string(nb));
+  if (s != CUSOLVER_STATUS_SUCCESS) cuda_detail::fail(s, what);
 }
 
 // Column-kernel threads for `items` work items: at most `max_threads` (no fewer than one block),
@@ -390,6 +416,8 @@ class CudaBackend final : public Backend {
     out.networks = cnt;
     out.solver = solver_name(solver_for(int(P)));
     out.reference = solver_name(Solver::xsyev);
+    out.solver_batch = eigen_chunk_limit(solver_for(int(P)), int(P));
+    out.reference_batch = eigen_chunk_limit(Solver::xsyev, int(P));
     out.seconds = ms_ours * 1e-3;
     out.reference_seconds = ms_ref * 1e-3;
     for (std::size_t i = 0; i < cnt; ++i) {
@@ -449,6 +477,8 @@ class CudaBackend final : public Backend {
     const std::size_t P = math::param_count(s);
     const kernels::Dims dims = make_dims(m, d.n);
     const cudaStream_t st = m_train_stream;
+    // The local memory the training kernel's launch reserves, for plan_hessian's headroom.
+    m_train_local.store(kernels::train_local_bytes<T>(dims));
     // Host copies in T. Copies from pageable memory are staged before cudaMemcpyAsync returns,
     // and device-to-host ones return when done; they stay alive to the end regardless.
     const std::vector<T> xt(d.X.begin(), d.X.end()), yt(d.Y.begin(), d.Y.end());
@@ -506,7 +536,11 @@ class CudaBackend final : public Backend {
     const std::size_t held = m_w64.bytes() + m_H.bytes() + m_prepared.bytes() + m_grad.bytes() +
                              m_colws.bytes() + m_eig.bytes() + m_work.bytes() + m_info.bytes() +
                              m_facts.bytes();
-    const std::size_t headroom = std::max(kMinHeadroomBytes, total / kHeadroomFraction);
+    // Kernel local memory is reserved by the driver for every resident thread at a kernel's
+    // first launch and cannot be given back by the out-of-memory retries: the Hessian kernels'
+    // and (training may run beside this batch) the training kernel's come off the top.
+    const std::size_t local = kernels::hessian_local_bytes(dims) + m_train_local.load();
+    const std::size_t headroom = std::max(kMinHeadroomBytes, total / kHeadroomFraction) + local;
     const std::size_t avail = free + held > headroom ? free + held - headroom : 0;
     HessianPlan plan;
     // Threads beyond those resident only cost scratch, and memory is better spent on networks
@@ -565,34 +599,64 @@ class CudaBackend final : public Backend {
     std::size_t host = 0;    // bytes
   };
 
+  /// Matrices per call of `solver` at size P: the documented limit and the batch cap, which a
+  /// refusal lowers for the rest of this backend's life.
+  std::size_t eigen_chunk_limit(Solver solver, int P) const {
+    return std::max<std::size_t>(1, std::min(documented_batch_limit(solver, P), m_batch_cap[int(solver)]));
+  }
+
+  /// After `solver` refused a batch of `nb`: the cap becomes half of it (the size that works is
+  /// then what eigen_chunk_limit reports).
+  void lower_batch_cap(Solver solver, std::size_t nb) {
+    m_batch_cap[int(solver)] = std::max<std::size_t>(1, nb / 2);
+  }
+
   /// Workspace of one call of `solver` on `nb` matrices of size P at A (eigenvalues at W).
+  /// Throws SolverRefusedBatch when the query refuses the batch size.
   EigenWork eigen_work(Solver solver, int P, std::size_t nb, double* A, double* W) {
     EigenWork w;
     if (solver == Solver::syevj) {
+      // The workspace is an int count of doubles: checked in 64 bits before the call, so a
+      // batch whose workspace would overflow it is refused here rather than wrapped.
+      if (std::uint64_t(nb) * std::uint64_t(P) * std::uint64_t(P) * 8 >
+          std::uint64_t(std::numeric_limits<int>::max()))
+        throw SolverRefusedBatch("syevjBatched workspace for " + std::to_string(nb) +
+                                 " matrices would overflow its int size");
       int lwork = 0;
-      LS_CUSOLVER_CHECK(cusolverDnDsyevjBatched_bufferSize(m_solver, CUSOLVER_EIG_MODE_NOVECTOR,
-                                                           CUBLAS_FILL_MODE_LOWER, P, A, P, W,
-                                                           &lwork, m_syevj, int(nb)));
+      check_solver_batch(cusolverDnDsyevjBatched_bufferSize(m_solver, CUSOLVER_EIG_MODE_NOVECTOR,
+                                                            CUBLAS_FILL_MODE_LOWER, P, A, P, W,
+                                                            &lwork, m_syevj, int(nb)),
+                         nb, "cusolverDnDsyevjBatched_bufferSize");
       if (lwork < 0) throw Error("cuda backend: syevjBatched reported a negative workspace");
       w.device = std::size_t(lwork) * sizeof(double);
       return w;
     }
-    LS_CUSOLVER_CHECK(cusolverDnXsyevBatched_bufferSize(
-        m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, CUDA_R_64F, A,
-        P, CUDA_R_64F, W, CUDA_R_64F, &w.device, &w.host, std::int64_t(nb)));
+    check_solver_batch(cusolverDnXsyevBatched_bufferSize(
+                           m_solver, m_params, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P,
+                           CUDA_R_64F, A, P, CUDA_R_64F, W, CUDA_R_64F, &w.device, &w.host,
+                           std::int64_t(nb)),
+                       nb, "cusolverDnXsyevBatched_bufferSize");
     return w;
   }
 
-  /// Workspace for `batch` ≥ 1 matrices solved in calls of at most eigen_chunk_limit.
+  /// Workspace for `batch` ≥ 1 matrices solved in calls of at most eigen_chunk_limit; a
+  /// refused batch size lowers the cap and is asked again.
   EigenWork eigen_work_for(Solver solver, int P, std::size_t batch, double* A, double* W) {
-    const std::size_t full = std::min(batch, eigen_chunk_limit(solver, P));
-    EigenWork w = eigen_work(solver, P, full, A, W);
-    if (batch % full != 0) {
-      const EigenWork r = eigen_work(solver, P, batch % full, A, W);
-      w.device = std::max(w.device, r.device);
-      w.host = std::max(w.host, r.host);
+    for (;;) {
+      const std::size_t full = std::min(batch, eigen_chunk_limit(solver, P));
+      try {
+        EigenWork w = eigen_work(solver, P, full, A, W);
+        if (batch % full != 0) {
+          const EigenWork r = eigen_work(solver, P, batch % full, A, W);
+          w.device = std::max(w.device, r.device);
+          w.host = std::max(w.host, r.host);
+        }
+        return w;
+      } catch (const SolverRefusedBatch&) {
+        if (full <= 1) throw;
+        lower_batch_cap(solver, full);
+      }
     }
-    return w;
   }
 
   /// Values-only symmetric eigensolve of the `batch` matrices at A into W, info per matrix, in
@@ -602,18 +666,27 @@ class CudaBackend final : public Backend {
   /// another algorithm for another batch size), they grow, which may raise DeviceOutOfMemory.
   void eigensolve(Solver solver, int P, std::size_t batch, double* A, double* W, int* info,
                   DeviceBuffer<double>& work, std::vector<char>& host) {
-    const std::size_t nn = std::size_t(P) * std::size_t(P), limit = eigen_chunk_limit(solver, P);
-    for (std::size_t first = 0; first < batch; first += limit) {
-      const std::size_t nb = std::min(limit, batch - first);
+    const std::size_t nn = std::size_t(P) * std::size_t(P);
+    for (std::size_t first = 0, nb = 0; first < batch; first += nb) {
+      nb = std::min(eigen_chunk_limit(solver, P), batch - first);
       double* a = A + first * nn;
       double* w = W + first * std::size_t(P);
-      const EigenWork need = eigen_work(solver, P, nb, a, w);
+      EigenWork need;
+      try {
+        need = eigen_work(solver, P, nb, a, w);
+      } catch (const SolverRefusedBatch&) {
+        if (nb <= 1) throw;
+        lower_batch_cap(solver, nb);
+        nb = 0;  // this part again, in smaller calls
+        continue;
+      }
       if (need.device > work.bytes()) work.resize((need.device + sizeof(double) - 1) / sizeof(double));
       if (need.host > host.size()) {
         // An earlier call queued on m_stream may still use the host workspace.
         LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
         host.resize(need.host);
       }
+      // The size query accepted nb, so a refusal here is an error like any other.
       if (solver == Solver::syevj) {
         LS_CUSOLVER_CHECK(cusolverDnDsyevjBatched(
             m_solver, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, P, a, P, w, work.data(),
@@ -646,6 +719,10 @@ class CudaBackend final : public Backend {
   cusolverDnHandle_t m_solver = nullptr;
   syevjInfo_t m_syevj = nullptr;
   cusolverDnParams_t m_params = nullptr;
+  std::atomic<std::size_t> m_train_local{0};  ///< local memory of the last training launch (bytes)
+  /// Matrices per solver call (syevj, xsyev): kSolverBatchCap or its override, lowered when a
+  /// solver refuses a batch; the eigen check reports the value in use.
+  std::size_t m_batch_cap[2] = {initial_solver_batch_cap(), initial_solver_batch_cap()};
   DeviceBuffer<double> m_X64, m_Y64;
   // Hessian batch: weights, the eigensolver's matrices, prepared state, gradients, column
   // scratch, eigenvalues and the eigensolver workspace.
