@@ -249,8 +249,8 @@ TEST_F(Reliability, FailedWritesToStandardOutputExitNonZero) {
   EXPECT_EQ(ok.out.rfind("run_id,", 0), 0u) << ok.out;
 }
 
-// Item 4/12: `export --out` into a place where writing fails says why.
-TEST_F(Reliability, ExportToAnUnwritablePlaceSaysWhy) {
+// Items 4 and 12: `export --out`, `report --out` and `sample --out` where writing fails say why.
+TEST_F(Reliability, UnwritableOutputsSayWhy) {
   const std::string db = path("r.db");
   ASSERT_NO_FATAL_FAILURE(make_db(db));
   write("plain-file", "x");
@@ -265,6 +265,19 @@ TEST_F(Reliability, ExportToAnUnwritablePlaceSaysWhy) {
   EXPECT_FALSE(fs::exists(path("e.csv")));
   for (const auto& entry : fs::directory_iterator(m_dir))
     EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  // The report and sample output folders likewise.
+  r = run("report " + db + " --out " + path("plain-file/rep"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot create output directory: Not a directory"), std::string::npos) << r.err;
+  r = run("report " + db + " --out " + path("rep"), "ulimit -f 1; trap '' XFSZ; ");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find(": write failed: File too large"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(m_dir / "rep" / "report.html"));
+  r = run("sample --quiet " + tiny_config("c.toml") + " --out " + path("plain-file/out") + " --db " +
+          path("s.db"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("cannot create output directory: Not a directory"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("s.db")));
 }
 
 // Item 7: the writer's lock belongs to the file, so a symlink to a database being written is
