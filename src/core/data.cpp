@@ -64,7 +64,8 @@ std::vector<double> read_csv_matrix(const std::string& path, int& rows, int& col
       require(!field.empty(), where, "empty field");
       char* end = nullptr;
       const double v = std::strtod(field.c_str(), &end);
-      require(end && *end == '\0', where, "not a number: '" + field + "'");
+      // The whole field must be the number: strtod stops at an embedded NUL byte too.
+      require(end == field.c_str() + field.size(), where, "not a number: '" + field + "'");
       require(std::isfinite(v), where, "non-finite number '" + field + "'");
       out.push_back(v);
       ++c;
