@@ -18,12 +18,14 @@ struct Proc {
   std::string err;  ///< standard error
 };
 
-/// Runs `[ENV] landscape ARGS` through the shell; `scratch` holds the captured standard error.
+/// Runs `PREFIX landscape ARGS` through the shell, capturing standard output and error (the
+/// latter through a file in `scratch`). `prefix` is shell text put before the command:
+/// environment assignments (`VAR=1`) or commands ending in `;` (`ulimit -f 1;`).
 inline Proc run_binary(const std::string& args, const std::filesystem::path& scratch,
-                       const std::string& env = "") {
+                       const std::string& prefix = "") {
   const std::string err_path = (scratch / "stderr.txt").string();
-  const std::string cmd = env + (env.empty() ? "" : " ") + std::string(LANDSCAPE_BINARY) + " " + args +
-                          " 2>" + err_path;
+  const std::string cmd = prefix + (prefix.empty() ? "" : " ") + std::string(LANDSCAPE_BINARY) + " " +
+                          args + " 2>" + err_path;
   Proc p;
   FILE* f = popen(cmd.c_str(), "r");
   if (!f) return p;

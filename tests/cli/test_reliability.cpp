@@ -20,37 +20,14 @@
 
 #include "landscape/core/common.hpp"
 #include "landscape/io/schema.hpp"
+#include "process_util.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Proc {
-  int code = -1;    ///< exit status, or 128 + signal when killed by one
-  std::string out;  ///< standard output (standard error goes to `err`)
-  std::string err;
-};
-
-/// Runs `landscape ARGS` through the shell, capturing stdout and stderr; `shell_prefix` (shell
-/// commands such as a `ulimit`) runs first in the same shell.
-Proc run_binary(const std::string& args, const fs::path& dir, const std::string& shell_prefix = "") {
-  const std::string err_path = (dir / "stderr.txt").string();
-  const std::string cmd =
-      shell_prefix + std::string(LANDSCAPE_BINARY) + " " + args + " 2>" + err_path;
-  Proc p;
-  FILE* f = popen(cmd.c_str(), "r");
-  if (!f) return p;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) p.out.append(buf, n);
-  const int status = pclose(f);
-  p.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream e(err_path);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  p.err = ss.str();
-  return p;
-}
+using landscape::test::Proc;
+using landscape::test::run_binary;
 
 class Reliability : public ::testing::Test {
  protected:
