@@ -1,56 +1,56 @@
 #!/usr/bin/env bash
-# One command for a GPU machine (H100/H200 with nvcc, cmake, PyTorch and JAX, no network):
-# builds the CUDA backend, runs the GPU tests (plus compute-sanitizer memcheck) and the CPU
-# suite, times `landscape bench` and the PyTorch/JAX peers on the same workloads, and writes
-# everything into $OUT (default gpu-check-out/), ending with $OUT/summary.json and summary.md
-# (scripts/gpu_summary.py: the figures side by side and every target judged).
+# The GPU check: one command for a lent GPU machine (H100/H200 with nvcc, cmake, PyTorch and
+# JAX, no network, no Debian -dev packages), under 8 minutes, that loses as little as possible
+# when something fails. In order, each step with a timeout and a line in $OUT/steps.tsv:
+#   1. meta        the environment (GPU, driver, nvcc, Python packages, commit)
+#   2. probe       the batched eigensolvers' real batch limits (bench/solver_probe.cu, compiled
+#                  on its own in seconds, so it runs even when the build fails)
+#   3. build       Ninja where present, -j$(nproc), with the carried .deps/ (scripts/vendor-deps.sh)
+#   4. gpu tests   every GPU test in its own process, with a timeout and a JSON result
+#                  (gpu-tests/NAME.json; a skipped test fails the check)
+#   5. bench       `landscape bench`, one workload per process: W-S below and above the solver
+#                  batch cap, W-M and W-P at --scale 0.1; merged into bench.json
+#   6. peers       PyTorch and JAX on the same workloads, sharing the time left
+#   7. sanitizers  compute-sanitizer memcheck, then racecheck and synccheck on the warp-group
+#                  trainers, while time is left
+#   8. summary     scripts/gpu_summary.py (summary.json, summary.md), and one archive of
+#                  everything: $OUT/gpu-check.tgz
 #
-#   bash scripts/gpu-check.sh                     # from the repository root
-#   OUT=/tmp/gc GPU_CHECK_BUDGET=1200 bash scripts/gpu-check.sh
+#   bash scripts/gpu-check.sh                           # from the repository root
+#   OUT=/tmp/gc GPU_CHECK_BUDGET=470 bash scripts/gpu-check.sh
+#   GPU_CHECK_PART=summary OUT=d bash scripts/gpu-check.sh   # only the summary of a folder
+#   GPU_CHECK_CMAKE_ARGS=-DLANDSCAPE_ENABLE_CUDA=OFF GPU_CHECK_BENCH_ARGS="--steps 5" ...
+#       a rehearsal on a machine without a GPU (extra configure options, shorter benchmarks)
 #
-# Where one command may run only ten minutes, split it (same OUT layout, merged afterwards):
-#   GPU_CHECK_PART=ours  GPU_CHECK_BUDGET=560 PACK=ours.tgz  bash scripts/gpu-check.sh
-#       build, GPU tests, our benchmark, memcheck, then the fused/general and overlap A/B runs
-#       while time is left (in that order of priority)
-#   GPU_CHECK_PART=peers GPU_CHECK_BUDGET=560 PACK=peers.tgz bash scripts/gpu-check.sh
-#       the PyTorch and JAX peers only, on bench/peers/workloads/ (no build needed)
-#   GPU_CHECK_PART=ab    GPU_CHECK_BUDGET=560 PACK=ab.tgz    bash scripts/gpu-check.sh
-#       build, the A/B runs and then memcheck, where the ours part ran out of time for them
-#       (GPU_CHECK_MEMCHECK=0 leaves memcheck out when the ours part ran it)
-#   tar xzf ours.tgz -C d; tar xzf peers.tgz -C d; python3 scripts/gpu_summary.py d
-#       (or GPU_CHECK_PART=summary OUT=d bash scripts/gpu-check.sh)
-#
-# Installs nothing and changes no GPU setting (nvidia-smi is only queried). Exit status: 0 when
-# the build and the GPU tests pass (benchmark and peer failures are recorded, not fatal), 1 when
-# the build or a GPU test fails or the GPU tests did not run on a GPU, 2 when build
-# prerequisites are missing. Every step has a timeout derived from GPU_CHECK_BUDGET (seconds,
-# default 1440) so the whole run stays under about 25 minutes.
+# Installs nothing and changes no GPU setting (nvidia-smi is only queried). On a machine
+# without a GPU every step still runs, skips or fails with a clear line (a rehearsal). Exit
+# status: 0 when the build and every GPU test passed on a GPU, 1 otherwise, 2 when build
+# prerequisites are missing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 OUT=${OUT:-gpu-check-out}
 BUILD=${BUILD_DIR:-build-gpu}
-BUDGET=${GPU_CHECK_BUDGET:-1440}
-PEER_STAGE_BUDGET=${PEER_STAGE_BUDGET:-20}
-PART=${GPU_CHECK_PART:-all}  # all | ours | peers | ab | summary
-case "$PART" in all|ours|peers|ab|summary) ;; *) echo "GPU_CHECK_PART must be all, ours, peers, ab or summary" >&2; exit 2;; esac
-WORKLOADS=(W-S W-M W-P)
-PEERS=(torch jax)
-RESERVE=30  # seconds kept back for the summary
+BUDGET=${GPU_CHECK_BUDGET:-470}        # seconds for the whole command
+TEST_TIMEOUT=${GPU_TEST_TIMEOUT:-120}  # seconds per GPU test
+PEER_STAGE_BUDGET=${PEER_STAGE_BUDGET:-15}
+PART=${GPU_CHECK_PART:-all}            # all | summary
+case "$PART" in all|summary) ;; *) echo "GPU_CHECK_PART must be all or summary" >&2; exit 2;; esac
+RESERVE=20  # seconds kept back for the summary and the archive
 mkdir -p "$OUT"
 OUT_ABS=$(cd "$OUT" && pwd)
 START=$(date +%s)
-STEPS="$OUT/steps-$PART.tsv"
-[ "$PART" = summary ] || printf 'step\trc\tseconds\tlog\n' > "$STEPS"
+STEPS="$OUT/steps.tsv"
 export PATH="$PATH:/usr/local/cuda/bin"
 JOBS=$(nproc 2>/dev/null || echo 4)
 
 say() { echo "[gpu-check $(date -u +%H:%M:%S)] $*" >&2; }
 remaining() { echo $((START + BUDGET - $(date +%s) - RESERVE)); }
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$STEPS"; }
 
 # step NAME LOG MAX_SECONDS CMD...: runs CMD with a timeout of min(MAX_SECONDS, time left),
-# logs stdout+stderr to LOG, records "NAME rc seconds LOG" in steps.tsv and returns rc
-# (124 = timed out, 125 = skipped because the budget was spent).
+# logs stdout+stderr to LOG, records "NAME rc seconds LOG" and returns rc (124 = timed out,
+# 125 = skipped because the budget was spent).
 step() {
   local name=$1 log=$2 max=$3
   shift 3
@@ -59,64 +59,39 @@ step() {
   if [ "$left" -le 5 ]; then
     say "$name: skipped, time budget spent"
     echo "skipped: time budget spent" > "$log"
-    printf '%s\t%s\t%s\t%s\n' "$name" 125 0 "$log" >> "$STEPS"
+    record "$name" 125 0 "$log"
     return 125
   fi
   [ "$max" -gt "$left" ] && max=$left
   say "$name (timeout ${max}s) -> $log"
   t0=$(date +%s)
-  timeout --kill-after=15 "$max" "$@" > "$log" 2>&1
+  timeout --kill-after=10 "$max" "$@" > "$log" 2>&1
   rc=$?
-  printf '%s\t%s\t%s\t%s\n' "$name" "$rc" $(($(date +%s) - t0)) "$log" >> "$STEPS"
+  record "$name" "$rc" $(($(date +%s) - t0)) "$log"
   [ "$rc" -ne 0 ] && say "$name: exit status $rc (see $log)"
   return "$rc"
 }
 
-# ---- compute-sanitizer memcheck over the GPU test binary
-run_memcheck() {
-  local sanitizer
-  sanitizer=$(command -v compute-sanitizer || true)
-  [ -z "$sanitizer" ] && [ -x /usr/local/cuda/bin/compute-sanitizer ] && sanitizer=/usr/local/cuda/bin/compute-sanitizer
-  if [ -n "$sanitizer" ] && [ -x "$BUILD/tests/landscape_gpu_tests" ]; then
-    # Every kernel path once, on the smallest cases: fused stream and group kernels, the general
-    # kernel, the Hessian kernels and both eigensolvers (memcheck slows kernels a hundredfold).
-    step memcheck "$OUT/memcheck-$PART.log" 300 \
-      "$sanitizer" --tool memcheck --error-exitcode 1 "$BUILD/tests/landscape_gpu_tests" \
-        "--gtest_filter=${MEMCHECK_FILTER:-Configs/CudaParity.*/linear_6_4_4_6_float32:Configs/CudaParity.*/leaky_32_16_8_4_*:Configs/CudaParity.*/linear_5_7_3_*:Configs/CudaParity.*/linear_3_4_2_*:CudaAnalyze.*:CudaEigen.*}"
-  else
-    echo "compute-sanitizer not found" > "$OUT/memcheck-$PART.log"
-    printf '%s\t%s\t%s\t%s\n' memcheck NA 0 "$OUT/memcheck-$PART.log" >> "$STEPS"
-  fi
-}
-
-run_ours() { [ "$PART" = all ] || [ "$PART" = ours ]; }
-run_build() { run_ours || [ "$PART" = ab ]; }
-run_peers() { [ "$PART" = all ] || [ "$PART" = peers ]; }
-META="$OUT/meta.txt"
-[ "$PART" = peers ] && META="$OUT/meta-peers.txt"
-status=0
-build_ok=1
-if [ "$PART" != summary ]; then
-# ---- meta
-{
-  echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  if command -v git >/dev/null && git rev-parse HEAD >/dev/null 2>&1; then
-    echo "git_commit: $(git rev-parse HEAD)"
-    echo "git_dirty_files: $(git --no-optional-locks status --porcelain 2>/dev/null | wc -l)"
-  else
-    echo "git_commit: unavailable"
-  fi
-  echo "host: $(uname -srm), $JOBS CPUs"
-  echo "--- nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv"
-  nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv 2>&1 || echo "nvidia-smi failed"
-  echo "--- nvidia-smi"
-  nvidia-smi 2>&1 || echo "nvidia-smi failed"
-  echo "--- nvcc --version"
-  nvcc --version 2>&1 || echo "nvcc not found"
-  echo "--- cmake --version"
-  cmake --version 2>&1 | head -1
-  echo "--- python"
-  python3 - <<'EOF' 2>&1
+write_meta() {
+  {
+    echo "date_utc: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    if command -v git >/dev/null && git rev-parse HEAD >/dev/null 2>&1; then
+      echo "git_commit: $(git rev-parse HEAD)"
+      echo "git_dirty_files: $(git --no-optional-locks status --porcelain 2>/dev/null | wc -l)"
+    else
+      echo "git_commit: unavailable"
+    fi
+    echo "host: $(uname -srm), $JOBS CPUs"
+    echo "--- nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv"
+    nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv 2>&1 || echo "nvidia-smi failed"
+    echo "--- nvidia-smi"
+    nvidia-smi 2>&1 || echo "nvidia-smi failed"
+    echo "--- nvcc --version"
+    nvcc --version 2>&1 || echo "nvcc not found"
+    echo "--- cmake --version"
+    cmake --version 2>&1 | head -1
+    echo "--- python"
+    python3 - <<'EOF' 2>&1
 import importlib, sys
 print("python", sys.version.split()[0])
 for m in ("numpy", "torch", "jax"):
@@ -125,143 +100,183 @@ for m in ("numpy", "torch", "jax"):
     except Exception as e:  # noqa: BLE001
         print(m, "unavailable:", type(e).__name__, e)
 EOF
-} > "$META"
-say "meta -> $META"
-fi
+  } > "$OUT/meta.txt"
+  say "meta -> $OUT/meta.txt"
+}
 
-if run_build; then
-# ---- prerequisites (this machine has no network: report what is missing and stop)
-# Without network, Debian's -dev packages can be carried instead: scripts/vendor-deps.sh
-# (run where they are installed) fills .deps/, which is then used as CMAKE_PREFIX_PATH.
-missing=()
+# The solver probe needs only nvcc and cuSOLVER: compiled alone, before the build.
+run_probe() {
+  if ! command -v nvcc >/dev/null; then
+    echo "nvcc not found" > "$OUT/probe.log"; record probe NA 0 "$OUT/probe.log"; return
+  fi
+  step probe-build "$OUT/probe-build.log" 60 \
+    nvcc -std=c++17 -O2 -arch=sm_90 bench/solver_probe.cu -o "$OUT/solver_probe" -lcusolver || return
+  step probe "$OUT/probe.log" 60 bash -c "'$OUT/solver_probe' > '$OUT/solver-probe.jsonl'"
+}
+
+# Prerequisites: on a machine without network, missing packages are reported and the check
+# stops (rc 2); the carried .deps/ replaces Debian's -dev packages.
 CMAKE_EXTRA=()
-for tool in g++ cmake; do command -v "$tool" >/dev/null || missing+=("$tool (command)"); done
-if ! command -v make >/dev/null; then
-  if command -v ninja >/dev/null; then CMAKE_EXTRA+=(-G Ninja); else missing+=("make or ninja (command)"); fi
-fi
-if [ -d .deps ]; then
-  CMAKE_EXTRA+=("-DCMAKE_PREFIX_PATH=$PWD/.deps")
-  echo "build dependencies: carried .deps/ (scripts/vendor-deps.sh)" >> "$META"
-elif command -v dpkg-query >/dev/null; then
-  for p in pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev \
-           libgtest-dev libgmock-dev libsqlite3-dev; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-else
-  echo "dpkg-query not found: Debian package check skipped" >> "$META"
-fi
-command -v nvcc >/dev/null || missing+=("nvcc (CUDA toolkit)")
-if [ ${#missing[@]} -gt 0 ]; then
-  say "missing build prerequisites: ${missing[*]}"
-  say "install them, or carry .deps/ made by scripts/vendor-deps.sh; stopping"
-  echo "missing: ${missing[*]}" > "$OUT/prerequisites.txt"
-  printf '%s\t%s\t%s\t%s\n' prerequisites 2 0 "$OUT/prerequisites.txt" >> "$STEPS"
-  exit 2
-fi
-
-# ---- build
-step configure "$OUT/configure.log" 300 \
-  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 "${CMAKE_EXTRA[@]}" || build_ok=0
-if [ $build_ok -eq 1 ]; then
-  if [ "$PART" = ours ]; then
-    # Only what this part runs: the CLI (benchmarks) and the GPU tests; CI runs the CPU suite.
-    step build "$OUT/build.log" 900 cmake --build "$BUILD" -j"$JOBS" --target landscape landscape_gpu_tests || build_ok=0
-  elif [ "$PART" = ab ]; then
-    step build-ab "$OUT/build-ab.log" 900 cmake --build "$BUILD" -j"$JOBS" --target landscape landscape_gpu_tests || build_ok=0
-  else
-    step build "$OUT/build.log" 900 cmake --build "$BUILD" -j"$JOBS" || build_ok=0
+check_prerequisites() {
+  local missing=() p tool
+  for tool in g++ cmake; do command -v "$tool" >/dev/null || missing+=("$tool (command)"); done
+  if command -v ninja >/dev/null; then CMAKE_EXTRA+=(-G Ninja)
+  elif ! command -v make >/dev/null; then missing+=("make or ninja (command)"); fi
+  if [ -d .deps ]; then
+    CMAKE_EXTRA+=("-DCMAKE_PREFIX_PATH=$PWD/.deps")
+    echo "build dependencies: carried .deps/ (scripts/vendor-deps.sh)" >> "$OUT/meta.txt"
+  elif command -v dpkg-query >/dev/null; then
+    for p in pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev \
+             libgtest-dev libgmock-dev libsqlite3-dev; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
   fi
-fi
-
-if [ $build_ok -eq 1 ]; then
-  if run_ours; then
-    # ---- GPU tests: must exist, run and not be skipped (a GPU check that skips checks nothing)
-    if [ ! -x "$BUILD/tests/landscape_gpu_tests" ]; then
-      say "no $BUILD/tests/landscape_gpu_tests: the CUDA backend was not built (see configure log)"
-      printf '%s\t%s\t%s\t%s\n' gpu_tests 1 0 "$OUT/configure.log" >> "$STEPS"
-      status=1
-    else
-      step gpu_tests "$OUT/gpu-tests.log" 600 \
-        ctest --test-dir "$BUILD" -L gpu --output-on-failure --no-tests=error || status=1
-      if grep -qE 'Test +#[0-9]+: .*Skipped' "$OUT/gpu-tests.log"; then
-        say "GPU tests were skipped: $("$BUILD/landscape" version 2>&1 | tee -a "$OUT/gpu-tests.log")"
-        status=1
-      fi
-    fi
-    # ---- our benchmark at full size, and the workloads the peers read
-    step bench "$OUT/bench.log" 360 "$BUILD/landscape" bench --all --json "$OUT/bench.json"
-    step export "$OUT/export.log" 120 "$BUILD/landscape" bench --export "$OUT/workloads"
-    run_memcheck
-    # ---- CPU suite (CI runs it too; the split "ours" part leaves it out)
-    if [ "$PART" = all ]; then
-      step cpu_tests "$OUT/cpu-tests.log" 300 \
-        ctest --test-dir "$BUILD" -L cpu --output-on-failure -j"$JOBS"
-    fi
+  command -v nvcc >/dev/null || missing+=("nvcc (CUDA toolkit)")
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "missing build prerequisites: ${missing[*]}; install them or carry .deps/ (scripts/vendor-deps.sh)"
+    echo "missing: ${missing[*]}" > "$OUT/prerequisites.txt"
+    record prerequisites 2 0 "$OUT/prerequisites.txt"
+    return 1
   fi
-  # ---- A/B runs at a tenth of the standard sizes, each pair in this run: fused kernels against
-  # the general per-network kernels, train-ahead against chunk by chunk.
-  step bench-ab-fused "$OUT/bench-ab-fused.log" 120 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-fused.json"
-  step bench-ab-general "$OUT/bench-ab-general.log" 180 \
-    env LANDSCAPE_CUDA_FUSED=0 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-general.json"
-  step bench-ab-no-overlap "$OUT/bench-ab-no-overlap.log" 120 \
-    env LANDSCAPE_OVERLAP=0 "$BUILD/landscape" bench --all --scale 0.1 --json "$OUT/bench-ab-no-overlap.json"
-  # The ab part then runs memcheck with the time left (GPU_CHECK_MEMCHECK=0: not), for when the
-  # ours part ran out of time before it.
-  if [ "$PART" = ab ] && [ "${GPU_CHECK_MEMCHECK:-1}" != 0 ]; then run_memcheck; fi
-fi
-fi
+}
 
-# The peers run even if our build failed: from the workloads just exported, else from the
-# committed copies in bench/peers/workloads/ (a CPU test keeps those equal to a fresh export).
-if run_peers; then
-WL_DIR="$OUT/workloads"
-[ -f "$WL_DIR/W-S.json" ] || WL_DIR=bench/peers/workloads
-runs_left=$(( ${#WORKLOADS[@]} * ${#PEERS[@]} ))
-for w in "${WORKLOADS[@]}"; do
-  for p in "${PEERS[@]}"; do
-    wl="$WL_DIR/$w.json"
-    json="$OUT/peer-$p-$w.json"
-    log="$OUT/peer-$p-$w.log"
-    if [ ! -f "$wl" ]; then
-      echo "no workload file $wl (export failed or did not run)" > "$log"
-      printf '%s\t%s\t%s\t%s\n' "peer-$p-$w" NA 0 "$log" >> "$STEPS"
-      runs_left=$((runs_left - 1))
-      continue
-    fi
-    # Share what is left fairly among the remaining peer runs; 300 s at most each.
-    share=$(( $(remaining) / runs_left ))
-    [ "$share" -gt 300 ] && share=300
-    step "peer-$p-$w" "$log" "$share" \
-      python3 "bench/peers/${p}_peer.py" "$wl" --device cuda --stage-budget "$PEER_STAGE_BUDGET" --out "$json"
+build() {
+  step configure "$OUT/configure.log" 120 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CUDA_ARCHITECTURES=90 -DLANDSCAPE_BUILD_BENCH=ON "${CMAKE_EXTRA[@]}" ${GPU_CHECK_CMAKE_ARGS:-} || return 1
+  step build "$OUT/build.log" 300 cmake --build "$BUILD" -j"$JOBS" --target landscape || return 1
+  # The GPU tests apart: without them the benchmarks and peers still run (run_gpu_tests says why).
+  step build-gpu-tests "$OUT/build-gpu-tests.log" 200 cmake --build "$BUILD" -j"$JOBS" --target landscape_gpu_tests
+  return 0
+}
+
+# Every GPU test in its own process: a crash or hang loses that test only. Writes
+# gpu-tests/NAME.json (GoogleTest's JSON) and gpu-tests.log in CTest's summary format, which
+# gpu_summary.py reads; returns 1 when a test failed, timed out or was skipped.
+run_gpu_tests() {
+  local bin="$BUILD/tests/landscape_gpu_tests" t0 tests name rc total=0 failed=0 k=0
+  if [ ! -x "$bin" ]; then
+    echo "no $bin: the CUDA backend was not built (see configure.log and build-gpu-tests.log)" > "$OUT/gpu-tests.log"
+    say "gpu_tests: $(cat "$OUT/gpu-tests.log")"
+    record gpu_tests 1 0 "$OUT/gpu-tests.log"
+    return 1
+  fi
+  mkdir -p "$OUT/gpu-tests"
+  t0=$(date +%s)
+  tests=$("$bin" --gtest_list_tests | awk '/^[^ ]/ {suite=$1} /^  / {print suite $1}')
+  : > "$OUT/gpu-tests.log"
+  for name in $tests; do
+    k=$((k + 1)); total=$((total + 1))
+    local safe=${name//\//_}
+    step "gpu-test-$safe" "$OUT/gpu-tests/$safe.log" "$TEST_TIMEOUT" \
+      "$bin" "--gtest_filter=$name" "--gtest_output=json:$OUT/gpu-tests/$safe.json"
     rc=$?
-    if [ "$p" = torch ] && [ "$rc" -eq 124 ] && grep -q "compiling the training step" "$log" \
-       && ! grep -q "warm-up (torch.compile)" "$log"; then
-      # torch.compile can take very long on a cold cache; retry eagerly on what is left.
-      say "torch peer on $w timed out; retrying with --compile off"
-      mv "$log" "$OUT/peer-$p-$w.compile-timeout.log"
-      share=$(( $(remaining) / runs_left ))
-      [ "$share" -gt 300 ] && share=300
-      step "peer-$p-$w-eager" "$log" "$share" \
-        python3 "bench/peers/${p}_peer.py" "$wl" --device cuda --compile off \
-          --stage-budget "$PEER_STAGE_BUDGET" --out "$json"
+    if [ "$rc" -ne 0 ]; then
+      failed=$((failed + 1)); echo "Test #$k: $name ... Failed (rc $rc)" >> "$OUT/gpu-tests.log"
+    elif grep -q '"result": "SKIPPED"' "$OUT/gpu-tests/$safe.json" 2>/dev/null; then
+      echo "Test #$k: $name ... Skipped" >> "$OUT/gpu-tests.log"
+    else
+      echo "Test #$k: $name ... Passed" >> "$OUT/gpu-tests.log"
     fi
-    runs_left=$((runs_left - 1))
   done
-done
-fi
+  local pct=0
+  [ "$total" -gt 0 ] && pct=$(( (total - failed) * 100 / total ))
+  echo "$pct% tests passed, $failed tests failed out of $total" >> "$OUT/gpu-tests.log"
+  rc=0
+  { [ "$failed" -gt 0 ] || [ "$total" -eq 0 ] || grep -q "Skipped" "$OUT/gpu-tests.log"; } && rc=1
+  record gpu_tests "$rc" $(($(date +%s) - t0)) "$OUT/gpu-tests.log"
+  return "$rc"
+}
 
-# ---- summary: only numbers read from the files above; anything missing is null with a reason
+# One workload per process, so one failure loses one workload: W-S once below and once above
+# the solver batch cap (one solver call, then several), W-M and W-P at a tenth of their size.
+run_bench() {
+  local L="$BUILD/landscape" extra=(${GPU_CHECK_BENCH_ARGS:-})  # e.g. "--steps 5" in a rehearsal
+  step bench-W-S-below "$OUT/bench-W-S-below.log" 60 "$L" bench --workload W-S --networks 12000 "${extra[@]}" --json "$OUT/bench-W-S-below.json"
+  step bench-W-S-above "$OUT/bench-W-S-above.log" 90 "$L" bench --workload W-S --networks 40000 "${extra[@]}" --json "$OUT/bench-W-S-above.json"
+  step bench-W-M "$OUT/bench-W-M.log" 90 "$L" bench --workload W-M --scale 0.1 "${extra[@]}" --json "$OUT/bench-W-M.json"
+  step bench-W-P "$OUT/bench-W-P.log" 90 "$L" bench --workload W-P --scale 0.1 "${extra[@]}" --json "$OUT/bench-W-P.json"
+  # bench.json for the summary: W-S above the cap (the larger run), W-M, W-P.
+  python3 - "$OUT" <<'EOF' > "$OUT/bench-merge.log" 2>&1
+import json, os, sys
+out = sys.argv[1]
+merged = None
+for part in ("bench-W-S-above", "bench-W-M", "bench-W-P"):
+    try:
+        with open(os.path.join(out, part + ".json")) as f:
+            j = json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"{part}.json: {e}")
+        continue
+    if merged is None:
+        merged = dict(j, workloads=[])
+    merged["workloads"] += j.get("workloads", [])
+if merged is not None:
+    with open(os.path.join(out, "bench.json"), "w") as f:
+        json.dump(merged, f, indent=2)
+    print("bench.json:", [w.get("name") for w in merged["workloads"]])
+EOF
+  step export "$OUT/export.log" 30 "$L" bench --export "$OUT/workloads"
+}
+
+run_peers() {
+  local wl_dir="$OUT/workloads" runs_left=6 w p share
+  [ -f "$wl_dir/W-S.json" ] || wl_dir=bench/peers/workloads  # the committed copies
+  for w in W-S W-M W-P; do
+    for p in torch jax; do
+      share=$(( $(remaining) / runs_left ))
+      [ "$share" -gt 90 ] && share=90
+      step "peer-$p-$w" "$OUT/peer-$p-$w.log" "$share" \
+        python3 "bench/peers/${p}_peer.py" "$wl_dir/$w.json" --device cuda \
+          --stage-budget "$PEER_STAGE_BUDGET" --out "$OUT/peer-$p-$w.json"
+      runs_left=$((runs_left - 1))
+    done
+  done
+}
+
+# compute-sanitizer on the smallest cases of every kernel path (memcheck), then racecheck and
+# synccheck on the warp-group trainers (shared memory and __syncwarp), while time is left.
+run_sanitizers() {
+  local san bin="$BUILD/tests/landscape_gpu_tests"
+  san=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+  if [ ! -x "$san" ] || [ ! -x "$bin" ]; then
+    echo "compute-sanitizer or $bin not found" > "$OUT/memcheck.log"
+    record memcheck NA 0 "$OUT/memcheck.log"
+    return
+  fi
+  local all="Configs/CudaParity.*/linear_6_4_4_6_float32:Configs/CudaParity.*/leaky_32_16_8_4_*:Configs/CudaParity.*/linear_5_7_3_*:Configs/CudaParity.*/linear_3_4_2_*:CudaAnalyze.*:CudaEigen.*"
+  local group="Configs/CudaParity.*/linear_16_16_16_16_*:Configs/CudaParity.*/leaky_32_16_8_4_*"
+  step memcheck "$OUT/memcheck.log" 150 "$san" --tool memcheck --error-exitcode 1 "$bin" "--gtest_filter=$all"
+  step racecheck "$OUT/racecheck.log" 120 "$san" --tool racecheck --error-exitcode 1 "$bin" "--gtest_filter=$group"
+  step synccheck "$OUT/synccheck.log" 120 "$san" --tool synccheck --error-exitcode 1 "$bin" "--gtest_filter=$group"
+}
+
+pack() {
+  local tmp="$(dirname "$OUT_ABS")/.gpu-check-pack.$$.tgz"
+  tar czf "$tmp" -C "$OUT_ABS" --exclude=./workloads --exclude=./gpu-check.tgz --exclude=./solver_probe . \
+    && mv "$tmp" "$OUT_ABS/gpu-check.tgz" && say "packed -> $OUT/gpu-check.tgz"
+}
+
+status=0
+if [ "$PART" = all ]; then
+  printf 'step\trc\tseconds\tlog\n' > "$STEPS"
+  write_meta
+  run_probe
+  if ! check_prerequisites; then
+    python3 scripts/gpu_summary.py "$OUT_ABS" || say "summary failed"
+    pack
+    exit 2
+  fi
+  if build; then
+    run_gpu_tests || status=1
+    run_bench
+    run_peers
+    run_sanitizers
+  else
+    status=1
+    run_peers  # from the committed workload files: the peers need no build
+  fi
+fi
 python3 scripts/gpu_summary.py "$OUT_ABS" || say "summary failed"
-
-if [ -n "${PACK:-}" ]; then
-  # One archive of every log and JSON (the exported workloads left out), for machines that hand
-  # back only a few files.
-  # Written beside the folder first: an archive growing inside the folder it reads would be
-  # read too (PACK may well point into $OUT).
-  tmp_pack="$(dirname "$OUT_ABS")/.gpu-check-pack.$$.tgz"
-  tar czf "$tmp_pack" -C "$OUT_ABS" --exclude=./workloads --exclude="./$(basename "$PACK")" . \
-    && mv "$tmp_pack" "$PACK" && say "packed -> $PACK"
-fi
-say "done in $(( $(date +%s) - START )) s; exit status $status (0 = build and GPU tests passed)"
-[ $build_ok -eq 1 ] || status=1
+[ "$PART" = all ] && pack
+say "done in $(( $(date +%s) - START )) s; exit status $status (0 = build and every GPU test passed)"
 exit $status
