@@ -293,6 +293,22 @@ void read_spectra(Database& db, Cell& c, std::vector<std::string>& warnings) {
   s.hist = b.hist();
 }
 
+/// The step grid of the curve quantiles: every recorded step of the finest curve (every `grid`
+/// steps up to `max_step`), thinned to kCurvePoints.
+std::vector<long> curve_steps(long max_step, long grid) {
+  std::vector<long> steps;
+  const long npts = max_step / grid + 1;
+  if (std::size_t(npts) <= kCurvePoints) {
+    for (long i = 0; i < npts; ++i) steps.push_back(i * grid);
+  } else {
+    for (std::size_t i = 0; i < kCurvePoints; ++i) {
+      const long s = long(std::llround(double(max_step) * double(i) / double(kCurvePoints - 1)));
+      if (steps.empty() || s != steps.back()) steps.push_back(s);
+    }
+  }
+  return steps;
+}
+
 void read_curves(Database& db, Cell& c, std::vector<std::string>& warnings) {
   Curves& cv = c.curves;
   {
@@ -331,17 +347,7 @@ void read_curves(Database& db, Cell& c, std::vector<std::string>& warnings) {
   cv.used = long(curves.size());
   if (curves.empty()) return;
   cv.floor = std::isfinite(min_pos) ? min_pos : kGapFloor;
-  // Step grid: every recorded step of the finest curve, thinned to kCurvePoints.
-  std::vector<long> steps;
-  const long npts = max_step / grid + 1;
-  if (std::size_t(npts) <= kCurvePoints) {
-    for (long i = 0; i < npts; ++i) steps.push_back(i * grid);
-  } else {
-    for (std::size_t i = 0; i < kCurvePoints; ++i) {
-      const long s = long(std::llround(double(max_step) * double(i) / double(kCurvePoints - 1)));
-      if (steps.empty() || s != steps.back()) steps.push_back(s);
-    }
-  }
+  const std::vector<long> steps = curve_steps(max_step, grid);
   std::vector<double> vals;
   std::vector<bool> clamped_curve(curves.size(), false);
   for (long s : steps) {
