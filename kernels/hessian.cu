@@ -13,15 +13,14 @@ namespace {
 // One thread per network: forward pass and every G_i, stored once and read by all P column
 // items of the network, and the point's first-order facts (loss, gradient norm, kink distance).
 // This is 1/P of the Hessian's work, so one thread each is enough.
-__global__ void hessian_prepare_kernel(Dims dims, const double* X, const double* Y,
-                                       const double* weights, double* prepared, double* gradient,
-                                       math::PointFacts* facts, std::size_t count) {
+__global__ void hessian_prepare_kernel(HessianBatch hb) {
   const std::size_t b = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (b >= count) return;
-  const math::Shape s = to_shape(dims);
+  if (b >= hb.count) return;
+  const math::Shape s = to_shape(hb.dims);
   const std::size_t P = math::param_count(s);
-  facts[b] = math::prepare_network_facts(s, X, Y, weights + b * P,
-                                         prepared + b * math::prepared_size(s), gradient + b * P);
+  hb.buf.facts[b] = math::prepare_network_facts(s, hb.X, hb.Y, hb.weights + b * P,
+                                                hb.buf.prepared + b * math::prepared_size(s),
+                                                hb.buf.gradient + b * P);
 }
 
 // Persistent grid: each thread owns one slice of `ws` and walks the items tid, tid + threads, …,
@@ -32,33 +31,30 @@ __global__ void hessian_prepare_kernel(Dims dims, const double* X, const double*
 // The slices are interleaved (element k of thread t at ws[k·threads + t], math::Strided), so a
 // warp's accesses to the same element of its 32 slices are one coalesced access. This is the
 // path for large networks; smaller ones take the local-array kernel below.
-__global__ void hessian_column_kernel(Dims dims, const double* X, const double* weights,
-                                      const double* prepared, const math::PointFacts* facts,
-                                      double* H, double* ws, std::size_t count) {
-  const math::Shape s = to_shape(dims);
+__global__ void hessian_column_kernel(HessianBatch hb) {
+  const math::Shape s = to_shape(hb.dims);
   const std::size_t tid = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const std::size_t threads = std::size_t(gridDim.x) * blockDim.x;
-  const math::Strided<double> my_ws{ws + tid, threads};
-  const std::size_t items = count * math::param_count(s);
+  const math::Strided<double> my_ws{hb.buf.columns + tid, threads};
+  const std::size_t items = hb.count * math::param_count(s);
   for (std::size_t item = tid; item < items; item += threads)
-    math::hessian_batch_column(s, X, weights, prepared, facts, H, item, my_ws);
+    math::hessian_batch_column(s, hb.X, hb.weights, hb.buf.prepared, hb.buf.facts, hb.buf.H,
+                               item, my_ws);
 }
 
 // The same walk with the scratch in a fixed-size local array: the hardware interleaves local
 // memory across the threads of a warp, so the accesses that are strided in the global fallback
 // are coalesced here, and nothing is allocated. CW bounds column_workspace(s).
 template <int CW>
-__global__ void hessian_column_local_kernel(Dims dims, const double* X, const double* weights,
-                                            const double* prepared,
-                                            const math::PointFacts* facts, double* H,
-                                            std::size_t count) {
-  const math::Shape s = to_shape(dims);
+__global__ void hessian_column_local_kernel(HessianBatch hb) {
+  const math::Shape s = to_shape(hb.dims);
   const std::size_t tid = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const std::size_t threads = std::size_t(gridDim.x) * blockDim.x;
   double ws[CW];
-  const std::size_t items = count * math::param_count(s);
+  const std::size_t items = hb.count * math::param_count(s);
   for (std::size_t item = tid; item < items; item += threads)
-    math::hessian_batch_column(s, X, weights, prepared, facts, H, item, ws);
+    math::hessian_batch_column(s, hb.X, hb.weights, hb.buf.prepared, hb.buf.facts, hb.buf.H,
+                               item, ws);
 }
 
 // Local-array sizes (doubles per thread): W-S needs 832, W-P 1,472. The driver reserves a
@@ -136,30 +132,29 @@ std::size_t hessian_resident_threads(const Dims& dims, int sms) {
   return std::size_t(std::max(blocks, 1)) * std::size_t(std::max(sms, 1)) * kHessianBlock;
 }
 
-void launch_hessian(const Dims& dims, const double* X, const double* Y, const double* weights,
-                    const HessianBuffers& buf, std::size_t count, cudaStream_t stream) {
+void launch_hessian(const HessianBatch& hb, cudaStream_t stream) {
+  const Dims& dims = hb.dims;
+  const HessianBuffers& buf = hb.buf;
+  const std::size_t count = hb.count;
   if (count == 0) return;
   if (buf.column_threads == 0 || buf.column_threads % kHessianBlock != 0)
     throw Error("launch_hessian: column_threads must be a positive multiple of " +
                 std::to_string(kHessianBlock));
   const std::size_t P = math::param_count(to_shape(dims));
   hessian_prepare_kernel<<<unsigned((count + kHessianBlock - 1) / kHessianBlock), kHessianBlock, 0,
-                           stream>>>(dims, X, Y, weights, buf.prepared, buf.gradient, buf.facts, count);
+                           stream>>>(hb);
   LS_CUDA_CHECK(cudaGetLastError());
   const unsigned column_blocks = unsigned(buf.column_threads / kHessianBlock);
   switch (local_variant(math::column_workspace(to_shape(dims)))) {
     case kLocalSmall:
-      hessian_column_local_kernel<kLocalSmall><<<column_blocks, kHessianBlock, 0, stream>>>(
-          dims, X, weights, buf.prepared, buf.facts, buf.H, count);
+      hessian_column_local_kernel<kLocalSmall><<<column_blocks, kHessianBlock, 0, stream>>>(hb);
       break;
     case kLocalLarge:
-      hessian_column_local_kernel<kLocalLarge><<<column_blocks, kHessianBlock, 0, stream>>>(
-          dims, X, weights, buf.prepared, buf.facts, buf.H, count);
+      hessian_column_local_kernel<kLocalLarge><<<column_blocks, kHessianBlock, 0, stream>>>(hb);
       break;
     default:
       if (buf.columns == nullptr) throw Error("launch_hessian: no column scratch for this shape");
-      hessian_column_kernel<<<column_blocks, kHessianBlock, 0, stream>>>(
-          dims, X, weights, buf.prepared, buf.facts, buf.H, buf.columns, count);
+      hessian_column_kernel<<<column_blocks, kHessianBlock, 0, stream>>>(hb);
   }
   LS_CUDA_CHECK(cudaGetLastError());
   hessian_symmetrize_kernel<<<blocks_for(count * P * P), kHessianBlock, 0, stream>>>(buf.H, P,

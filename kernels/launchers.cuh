@@ -31,39 +31,46 @@ __host__ __device__ inline math::Shape to_shape(const Dims& d) {
   return s;
 }
 
+/// One training launch, passed by value to the kernels: `count` networks trained in place
+/// (weights count × P in T) on the data X (d0 × n) and Y (dh × n), all device pointers, with
+/// one outcome each and, when `curves` is non-null, params.curve_len loss slots each.
+template <class T>
+struct TrainBatch {
+  Dims dims;
+  const T* X = nullptr;
+  const T* Y = nullptr;
+  T* weights = nullptr;
+  std::size_t count = 0;
+  math::TrainParams params;
+  math::TrainOutcome* outcomes = nullptr;
+  double* curves = nullptr;
+};
+
 /// Global scratch for the general training kernel: returns a device pointer to `values` values
 /// of T that stay valid for work queued on the launch stream (or throws).
 template <class T>
 using TrainScratch = std::function<T*(std::size_t values)>;
 
-/// Trains `count` networks in place (weights count × P in T): the fused kernel where the shape
+/// Trains the batch's networks in place: the fused kernel where the shape
 /// has one, else one thread per network with the data in shared memory and the network's
 /// weights and scratch in a fixed-size local array when they fit, else in global scratch from
 /// `scratch` (count × (P + train_workspace(shape)) values, interleaved across the networks),
 /// which is asked for only on that path.
 template <class T>
-void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, std::size_t count,
-                  const math::TrainParams& params, math::TrainOutcome* outcomes, double* curves,
-                  const TrainScratch<T>& scratch, cudaStream_t stream);
+void launch_train(const TrainBatch<T>& batch, const TrainScratch<T>& scratch, cudaStream_t stream);
 
 // Each precision is instantiated in its own generated translation unit (train_instance.cu.in)
 // with its own FMA setting; no other file may instantiate them.
-extern template void launch_train<float>(const Dims&, const float*, const float*, float*,
-                                         std::size_t, const math::TrainParams&,
-                                         math::TrainOutcome*, double*, const TrainScratch<float>&,
+extern template void launch_train<float>(const TrainBatch<float>&, const TrainScratch<float>&,
                                          cudaStream_t);
-extern template void launch_train<double>(const Dims&, const double*, const double*, double*,
-                                          std::size_t, const math::TrainParams&,
-                                          math::TrainOutcome*, double*,
-                                          const TrainScratch<double>&, cudaStream_t);
+extern template void launch_train<double>(const TrainBatch<double>&, const TrainScratch<double>&,
+                                          cudaStream_t);
 
-/// Trains `count` networks with the fused kernel of a hot shape (math/train_fused.hpp) and returns
+/// Trains the batch's networks with the fused kernel of a hot shape (math/train_fused.hpp) and returns
 /// true, or returns false without launching when the shape has no fused kernel, the data do not
 /// fit in shared memory, or LANDSCAPE_CUDA_FUSED=0 asks for the general kernels.
 template <class T>
-bool launch_fused_train(const Dims& dims, const T* X, const T* Y, T* weights, std::size_t count,
-                        const math::TrainParams& params, math::TrainOutcome* outcomes,
-                        double* curves, cudaStream_t stream);
+bool launch_fused_train(const TrainBatch<T>& batch, cudaStream_t stream);
 
 /// Threads per block of the Hessian kernels; column-kernel thread counts are multiples of it.
 inline constexpr int kHessianBlock = 128;
@@ -101,12 +108,22 @@ struct HessianBuffers {
   std::size_t column_threads = 0;  ///< column-kernel threads, a positive multiple of kHessianBlock
 };
 
-/// Exact float64 Hessians of `count` networks (weights count × P, any values) into buf.H,
-/// symmetrized exactly as math::hessian does (symmetric, so row- and column-major coincide),
-/// and their first-order facts into buf.facts; a network whose facts are not finite gets a zero
-/// matrix. Three kernels: per-network preparation, then (network, column) work items over a
-/// grid of column_threads threads, then the symmetrization.
-void launch_hessian(const Dims& dims, const double* X, const double* Y, const double* weights,
-                    const HessianBuffers& buf, std::size_t count, cudaStream_t stream);
+/// One Hessian launch, passed by value to the kernels: `count` networks (weights count × P, any
+/// values) on the data X, Y (device pointers), into the buffers `buf`.
+struct HessianBatch {
+  Dims dims;
+  const double* X = nullptr;
+  const double* Y = nullptr;
+  const double* weights = nullptr;
+  std::size_t count = 0;
+  HessianBuffers buf;
+};
+
+/// Exact float64 Hessians of the batch's networks into buf.H, symmetrized exactly as
+/// math::hessian does (symmetric, so row- and column-major coincide), and their first-order
+/// facts into buf.facts; a network whose facts are not finite gets a zero matrix. Three
+/// kernels: per-network preparation, then (network, column) work items over a grid of
+/// column_threads threads, then the symmetrization.
+void launch_hessian(const HessianBatch& batch, cudaStream_t stream);
 
 }  // namespace landscape::kernels

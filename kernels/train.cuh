@@ -17,19 +17,17 @@ namespace {
 // warp's accesses to the same value of its 32 networks are one coalesced access. The weights
 // are copied in and out of that layout around training.
 template <class T>
-__global__ void train_kernel(Dims dims, const T* X, const T* Y, T* weights, T* ws,
-                             std::size_t count, math::TrainParams params,
-                             math::TrainOutcome* outcomes, double* curves) {
+__global__ void train_kernel(TrainBatch<T> b, T* ws) {
   const std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= count) return;
-  const math::Shape s = to_shape(dims);
+  if (i >= b.count) return;
+  const math::Shape s = to_shape(b.dims);
   const std::size_t P = math::param_count(s);
-  const math::Strided<T> w{ws + i, count};
+  const math::Strided<T> w{ws + i, b.count};
   const math::Strided<T> scratch = w + P;
-  for (std::size_t k = 0; k < P; ++k) w[k] = weights[i * P + k];
-  double* curve = curves ? curves + i * std::size_t(params.curve_len) : nullptr;
-  outcomes[i] = math::train_network(s, X, Y, w, params, scratch, curve);
-  for (std::size_t k = 0; k < P; ++k) weights[i * P + k] = w[k];
+  for (std::size_t k = 0; k < P; ++k) w[k] = b.weights[i * P + k];
+  double* curve = b.curves ? b.curves + i * std::size_t(b.params.curve_len) : nullptr;
+  b.outcomes[i] = math::train_network(s, b.X, b.Y, w, b.params, scratch, curve);
+  for (std::size_t k = 0; k < P; ++k) b.weights[i * P + k] = w[k];
 }
 
 // Hot path for small networks: the data lives in shared memory (read by every network of the
@@ -37,27 +35,25 @@ __global__ void train_kernel(Dims dims, const T* X, const T* Y, T* weights, T* w
 // interleaved across the threads of a warp by the hardware, so the per-network accesses that
 // are strided by the workspace size in the global fallback become coalesced here.
 template <class T, int WS>
-__global__ void train_local_kernel(Dims dims, const T* X, const T* Y, T* weights, std::size_t count,
-                                   math::TrainParams params, math::TrainOutcome* outcomes,
-                                   double* curves) {
+__global__ void train_local_kernel(TrainBatch<T> b) {
   extern __shared__ unsigned char smem_raw[];
   T* sX = reinterpret_cast<T*>(smem_raw);
-  const int nx = dims.d[0] * dims.n, ny = dims.d[dims.h] * dims.n;
+  const int nx = b.dims.d[0] * b.dims.n, ny = b.dims.d[b.dims.h] * b.dims.n;
   T* sY = sX + nx;
-  for (int k = threadIdx.x; k < nx; k += blockDim.x) sX[k] = X[k];
-  for (int k = threadIdx.x; k < ny; k += blockDim.x) sY[k] = Y[k];
+  for (int k = threadIdx.x; k < nx; k += blockDim.x) sX[k] = b.X[k];
+  for (int k = threadIdx.x; k < ny; k += blockDim.x) sY[k] = b.Y[k];
   __syncthreads();
   const std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= count) return;
-  const math::Shape s = to_shape(dims);
+  if (i >= b.count) return;
+  const math::Shape s = to_shape(b.dims);
   const std::size_t P = math::param_count(s);
   T local[WS];
   T* w = local;
   T* ws = local + P;
-  for (std::size_t k = 0; k < P; ++k) w[k] = weights[i * P + k];
-  double* curve = curves ? curves + i * std::size_t(params.curve_len) : nullptr;
-  outcomes[i] = math::train_network(s, sX, sY, w, params, ws, curve);
-  for (std::size_t k = 0; k < P; ++k) weights[i * P + k] = w[k];
+  for (std::size_t k = 0; k < P; ++k) w[k] = b.weights[i * P + k];
+  double* curve = b.curves ? b.curves + i * std::size_t(b.params.curve_len) : nullptr;
+  b.outcomes[i] = math::train_network(s, sX, sY, w, b.params, ws, curve);
+  for (std::size_t k = 0; k < P; ++k) b.weights[i * P + k] = w[k];
 }
 
 constexpr int kBlock = 128;
@@ -91,20 +87,18 @@ std::size_t train_local_bytes(const Dims& dims) {
 }
 
 template <class T>
-void launch_train(const Dims& dims, const T* X, const T* Y, T* weights, std::size_t count,
-                  const math::TrainParams& params, math::TrainOutcome* outcomes, double* curves,
-                  const TrainScratch<T>& scratch, cudaStream_t stream) {
+void launch_train(const TrainBatch<T>& b, const TrainScratch<T>& scratch, cudaStream_t stream) {
+  const Dims& dims = b.dims;
+  const std::size_t count = b.count;
   if (count == 0) return;
-  if (launch_fused_train<T>(dims, X, Y, weights, count, params, outcomes, curves, stream)) return;
+  if (launch_fused_train<T>(b, stream)) return;
   const math::Shape s = to_shape(dims);
   const std::size_t smem = std::size_t(dims.d[0] + dims.d[dims.h]) * std::size_t(dims.n) * sizeof(T);
   if (uses_local_train_kernel<T>(dims)) {
-    train_local_kernel<T, kLocalValues<T>><<<grid_for(count), kBlock, smem, stream>>>(
-        dims, X, Y, weights, count, params, outcomes, curves);
+    train_local_kernel<T, kLocalValues<T>><<<grid_for(count), kBlock, smem, stream>>>(b);
   } else {
     T* ws = scratch(count * (math::param_count(s) + math::train_workspace(s)));
-    train_kernel<T><<<grid_for(count), kBlock, 0, stream>>>(dims, X, Y, weights, ws, count, params,
-                                                            outcomes, curves);
+    train_kernel<T><<<grid_for(count), kBlock, 0, stream>>>(b, ws);
   }
   LS_CUDA_CHECK(cudaGetLastError());
 }

@@ -16,21 +16,18 @@ bool fused_training_enabled() {
 // The hot shapes, picked by one dispatch: the benchmark workloads and the default experiment.
 // Anything else (or LANDSCAPE_CUDA_FUSED=0) takes the general per-network kernels.
 template <class T>
-bool launch_fused_train(const Dims& d, const T* X, const T* Y, T* w, std::size_t count,
-                        const math::TrainParams& p, math::TrainOutcome* o, double* curves,
-                        cudaStream_t stream) {
-  if (count == 0 || !fused_training_enabled()) return false;
-  const math::Shape s = to_shape(d);
+bool launch_fused_train(const TrainBatch<T>& b, cudaStream_t stream) {
+  if (b.count == 0 || !fused_training_enabled()) return false;
+  const math::Shape s = to_shape(b.dims);
+  const math::TrainParams& p = b.params;  // LS_FUSED_DISPATCH switches on p.kind
   using namespace fused_detail;
-  if (FusedWS::matches(s)) { LS_FUSED_DISPATCH(LS_FUSED_WS, T, d, X, Y, w, count, p, o, curves, stream) }
-  if (FusedWM::matches(s)) { LS_FUSED_DISPATCH(LS_FUSED_WM, T, d, X, Y, w, count, p, o, curves, stream) }
-  if (FusedWP::matches(s)) { LS_FUSED_DISPATCH(LS_FUSED_WP, T, d, X, Y, w, count, p, o, curves, stream) }
+  if (FusedWS::matches(s)) { LS_FUSED_DISPATCH(LS_FUSED_WS, T, b, stream) }
+  if (FusedWM::matches(s)) { LS_FUSED_DISPATCH(LS_FUSED_WM, T, b, stream) }
+  if (FusedWP::matches(s)) { LS_FUSED_DISPATCH(LS_FUSED_WP, T, b, stream) }
   return false;
 }
 
-template bool launch_fused_train<float>(const Dims&, const float*, const float*, float*, std::size_t,
-                                        const math::TrainParams&, math::TrainOutcome*, double*, cudaStream_t);
-template bool launch_fused_train<double>(const Dims&, const double*, const double*, double*, std::size_t,
-                                         const math::TrainParams&, math::TrainOutcome*, double*, cudaStream_t);
+template bool launch_fused_train<float>(const TrainBatch<float>&, cudaStream_t);
+template bool launch_fused_train<double>(const TrainBatch<double>&, cudaStream_t);
 
 }  // namespace landscape::kernels

@@ -43,34 +43,28 @@ struct WarpGroupRunner {
 };
 
 template <class S, class T, math::OptimizerKind K>
-__global__ void __launch_bounds__(128) stream_train_kernel(Dims dims, const T* X, const T* Y,
-                                                           T* weights, std::size_t count,
-                                                           math::TrainParams params,
-                                                           math::TrainOutcome* outcomes,
-                                                           double* curves) {
+__global__ void __launch_bounds__(128) stream_train_kernel(TrainBatch<T> b) {
   using Tr = math::StreamTrainer<S, T>;
   extern __shared__ __align__(16) unsigned char smem_raw[];
-  const int n = dims.n;
+  const int n = b.dims.n;
   T* Xs = reinterpret_cast<T*>(smem_raw);
-  T* Ys = math::stage_data<Tr>(X, Y, n, Xs, int(threadIdx.x), int(blockDim.x));
+  T* Ys = math::stage_data<Tr>(b.X, b.Y, n, Xs, int(threadIdx.x), int(blockDim.x));
   __syncthreads();
-  const T slope = T(dims.slope);
+  const T slope = T(b.dims.slope);
   const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
-  for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
-    double* curve = curves ? curves + i * std::size_t(params.curve_len) : nullptr;
-    outcomes[i] = Tr::template train_with<K>(Xs, Ys, n, weights + i * S::P, params, slope, curve);
+  for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < b.count; i += stride) {
+    double* curve = b.curves ? b.curves + i * std::size_t(b.params.curve_len) : nullptr;
+    b.outcomes[i] = Tr::template train_with<K>(Xs, Ys, n, b.weights + i * S::P, b.params, slope, curve);
   }
 }
 
 template <class S, int G, int SPL, class T, math::OptimizerKind K>
-__global__ void group_train_kernel(Dims dims, const T* X, const T* Y, T* weights,
-                                   std::size_t count, math::TrainParams params,
-                                   math::TrainOutcome* outcomes, double* curves) {
+__global__ void group_train_kernel(TrainBatch<T> b) {
   using Tr = math::GroupTrainer<S, G, SPL, T>;
   extern __shared__ __align__(16) unsigned char smem_raw[];
-  const int n = dims.n;
+  const int n = b.dims.n;
   T* Xs = reinterpret_cast<T*>(smem_raw);
-  T* Ys = math::stage_data<Tr>(X, Y, n, Xs, int(threadIdx.x), int(blockDim.x));
+  T* Ys = math::stage_data<Tr>(b.X, b.Y, n, Xs, int(threadIdx.x), int(blockDim.x));
   __syncthreads();
   const int groups_per_block = int(blockDim.x) / G;
   const int group = int(threadIdx.x) / G;
@@ -79,12 +73,12 @@ __global__ void group_train_kernel(Dims dims, const T* X, const T* Y, T* weights
   const int warp_lane = int(threadIdx.x) % 32;
   run.mask = G == 32 ? 0xffffffffu : (((1u << G) - 1u) << (warp_lane / G * G));
   const auto sm = Tr::Smem::carve(Ys + std::size_t(n) * Tr::y_stride() + std::size_t(group) * Tr::group_stride(n), n);
-  const T slope = T(dims.slope);
+  const T slope = T(b.dims.slope);
   const std::size_t stride = std::size_t(gridDim.x) * groups_per_block;
-  for (std::size_t i = std::size_t(blockIdx.x) * groups_per_block + group; i < count; i += stride) {
-    double* curve = curves ? curves + i * std::size_t(params.curve_len) : nullptr;
-    const math::TrainOutcome o = Tr::template train_with<K>(run, sm, Xs, Ys, n, weights + i * S::P, params, slope, curve);
-    if (run.lane == 0) outcomes[i] = o;
+  for (std::size_t i = std::size_t(blockIdx.x) * groups_per_block + group; i < b.count; i += stride) {
+    double* curve = b.curves ? b.curves + i * std::size_t(b.params.curve_len) : nullptr;
+    const math::TrainOutcome o = Tr::template train_with<K>(run, sm, Xs, Ys, n, b.weights + i * S::P, b.params, slope, curve);
+    if (run.lane == 0) b.outcomes[i] = o;
   }
 }
 
@@ -115,9 +109,9 @@ unsigned training_grid(Kernel kernel, int threads, std::size_t smem, std::size_t
 }
 
 template <class S, class T, math::OptimizerKind K>
-bool launch_stream_with(const Dims& d, const T* X, const T* Y, T* w, std::size_t count,
-                   const math::TrainParams& p, math::TrainOutcome* o, double* curves,
-                   cudaStream_t stream) {
+bool launch_stream_with(const TrainBatch<T>& b, cudaStream_t stream) {
+  const Dims& d = b.dims;
+  const std::size_t count = b.count;
   using Tr = math::StreamTrainer<S, T>;
   const DeviceLimits lim = device_limits();
   const std::size_t smem = Tr::data_values(d.n) * sizeof(T);
@@ -127,15 +121,15 @@ bool launch_stream_with(const Dims& d, const T* X, const T* Y, T* w, std::size_t
   constexpr int kThreads = 128;
   const unsigned grid = training_grid(kernel, kThreads, smem, (count + kThreads - 1) / kThreads);
   if (grid == 0) return false;
-  kernel<<<grid, kThreads, smem, stream>>>(d, X, Y, w, count, p, o, curves);
+  kernel<<<grid, kThreads, smem, stream>>>(b);
   LS_CUDA_CHECK(cudaGetLastError());
   return true;
 }
 
 template <class S, int G, int SPL, class T, math::OptimizerKind K>
-bool launch_group_with(const Dims& d, const T* X, const T* Y, T* w, std::size_t count,
-                  const math::TrainParams& p, math::TrainOutcome* o, double* curves,
-                  cudaStream_t stream) {
+bool launch_group_with(const TrainBatch<T>& b, cudaStream_t stream) {
+  const Dims& d = b.dims;
+  const std::size_t count = b.count;
   using Tr = math::GroupTrainer<S, G, SPL, T>;
   if (d.n > Tr::MAX_N) return false;
   const DeviceLimits lim = device_limits();
@@ -153,7 +147,7 @@ bool launch_group_with(const Dims& d, const T* X, const T* Y, T* w, std::size_t 
   const int threads = groups * G;
   const unsigned grid = training_grid(kernel, threads, smem, (count + std::size_t(groups) - 1) / std::size_t(groups));
   if (grid == 0) return false;
-  kernel<<<grid, threads, smem, stream>>>(d, X, Y, w, count, p, o, curves);
+  kernel<<<grid, threads, smem, stream>>>(b);
   LS_CUDA_CHECK(cudaGetLastError());
   return true;
 }
@@ -165,9 +159,7 @@ bool launch_group_with(const Dims& d, const T* X, const T* Y, T* w, std::size_t 
 #define LS_FUSED_WS(T, K) launch_stream_with<FusedWS, T, math::OptimizerKind::K>
 #define LS_FUSED_WM(T, K) launch_group_with<FusedWM, 32, 2, T, math::OptimizerKind::K>
 #define LS_FUSED_WP(T, K) launch_group_with<FusedWP, 16, 1, T, math::OptimizerKind::K>
-#define LS_FUSED_SIGNATURE(T)                                                                  \
-  (const Dims&, const T*, const T*, T*, std::size_t, const math::TrainParams&,                 \
-   math::TrainOutcome*, double*, cudaStream_t)
+#define LS_FUSED_SIGNATURE(T) (const TrainBatch<T>&, cudaStream_t)
 
 // Every (shape, precision, optimizer) kernel is compiled in a translation unit of its own,
 // generated by CMake from fused_instance.cu.in, so that the eighteen compile in parallel;

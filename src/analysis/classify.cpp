@@ -32,6 +32,7 @@ SpectrumSummary summarize_spectrum(const double* ev, int P, double eig_rtol) {
   return s;
 }
 
+// Seven parameters: callers judge the raw and the refined point; no one record holds both.
 PointClass classify_point(bool finite, double loss, double grad_norm, const SpectrumSummary& sp,
                           double global_loss, double loss_scale, const Tolerances& tol) {
   // A point whose loss, gradient or Hessian spectrum is not finite (overflow in float64) is

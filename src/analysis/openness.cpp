@@ -13,6 +13,7 @@ namespace landscape {
 
 using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// Seven parameters: the six integers of the theorems' statement and the rule that decided.
 bool matrix_product_locally_open(int m, int k, int n, int rank_a, int rank_b, int rank_ab,
                                  std::string* rule) {
   if (k < std::min(m, n)) {

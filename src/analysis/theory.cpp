@@ -59,79 +59,99 @@ bool theorem8_condition(const std::vector<int>& dims, int* p1, int* p2) {
   return false;
 }
 
-std::vector<Claim> theory_claims(const Model& m, const DataFacts& f) {
-  std::vector<Claim> out;
+namespace {
+
+/// A deep linear network's claims from convexity (h = 1) and Nouiehed & Razaviyayn.
+void linear_nr_claims(const Model& m, const DataFacts& f, std::vector<Claim>& out) {
   const int h = m.depth();
   const std::vector<int>& d = m.dims;
-  if (m.family == Family::linear) {
-    if (h == 1) {
-      out.push_back({"convex", "convexity of least squares",
-                     "h = 1 is linear least squares, a convex problem: every local minimum is global",
-                     ClaimKind::forbids, {"spurious_local_minimum", "strict_saddle", "non_strict_saddle"},
-                     ClaimScope::all, "h = 1, any X and Y"});
-    }
-    if (h == 2) {
-      out.push_back({"NR-Thm5", "N&R Thm 5",
-                     "two-layer linear network, any X and Y: no spurious local minima", ClaimKind::forbids,
-                     {"spurious_local_minimum"}, ClaimScope::all, "h = 2; holds for any data"});
-      out.push_back({"NR-Thm5-degenerate", "N&R Thm 5",
-                     "every degenerate critical point is a global minimum or a strict saddle", ClaimKind::forbids,
-                     {"non_strict_saddle", "spurious_local_minimum"}, ClaimScope::degenerate,
-                     "h = 2; degenerate means rank(W_2 W_1) < min d_i"});
-    }
-    out.push_back({"NR-Lemma7", "N&R Lemma 7", "every non-degenerate local minimum is global", ClaimKind::forbids,
-                   {"spurious_local_minimum"}, ClaimScope::non_degenerate,
-                   "any depth; non-degenerate means rank(W_h...W_1) = min d_i = " +
-                       std::to_string(*std::min_element(d.begin(), d.end()))});
-    if (h >= 3) {
-      int p1 = 0, p2 = 0;
-      if (theorem8_condition(d, &p1, &p2)) {
-        out.push_back({"NR-Thm8-exists", "N&R Thm 8",
-                       "for some rank-deficient Y there are spurious local minima", ClaimKind::exists,
-                       {"spurious_local_minimum"}, ClaimScope::all,
-                       "condition holds with p1 = " + std::to_string(p1) + ", p2 = " + std::to_string(p2) +
-                           " (d_h = " + std::to_string(d.back()) + " > d_p2 = " + std::to_string(d[std::size_t(p2)]) +
-                           ", d0 = " + std::to_string(d[0]) + " > d_p1 = " + std::to_string(d[std::size_t(p1)]) +
-                           "); rank Y = " + std::to_string(f.rank_y) +
-                           (f.rank_y < std::min(f.dh, f.n) ? " (rank-deficient)" : " (full rank)")});
-      } else {
-        out.push_back({"NR-Thm8", "N&R Thm 8", "no spurious local minima, for any X and Y", ClaimKind::forbids,
-                       {"spurious_local_minimum"}, ClaimScope::all,
-                       "h = " + std::to_string(h) + " and no 1 <= p1 < p2 <= h-1 with d_h > d_p2 and d0 > d_p1"});
-      }
-    }
-    const bool xxt = f.rank_x == f.d0;
-    const bool xyt = f.rank_xyt == std::min(f.d0, f.dh);
-    const bool dy_le_dx = f.dh <= f.d0;
-    std::ostringstream why;
-    why << "rank XX^T = " << f.rank_x << (xxt ? " (full)" : " (not full)") << ", rank XY^T = " << f.rank_xyt
-        << (xyt ? " (full)" : " (not full)") << ", d_y = " << f.dh << (dy_le_dx ? " <= " : " > ") << "d_x = "
-        << f.d0 << ", Sigma eigenvalues " << (f.sigma_distinct ? "distinct" : "not distinct");
-    if (xxt && xyt && dy_le_dx && f.sigma_distinct) {
-      out.push_back({"K-Thm2.3", "K Thm 2.3", "every local minimum is global; every other critical point is a saddle",
-                     ClaimKind::forbids, {"spurious_local_minimum"}, ClaimScope::all, why.str()});
-      if (h == 2)
-        out.push_back({"K-Cor2.4-h2", "K Cor 2.4", "h = 2: every saddle is strict", ClaimKind::forbids,
-                       {"non_strict_saddle"}, ClaimScope::all, why.str()});
-      else if (h >= 3)
-        out.push_back({"K-Cor2.4-bad-saddles", "K Cor 2.4",
-                       "h >= 3: non-strict (\"bad\") saddles exist, e.g. reached from small initializations",
-                       ClaimKind::exists, {"non_strict_saddle"}, ClaimScope::all, why.str()});
-    }
-  } else {
-    const bool pyr = m.pyramidal();
-    std::ostringstream why;
-    why << "pyramidal " << (pyr ? "yes" : "no") << " (dims " << dims_text(d) << "), X " << f.d0 << " x " << f.n
-        << " of rank " << f.rank_x << (f.x_full_column_rank ? " (full column rank)" : " (not full column rank)")
-        << ", slope " << m.slope;
-    if (pyr && f.x_full_column_rank) {
-      out.push_back({"NR-Lemma3", "N&R Lemma 3 + Obs 1",
-                     "every local minimum with all W_i of full row rank is global (L* = 0)", ClaimKind::forbids,
-                     {"spurious_local_minimum"}, ClaimScope::full_row_rank, why.str()});
+  if (h == 1) {
+    out.push_back({"convex", "convexity of least squares",
+                   "h = 1 is linear least squares, a convex problem: every local minimum is global",
+                   ClaimKind::forbids, {"spurious_local_minimum", "strict_saddle", "non_strict_saddle"},
+                   ClaimScope::all, "h = 1, any X and Y"});
+  }
+  if (h == 2) {
+    out.push_back({"NR-Thm5", "N&R Thm 5",
+                   "two-layer linear network, any X and Y: no spurious local minima", ClaimKind::forbids,
+                   {"spurious_local_minimum"}, ClaimScope::all, "h = 2; holds for any data"});
+    out.push_back({"NR-Thm5-degenerate", "N&R Thm 5",
+                   "every degenerate critical point is a global minimum or a strict saddle", ClaimKind::forbids,
+                   {"non_strict_saddle", "spurious_local_minimum"}, ClaimScope::degenerate,
+                   "h = 2; degenerate means rank(W_2 W_1) < min d_i"});
+  }
+  out.push_back({"NR-Lemma7", "N&R Lemma 7", "every non-degenerate local minimum is global", ClaimKind::forbids,
+                 {"spurious_local_minimum"}, ClaimScope::non_degenerate,
+                 "any depth; non-degenerate means rank(W_h...W_1) = min d_i = " +
+                     std::to_string(*std::min_element(d.begin(), d.end()))});
+  if (h >= 3) {
+    int p1 = 0, p2 = 0;
+    if (theorem8_condition(d, &p1, &p2)) {
+      out.push_back({"NR-Thm8-exists", "N&R Thm 8",
+                     "for some rank-deficient Y there are spurious local minima", ClaimKind::exists,
+                     {"spurious_local_minimum"}, ClaimScope::all,
+                     "condition holds with p1 = " + std::to_string(p1) + ", p2 = " + std::to_string(p2) +
+                         " (d_h = " + std::to_string(d.back()) + " > d_p2 = " + std::to_string(d[std::size_t(p2)]) +
+                         ", d0 = " + std::to_string(d[0]) + " > d_p1 = " + std::to_string(d[std::size_t(p1)]) +
+                         "); rank Y = " + std::to_string(f.rank_y) +
+                         (f.rank_y < std::min(f.dh, f.n) ? " (rank-deficient)" : " (full rank)")});
     } else {
-      out.push_back({"none", "-", "no theorem applies here: spurious local minima may appear", ClaimKind::none,
-                     {"spurious_local_minimum"}, ClaimScope::all, why.str()});
+      out.push_back({"NR-Thm8", "N&R Thm 8", "no spurious local minima, for any X and Y", ClaimKind::forbids,
+                     {"spurious_local_minimum"}, ClaimScope::all,
+                     "h = " + std::to_string(h) + " and no 1 <= p1 < p2 <= h-1 with d_h > d_p2 and d0 > d_p1"});
     }
+  }
+}
+
+/// Kawaguchi's claims for a deep linear network, when his data conditions hold.
+void linear_kawaguchi_claims(const Model& m, const DataFacts& f, std::vector<Claim>& out) {
+  const int h = m.depth();
+  const bool xxt = f.rank_x == f.d0;
+  const bool xyt = f.rank_xyt == std::min(f.d0, f.dh);
+  const bool dy_le_dx = f.dh <= f.d0;
+  std::ostringstream why;
+  why << "rank XX^T = " << f.rank_x << (xxt ? " (full)" : " (not full)") << ", rank XY^T = " << f.rank_xyt
+      << (xyt ? " (full)" : " (not full)") << ", d_y = " << f.dh << (dy_le_dx ? " <= " : " > ") << "d_x = "
+      << f.d0 << ", Sigma eigenvalues " << (f.sigma_distinct ? "distinct" : "not distinct");
+  if (xxt && xyt && dy_le_dx && f.sigma_distinct) {
+    out.push_back({"K-Thm2.3", "K Thm 2.3", "every local minimum is global; every other critical point is a saddle",
+                   ClaimKind::forbids, {"spurious_local_minimum"}, ClaimScope::all, why.str()});
+    if (h == 2)
+      out.push_back({"K-Cor2.4-h2", "K Cor 2.4", "h = 2: every saddle is strict", ClaimKind::forbids,
+                     {"non_strict_saddle"}, ClaimScope::all, why.str()});
+    else if (h >= 3)
+      out.push_back({"K-Cor2.4-bad-saddles", "K Cor 2.4",
+                     "h >= 3: non-strict (\"bad\") saddles exist, e.g. reached from small initializations",
+                     ClaimKind::exists, {"non_strict_saddle"}, ClaimScope::all, why.str()});
+  }
+}
+
+/// The claim for a leaky-ReLU network: N&R Lemma 3 where it applies, "none" otherwise.
+void leaky_relu_claims(const Model& m, const DataFacts& f, std::vector<Claim>& out) {
+  const bool pyr = m.pyramidal();
+  std::ostringstream why;
+  why << "pyramidal " << (pyr ? "yes" : "no") << " (dims " << dims_text(m.dims) << "), X " << f.d0 << " x " << f.n
+      << " of rank " << f.rank_x << (f.x_full_column_rank ? " (full column rank)" : " (not full column rank)")
+      << ", slope " << m.slope;
+  if (pyr && f.x_full_column_rank) {
+    out.push_back({"NR-Lemma3", "N&R Lemma 3 + Obs 1",
+                   "every local minimum with all W_i of full row rank is global (L* = 0)", ClaimKind::forbids,
+                   {"spurious_local_minimum"}, ClaimScope::full_row_rank, why.str()});
+  } else {
+    out.push_back({"none", "-", "no theorem applies here: spurious local minima may appear", ClaimKind::none,
+                   {"spurious_local_minimum"}, ClaimScope::all, why.str()});
+  }
+}
+
+}  // namespace
+
+std::vector<Claim> theory_claims(const Model& m, const DataFacts& f) {
+  std::vector<Claim> out;
+  if (m.family == Family::linear) {
+    linear_nr_claims(m, f, out);
+    linear_kawaguchi_claims(m, f, out);
+  } else {
+    leaky_relu_claims(m, f, out);
   }
   return out;
 }

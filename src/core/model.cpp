@@ -52,6 +52,7 @@ math::Shape Model::shape(int n) const {
   return s;
 }
 
+// Seven parameters: model, seed, scale, the networks and their output buffer, threads.
 void init_weights(const Model& m, std::uint64_t seed, double scale, const long* indices,
                   std::size_t count, double* w, int threads) {
   const std::size_t P = m.param_count();

@@ -56,12 +56,10 @@ json parse_unique_keys(const std::string& text, const std::string& source) {
   return json::parse(text, cb);
 }
 
-}  // namespace
-
-Point parse_point(const std::string& text, const std::string& source) {
-  json j;
+/// The JSON of a point: a parse error names the line (and a NaN or infinity for what it is).
+json parse_point_json(const std::string& text, const std::string& source) {
   try {
-    j = parse_unique_keys(text, source);
+    return parse_unique_keys(text, source);
   } catch (const json::parse_error& e) {
     // e.byte is 1-based, the byte where parsing failed.
     const std::size_t at = std::min(text.size(), e.byte > 0 ? std::size_t(e.byte - 1) : 0);
@@ -76,6 +74,44 @@ Point parse_point(const std::string& text, const std::string& source) {
     // nlohmann reports numbers that overflow a double (e.g. 1e999) here, without a position.
     throw Error(source + ": non-finite number (out of range for float64): " + e.what());
   }
+}
+
+/// The point's "model": family, dims and (leaky ReLU only) slope, validated.
+Model read_model(const json& m, const std::string& source) {
+  Model model;
+  const std::string wm = source + ": model";
+  require(m.is_object(), wm, "expected an object");
+  for (const auto& [k, v] : m.items()) {
+    (void)v;
+    require(k == "family" || k == "dims" || k == "slope", wm + "." + k,
+            "unknown key (expected family, dims, slope)");
+  }
+  require(m.contains("family") && m["family"].is_string(), wm + ".family",
+          "missing or not a string");
+  model.family = parse_family(m["family"].get<std::string>(), wm + ".family");
+  require(m.contains("dims") && m["dims"].is_array(), wm + ".dims", "missing or not a list");
+  for (std::size_t i = 0; i < m["dims"].size(); ++i) {
+    const json& d = m["dims"][i];
+    const std::string wd = wm + ".dims[" + std::to_string(i) + "]";
+    require(d.is_number_integer(), wd, "expected a positive integer");
+    const long long v = d.get<long long>();
+    require(v >= 1 && v <= 1000000, wd, "expected a positive width, got " + std::to_string(v));
+    model.dims.push_back(int(v));
+  }
+  if (model.family == Family::leaky_relu) {
+    require(m.contains("slope"), wm + ".slope", "missing (required for leaky_relu)");
+    model.slope = number_at(m["slope"], wm + ".slope");
+  } else {
+    require(!m.contains("slope"), wm + ".slope", "only leaky_relu networks take a slope");
+  }
+  model.validate(wm);
+  return model;
+}
+
+}  // namespace
+
+Point parse_point(const std::string& text, const std::string& source) {
+  const json j = parse_point_json(text, source);
   require(j.is_object(), source, "top level must be a JSON object");
   for (const auto& [k, v] : j.items()) {
     (void)v;
@@ -87,34 +123,7 @@ Point parse_point(const std::string& text, const std::string& source) {
 
   Point p;
   p.source = source;
-  const json& m = j["model"];
-  const std::string wm = source + ": model";
-  require(m.is_object(), wm, "expected an object");
-  for (const auto& [k, v] : m.items()) {
-    (void)v;
-    require(k == "family" || k == "dims" || k == "slope", wm + "." + k,
-            "unknown key (expected family, dims, slope)");
-  }
-  require(m.contains("family") && m["family"].is_string(), wm + ".family",
-          "missing or not a string");
-  p.model.family = parse_family(m["family"].get<std::string>(), wm + ".family");
-  require(m.contains("dims") && m["dims"].is_array(), wm + ".dims", "missing or not a list");
-  for (std::size_t i = 0; i < m["dims"].size(); ++i) {
-    const json& d = m["dims"][i];
-    const std::string wd = wm + ".dims[" + std::to_string(i) + "]";
-    require(d.is_number_integer(), wd, "expected a positive integer");
-    const long long v = d.get<long long>();
-    require(v >= 1 && v <= 1000000, wd, "expected a positive width, got " + std::to_string(v));
-    p.model.dims.push_back(int(v));
-  }
-  if (p.model.family == Family::leaky_relu) {
-    require(m.contains("slope"), wm + ".slope", "missing (required for leaky_relu)");
-    p.model.slope = number_at(m["slope"], wm + ".slope");
-  } else {
-    require(!m.contains("slope"), wm + ".slope", "only leaky_relu networks take a slope");
-  }
-  p.model.validate(wm);
-
+  p.model = read_model(j["model"], source);
   const int h = p.model.depth();
   p.data.d0 = p.model.dims.front();
   p.data.dh = p.model.dims.back();

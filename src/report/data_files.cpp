@@ -117,28 +117,33 @@ json tolerance_json(const Report& r, const Cell& c) {
 }
 
 json prediction_json(const Prediction& p) {
-  if (!p.present) return nullptr;
-  json pj = {{"raw", p.raw},       {"parsed", p.parsed},   {"statement", p.statement},
-             {"source", p.source}, {"forbids", p.forbids}, {"text", prediction_text(p)}};
-  if (!p.items.empty()) {
-    pj["verdict"] = p.verdict;
+  if (!p.present()) return nullptr;
+  json pj = {{"raw", p.raw},
+             {"parsed", p.parsed()},
+             {"statement", prediction_statement(p)},
+             {"source", prediction_source(p)},
+             {"forbids", prediction_forbids(p)},
+             {"text", prediction_text(p)}};
+  if (p.is_list() && !p.items.empty()) {
+    pj["verdict"] = prediction_verdict(p);
     pj["items"] = json::array();
-    for (const auto& q : p.items)
-      pj["items"].push_back({{"statement", q.statement},
-                             {"source", q.source},
-                             {"forbids", q.forbids},
-                             {"observed", q.k},
-                             {"n", q.n},
-                             {"ci95", interval_json(q.iv)},
-                             {"verdict", q.verdict},
-                             {"text", q.text}});
+    for (const auto& o : p.items)
+      pj["items"].push_back({{"statement", o.claim.statement},
+                             {"source", o.claim.source},
+                             {"forbids", claim_forbids(o.claim)},
+                             {"observed", o.count},
+                             {"n", o.in_scope},
+                             {"ci95", interval_json(o.ci)},
+                             {"verdict", item_verdict(p, o)},
+                             {"text", item_text(p, o)}});
   }
-  if (p.parsed && !p.forbids.empty()) {
-    pj["observed"] = p.k;
-    pj["n"] = p.n;
-    pj["ci95"] = interval_json(p.iv);
-    pj["rate_upper95"] = p.iv.hi;
-    pj["verdict"] = p.verdict;
+  if (p.checks_classes()) {
+    const Observation& o = p.items[0];
+    pj["observed"] = o.count;
+    pj["n"] = o.in_scope;
+    pj["ci95"] = interval_json(o.ci);
+    pj["rate_upper95"] = o.ci.hi;
+    pj["verdict"] = prediction_verdict(p);
   }
   return pj;
 }
@@ -234,16 +239,16 @@ std::string cells_csv(const Report& r) {
   for (const Cell& c : r.cells) {
     const Interval lo = binomial_interval_95(c.open_yes, c.open_n);
     const Prediction& p = c.prediction;
-    const bool pf = p.parsed && !p.forbids.empty();
+    const bool pf = p.checks_classes();
     os << prefix(r, c) << "," << csv_field(c.family) << "," << csv_field(c.dims) << ","
        << c.networks << "," << c.endpoints << "," << c.finished << "," << c.unfinished << ","
        << (c.global_loss ? full(*c.global_loss) : "") << ","
        << csv_field(c.global_loss_kind.value_or("")) << "," << c.open_yes << "," << c.open_n << ","
        << (c.open_n ? full(fraction(c.open_yes, c.open_n)) : "") << ","
        << (c.open_n ? full(lo.lo) : "") << "," << (c.open_n ? full(lo.hi) : "") << ","
-       << csv_field(p.statement) << "," << csv_field(p.source) << "," << csv_field(forbids_text(p))
-       << "," << (pf ? std::to_string(p.k) : "") << "," << (pf ? full(p.iv.hi) : "") << ","
-       << p.verdict << "," << c.gap_n << "," << c.gap_clamped << "," << full(kGapFloor) << ","
+       << csv_field(prediction_statement(p)) << "," << csv_field(prediction_source(p)) << ","
+       << csv_field(forbids_text(p)) << "," << (pf ? std::to_string(p.items[0].count) : "") << ","
+       << (pf ? full(p.items[0].ci.hi) : "") << "," << prediction_verdict(p) << "," << c.gap_n << "," << c.gap_clamped << "," << full(kGapFloor) << ","
        << c.spectra.networks << "," << c.spectra.eigenvalues << "," << c.curves.total << ","
        << c.curves.used << "\n";
   }

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "landscape/analysis/theory.hpp"
+
 namespace landscape::report {
 
 std::string fmt(const char* f, double x) {
@@ -36,24 +38,67 @@ std::string cell_title(const Cell& c) {
 }
 
 std::string prediction_text(const Prediction& p) {
-  if (!p.present) return "";
-  if (!p.parsed) return "prediction present but not valid JSON";
-  if (!p.items.empty()) {
+  if (!p.present()) return "";
+  if (!p.parsed()) return "prediction present but not valid JSON";
+  if (p.is_list() && !p.items.empty()) {
     std::string all;
-    for (const auto& q : p.items) all += (all.empty() ? "" : "; ") + q.text;
+    for (const auto& o : p.items) all += (all.empty() ? "" : "; ") + item_text(p, o);
     return all;
   }
-  std::string s = "predicted: " + p.statement + (p.source.empty() ? "" : " (" + p.source + ")");
-  if (p.forbids.empty()) return s;
-  s += " \xE2\x80\x94 observed " + std::to_string(p.k) + " of " + std::to_string(p.n) +
-       " (rate < " + g3(p.iv.hi) + " at 95%) \xE2\x80\x94 " + p.verdict;
+  const std::string source = prediction_source(p);
+  std::string s = "predicted: " + prediction_statement(p) + (source.empty() ? "" : " (" + source + ")");
+  if (!p.checks_classes()) return s;
+  const Observation& o = p.items[0];
+  s += " \xE2\x80\x94 observed " + std::to_string(o.count) + " of " + std::to_string(o.in_scope) +
+       " (rate < " + g3(o.ci.hi) + " at 95%) \xE2\x80\x94 " + prediction_verdict(p);
   return s;
 }
 
+std::string prediction_statement(const Prediction& p) {
+  if (p.is_list()) return std::to_string(p.items.size()) + " claim(s)";
+  return p.form == Prediction::Form::single ? p.items[0].claim.statement : "";
+}
+
+std::string prediction_source(const Prediction& p) {
+  return p.form == Prediction::Form::single ? p.items[0].claim.source : "";
+}
+
+std::vector<std::string> prediction_forbids(const Prediction& p) {
+  return p.form == Prediction::Form::single ? p.items[0].claim.classes
+                                            : std::vector<std::string>{};
+}
+
 std::string forbids_text(const Prediction& p) {
+  const std::vector<std::string> forbids = prediction_forbids(p);
   std::string s;
-  for (std::size_t i = 0; i < p.forbids.size(); ++i) s += (i ? ", " : "") + p.forbids[i];
+  for (std::size_t i = 0; i < forbids.size(); ++i) s += (i ? ", " : "") + forbids[i];
   return s;
+}
+
+std::string prediction_verdict(const Prediction& p) {
+  if (p.is_list()) {
+    bool any_inconsistent = false, any_consistent = false;
+    for (const auto& o : p.items) {
+      const std::string v = item_verdict(p, o);
+      any_inconsistent = any_inconsistent || v == "inconsistent";
+      any_consistent = any_consistent || v == "consistent";
+    }
+    return any_inconsistent ? "inconsistent" : any_consistent ? "consistent" : "inconclusive";
+  }
+  return p.checks_classes() ? to_string(p.items[0].verdict) : "";
+}
+
+std::vector<std::string> claim_forbids(const Claim& c) {
+  return c.kind == ClaimKind::forbids ? c.classes : std::vector<std::string>{};
+}
+
+std::string item_verdict(const Prediction& p, const Observation& o) {
+  const bool observed = p.form == Prediction::Form::observations || p.checks_classes();
+  return observed ? to_string(o.verdict) : "";
+}
+
+std::string item_text(const Prediction& p, const Observation& o) {
+  return p.form == Prediction::Form::observations ? format_observation(o) : "";
 }
 
 std::vector<std::string> tolerance_classes(const Report& r, const Cell& c) {

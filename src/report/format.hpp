@@ -28,10 +28,26 @@ double fraction(long k, long n);
 std::string human_class(const std::string& c);
 /// "cell <index>: <label>".
 std::string cell_title(const Cell& c);
-/// "predicted: … (source) — observed k of n (rate < X at 95%) — verdict", plain text.
+/// "predicted: … (source) — observed k of n (rate < X at 95%) — verdict", plain text; for a
+/// claim or observation list, the items' texts joined by "; ".
 std::string prediction_text(const Prediction& p);
-/// The forbidden classes, comma-separated.
+/// "<n> claim(s)" for a list, the older object's statement, or "".
+std::string prediction_statement(const Prediction& p);
+/// The older object's source, or "".
+std::string prediction_source(const Prediction& p);
+/// The older object's forbidden classes (none for a list).
+std::vector<std::string> prediction_forbids(const Prediction& p);
+/// The forbidden classes of prediction_forbids, comma-separated.
 std::string forbids_text(const Prediction& p);
+/// A list's verdict (inconsistent if any item is, else consistent if any item is, else
+/// inconclusive), the older object's when it forbids any class, or "".
+std::string prediction_verdict(const Prediction& p);
+/// The classes claim `c` forbids (none unless its kind is forbids).
+std::vector<std::string> claim_forbids(const Claim& c);
+/// An item's verdict as text, "" when it is not observed (a claim list).
+std::string item_verdict(const Prediction& p, const Observation& o);
+/// An item's line (analysis/theory's format_observation), "" when it is not observed.
+std::string item_text(const Prediction& p, const Observation& o);
 /// The report's class columns plus any further class seen at the ×0.1 or ×10 tolerances.
 std::vector<std::string> tolerance_classes(const Report& r, const Cell& c);
 /// m[k], or 0 when absent.

@@ -133,24 +133,29 @@ std::string class_table_html(const Report& r, const Cell& c) {
 }
 
 std::string prediction_html(const Prediction& p) {
-  if (!p.present) return "";
+  if (!p.present()) return "";
   std::ostringstream os;
-  if (!p.items.empty()) {
-    for (const auto& q : p.items)
+  if (p.is_list() && !p.items.empty()) {
+    for (const auto& o : p.items) {
+      const std::string text = item_text(p, o);
       os << "<p class=\"prediction\">"
-         << esc(q.text.empty() ? q.statement + " - " + q.verdict : q.text) << "</p>\n";
+         << esc(text.empty() ? o.claim.statement + " - " + item_verdict(p, o) : text) << "</p>\n";
+    }
     return os.str();
   }
   os << "<p class=\"prediction\">";
-  if (!p.parsed) {
+  if (!p.parsed()) {
     os << "prediction present but not valid JSON: <code>" << esc(p.raw) << "</code></p>\n";
     return os.str();
   }
-  os << "<strong>predicted:</strong> " << esc(p.statement);
-  if (!p.source.empty()) os << " (" << esc(p.source) << ")";
-  if (!p.forbids.empty()) {
-    os << " — observed " << p.k << " of " << p.n << " (" << esc(forbids_text(p)) << "; rate &lt; "
-       << g3(p.iv.hi) << " at 95%) — <span class=\"verdict\">" << p.verdict << "</span>";
+  const std::string source = prediction_source(p);
+  os << "<strong>predicted:</strong> " << esc(prediction_statement(p));
+  if (!source.empty()) os << " (" << esc(source) << ")";
+  if (p.checks_classes()) {
+    const Observation& o = p.items[0];
+    os << " — observed " << o.count << " of " << o.in_scope << " (" << esc(forbids_text(p))
+       << "; rate &lt; " << g3(o.ci.hi) << " at 95%) — <span class=\"verdict\">"
+       << prediction_verdict(p) << "</span>";
   }
   os << "</p>\n";
   return os.str();
@@ -458,7 +463,8 @@ std::string across_cells_table_html(const Report& r) {
        << "</td>";
     for (const auto& name : r.classes)
       os << "<td class=\"num\">" << frac_text(c.count(name), c.finished) << "</td>";
-    os << "<td>" << (c.prediction.verdict.empty() ? "—" : c.prediction.verdict) << "</td></tr>\n";
+    const std::string verdict = prediction_verdict(c.prediction);
+    os << "<td>" << (verdict.empty() ? "—" : verdict) << "</td></tr>\n";
   }
   os << "</table></div>\n";
   return os.str();

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "landscape/core/common.hpp"
+#include "landscape/io/codec.hpp"
 #include "landscape/io/schema.hpp"
 #include "landscape/io/sqlite.hpp"
 #include "landscape/report/svg.hpp"
@@ -123,54 +124,64 @@ RunInfo read_run(Database& db) {
   return r;
 }
 
-Prediction parse_prediction(const std::optional<std::string>& text) {
+/// The older prediction object {"statement", "source", "forbids"} as a claim, of kind forbids
+/// when it names classes; a field of the wrong type is skipped.
+Claim single_claim(const json& j) {
+  Claim c;
+  if (j.contains("statement") && j["statement"].is_string())
+    c.statement = j["statement"].get<std::string>();
+  if (j.contains("source") && j["source"].is_string()) c.source = j["source"].get<std::string>();
+  if (j.contains("forbids") && j["forbids"].is_array())
+    for (const auto& f : j["forbids"])
+      if (f.is_string()) c.classes.push_back(f.get<std::string>());
+  c.kind = c.classes.empty() ? ClaimKind::none : ClaimKind::forbids;
+  return c;
+}
+
+/// cells.prediction read with io/codec: an array is an observation list when its items carry a
+/// verdict, a claim list otherwise; an object is the older single claim.
+Prediction read_prediction(const std::optional<std::string>& text) {
+  using Form = Prediction::Form;
   Prediction p;
   if (!text) return p;
-  p.present = true;
   p.raw = *text;
   try {
     const json j = json::parse(*text);
     if (j.is_array()) {
-      bool any_inconsistent = false, any_consistent = false;
-      for (const auto& it : j) {
-        if (!it.is_object()) throw std::runtime_error("claim is not a JSON object");
-        Prediction q;
-        q.present = q.parsed = true;
-        q.statement = it.value("statement", "");
-        q.source = it.value("source", "");
-        if (it.value("kind", "") == "forbids" && it.contains("classes"))
-          for (const auto& f : it["classes"]) q.forbids.push_back(f.get<std::string>());
-        q.k = it.value("count", 0L);
-        q.n = it.value("in_scope", 0L);
-        if (it.contains("ci95") && it["ci95"].is_array() && it["ci95"].size() == 2) {
-          q.iv.lo = it["ci95"][0].get<double>();
-          q.iv.hi = it["ci95"][1].get<double>();
+      const bool observed = !j.empty() && j.front().is_object() && j.front().contains("verdict");
+      if (observed) {
+        p.items = j.get<std::vector<Observation>>();
+      } else {
+        for (Claim& c : j.get<std::vector<Claim>>()) {
+          Observation o;
+          o.claim = std::move(c);
+          p.items.push_back(std::move(o));
         }
-        q.verdict = it.value("verdict", "");
-        q.text = it.value("text", "");
-        any_inconsistent = any_inconsistent || q.verdict == "inconsistent";
-        any_consistent = any_consistent || q.verdict == "consistent";
-        p.items.push_back(std::move(q));
       }
-      p.statement = std::to_string(p.items.size()) + " claim(s)";
-      p.verdict = any_inconsistent ? "inconsistent"
-                  : any_consistent ? "consistent"
-                                   : "inconclusive";
-      p.parsed = true;
-      return p;
+      p.form = observed ? Form::observations : Form::claims;
+    } else if (j.is_object()) {
+      p.items.assign(1, Observation{});
+      p.items[0].claim = single_claim(j);
+      p.form = Form::single;
+    } else {
+      throw std::runtime_error("not a JSON object");
     }
-    if (!j.is_object()) throw std::runtime_error("not a JSON object");
-    if (j.contains("statement") && j["statement"].is_string())
-      p.statement = j["statement"].get<std::string>();
-    if (j.contains("source") && j["source"].is_string()) p.source = j["source"].get<std::string>();
-    if (j.contains("forbids") && j["forbids"].is_array())
-      for (const auto& f : j["forbids"])
-        if (f.is_string()) p.forbids.push_back(f.get<std::string>());
-    p.parsed = true;
   } catch (const std::exception& e) {
+    p.form = Form::invalid;
     p.parse_error = e.what();
+    p.items.clear();
   }
   return p;
+}
+
+/// The older single claim is checked here: every finished endpoint is in its scope.
+void observe_single_claim(Cell& c) {
+  if (!c.prediction.checks_classes()) return;
+  Observation& o = c.prediction.items[0];
+  for (const auto& f : o.claim.classes) o.count += c.count(f);
+  o.in_scope = c.finished;
+  o.ci = binomial_interval_95(o.count, o.in_scope);
+  o.verdict = o.count == 0 ? Verdict::consistent : Verdict::inconsistent;
 }
 
 void read_endpoints(Database& db, Cell& c) {
@@ -282,6 +293,22 @@ void read_spectra(Database& db, Cell& c, std::vector<std::string>& warnings) {
   s.hist = b.hist();
 }
 
+/// The step grid of the curve quantiles: every recorded step of the finest curve (every `grid`
+/// steps up to `max_step`), thinned to kCurvePoints.
+std::vector<long> curve_steps(long max_step, long grid) {
+  std::vector<long> steps;
+  const long npts = max_step / grid + 1;
+  if (std::size_t(npts) <= kCurvePoints) {
+    for (long i = 0; i < npts; ++i) steps.push_back(i * grid);
+  } else {
+    for (std::size_t i = 0; i < kCurvePoints; ++i) {
+      const long s = long(std::llround(double(max_step) * double(i) / double(kCurvePoints - 1)));
+      if (steps.empty() || s != steps.back()) steps.push_back(s);
+    }
+  }
+  return steps;
+}
+
 void read_curves(Database& db, Cell& c, std::vector<std::string>& warnings) {
   Curves& cv = c.curves;
   {
@@ -320,17 +347,7 @@ void read_curves(Database& db, Cell& c, std::vector<std::string>& warnings) {
   cv.used = long(curves.size());
   if (curves.empty()) return;
   cv.floor = std::isfinite(min_pos) ? min_pos : kGapFloor;
-  // Step grid: every recorded step of the finest curve, thinned to kCurvePoints.
-  std::vector<long> steps;
-  const long npts = max_step / grid + 1;
-  if (std::size_t(npts) <= kCurvePoints) {
-    for (long i = 0; i < npts; ++i) steps.push_back(i * grid);
-  } else {
-    for (std::size_t i = 0; i < kCurvePoints; ++i) {
-      const long s = long(std::llround(double(max_step) * double(i) / double(kCurvePoints - 1)));
-      if (steps.empty() || s != steps.back()) steps.push_back(s);
-    }
-  }
+  const std::vector<long> steps = curve_steps(max_step, grid);
   std::vector<double> vals;
   std::vector<bool> clamped_curve(curves.size(), false);
   for (long s : steps) {
@@ -397,7 +414,7 @@ Report read_report(const std::string& db_path) {
     c.grad_rtol = st.real(20);
     c.loss_rtol = st.real(21);
     c.eig_rtol = st.real(22);
-    c.prediction = parse_prediction(st.opt_text(23));
+    c.prediction = read_prediction(st.opt_text(23));
     c.status = st.text(24);
     rep.cells.push_back(std::move(c));
   }
@@ -408,16 +425,10 @@ Report read_report(const std::string& db_path) {
     read_curves(db, c, rep.warnings);
     for (const auto& [name, k] : c.counts)
       if (k > 0) seen.insert(name);
-    Prediction& p = c.prediction;
-    if (p.present && !p.parsed)
+    if (c.prediction.form == Prediction::Form::invalid)
       rep.warnings.push_back("cell " + std::to_string(c.cell_index) +
-                             ": prediction is not valid JSON (" + p.parse_error + ")");
-    if (p.parsed && p.items.empty() && !p.forbids.empty()) {
-      for (const auto& f : p.forbids) p.k += c.count(f);
-      p.n = c.finished;
-      p.iv = binomial_interval_95(p.k, p.n);
-      p.verdict = p.k == 0 ? "consistent" : "inconsistent";
-    }
+                             ": prediction is not valid JSON (" + c.prediction.parse_error + ")");
+    observe_single_claim(c);
   }
   snapshot.commit();
   for (const auto& name : kClassOrder)

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "landscape/core/records.hpp"
 #include "landscape/core/stats.hpp"
 
 namespace landscape::report {
@@ -40,18 +41,28 @@ struct RunInfo {
   std::optional<double> throughput;  // networks per second
 };
 
-/// A cell's stored prediction (theory oracle), parsed, with the observation it is checked on.
+/// A cell's stored prediction (cells.prediction), read with io/codec: the theory oracle's claims
+/// while the cell runs, its observations once it has finished. Older databases hold one object
+/// {"statement", "source", "forbids"} instead, which read_report checks against the cell's classes.
 struct Prediction {
-  bool present = false, parsed = false;
-  std::string raw, statement, source, parse_error;
-  std::vector<std::string> forbids;
-  long k = 0, n = 0;
-  Interval iv;
-  std::string verdict;  // consistent | inconsistent | "" (no forbidden classes)
-  std::string text;     // precomputed observation text (items of a claim list)
-  /// The sweep stores an evaluated list of claims (theory oracle); each item carries its own
-  /// scope-aware observation, verdict and text.
-  std::vector<Prediction> items;
+  enum class Form {
+    absent,        ///< no prediction stored
+    invalid,       ///< not valid JSON, or of no known shape (parse_error says why)
+    claims,        ///< a claim list: only each item's `claim` is set
+    observations,  ///< an observation list
+    single         ///< the older object: items[0] is its claim, observed by read_report when
+                   ///< it forbids any class (kind forbids) and unobserved otherwise (kind none)
+  };
+  Form form = Form::absent;
+  std::string raw;          ///< the stored text
+  std::string parse_error;  ///< why it is invalid
+  std::vector<Observation> items;
+
+  bool present() const { return form != Form::absent; }
+  bool parsed() const { return present() && form != Form::invalid; }
+  bool is_list() const { return form == Form::claims || form == Form::observations; }
+  /// The older object, naming forbidden classes: items[0] carries the report's own observation.
+  bool checks_classes() const { return form == Form::single && !items[0].claim.classes.empty(); }
 };
 
 /// Quantiles over a cell's training curves on a common step grid.

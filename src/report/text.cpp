@@ -120,7 +120,7 @@ void md_cell(std::ostringstream& os, const Report& r, const Cell& c) {
        << interval_text(binomial_interval_95(k, c.finished)) << " |\n";
   }
   os << "\n";
-  if (c.prediction.present) os << md_escape(prediction_text(c.prediction)) << "\n\n";
+  if (c.prediction.present()) os << md_escape(prediction_text(c.prediction)) << "\n\n";
   os << "Tolerance sensitivity (counts):\n\n| class | tolerances ×0.1 | nominal | tolerances ×10 "
         "|\n"
         "|---|---:|---:|---:|\n";

@@ -59,6 +59,7 @@ class Backend {
   /// weights in, endpoints out); training runs in `settings.precision`. Networks are
   /// independent: one diverging never affects another. `curves` (optional) receives
   /// count × params.curve_len loss samples (see math::train_network).
+  // Seven parameters: every backend and caller shares this one per-chunk signature.
   virtual void train(const Model& m, const Dataset& d, const TrainSettings& settings,
                      std::size_t count, double* weights, math::TrainOutcome* outcomes,
                      double* curves = nullptr) = 0;

@@ -67,6 +67,7 @@ LS_HD inline PointFacts prepare_network_facts(const Shape& s, const double* X, c
 /// Column j of the unsymmetrized Hessian, H·e_j, into out[0..P), exactly as `hessian` forms it
 /// (`hessian_unit_column`), so the values are bitwise those of `hessian` before its
 /// symmetrization. `ws` needs column_workspace(s) values.
+// Seven parameters: shape, data, weights, state, column, output, workspace (single-source).
 template <class T, class PS>
 LS_HD inline void hessian_column(const Shape& s, const T* X, const T* w, const T* prepared,
                                  std::size_t j, T* out, PS ws) {
@@ -80,6 +81,7 @@ LS_HD inline void hessian_column(const Shape& s, const T* X, const T* w, const T
 /// column j in column-major and row j in row-major storage. A network whose facts are not
 /// finite gets a zero column: its weights or state may be NaN, and the eigensolver must not see
 /// them (the caller discards that spectrum).
+// Eight parameters: the batch's arrays and one work item (single-source).
 template <class T, class PS>
 LS_HD inline void hessian_batch_column(const Shape& s, const T* X, const T* weights,
                                        const T* prepared, const PointFacts* facts, T* H,

@@ -100,6 +100,7 @@ LS_HD inline void matmul_rows(PW W, PI in, PO out, int dout, int din, int n) {
 }
 
 /// out (din×n) = Wᵀ (din×dout) · g (dout×n), optionally accumulating.
+// Seven parameters, like BLAS gemm's: operands, sizes and the accumulate flag.
 template <class PW, class PG, class PO>
 LS_HD inline void matmul_tn(PW W, PG g, PO out, int dout, int din, int n, bool accumulate) {
   using T = value_of<PO>;
@@ -131,6 +132,7 @@ LS_HD inline value_of<PX> dot(PX x, PY y, int n) {
 }
 
 /// out (dout×din) (+)= g (dout×n) · aᵀ (n×din).
+// Seven parameters, like BLAS ger's: operands, sizes and the accumulate flag.
 template <class PG, class PA, class PO>
 LS_HD inline void outer_nt(PG g, PA a, PO out, int dout, int din, int n, bool accumulate) {
   using T = value_of<PO>;
@@ -197,6 +199,7 @@ LS_HD inline T loss(const Shape& s, const T* X, const T* Y, const T* w, T* ws) {
 /// Back-propagation of G_h = (A_h − Y) ⊙ σ'(Z_h) through the layers, writing ∇L into `grad`
 /// (param_count entries). When `G_all` is non-null every G_i is also stored there (same layout
 /// as the activations); otherwise two ping-pong buffers `gbuf` (2·maxw·n) are used.
+// Eight parameters: arrays, each of its own pointer or strided-view type (single-source).
 template <class T, class PW, class PA, class PD, class PS>
 LS_HD inline void backward(const Shape& s, const T* X, const T* Y, PW w, PA acts, PD grad,
                            PS G_all, PS gbuf) {
@@ -247,6 +250,7 @@ LS_HD inline T loss_and_gradient(const Shape& s, const T* X, const T* Y, PW w, P
 /// be null), and the two products with V touch only its one row and column. For finite inputs this gives bitwise the dense
 /// products' values, because every sum here starts from +0 and so never holds −0, and adding
 /// ±0 to anything else changes nothing.
+// Stays whole: the bitwise Hessian parity tests pin the order of its two R-operator sweeps.
 template <class T, class PV, class PR>
 LS_HD inline void hessian_vector_prepared(const Shape& s, const T* X, const T* w, PV v,
                                           const T* acts, const T* G_all, T* out, PR rws,
@@ -327,6 +331,7 @@ LS_HD inline void hessian_vector_prepared(const Shape& s, const T* X, const T* w
 
 /// Forward pass and all G_i at w, shared by every Hessian-vector product at that point.
 /// `acts` and `G_all` need activation_size(s) entries each; `gradient` param_count entries.
+// Seven parameters: shape, data, weights and three outputs (single-source).
 template <class T>
 LS_HD inline T prepare_hessian(const Shape& s, const T* X, const T* Y, const T* w, T* acts,
                                T* G_all, T* gradient) {
@@ -337,6 +342,7 @@ LS_HD inline T prepare_hessian(const Shape& s, const T* X, const T* Y, const T* 
 }
 
 /// Dense Hessian-vector product at w. `ws` needs hessian_workspace(s) + param_count(s).
+// Seven parameters: shape, data, weights, direction, output, workspace (single-source).
 template <class T>
 LS_HD inline void hessian_vector(const Shape& s, const T* X, const T* Y, const T* w, const T* v,
                                  T* out, T* ws) {
@@ -353,6 +359,7 @@ LS_HD inline void hessian_vector(const Shape& s, const T* X, const T* Y, const T
 /// products with the unit direction e_j = E_{r0,c0} of W_layer (layer = the layer of parameter
 /// j), which touch only its one row and column. The direction is never materialized, so `rws`
 /// needs only the R-operator buffers, hessian_workspace(s) − 2·activation_size(s) values.
+// Nine parameters: hessian_vector_prepared's, the direction given as (j, layer).
 template <class T, class PR>
 LS_HD inline void hessian_unit_column(const Shape& s, const T* X, const T* w, const T* acts,
                                       const T* G_all, std::size_t j, int layer, T* out, PR rws) {
@@ -362,6 +369,7 @@ LS_HD inline void hessian_unit_column(const Shape& s, const T* X, const T* w, co
 
 /// Exact Hessian H (P×P, row-major, symmetrized) with P unit-vector R-operator products.
 /// Returns the loss; writes the gradient too. `ws` needs hessian_workspace(s) entries.
+// Seven parameters: shape, data, weights, two outputs and workspace (single-source).
 template <class T>
 LS_HD inline T hessian(const Shape& s, const T* X, const T* Y, const T* w, T* H, T* gradient,
                        T* ws) {

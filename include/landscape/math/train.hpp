@@ -129,6 +129,7 @@ LS_HD inline bool stop_test(T L, T g2, long step, const TrainParams& p, TrainOut
 /// marks only this network diverged. `curve` (optional, p.curve_len slots) receives the loss at
 /// steps 0, curve_every, 2·curve_every, …; slots never reached are NaN.
 /// `w` and `ws` may be T* or Strided<T> (interleaved per-thread storage on a GPU).
+// Seven parameters: shape, data, weights, settings, workspace, curve (single-source).
 template <class T, class PW, class PS>
 LS_HD inline TrainOutcome train_network(const Shape& s, const T* X, const T* Y, PW w,
                                         const TrainParams& p, PS ws, double* curve = nullptr) {

@@ -90,6 +90,7 @@ LS_HD constexpr int odd_stride(int w) { return w % 2 == 0 ? w + 1 : w; }
 
 /// Copies the row-major rows×n matrix `src` into sample-major `dst` (n rows of `stride`), with
 /// the copy split over `nthreads` threads of which this is `tid`.
+// Seven parameters: source and size, destination and stride, this thread's share.
 template <class TS, class T>
 LS_HD inline void stage_sample_major(const TS* src, int rows, int n, T* dst, int stride, int tid,
                                      int nthreads) {
@@ -195,6 +196,7 @@ struct StreamTrainer {
 
   /// Loss and gradient at w: streams the n samples through the network, accumulating the
   /// gradient sample by sample. Xs, Ys are the staged sample-major data.
+  // Seven parameters: staged data and this network's registers (force-inlined hot path).
   LS_HD static LS_INLINE T loss_and_gradient(const T* Xs, const T* Ys, int n, const T* w, T* grad,
                                              T slope, bool leaky) {
     LS_UNROLL
@@ -214,6 +216,7 @@ struct StreamTrainer {
   /// Trains one network whose weights are in `w_io` (P values, any memory) in place; the
   /// optimizer is `p.kind`. Kernels call train_with<K> directly so that each optimizer gets its
   /// own register allocation.
+  // Seven parameters: staged data, weights and settings, as kernels pass to train_with<K>.
   LS_HD static TrainOutcome train(const T* Xs, const T* Ys, int n, T* w_io, const TrainParams& p,
                                   T slope, double* curve) {
     switch (p.kind) {
@@ -224,6 +227,7 @@ struct StreamTrainer {
     }
   }
 
+  // Seven parameters: as train; one function per optimizer, one register allocation each.
   template <OptimizerKind K>
   LS_HD static TrainOutcome train_with(const T* Xs, const T* Ys, int n, T* w_io,
                                        const TrainParams& p, T slope, double* curve) {
@@ -272,6 +276,7 @@ struct StreamTrainer {
 
  private:
   // Gradient of layer I for one sample and the signal for the layer below, then recurse.
+  // Eight parameters: one layer's registers in the force-inlined, unrolled layer recursion.
   template <int I>
   LS_HD static LS_INLINE void backward(const T* w, const T* x, const T* a, T* g, T* gp, T* grad,
                                        T slope, bool leaky) {
@@ -358,6 +363,7 @@ struct GroupTrainer {
   /// it; `run.leader()` is true on exactly one lane (or on the single CPU caller). Every value
   /// that steers control flow is read from shared memory after such a barrier, so all lanes
   /// agree on it.
+  // Nine parameters: the lane runner and shared layout, then StreamTrainer::train's.
   template <class Runner>
   LS_HD static TrainOutcome train(Runner& run, const Smem& sm, const T* Xs, const T* Ys, int n,
                                   T* w_io, const TrainParams& p, T slope, double* curve) {
@@ -371,6 +377,7 @@ struct GroupTrainer {
   }
 
   /// `train` for a fixed optimizer (one register allocation per optimizer in the kernels).
+  // Nine parameters: as train; one function per optimizer, one register allocation each.
   template <OptimizerKind K, class Runner>
   LS_HD static TrainOutcome train_with(Runner& run, const Smem& sm, const T* Xs, const T* Ys,
                                        int n, T* w_io, const TrainParams& p, T slope,
@@ -408,6 +415,7 @@ struct GroupTrainer {
 
  private:
   // Forward and backward of this lane's samples; stages A_1..A_{h−1} and G_1..G_h.
+  // Seven parameters: lane, shared layout and staged data (force-inlined hot path).
   LS_HD static LS_INLINE void sample_phase(int lane, const Smem& sm, const T* Xs, const T* Ys,
                                            int n, T slope, bool leaky) {
     T part = T(0);
@@ -430,6 +438,7 @@ struct GroupTrainer {
     sm.red_loss[lane] = part;
   }
 
+  // Seven parameters: one layer's registers in the force-inlined, unrolled layer recursion.
   template <int I>
   LS_HD static LS_INLINE void back_signals(const T* W, const T* a, T* g, T* gp, T* Gk, T slope,
                                            bool leaky) {

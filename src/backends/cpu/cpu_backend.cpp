@@ -69,6 +69,7 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  // Seven parameters: Backend::train's, in the training precision T.
   template <class T>
   void train_as(const Model& m, const Dataset& d, const math::TrainParams& p, std::size_t count,
                 double* weights, math::TrainOutcome* outcomes, double* curves) {

@@ -299,8 +299,7 @@ class CudaBackend final : public Backend {
         LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), weights + first * P, cnt * P * sizeof(double),
                                       cudaMemcpyHostToDevice, m_stream));
         LS_CUDA_CHECK(cudaEventRecord(m_ev[0], m_stream));
-        kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(),
-                                hessian_buffers(threads), cnt, m_stream);
+        kernels::launch_hessian(hessian_batch(dims, cnt, threads), m_stream);
         LS_CUDA_CHECK(cudaEventRecord(m_ev[1], m_stream));
         eigensolve(int(P), cnt);
         LS_CUDA_CHECK(cudaEventRecord(m_ev[2], m_stream));
@@ -310,23 +309,15 @@ class CudaBackend final : public Backend {
         // then with less scratch. Buffers only grow, so drop them all first.
         release_hessian();
         return_freed_memory(m_stream);
-        if (cnt > 1)
-          plan.networks = cnt / 2;
-        else if (plan.threads > std::size_t(kernels::kHessianBlock))
-          plan.threads = column_threads(plan.threads / 2, plan.threads / 2);
-        else
-          throw;
+        if (!shrink_hessian_plan(plan, cnt)) throw;
         continue;
       }
       download(ev, m_eig.data(), cnt * P);
       download(info.data(), m_info.data(), cnt);
       download(facts.data(), m_facts.data(), cnt);
       LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
-      float ms_h = 0, ms_e = 0;
-      LS_CUDA_CHECK(cudaEventElapsedTime(&ms_h, m_ev[0], m_ev[1]));
-      LS_CUDA_CHECK(cudaEventElapsedTime(&ms_e, m_ev[1], m_ev[2]));
-      m_times.hessian += ms_h * 1e-3;
-      m_times.eigen += ms_e * 1e-3;
+      m_times.hessian += seconds_between(m_ev[0], m_ev[1]);
+      m_times.eigen += seconds_between(m_ev[1], m_ev[2]);
       for (std::size_t i = 0; i < cnt; ++i) {
         EndpointAnalysis& a = out[first + i];
         a.facts = facts[i];
@@ -386,8 +377,7 @@ class CudaBackend final : public Backend {
     const auto restore = [&](double* dst) { copy_matrices(dst, pristine.data()); };
     LS_CUDA_CHECK(cudaMemcpyAsync(m_w64.data(), weights, cnt * P * sizeof(double),
                                   cudaMemcpyHostToDevice, m_stream));
-    kernels::launch_hessian(dims, m_X64.data(), m_Y64.data(), m_w64.data(),
-                            hessian_buffers(threads), cnt, m_stream);
+    kernels::launch_hessian(hessian_batch(dims, cnt, threads), m_stream);
     copy_matrices(pristine.data(), m_H.data());
     // Warm-up of both on one matrix: one-time initialization is part of neither time.
     eigensolve(int(P), 1);
@@ -409,17 +399,14 @@ class CudaBackend final : public Backend {
     download(rinfo.data(), ref_info.data(), cnt);
     download(facts.data(), m_facts.data(), cnt);
     LS_CUDA_CHECK(cudaStreamSynchronize(m_stream));
-    float ms_ours = 0, ms_ref = 0;
-    LS_CUDA_CHECK(cudaEventElapsedTime(&ms_ours, m_ev[0], m_ev[1]));
-    LS_CUDA_CHECK(cudaEventElapsedTime(&ms_ref, m_ev[1], m_ev[2]));
     out = EigenComparison{};
     out.networks = cnt;
     out.solver = solver_name(solver_for(int(P)));
     out.reference = solver_name(Solver::xsyev);
     out.solver_batch = eigen_chunk_limit(solver_for(int(P)), int(P));
     out.reference_batch = eigen_chunk_limit(Solver::xsyev, int(P));
-    out.seconds = ms_ours * 1e-3;
-    out.reference_seconds = ms_ref * 1e-3;
+    out.seconds = seconds_between(m_ev[0], m_ev[1]);
+    out.reference_seconds = seconds_between(m_ev[1], m_ev[2]);
     for (std::size_t i = 0; i < cnt; ++i) {
       if (!facts[i].finite || info[i] != 0 || rinfo[i] != 0) continue;
       for (std::size_t k = 0; k < P; ++k)
@@ -430,16 +417,23 @@ class CudaBackend final : public Backend {
   }
 
  private:
-  /// The Hessian batch buffers (reserve_hessian) for a column grid of `threads`.
-  kernels::HessianBuffers hessian_buffers(std::size_t threads) {
-    kernels::HessianBuffers buf;
-    buf.H = m_H.data();
-    buf.prepared = m_prepared.data();
-    buf.gradient = m_grad.data();
-    buf.facts = m_facts.data();
-    buf.columns = m_colws.data();
-    buf.column_threads = threads;
-    return buf;
+  /// A Hessian batch of `count` networks: the uploaded data and weights (m_X64, m_Y64, m_w64)
+  /// and the buffers reserve_hessian sized for a column grid of `threads`.
+  kernels::HessianBatch hessian_batch(const kernels::Dims& dims, std::size_t count,
+                                      std::size_t threads) {
+    kernels::HessianBatch hb;
+    hb.dims = dims;
+    hb.X = m_X64.data();
+    hb.Y = m_Y64.data();
+    hb.weights = m_w64.data();
+    hb.count = count;
+    hb.buf.H = m_H.data();
+    hb.buf.prepared = m_prepared.data();
+    hb.buf.gradient = m_grad.data();
+    hb.buf.facts = m_facts.data();
+    hb.buf.columns = m_colws.data();
+    hb.buf.column_threads = threads;
+    return hb;
   }
 
   /// After out of memory: waits for the frees queued on `stream`, then hands the pool's unused
@@ -470,6 +464,7 @@ class CudaBackend final : public Backend {
 
   /// Trains on m_train_stream with buffers of its own (nothing that analyze() uses), so it
   /// can run while analyze() works on m_stream from another thread.
+  // Seven parameters: Backend::train's, in the training precision T.
   template <class T>
   void train_as(const Model& m, const Dataset& d, const math::TrainParams& p, std::size_t count,
                 double* weights, math::TrainOutcome* outcomes, double* curves) {
@@ -501,8 +496,16 @@ class CudaBackend final : public Backend {
       ws.emplace(values, st, m_pools);
       return ws->data();
     };
-    kernels::launch_train<T>(dims, X.data(), Y.data(), w.data(), count, p, o.data(),
-                             curves ? c.data() : nullptr, scratch, st);
+    kernels::TrainBatch<T> batch;
+    batch.dims = dims;
+    batch.X = X.data();
+    batch.Y = Y.data();
+    batch.weights = w.data();
+    batch.count = count;
+    batch.params = p;
+    batch.outcomes = o.data();
+    batch.curves = curves ? c.data() : nullptr;
+    kernels::launch_train<T>(batch, scratch, st);
     LS_CUDA_CHECK(cudaEventRecord(m_train_done, st));
     LS_CUDA_CHECK(cudaEventSynchronize(m_train_done));
     if (curves)
@@ -521,6 +524,25 @@ class CudaBackend final : public Backend {
     std::size_t networks = 1;                                   // per Hessian batch
     std::size_t threads = std::size_t(kernels::kHessianBlock);  // most column-kernel threads
   };
+
+  /// After a batch of `cnt` networks ran out of memory: halves the batch, or else the column
+  /// scratch; false when both are at their least.
+  static bool shrink_hessian_plan(HessianPlan& plan, std::size_t cnt) {
+    if (cnt > 1)
+      plan.networks = cnt / 2;
+    else if (plan.threads > std::size_t(kernels::kHessianBlock))
+      plan.threads = column_threads(plan.threads / 2, plan.threads / 2);
+    else
+      return false;
+    return true;
+  }
+
+  /// Seconds between two events recorded on a stream (both complete).
+  static double seconds_between(cudaEvent_t from, cudaEvent_t to) {
+    float ms = 0;
+    LS_CUDA_CHECK(cudaEventElapsedTime(&ms, from, to));
+    return ms * 1e-3;
+  }
 
   /// Sizes Hessian batches from the device's free memory (less headroom): the column scratch
   /// for a grid that fills the device, then as many networks as fit beside it with their
@@ -664,6 +686,7 @@ class CudaBackend final : public Backend {
   /// m_stream. Eigenvalues come back ascending (syevj sorts by default). The workspaces are
   /// reserved beforehand (eigen_work_for); should a call need more than that (a solver may pick
   /// another algorithm for another batch size), they grow, which may raise DeviceOutOfMemory.
+  // Eight parameters, as the cuSOLVER calls: the bench's reference passes its own buffers.
   void eigensolve(Solver solver, int P, std::size_t batch, double* A, double* W, int* info,
                   DeviceBuffer<double>& work, std::vector<char>& host) {
     const std::size_t nn = std::size_t(P) * std::size_t(P);
