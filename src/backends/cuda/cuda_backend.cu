@@ -190,6 +190,15 @@ class CudaBackend final : public Backend {
     int pools = 0;
     LS_CUDA_CHECK(cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, device));
     m_pools = pools != 0;
+    if (m_pools) {
+      // The pool's default release threshold is 0: every synchronization hands its free memory
+      // back to the driver, so each chunk's training buffers are allocated afresh. Keep it
+      // instead; return_freed_memory trims the pool explicitly when the device runs short.
+      cudaMemPool_t pool = nullptr;
+      LS_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
+      std::uint64_t keep = std::numeric_limits<std::uint64_t>::max();
+      LS_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep));
+    }
     // Analysis gets the higher priority: as blocks of a chunk's training retire, the block
     // scheduler hands the SMs to the previous chunk's Hessians and eigen-solves first.
     int least = 0, greatest = 0;
