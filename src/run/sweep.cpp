@@ -65,13 +65,23 @@ class SweepProgress {
       : m_err(err), m_interactive(interactive), m_quiet(quiet), m_total(total),
         m_start(std::chrono::steady_clock::now()), m_last(m_start) {}
 
-  void update(int cell, int cells, const std::string& label, long cell_done, long cell_total,
-              long done_now, bool force = false) {
+  /// Where a sweep stands: cell `cell` of `cells` (0-based), its networks done and in all.
+  struct Position {
+    int cell = 0, cells = 0;
+    const std::string& label;
+    long cell_done = 0, cell_total = 0;
+  };
+
+  /// Notes `done_now` networks done in this process; prints at most once a second, after two.
+  void update(const Position& at, long done_now) {
+    const int cell = at.cell, cells = at.cells;
+    const std::string& label = at.label;
+    const long cell_done = at.cell_done, cell_total = at.cell_total;
     m_done_here = done_now;
     if (m_quiet) return;
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - m_start).count();
-    if (!force && (elapsed < 2.0 || std::chrono::duration<double>(now - m_last).count() < 1.0)) return;
+    if (elapsed < 2.0 || std::chrono::duration<double>(now - m_last).count() < 1.0) return;
     m_last = now;
     const double rate = elapsed > 0 ? double(m_done_here) / elapsed : 0;
     const long remaining = m_total - m_skipped - m_done_here;
@@ -211,8 +221,9 @@ class SweepDriver {
       commit_chunk(ctx, sc, finish_chunk(ctx, backend, std::move(trained)), res);
       m_done_here += n;
       if (m_kill_after > 0 && ++m_chunks_committed == m_kill_after) std::raise(SIGKILL);
-      m_progress.update(int(ci), int(m_setup.cells.size()), cell.label,
-                        long(have.size() + c * want) + n, cell.config.networks, m_done_here);
+      m_progress.update({int(ci), int(m_setup.cells.size()), cell.label,
+                         long(have.size() + c * want) + n, cell.config.networks},
+                        m_done_here);
     };
     const auto stop = [] { return g_stop.load() != 0; };
     const std::size_t chunks = (todo.size() + want - 1) / want;
