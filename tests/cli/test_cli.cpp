@@ -13,6 +13,7 @@
 #include "landscape/run/experiment.hpp"
 #include "landscape/io/store.hpp"
 #include "landscape/run/sweep.hpp"
+#include "temp_dir_test.hpp"
 
 namespace fs = std::filesystem;
 using landscape::cli_main;
@@ -33,22 +34,9 @@ CliRun run(std::vector<std::string> args) {
   return {code, out.str(), err.str()};
 }
 
-class Cli : public ::testing::Test {
+class Cli : public landscape::test::TempDirTest {
  protected:
-  void SetUp() override {
-    m_dir = fs::temp_directory_path() /
-            ("landscape_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(m_dir);
-    fs::create_directories(m_dir);
-  }
-  void TearDown() override { fs::remove_all(m_dir); }
-  std::string write(const std::string& name, const std::string& text) {
-    const std::string p = (m_dir / name).string();
-    std::ofstream(p) << text;
-    return p;
-  }
-  std::string path(const std::string& name) const { return (m_dir / name).string(); }
-  fs::path m_dir;
+  Cli() : TempDirTest("cli") {}
 };
 
 const char* kPoint = R"({"model": {"family": "linear", "dims": [2, 1, 2]},

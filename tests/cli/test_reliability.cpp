@@ -21,6 +21,7 @@
 #include "landscape/core/common.hpp"
 #include "landscape/io/schema.hpp"
 #include "process_util.hpp"
+#include "temp_dir_test.hpp"
 
 namespace fs = std::filesystem;
 
@@ -29,24 +30,12 @@ namespace {
 using landscape::test::Proc;
 using landscape::test::run_binary;
 
-class Reliability : public ::testing::Test {
+class Reliability : public landscape::test::TempDirTest {
  protected:
-  void SetUp() override {
-    m_dir = fs::temp_directory_path() /
-            ("landscape_rel_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(m_dir);
-    fs::create_directories(m_dir);
-  }
-  void TearDown() override { fs::remove_all(m_dir); }
-  std::string write(const std::string& name, const std::string& text) {
-    const std::string p = (m_dir / name).string();
-    std::ofstream(p) << text;
-    return p;
-  }
+  Reliability() : TempDirTest("rel") {}
   Proc run(const std::string& args, const std::string& shell_prefix = "") {
     return run_binary(args, m_dir, shell_prefix);
   }
-  std::string path(const std::string& name) const { return (m_dir / name).string(); }
   /// A tiny experiment (2 networks, 10 steps) whose [experiment] table also holds `extra`.
   std::string tiny_config(const std::string& name, const std::string& extra = "") {
     return write(name, "[experiment]\nnetworks = 2\nseed = 1\nbackend = \"cpu\"\n" + extra +
@@ -58,7 +47,6 @@ class Reliability : public ::testing::Test {
     const Proc r = run("sample --quiet " + tiny_config("make_db.toml") + " --db " + db);
     ASSERT_EQ(r.code, 0) << r.err;
   }
-  fs::path m_dir;
 };
 
 /// Runs SQL on a database file through SQLite itself (not the program's wrapper).

@@ -19,6 +19,7 @@
 #include "landscape/io/schema.hpp"
 #include "landscape/io/store.hpp"
 #include "landscape/run/sweep.hpp"
+#include "temp_dir_test.hpp"
 
 namespace fs = std::filesystem;
 using namespace landscape;
@@ -152,20 +153,12 @@ std::vector<std::string> endpoint_set(const std::string& db) {
                     "ORDER BY c.cell_index, e.net_index");
 }
 
-class Sweep : public ::testing::Test {
+class Sweep : public landscape::test::TempDirTest {
  protected:
+  Sweep() : TempDirTest("store") {}
   void SetUp() override {
-    m_dir = fs::temp_directory_path() /
-            ("landscape_store_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(m_dir);
-    fs::create_directories(m_dir);
+    TempDirTest::SetUp();
     m_cfg = write("sweep.toml", kSweep);
-  }
-  void TearDown() override { fs::remove_all(m_dir); }
-  std::string write(const std::string& name, const std::string& text) {
-    const std::string p = (m_dir / name).string();
-    std::ofstream(p) << text;
-    return p;
   }
   std::string path(const std::string& n) const { return (m_dir / n).string(); }
   /// The uninterrupted reference run.
@@ -173,7 +166,6 @@ class Sweep : public ::testing::Test {
     EXPECT_EQ(run_cli({"sample", m_cfg, "--out", path("ref"), "--quiet"}), 0);
     return endpoint_set(path("ref/results.db"));
   }
-  fs::path m_dir;
   std::string m_cfg;
 };
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "process_util.hpp"
+#include "temp_dir_test.hpp"
 
 namespace fs = std::filesystem;
 using landscape::test::Proc;
@@ -16,26 +17,14 @@ using landscape::test::run_binary;
 
 namespace {
 
-class SweepFaults : public ::testing::Test {
+class SweepFaults : public landscape::test::TempDirTest {
  protected:
-  void SetUp() override {
-    m_dir = fs::temp_directory_path() /
-            ("landscape_sweepf_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(m_dir);
-    fs::create_directories(m_dir);
-  }
-  void TearDown() override { fs::remove_all(m_dir); }
-  std::string write(const std::string& name, const std::string& text) {
-    const std::string p = (m_dir / name).string();
-    std::ofstream(p) << text;
-    return p;
-  }
+  SweepFaults() : TempDirTest("sweepf") {}
   std::string config(const std::string& data_extra = "") {
     return write("c.toml", "[experiment]\nnetworks = 4\nseed = 2\nbackend = \"cpu\"\n[model]\nfamily = "
                            "\"linear\"\ndims = [3, 2, 3]\n[data]\nn = 5\n" + data_extra +
                                "[train]\nsteps = 30\n");
   }
-  fs::path m_dir;
 };
 
 std::string run_status(const fs::path& db) {
