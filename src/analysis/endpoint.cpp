@@ -93,7 +93,7 @@ bool describe_endpoint(const EndpointProblem& pb, bool keep_spectrum, std::vecto
   }
   if (keep_spectrum) e.eigenvalues.assign(ev, ev + P);
   SymmetryInfo sym;
-  sym.orbit_dim_max = orbit_dimension_max(m);
+  sym.orbit_dim_max = int(orbit_dimension_max(m));
   sym.orbit_dim = orbit_dimension(m, w.data(), s.rank_tol);
   sym.near_zero = e.nominal_spectrum().n_near_zero;
   sym.excess = sym.near_zero - sym.orbit_dim;

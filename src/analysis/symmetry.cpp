@@ -10,11 +10,12 @@
 
 namespace landscape {
 
-int orbit_dimension_max(const Model& m) {
-  int k = 0;
-  for (int i = 1; i < m.depth(); ++i)
-    k += m.family == Family::linear ? m.dims[std::size_t(i)] * m.dims[std::size_t(i)]
-                                    : m.dims[std::size_t(i)];
+std::size_t orbit_dimension_max(const Model& m) {
+  std::size_t k = 0;
+  for (int i = 1; i < m.depth(); ++i) {
+    const auto d = std::size_t(m.dims[std::size_t(i)]);
+    k += m.family == Family::linear ? d * d : d;
+  }
   return k;
 }
 
@@ -24,7 +25,7 @@ constexpr double kOrbitScreen = 1e-4;  ///< σ_min/σ_max above which the SVD is
 
 int orbit_dimension(const Model& m, const double* w, double rank_rtol) {
   const int h = m.depth();
-  const int K = orbit_dimension_max(m);
+  const int K = int(orbit_dimension_max(m));  // fits: T (P × K) was sized to fit memory
   if (K == 0) return 0;
   const std::size_t P = m.param_count();
   Eigen::MatrixXd T = Eigen::MatrixXd::Zero(Eigen::Index(P), K);
