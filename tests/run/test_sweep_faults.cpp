@@ -86,3 +86,30 @@ TEST_F(SweepFaults, UnopenableDatabaseLeavesNothingBehind) {
   EXPECT_FALSE(fs::exists(db + ".lock"));
   EXPECT_EQ(fs::file_size(db), 4096u);  // the file itself is untouched
 }
+
+// A network whose decisions (the symmetry orbit's P × K tangent matrix and its SVD) cannot fit
+// is refused before anything runs, naming model.dims, in `sample` and in `classify` (which
+// names its own file): before, [2, 1000, 2] passed the check and aborted with bad_alloc.
+TEST_F(SweepFaults, DecisionsTooLargeForMemoryAreRefusedUpFront) {
+  const std::string cfg = write("big.toml", "[experiment]\nnetworks = 1\nbackend = \"cpu\"\n[model]\nfamily = "
+                                            "\"linear\"\ndims = [2, 1000, 2]\n[data]\nn = 4\n[train]\nsteps = 1\n");
+  const Proc p = run_binary("sample --quiet " + cfg + " --out " + (m_dir / "out").string(), m_dir);
+  EXPECT_EQ(p.code, 1) << p.err;
+  EXPECT_NE(p.err.find("model.dims"), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("symmetry orbit"), std::string::npos) << p.err;
+  EXPECT_FALSE(fs::exists(m_dir / "out"));
+
+  std::string w1 = "[", w2 = "[";
+  for (int r = 0; r < 1000; ++r) w1 += std::string(r ? "," : "") + "[0.1, 0.2]";
+  for (int r = 0; r < 2; ++r) {
+    w2 += std::string(r ? "," : "") + "[";
+    for (int c = 0; c < 1000; ++c) w2 += std::string(c ? "," : "") + "0.01";
+    w2 += "]";
+  }
+  const std::string point = write("big.json", R"({"model": {"family": "linear", "dims": [2, 1000, 2]},
+    "X": [[1, 0, 2, 1], [0, 1, 1, 3]], "Y": [[1, 2, 0, 1], [0, 1, 1, -1]], "weights": [)" + w1 + "]," + w2 + "]]}");
+  const Proc q = run_binary("classify " + point, m_dir);
+  EXPECT_EQ(q.code, 1) << q.err;
+  EXPECT_NE(q.err.find("big.json: model.dims"), std::string::npos) << q.err;
+  EXPECT_EQ(q.err.find("experiment.networks"), std::string::npos) << q.err;
+}
