@@ -66,6 +66,12 @@ bool describe_endpoint(const EndpointProblem& pb, bool keep_spectrum, std::vecto
   e.kink_distance = facts.kink_distance;
   if (!e.finite) return false;
   summarize_levels(ev, P, s.tol.eig, e);
+  // A Hessian that overflowed (non-finite eigenvalues) says nothing about curvature: the point
+  // is not finite (diverged), so it is stored as such and never becomes an escape candidate.
+  if (!e.nominal_spectrum().finite) {
+    e.finite = false;
+    return false;
+  }
   std::vector<double> refined_ev;
   if (s.refine.enabled) {
     const RefineResult r = refine_critical_point(m, d, w.data(), loss_scale, s.refine);
@@ -89,6 +95,10 @@ bool describe_endpoint(const EndpointProblem& pb, bool keep_spectrum, std::vecto
       refined_ev = symmetric_eigenvalues(h.H.data(), P);
       ev = refined_ev.data();
       summarize_levels(ev, P, s.tol.eig, e);
+      if (!e.nominal_spectrum().finite) {
+        e.finite = false;
+        return false;
+      }
     }
   }
   if (keep_spectrum) e.eigenvalues.assign(ev, ev + P);

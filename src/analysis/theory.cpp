@@ -181,13 +181,21 @@ std::string fmt_g(double x) {
 
 namespace {
 
-/// True (and counted in `s` under its reason) when `e`'s class is not solid enough to count
-/// against a theorem: a kink, a refinement that did not converge, or a class that changes
-/// between the tolerance levels ×0.1 and ×10.
-bool set_aside(const EndpointRecord& e, Observation::SetAside& s) {
+bool in_classes(const Claim& c, PointClass cls) {
+  return std::find(c.classes.begin(), c.classes.end(), to_string(cls)) != c.classes.end();
+}
+
+/// True (and counted in `s` under its reason) when `e` cannot be judged against the "forbids"
+/// claim `c`: whether it is in the claim's classes changes between the tolerance levels ×0.1,
+/// ×1 and ×10 (either way: evidence for the theorem is held to the same standard as evidence
+/// against it), or it is in them but sits at a kink or its refinement did not converge.
+bool set_aside(const Claim& c, const EndpointRecord& e, Observation::SetAside& s) {
+  const bool member = in_classes(c, e.cls);
+  if (in_classes(c, e.cls_by_tol[kTolLo]) != member || in_classes(c, e.cls_by_tol[kTolHi]) != member)
+    return ++s.tolerance, true;
+  if (!member) return false;
   if (e.near_kink) return ++s.kink, true;
   if (e.refined && !e.refined->converged) return ++s.refinement, true;
-  if (e.cls_by_tol[kTolLo] != e.cls || e.cls_by_tol[kTolHi] != e.cls) return ++s.tolerance, true;
   return false;
 }
 
@@ -201,12 +209,10 @@ std::vector<Observation> check_claims(const std::vector<Claim>& claims,
     o.claim = c;
     for (const auto& e : endpoints) {
       if (!in_scope(c.scope, e)) continue;
-      const bool in_classes =
-          std::find(c.classes.begin(), c.classes.end(), to_string(e.cls)) != c.classes.end();
-      // Evidence against a theorem must not be an artefact of the settings.
-      if (in_classes && c.kind == ClaimKind::forbids && set_aside(e, o.set_aside)) continue;
+      // Evidence about a theorem must not be an artefact of the settings.
+      if (c.kind == ClaimKind::forbids && set_aside(c, e, o.set_aside)) continue;
       ++o.in_scope;
-      if (in_classes) {
+      if (in_classes(c, e.cls)) {
         ++o.count;
         if (c.kind == ClaimKind::forbids) o.offending.push_back(e.index);
       }

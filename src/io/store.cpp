@@ -121,9 +121,10 @@ Store::Store(const std::string& path) : m_path(path) {
   // path) to the same database must find the same lock.
   const fs::path real = fs::weakly_canonical(path, ec);
   const std::string lock = (ec ? path : real.string()) + ".lock";
-  const bool lock_existed = fs::exists(lock, ec);
-  const bool db_existed = fs::exists(path, ec);
-  m_lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Whether this call made the lock file (O_EXCL tells), so a failure removes only that.
+  m_lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const bool lock_existed = m_lock_fd < 0 && errno == EEXIST;
+  if (lock_existed) m_lock_fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
   if (m_lock_fd < 0) throw Error(lock + ": cannot open lock file: " + std::strerror(errno));
   if (::flock(m_lock_fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(m_lock_fd);
@@ -131,15 +132,21 @@ Store::Store(const std::string& path) : m_path(path) {
     throw Error(path + ": database is being written by another landscape process; wait for it "
                        "to finish or choose another --db");
   }
+  // Sampled under the lock: a writer that held it may have created the file meanwhile.
+  const bool db_existed = fs::exists(fs::symlink_status(path, ec)) || fs::exists(path, ec);
   try {
     m_db = std::make_unique<Database>(path, OpenMode::read_write, 10000);
     exec("PRAGMA foreign_keys = ON");
     // A file that holds tables must already be a landscape database of this version: another
     // program's database is never adopted (our tables would be added beside its own).
     if (database_is_empty(*m_db)) {
+      // Tables and version in one transaction: a kill in between must not leave a file that
+      // has tables but no version (refused ever after as not a landscape database).
+      Transaction create(*m_db, TransactionKind::immediate);
       exec(kSchemaSql);
       Statement ins(*m_db, "INSERT INTO meta(key, value) VALUES ('schema_version', ?), ('program', 'landscape')");
       ins.bind(std::to_string(kSchemaVersion)).run();
+      create.commit();
     } else {
       check_results_schema(*m_db);
     }

@@ -328,3 +328,31 @@ TEST(Pipeline, SampleReportsDecisionsForEveryEndpoint) {
 }
 
 }  // namespace
+
+// An endpoint whose Hessian overflowed (NaN eigenvalues) with a finite loss is recorded as not
+// finite by describe_endpoint, so the record that is stored (and reloaded for the final pass)
+// says diverged and the point never becomes an escape candidate: the spectrum's own flag is not
+// stored, so it must not be the only place the verdict lives.
+TEST(Endpoint, NonFiniteSpectrumMakesTheRecordNotFinite) {
+  const Model m = make_model(Family::linear, {3, 2, 2});
+  const Dataset d = gaussian_data(m, 5, 8);
+  std::vector<double> w = network_batch(m, 3, 1);
+  const PointFacts facts = point_facts(m, d, w.data());
+  ASSERT_TRUE(facts.finite);
+  const std::size_t P = m.param_count();
+  std::vector<double> ev(P, std::numeric_limits<double>::quiet_NaN());
+  DecideSettings s;
+  for (bool refine : {false, true}) {
+    s.refine.enabled = refine;
+    EndpointRecord e;
+    const double scale = loss_scale(d);
+    const bool candidate = describe_endpoint({m, d, scale, s}, false, w, facts, ev.data(), e);
+    EXPECT_FALSE(candidate);
+    EXPECT_FALSE(e.finite);
+    // What the final pass sees after the database round trip: the flag-less summaries.
+    e.spectrum = {};
+    finalize_endpoint({m, d, scale, s}, GlobalOptimum{0.0, "closed_form"}, nullptr, e);
+    EXPECT_EQ(e.cls, PointClass::diverged);
+    for (PointClass c : e.cls_by_tol) EXPECT_EQ(c, PointClass::diverged);
+  }
+}

@@ -617,10 +617,11 @@ TEST(TheoryCheckClaims, OracleClaimsAgainstObservedEndpoints) {
 
 }  // namespace
 
-// A "forbids" claim is contradicted only by endpoints whose class is solid: one whose class
-// changes within the tolerance range, whose refinement did not converge or which sits at a kink
-// is set aside (left out of in_scope and count) and counted by reason, whatever the verdict.
-TEST(TheoryCheckClaims, FragileEndpointsAreSetAsideNotCountedAgainst) {
+// A "forbids" claim is judged only on endpoints whose verdict is solid: one whose membership
+// in the claim's classes changes within the tolerance range (either way), or which is in them
+// but sits at a kink or was not refined to convergence, is set aside (left out of in_scope and
+// count) and counted by reason.
+TEST(TheoryCheckClaims, FragileEndpointsAreSetAsideEitherWay) {
   using P = PointClass;
   EndpointRecord solid = endpoint(1, P::spurious_local_minimum);
   EndpointRecord flips = endpoint(2, P::spurious_local_minimum);
@@ -629,23 +630,31 @@ TEST(TheoryCheckClaims, FragileEndpointsAreSetAsideNotCountedAgainst) {
   unrefined.refined = RefineSummary{};  // converged = false
   EndpointRecord kink = endpoint(4, P::spurious_local_minimum);
   kink.near_kink = true;
-  EndpointRecord fine = endpoint(5, P::global_minimum);
-  fine.cls_by_tol[kTolHi] = P::spurious_local_minimum;  // not in the claim's classes: in scope
+  EndpointRecord flips_in = endpoint(5, P::global_minimum);
+  flips_in.cls_by_tol[kTolHi] = P::spurious_local_minimum;  // evidence for the theorem, unstable
+  const EndpointRecord ok = endpoint(6, P::global_minimum);
   const Claim forbids = make_claim("c", "forbids", {"spurious_local_minimum"});
 
-  auto obs = check_claims({forbids}, {flips, unrefined, kink, fine});
-  EXPECT_EQ(obs[0].set_aside.tolerance, 1);
+  auto obs = check_claims({forbids}, {flips, unrefined, kink, flips_in, ok});
+  EXPECT_EQ(obs[0].set_aside.tolerance, 2);
   EXPECT_EQ(obs[0].set_aside.refinement, 1);
   EXPECT_EQ(obs[0].set_aside.kink, 1);
   EXPECT_EQ(obs[0].in_scope, 1);
   EXPECT_EQ(obs[0].count, 0);
   EXPECT_EQ(obs[0].verdict, Verdict::consistent);  // nothing solid contradicts it
-  EXPECT_NE(format_observation(obs[0]).find("3 set aside"), std::string::npos) << format_observation(obs[0]);
+  EXPECT_NE(format_observation(obs[0]).find("4 set aside"), std::string::npos) << format_observation(obs[0]);
 
-  obs = check_claims({forbids}, {solid, flips, fine});
+  obs = check_claims({forbids}, {solid, flips, ok});
   EXPECT_EQ(obs[0].verdict, Verdict::inconsistent);
   EXPECT_EQ(obs[0].offending, std::vector<long>{1});
   EXPECT_EQ(obs[0].set_aside.total(), 1);
+
+  // Forbidden at every level, as different forbidden classes: a solid contradiction.
+  EndpointRecord both = endpoint(7, P::spurious_local_minimum);
+  both.cls_by_tol[kTolLo] = P::non_strict_saddle;
+  obs = check_claims({make_claim("d", "forbids", {"non_strict_saddle", "spurious_local_minimum"})}, {both});
+  EXPECT_EQ(obs[0].set_aside.total(), 0);
+  EXPECT_EQ(obs[0].offending, std::vector<long>{7});
 
   // "exists" claims set nothing aside.
   obs = check_claims({make_claim("e", "exists", {"spurious_local_minimum"})}, {flips});

@@ -136,8 +136,8 @@ const char* solver_name(Solver s) {
 // and its lwork (in doubles) grows with the batch, so batch·n² stays 8× below INT32_MAX there.
 std::size_t documented_batch_limit(Solver solver, int P) {
   const std::size_t nn = std::size_t(P) * std::size_t(P);
-  const std::size_t cap = solver == Solver::syevj ? std::size_t(1) << 28
-                                                  : std::size_t(std::numeric_limits<int>::max());
+  const std::size_t int_max = std::size_t(std::numeric_limits<int>::max());
+  const std::size_t cap = solver == Solver::syevj ? int_max / 8 : int_max;
   return std::max<std::size_t>(1, cap / nn);
 }
 
@@ -412,8 +412,8 @@ class CudaBackend final : public Backend {
     out.networks = cnt;
     out.solver = solver_name(solver_for(int(P)));
     out.reference = solver_name(Solver::xsyev);
-    out.solver_batch = eigen_chunk_limit(solver_for(int(P)), int(P));
-    out.reference_batch = eigen_chunk_limit(Solver::xsyev, int(P));
+    out.solver_batch = std::min(cnt, eigen_chunk_limit(solver_for(int(P)), int(P)));
+    out.reference_batch = std::min(cnt, eigen_chunk_limit(Solver::xsyev, int(P)));
     out.seconds = seconds_between(m_ev[0], m_ev[1]);
     out.reference_seconds = seconds_between(m_ev[1], m_ev[2]);
     for (std::size_t i = 0; i < cnt; ++i) {
@@ -570,7 +570,8 @@ class CudaBackend final : public Backend {
     // Kernel local memory is reserved by the driver for every resident thread at a kernel's
     // first launch and cannot be given back by the out-of-memory retries: the Hessian kernels'
     // and (training may run beside this batch) the training kernel's come off the top.
-    const std::size_t local = kernels::hessian_local_bytes(dims) + m_train_local.load();
+    // The driver keeps one local-memory area, sized by the largest reservation so far.
+    const std::size_t local = std::max(kernels::hessian_local_bytes(dims), m_train_local.load());
     const std::size_t headroom = std::max(kMinHeadroomBytes, total / kHeadroomFraction) + local;
     const std::size_t avail = free + held > headroom ? free + held - headroom : 0;
     HessianPlan plan;
