@@ -165,10 +165,11 @@ class SweepDriver {
     if (interrupted) return stop();
     write_outputs(std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
     if (g_stop.load() != 0) {
-      // The signal came after the last chunk was committed: nothing was left to stop, so the
-      // run is complete with its outputs; the exit code still says that a signal arrived.
-      m_err << "signal " << g_stop.load() << " arrived after the last chunk was committed: the run is "
-            << "complete and its outputs are written\n";
+      // The signal came once the last chunk was under way (being trained, committed or the
+      // cell finalized): nothing was left to stop, so the run is complete with its outputs; the
+      // exit code still says that a signal arrived.
+      m_err << "signal " << g_stop.load() << " arrived too late to stop anything (the last chunk was "
+            << "already under way): the run is complete and its outputs are written\n";
       return 130;
     }
     if (outcome) {

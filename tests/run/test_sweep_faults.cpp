@@ -52,7 +52,7 @@ TEST_F(SweepFaults, SignalAfterLastCommitExits130WithTheRunComplete) {
   const Proc p = run_binary("sample --quiet " + cfg + " --out " + out.string(), m_dir,
                             "LANDSCAPE_FAULT_SIGINT_BEFORE_FINAL=1");
   EXPECT_EQ(p.code, 130) << p.err;
-  EXPECT_NE(p.err.find("after the last chunk was committed"), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find("the run is complete and its outputs are written"), std::string::npos) << p.err;
   EXPECT_EQ(run_status(out / "results.db"), "complete");
   EXPECT_TRUE(fs::exists(out / "summary.json"));
   EXPECT_TRUE(fs::exists(out / "endpoints.csv"));
