@@ -91,8 +91,12 @@ std::size_t local_memory_reservation(const void* kernel);
 /// The same for the Hessian kernels this shape takes (the largest of them).
 std::size_t hessian_local_bytes(const Dims& dims);
 
-/// The same for the general training kernel this shape takes in precision T (0 when it has a
-/// fused kernel, whose launch is planned separately, or no local array).
+/// True when training this shape takes a fused kernel (a hot shape, LANDSCAPE_CUDA_FUSED not 0).
+bool has_fused_kernel(const Dims& dims);
+
+/// The same for the general training kernel this shape takes in precision T: 0 for a fused
+/// shape (its state lives in registers and shared memory; its few spills fit in the fixed
+/// headroom) and for the global-scratch kernel, which has no local array.
 template <class T>
 std::size_t train_local_bytes(const Dims& dims);
 extern template std::size_t train_local_bytes<float>(const Dims&);

@@ -82,7 +82,7 @@ bool uses_local_train_kernel(const Dims& dims) {
 
 template <class T>
 std::size_t train_local_bytes(const Dims& dims) {
-  if (!uses_local_train_kernel<T>(dims)) return 0;
+  if (has_fused_kernel(dims) || !uses_local_train_kernel<T>(dims)) return 0;
   return local_memory_reservation(reinterpret_cast<const void*>(train_local_kernel<T, kLocalValues<T>>));
 }
 

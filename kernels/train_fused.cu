@@ -27,6 +27,12 @@ bool launch_fused_train(const TrainBatch<T>& b, cudaStream_t stream) {
   return false;
 }
 
+bool has_fused_kernel(const Dims& dims) {
+  const math::Shape s = to_shape(dims);
+  using namespace fused_detail;
+  return fused_training_enabled() && (FusedWS::matches(s) || FusedWM::matches(s) || FusedWP::matches(s));
+}
+
 template bool launch_fused_train<float>(const TrainBatch<float>&, cudaStream_t);
 template bool launch_fused_train<double>(const TrainBatch<double>&, cudaStream_t);
 
