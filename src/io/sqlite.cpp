@@ -1,6 +1,7 @@
 // The SQLite wrapper (sqlite.hpp): handle, statements and transactions over the C API.
 #include "landscape/io/sqlite.hpp"
 
+#include <filesystem>
 #include <sqlite3.h>
 
 #include <cmath>
@@ -12,6 +13,9 @@
 namespace landscape {
 
 Database::Database(std::string path, OpenMode mode, int busy_timeout_ms) : m_path(std::move(path)) {
+  // SQLite would say only "unable to open database file" (or "disk I/O error").
+  std::error_code ec;
+  if (std::filesystem::is_directory(m_path, ec)) throw Error(m_path + ": is a directory, not a database file");
   // SQLITE_OPEN_READONLY never creates a file.
   const int flags = mode == OpenMode::read_only ? SQLITE_OPEN_READONLY
                                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;

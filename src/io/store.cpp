@@ -116,7 +116,6 @@ std::string config_diff(const std::string& old_canonical, const std::string& new
 Store::Store(const std::string& path) : m_path(path) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  require(!fs::is_directory(path, ec), path, "is a directory, not a database file");
   // The lock belongs to the file, not to the name it was reached by: a symlink (or a relative
   // path) to the same database must find the same lock.
   const fs::path real = fs::weakly_canonical(path, ec);
@@ -133,7 +132,7 @@ Store::Store(const std::string& path) : m_path(path) {
                        "to finish or choose another --db");
   }
   // Sampled under the lock: a writer that held it may have created the file meanwhile.
-  const bool db_existed = fs::exists(fs::symlink_status(path, ec)) || fs::exists(path, ec);
+  const bool db_existed = fs::exists(fs::symlink_status(path, ec));  // a dangling link counts
   try {
     m_db = std::make_unique<Database>(path, OpenMode::read_write, 10000);
     exec("PRAGMA foreign_keys = ON");
@@ -342,8 +341,6 @@ void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vecto
 
 std::string export_database(const std::string& db_path, bool as_json) {
   if (::access(db_path.c_str(), R_OK) != 0) throw Error(db_path + ": cannot read database: " + std::strerror(errno));
-  std::error_code ec;
-  require(!std::filesystem::is_directory(db_path, ec), db_path, "is a directory, not a database file");
   // A writer may be committing a chunk: wait for it rather than fail with "database is locked".
   Database db(db_path, OpenMode::read_only, 10000);
   check_results_schema(db);

@@ -30,14 +30,12 @@ const std::vector<std::string> kClassOrder = {
 const std::set<std::string> kAlwaysShown = {"global_minimum", "strict_saddle", "non_strict_saddle",
                                             "spurious_local_minimum"};
 
-/// A missing path or a directory is refused before SQLite sees it (read-only opening never
-/// creates a file, but SQLite's message would not say what was expected).
+/// A missing path is refused before SQLite sees it (read-only opening never creates a file, but
+/// SQLite's message would not say what was expected); Database refuses a directory.
 void check_is_file(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec))
     throw Error(path + ": no such file (expected a landscape results database)");
-  if (std::filesystem::is_directory(path, ec))
-    throw Error(path + ": is a directory, not a landscape results database");
 }
 
 /// Bins uniform in the coordinate t = x (linthresh = 0) or t = symlog(x, linthresh); edges are

@@ -22,7 +22,8 @@ enum class OpenMode {
 /// An open SQLite database. Errors are landscape::Error with messages "<path>: <why>".
 class Database {
  public:
-  /// Opens `path`; throws Error("<path>: cannot open database: <why>"). A positive
+  /// Opens `path`; throws Error("<path>: cannot open database: <why>"), or "<path>: is a
+  /// directory, not a database file". A positive
   /// `busy_timeout_ms` makes a locked database wait that long before failing.
   Database(std::string path, OpenMode mode, int busy_timeout_ms = 0);
   ~Database();
