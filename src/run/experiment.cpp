@@ -38,13 +38,22 @@ CellContext make_cell_context(const ExperimentConfig& c) {
   return ctx;
 }
 
+namespace {
+
+/// Bytes one analysis thread holds at its peak for `m`: the Hessian, the solver's copy, its
+/// eigenvectors and the decision's copy; then the decisions (symmetry orbit, refinement, escape
+/// test), which run after the Hessians.
+double per_thread_bytes(const Model& m) {
+  const double P = double(m.param_count());
+  return std::max(4.0 * P * P * sizeof(double), decision_memory_bytes(m));
+}
+
+}  // namespace
+
 MemoryEstimate estimate_memory(const ExperimentConfig& c, int threads) {
   const double P = double(c.model.param_count());
   MemoryEstimate m;
-  // Per thread: the Hessian, the solver's copy, its eigenvectors and the decision's copy; then
-  // the decisions (symmetry orbit, refinement, escape test), which run after the Hessians.
-  const double per_thread = std::max(4.0 * P * P * sizeof(double), decision_memory_bytes(c.model));
-  m.analysis = double(std::max(1, threads)) * per_thread;
+  m.analysis = double(std::max(1, threads)) * per_thread_bytes(c.model);
   // Per network: its record, its index, and at worst its weights as an escape candidate and
   // its spectrum.
   const double per_network = double(sizeof(EndpointRecord)) + 2.0 * sizeof(long) +
@@ -72,9 +81,7 @@ MemoryEstimate check_memory(const ExperimentConfig& c, int threads, double avail
 
 void check_point_memory(const Point& p, double available) {
   if (available <= 0) return;
-  const double P = double(p.model.param_count());
-  // One Hessian with its solver's copy and eigenvectors, then the decisions.
-  const double need = std::max(4.0 * P * P * sizeof(double), decision_memory_bytes(p.model));
+  const double need = per_thread_bytes(p.model);
   require(need <= 0.8 * available, (p.source.empty() ? std::string("point") : p.source) + ": model.dims",
           std::to_string(p.model.param_count()) + " parameters: the exact Hessian and the decisions "
           "(symmetry orbit, refinement, escape test) need at least " + format_bytes(need) +
