@@ -22,6 +22,8 @@ const CommandEntry kCommands[] = {
      make_sample_command},
     {"export", "Export every endpoint of a results database", make_export_command},
     {"classify", "Classify one point given as POINT.json", make_classify_command},
+    {"point", "Write a stored endpoint as POINT.json (classify reproduces its class)",
+     make_point_command},
     {"report", "Write the HTML/Markdown/LaTeX/CSV/JSON report of a results database",
      make_report_command},
     {"theory", "Which theorems apply to an architecture and data, and what they predict",

@@ -2,10 +2,12 @@
 // database's details and prediction columns and into summary.json's theory and run is spelled here.
 #include "landscape/io/codec.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "landscape/analysis/theory.hpp"
+#include "landscape/core/common.hpp"
 
 namespace landscape {
 namespace {
@@ -243,6 +245,128 @@ void from_json(const json& j, RunInfo& r) {
   r.resumed = j.at("resumed").get<bool>();
   r.seconds_this_process = number_from_json(j.at("seconds_this_process"));
   r.networks_this_process = j.at("networks_this_process").get<long>();
+}
+
+// ---- decision settings ------------------------------------------------------------------------
+
+json decide_settings_to_json(const DecideSettings& s) {
+  const EscapeSpec& e = s.escape;
+  return {{"classify",
+           {{"grad_tol", s.tol.grad},
+            {"loss_tol", s.tol.loss},
+            {"eig_tol", s.tol.eig},
+            {"kink_tol", s.tol.kink},
+            {"rank_tol", s.rank_tol}}},
+          {"refine",
+           {{"enabled", s.refine.enabled},
+            {"max_iterations", s.refine.max_iterations},
+            {"grad_tol", s.refine.grad_rtol}}},
+          {"escape",
+           {{"random_directions", e.random_directions},
+            {"null_directions", e.null_directions},
+            {"null_combinations", e.null_combinations},
+            {"step_min", e.step_min},
+            {"step_max", e.step_max},
+            {"step_factor", e.step_factor},
+            {"perturbed_runs", e.perturbed_runs},
+            {"perturb_radius", e.perturb_radius},
+            {"perturbed_steps", e.perturbed_steps}}}};
+}
+
+namespace {
+
+/// Reads the keys of one settings section, with the experiment file's rules; unknown keys are
+/// errors (finish).
+class SectionReader {
+ public:
+  SectionReader(const json* j, std::string where) : m_j(j), m_where(std::move(where)) {
+    require(!m_j || m_j->is_object(), m_where, "expected an object");
+  }
+  std::string where(const std::string& key) const { return m_where + "." + key; }
+  const json* get(const std::string& key) {
+    m_known.push_back(key);
+    if (!m_j) return nullptr;
+    const auto it = m_j->find(key);
+    return it == m_j->end() ? nullptr : &*it;
+  }
+  void positive(const std::string& key, double& out) {
+    if (const json* v = get(key)) {
+      require(v->is_number(), where(key), "expected a number");
+      const double x = v->get<double>();
+      require(std::isfinite(x), where(key), "must be finite");
+      require(x > 0, where(key), "must be > 0");
+      out = x;
+    }
+  }
+  template <class I>
+  void integer(const std::string& key, I& out, long long min_value) {
+    if (const json* v = get(key)) {
+      require(v->is_number_integer(), where(key), "expected an integer");
+      const long long i = v->get<long long>();
+      require(i >= min_value, where(key), "must be >= " + std::to_string(min_value));
+      out = static_cast<I>(i);
+    }
+  }
+  void boolean(const std::string& key, bool& out) {
+    if (const json* v = get(key)) {
+      require(v->is_boolean(), where(key), "expected true or false");
+      out = v->get<bool>();
+    }
+  }
+  void finish() const {
+    if (!m_j) return;
+    for (const auto& [k, v] : m_j->items()) {
+      (void)v;
+      if (std::find(m_known.begin(), m_known.end(), k) == m_known.end())
+        throw Error(where(k) + ": unknown key (see README for the documented keys)");
+    }
+  }
+
+ private:
+  const json* m_j;
+  std::string m_where;
+  std::vector<std::string> m_known;
+};
+
+}  // namespace
+
+DecideSettings decide_settings_from_json(const json& j, const std::string& where) {
+  DecideSettings s;
+  SectionReader top(&j, where);
+  {
+    SectionReader cl(top.get("classify"), where + ".classify");
+    cl.positive("grad_tol", s.tol.grad);
+    cl.positive("loss_tol", s.tol.loss);
+    cl.positive("eig_tol", s.tol.eig);
+    cl.positive("kink_tol", s.tol.kink);
+    cl.positive("rank_tol", s.rank_tol);
+    cl.finish();
+  }
+  {
+    SectionReader rf(top.get("refine"), where + ".refine");
+    rf.boolean("enabled", s.refine.enabled);
+    rf.integer("max_iterations", s.refine.max_iterations, 1);
+    rf.positive("grad_tol", s.refine.grad_rtol);
+    rf.finish();
+  }
+  {
+    EscapeSpec& e = s.escape;
+    SectionReader es(top.get("escape"), where + ".escape");
+    es.integer("random_directions", e.random_directions, 0);
+    es.integer("null_directions", e.null_directions, 0);
+    es.integer("null_combinations", e.null_combinations, 0);
+    es.positive("step_min", e.step_min);
+    es.positive("step_max", e.step_max);
+    require(e.step_max >= e.step_min, es.where("step_max"), "must be >= escape.step_min");
+    es.positive("step_factor", e.step_factor);
+    require(e.step_factor > 1, es.where("step_factor"), "must be > 1");
+    es.integer("perturbed_runs", e.perturbed_runs, 0);
+    es.positive("perturb_radius", e.perturb_radius);
+    es.integer("perturbed_steps", e.perturbed_steps, 0);
+    es.finish();
+  }
+  top.finish();
+  return s;
 }
 
 }  // namespace landscape

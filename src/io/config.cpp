@@ -406,6 +406,7 @@ void read_output(TableReader ou, OutputSpec& output) {
   ou.boolean("spectrum", output.spectrum);
   ou.boolean("curves", output.curves);
   ou.integer("curve_points", output.curve_points, 2);
+  ou.boolean("weights", output.weights);
   ou.finish();
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "landscape/core/common.hpp"
+#include "landscape/io/codec.hpp"
 
 namespace landscape {
 namespace {
@@ -115,8 +116,9 @@ Point parse_point(const std::string& text, const std::string& source) {
   require(j.is_object(), source, "top level must be a JSON object");
   for (const auto& [k, v] : j.items()) {
     (void)v;
-    require(k == "model" || k == "X" || k == "Y" || k == "weights", source + ": " + k,
-            "unknown key (expected model, X, Y, weights)");
+    require(k == "model" || k == "X" || k == "Y" || k == "weights" || k == "settings" ||
+                k == "global_loss",
+            source + ": " + k, "unknown key (expected model, X, Y, weights, settings, global_loss)");
   }
   for (const char* k : {"model", "X", "Y", "weights"})
     require(j.contains(k), source + ": " + k, "missing");
@@ -143,6 +145,10 @@ Point parse_point(const std::string& text, const std::string& source) {
   for (int i = 1; i <= h; ++i)
     read_matrix(W[std::size_t(i - 1)], p.model.dims[i], p.model.dims[i - 1],
                 source + ": weights[" + std::to_string(i - 1) + "]", p.weights);
+  // Optional: the decision settings and, where no closed form applies, the L* of the sweep the
+  // point was taken from (`landscape point` writes both), so classify reproduces its class.
+  if (j.contains("settings")) p.settings = decide_settings_from_json(j["settings"], source + ": settings");
+  if (j.contains("global_loss")) p.global_loss = number_at(j["global_loss"], source + ": global_loss");
   return p;
 }
 
@@ -167,6 +173,8 @@ std::string point_to_json(const Point& p) {
     j["weights"].push_back(matrix(p.weights.data() + off, p.model.dims[i], p.model.dims[i - 1]));
     off += std::size_t(p.model.dims[i]) * p.model.dims[i - 1];
   }
+  if (p.settings) j["settings"] = decide_settings_to_json(*p.settings);
+  if (p.global_loss) j["global_loss"] = *p.global_loss;
   return j.dump(1) + "\n";
 }
 

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -220,6 +221,8 @@ StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& la
               {"kink_rtol", c.decide.tol.kink}, {"rank_rtol", c.decide.rank_tol},
               {"refine", c.decide.refine.enabled}};
   if (c.model.family == Family::leaky_relu) cfg["slope"] = c.model.slope;
+  cfg["decide"] = decide_settings_to_json(c.decide);
+  cfg["store_weights"] = c.output.weights;
   const std::string ykind = to_string(c.data.y);
   Statement q(*m_db, "INSERT INTO cells(run_id, cell_index, label, family, dims, slope, n, x_rank, y_rank, y_kind, "
                "noise, optimizer, lr, precision, init_scale, networks, param_count, loss_scale, grad_rtol, "
@@ -235,7 +238,11 @@ StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& la
   if (prediction_json.empty()) q.bind_null();
   else q.bind(prediction_json);
   q.bind(cfg.dump()).run();
-  return {long(m_db->last_insert_rowid()), cell_index, label, "running"};
+  const long cell_id = long(m_db->last_insert_rowid());
+  Statement data(*m_db, "INSERT INTO cell_data(cell_id, x, y) VALUES (?, ?, ?)");
+  data.bind(cell_id).bind_doubles(ctx.data.X.data(), ctx.data.X.size())
+      .bind_doubles(ctx.data.Y.data(), ctx.data.Y.size()).run();
+  return {cell_id, cell_index, label, "running"};
 }
 
 std::vector<long> Store::stored_indices(long cell_id) {
@@ -279,7 +286,28 @@ void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult&
       curve.bind(cell_id).bind(e.index).bind(chunk.curve_every)
           .bind_doubles(chunk.curves.data() + i * std::size_t(chunk.curve_len), std::size_t(chunk.curve_len)).run();
   }
-  for (const auto& [idx, w] : chunk.candidates) cand.bind(cell_id).bind(idx).bind_doubles(w.data(), w.size()).run();
+  // Every endpoint's weights as trained; a candidate's weights are stored again only where
+  // refinement moved them (an empty blob stands for the row in `weights`).
+  const bool store_weights = ctx.cfg.output.weights;
+  const std::size_t P = ctx.cfg.model.param_count();
+  std::map<long, const double*> trained;
+  if (store_weights) {
+    require(chunk.weights.size() == chunk.endpoints.size() * P, m_path, "a chunk's weights are missing");
+    Statement wts(*m_db, "INSERT INTO weights(cell_id, net_index, weights) VALUES (?,?,?)");
+    for (std::size_t i = 0; i < chunk.endpoints.size(); ++i) {
+      const double* w = chunk.weights.data() + i * P;
+      trained[chunk.endpoints[i].index] = w;
+      wts.bind(cell_id).bind(chunk.endpoints[i].index).bind_doubles(w, P).run();
+    }
+  }
+  for (const auto& [idx, w] : chunk.candidates) {
+    const auto it = trained.find(idx);
+    const bool same = it != trained.end() && w.size() == P &&
+                      std::equal(w.begin(), w.end(), it->second);
+    cand.bind(cell_id).bind(idx);
+    if (same) cand.bind_blob("", 0).run();
+    else cand.bind_doubles(w.data(), w.size()).run();
+  }
   tx.commit();
 }
 
@@ -316,7 +344,8 @@ std::vector<EndpointRecord> Store::load_cell(long cell_id, std::map<long, std::v
     e.escape.reset();
     out.push_back(std::move(e));
   }
-  Statement c(*m_db, "SELECT net_index, weights FROM candidates WHERE cell_id = ?");
+  Statement c(*m_db, "SELECT c.net_index, CASE WHEN length(c.weights) = 0 THEN w.weights ELSE c.weights END "
+                     "FROM candidates c LEFT JOIN weights w USING (cell_id, net_index) WHERE c.cell_id = ?");
   c.bind(cell_id);
   while (c.step()) candidates[long(c.int64(0))] = c.doubles(1).value_or(std::vector<double>());
   return out;
@@ -337,6 +366,73 @@ void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vecto
   else cell.bind(prediction_json);
   cell.bind(cell_id).run();
   tx.commit();
+}
+
+StoredEndpoint read_stored_endpoint(const std::string& db_path, long run_id, int cell_index, long net) {
+  if (::access(db_path.c_str(), R_OK) != 0) throw Error(db_path + ": cannot read database: " + std::strerror(errno));
+  Database db(db_path, OpenMode::read_only, 10000);
+  check_results_schema(db);
+  StoredEndpoint s;
+  s.cell_index = cell_index;
+  s.net_index = net;
+  const std::string run_text = run_id > 0 ? "run " + std::to_string(run_id) : "any run";
+  if (run_id > 0) {
+    Statement r(db, "SELECT COUNT(*) FROM runs WHERE run_id = ?");
+    r.bind(run_id);
+    r.step();
+    require(r.int64(0) > 0, db_path, "no run " + std::to_string(run_id));
+  }
+  Statement c(db, "SELECT c.cell_id, c.run_id, c.label, c.family, c.dims, c.slope, c.n, c.global_loss, "
+                  "c.global_loss_kind, c.config_json, c.status, d.x, d.y FROM cells c "
+                  "LEFT JOIN cell_data d USING (cell_id) WHERE c.cell_index = ? AND (? = 0 OR c.run_id = ?) "
+                  "ORDER BY c.run_id DESC LIMIT 1");
+  c.bind(cell_index).bind(run_id).bind(run_id);
+  require(c.step(), db_path, "no cell " + std::to_string(cell_index) + " in " + run_text);
+  s.cell_id = long(c.int64(0));
+  s.run_id = long(c.int64(1));
+  s.label = c.text(2);
+  s.cell_status = c.text(10);
+  const std::string where = db_path + " [run " + std::to_string(s.run_id) + ", cell " +
+                            std::to_string(cell_index) + ", network " + std::to_string(net) + "]";
+  Point& p = s.point;
+  p.source = where;
+  p.model.family = parse_family(c.text(3), where + ": cells.family");
+  p.model.dims = json::parse(c.text(4)).get<std::vector<int>>();
+  if (p.model.family == Family::leaky_relu) p.model.slope = c.real(5);
+  p.model.validate(where + ": cells");
+  p.data.d0 = p.model.dims.front();
+  p.data.dh = p.model.dims.back();
+  p.data.n = int(c.int64(6));
+  s.global_loss = c.opt_real(7);
+  s.global_loss_kind = c.text(8);
+  const json cfg = json::parse(c.text(9));
+  if (cfg.contains("decide")) p.settings = decide_settings_from_json(cfg["decide"], where + ": cells.config_json.decide");
+  if (s.global_loss_kind == "empirical" && s.global_loss) p.global_loss = s.global_loss;
+  const auto x = c.doubles(11), y = c.doubles(12);
+  require(x && y && x->size() == std::size_t(p.data.d0) * std::size_t(p.data.n) &&
+              y->size() == std::size_t(p.data.dh) * std::size_t(p.data.n),
+          where, "the cell's data X and Y are not stored (or not of its dims and n)");
+  p.data.X = *x;
+  p.data.Y = *y;
+
+  Statement e(db, "SELECT e.class, e.raw_class, e.train_status, w.weights, "
+                  "json_extract(c.config_json, '$.store_weights') FROM endpoints e "
+                  "JOIN cells c USING (cell_id) LEFT JOIN weights w USING (cell_id, net_index) "
+                  "WHERE e.cell_id = ? AND e.net_index = ?");
+  e.bind(s.cell_id).bind(net);
+  require(e.step(), db_path, "no network " + std::to_string(net) + " in cell " + std::to_string(cell_index) +
+                                 " of run " + std::to_string(s.run_id) + " (" + s.label + ")");
+  s.cls = e.opt_text(0);
+  s.raw_class = e.opt_text(1);
+  s.train_status = e.text(2);
+  require(!e.is_null(3), where,
+          e.opt_int64(4).value_or(1) == 0
+              ? "no weights stored: the run had output.weights = false"
+              : "no weights stored for this endpoint");
+  p.weights = e.doubles(3).value_or(std::vector<double>());
+  require(p.weights.size() == p.model.param_count(), where, "stored weights are not of the cell's dims");
+  for (double w : p.weights) s.weights_finite = s.weights_finite && std::isfinite(w);
+  return s;
 }
 
 std::string export_database(const std::string& db_path, bool as_json) {

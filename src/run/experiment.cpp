@@ -119,7 +119,7 @@ ChunkResult finish_chunk(const CellContext& ctx, Backend& backend, TrainedChunk 
   res.endpoints.resize(cnt);
   if (cnt == 0) return res;
   const auto t_chunk = std::chrono::steady_clock::now();
-  const std::vector<double>& weights = trained.weights;
+  const std::vector<double>& weights = trained.weights;  // moved into the result at the end
   const std::vector<math::TrainOutcome>& outcomes = trained.outcomes;
   std::vector<double> eig(cnt * P);
   auto analysis = std::vector<EndpointAnalysis>(cnt);
@@ -154,6 +154,7 @@ ChunkResult finish_chunk(const CellContext& ctx, Backend& backend, TrainedChunk 
   errors.rethrow();
   for (std::size_t i = 0; i < cnt; ++i)
     if (candidate[i]) res.candidates[indices[i]] = std::move(final_w[i]);
+  res.weights = std::move(trained.weights);
   res.seconds_decide = seconds_since(t0);
   // The chunk's own work (its training and its analysis), not the time it waited while another
   // chunk was trained ahead, so the figure is the same with and without overlap.
@@ -271,7 +272,14 @@ PointReport classify_single(const Point& p, const DecideSettings& settings, cons
   r.eigenvalues = e.eigenvalues;
 
   std::vector<double> losses{e.finite ? e.loss : NAN};
-  if (!closed_form_optimum(p.model, p.data)) {
+  const bool closed_form = closed_form_optimum(p.model, p.data).has_value();
+  require(!p.global_loss || !closed_form, (p.source.empty() ? std::string("point") : p.source) + ": global_loss",
+          "a closed-form optimum applies to this model and data; an optimum may be given only where "
+          "none does (an empirical one)");
+  if (p.global_loss) {
+    // The optimum the point was judged against in its sweep (the best loss of its cell).
+    losses.push_back(*p.global_loss);
+  } else if (!closed_form) {
     // No formula: the empirical optimum is the best of this point and a set of Adam restarts.
     r.restarts = rs.restarts;
     std::vector<double> rw(std::size_t(rs.restarts) * P);

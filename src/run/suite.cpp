@@ -127,7 +127,12 @@ long add_rows(const SuiteOptions& opt, const std::string& stem, const SweepOutco
         const fs::path cdir = fs::path(opt.out) / "contradictions";
         fs::create_directories(cdir, ec);
         const std::string name = stem + "-cell" + std::to_string(ci) + "-net" + std::to_string(idx) + ".json";
-        write_file_atomic((cdir / name).string(), point_to_json(Point{r.config.model, r.data, it->second, name}));
+        // The candidate's weights are as refined: the settings say so (refinement off), and
+        // carry the cell's tolerances and empirical L*, so classify reproduces the class.
+        Point p{r.config.model, r.data, it->second, name, r.config.decide, std::nullopt};
+        p.settings->refine.enabled = false;
+        if (r.optimum.kind == "empirical") p.global_loss = r.optimum.value;
+        write_file_atomic((cdir / name).string(), point_to_json(p));
         row.points.push_back("contradictions/" + name);
         ++contradictions;
       }

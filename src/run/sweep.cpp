@@ -449,7 +449,7 @@ std::string resume_command(const SweepOptions& opt) {
 
 int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, SweepOutcome* outcome) {
   SweepSetup s;
-  s.text = read_file(opt.config_path);
+  s.text = opt.config_text ? *opt.config_text : read_file(opt.config_path);
   s.cells = sweep_cells(opt, s.text);
   const ExperimentConfig& first = s.cells.front().config;
   s.out_dir = first.output.dir;

@@ -216,6 +216,7 @@ struct RunInfo {
 /// What one chunk of networks produced.
 struct ChunkResult {
   std::vector<EndpointRecord> endpoints;
+  std::vector<double> weights;  ///< endpoints.size() × P trained endpoints, before refinement
   std::map<long, std::vector<double>> candidates;  ///< weights of PSD-at-some-tolerance endpoints
   std::vector<double> curves;                      ///< endpoints.size() × curve_len (if enabled)
   int curve_len = 0, curve_every = 0;
@@ -238,6 +239,12 @@ struct Point {
   Dataset data;
   std::vector<double> weights;  ///< packed [vec(W_1); …; vec(W_h)], each row-major
   std::string source;           ///< where it came from (for messages)
+  /// The decision settings the point is to be classified with (POINT.json "settings", e.g.
+  /// those of the sweep it was taken from); defaults and command-line options when absent.
+  std::optional<DecideSettings> settings;
+  /// L* to classify against where no closed form applies (the sweep's empirical optimum), in
+  /// place of the restarts; absent: the restarts estimate it.
+  std::optional<double> global_loss;
 };
 
 /// The classification of one user-given point.

@@ -96,6 +96,7 @@ struct OutputSpec {
   bool spectrum = false;    ///< store every eigenvalue of every endpoint
   bool curves = false;      ///< store a subsampled training-loss curve per network
   int curve_points = 100;   ///< samples per curve (the loss every steps/curve_points steps)
+  bool weights = true;      ///< store every endpoint's weights (and each cell's X and Y are always stored)
   std::string db_path() const { return db.empty() ? dir + "/results.db" : db; }
 };
 

@@ -35,6 +35,19 @@ std::string dump_details(const EndpointRecord& e);
 /// details_from_json of stored text.
 void parse_details(const std::string& text, EndpointRecord& e);
 
+// ---- decision settings ------------------------------------------------------------------------
+// {"classify": {"grad_tol", "loss_tol", "eig_tol", "kink_tol", "rank_tol"}, "refine": {"enabled",
+// "max_iterations", "grad_tol"}, "escape": {"random_directions", "null_directions",
+// "null_combinations", "step_min", "step_max", "step_factor", "perturbed_runs",
+// "perturb_radius", "perturbed_steps"}}: the experiment file's sections of the same names.
+// Stored in cells.config_json ("decide") and written into POINT.json ("settings").
+
+nlohmann::json decide_settings_to_json(const DecideSettings& s);
+/// Reads that object. Every key is optional (default as in an experiment file); an unknown key,
+/// a wrong type or a value the experiment file would refuse is an Error naming `where` and the
+/// key (e.g. "point.json: settings.classify.grad_tol: must be > 0").
+DecideSettings decide_settings_from_json(const nlohmann::json& j, const std::string& where);
+
 // ---- claims and observations ------------------------------------------------------------------
 // A claim is {"id", "source", "statement", "kind", "classes", "scope", "why"}; an observation is
 // its claim's keys and {"in_scope", "count", "ci95": [lo, hi], "verdict", "offending", "text"}

@@ -15,7 +15,7 @@ bool database_is_empty(Database& db);
 void check_results_schema(Database& db);
 
 /// Bumped whenever a table or column changes meaning.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 /// CREATE statements, idempotent. Conventions: every loss is L = ½‖F(W) − Y‖²_F; class names
 /// are those of `to_string(PointClass)`; JSON columns hold UTF-8 JSON text; BLOB columns hold
@@ -101,7 +101,18 @@ CREATE TABLE IF NOT EXISTS candidates (
   cell_id   INTEGER NOT NULL,
   net_index INTEGER NOT NULL,
   weights   BLOB NOT NULL,             -- endpoint weights (parameter order) of PSD endpoints,
-  PRIMARY KEY (cell_id, net_index)     -- kept for the escape test when the cell completes
+  PRIMARY KEY (cell_id, net_index)     -- kept for the escape test when the cell completes;
+);                                     -- empty: the same as the endpoint's row in `weights`
+CREATE TABLE IF NOT EXISTS cell_data (
+  cell_id INTEGER PRIMARY KEY REFERENCES cells(cell_id),
+  x       BLOB NOT NULL,               -- X, d0 x n row-major float64 (rows are features)
+  y       BLOB NOT NULL                -- Y, dh x n row-major float64
+);
+CREATE TABLE IF NOT EXISTS weights (
+  cell_id   INTEGER NOT NULL,
+  net_index INTEGER NOT NULL,
+  weights   BLOB NOT NULL,             -- the trained endpoint (before refinement), parameter
+  PRIMARY KEY (cell_id, net_index)     -- order; every endpoint unless output.weights = false
 );
 CREATE TABLE IF NOT EXISTS spectra (
   cell_id     INTEGER NOT NULL,

@@ -76,6 +76,27 @@ std::string config_hash(const std::string& canonical);
 /// Human-readable differences between two canonical configs ("key: old -> new" lines).
 std::string config_diff(const std::string& old_canonical, const std::string& new_canonical);
 
+/// One endpoint taken back out of a results database (`landscape point`, the Python package).
+struct StoredEndpoint {
+  long run_id = 0, cell_id = 0, net_index = 0;
+  int cell_index = 0;
+  std::string label, cell_status;  ///< the cell's label and status (complete once classified)
+  /// Model, data (the cell's X and Y), the trained weights (before refinement), the cell's
+  /// decision settings, and its L* where that was empirical (absent for a closed form, which a
+  /// classification computes again, and for a cell not complete).
+  Point point;
+  std::optional<std::string> cls, raw_class;  ///< stored classes (NULL until the cell completes)
+  std::string train_status;
+  std::optional<double> global_loss;          ///< the cell's L*, either kind
+  std::string global_loss_kind;
+  bool weights_finite = true;                 ///< every stored weight finite
+};
+
+/// Reads network `net` of the cell at `cell_index` of run `run_id` (0: the newest run that has
+/// such a cell) from `db_path`, opened read-only. Errors name the database and what is missing
+/// (no such run, cell or network; no weights because the run had output.weights = false).
+StoredEndpoint read_stored_endpoint(const std::string& db_path, long run_id, int cell_index, long net);
+
 /// `landscape export`: every endpoint joined with its cell, as CSV or JSON text.
 std::string export_database(const std::string& db_path, bool as_json);
 

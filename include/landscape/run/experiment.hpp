@@ -78,6 +78,8 @@ struct RestartSpec {
 };
 
 /// Classifies one user-given point (the `classify` command), refinement and escape test included.
+/// Against p.global_loss where the point gives one (only where no closed form applies: else an
+/// Error naming the field), else the closed form, else the best of the point and the restarts.
 PointReport classify_single(const Point& p, const DecideSettings& settings, const RestartSpec& rs,
                             Backend& backend);
 

@@ -1,6 +1,7 @@
 // `landscape sample`: run every cell of an experiment file into the results database, resumable.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -10,7 +11,9 @@
 namespace landscape {
 
 struct SweepOptions {
-  std::string config_path;
+  std::string config_path;  ///< the experiment file (or, with config_text, the name errors give it)
+  /// The experiment file's text when it does not come from a file (the Python package's dict).
+  std::optional<std::string> config_text;
   std::string backend;  ///< overrides experiment.backend when not empty
   int threads = -1;     ///< overrides experiment.threads when ≥ 0
   std::string out_dir;  ///< overrides output.dir when not empty

@@ -1,0 +1,280 @@
+"""landscape: exact Hessians and landscape classes of deep linear and leaky-ReLU networks.
+
+The Python side of the ``landscape`` C++ library (the same code the ``landscape`` command runs):
+
+* :func:`classify` - classify one point (what ``landscape classify --json`` prints, as a dict);
+* :func:`hessian`, :func:`loss_and_gradient` - the exact float64 Hessian, the loss and gradient;
+* :func:`sample` - run an experiment (a TOML file or a dict of its tables) into a results database;
+* :func:`load` - a results database as pandas DataFrames; :func:`endpoint` - one stored endpoint.
+
+Conventions (README "Conventions"): weights are a list of arrays ``W_i`` of shape ``(d_i, d_{i-1})``
+(PyTorch's ``nn.Linear(d_{i-1}, d_i, bias=False).weight``), ``X`` is ``(d0, n)`` and ``Y`` is
+``(dh, n)`` - samples are columns, so a batch ``x`` of shape ``(n, d0)`` is ``X = x.T``. The loss is
+``L = 0.5 * ||F(W) - Y||_F^2`` (no division by n). Parameter order (gradients, Hessians,
+eigenvectors): ``[vec(W_1); ...; vec(W_h)]``, each ``W_i`` row-major.
+
+Errors are raised as :class:`landscape.Error` (a ``ValueError``) with the messages the command
+line prints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+from types import SimpleNamespace
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from . import _landscape
+from ._landscape import Error
+
+__all__ = ["Error", "classify", "hessian", "loss_and_gradient", "sample", "load", "endpoint", "point",
+           "swept_values", "config_to_toml", "__version__"]
+__version__ = _landscape.__version__
+
+# classify's keyword tolerances and the [classify] keys they set.
+_TOLERANCES = ("grad_tol", "loss_tol", "eig_tol", "kink_tol", "rank_tol")
+
+
+def _arrays(weights, X, Y):
+    if isinstance(weights, np.ndarray) and weights.dtype != object:
+        raise Error("weights: expected a list of h weight matrices W_i of shape (d_i, d_{i-1}), "
+                    "got one array")
+    return [np.asarray(W, dtype=np.float64) for W in weights], np.asarray(X, np.float64), \
+        np.asarray(Y, np.float64)
+
+
+def _settings_json(settings: Mapping[str, Any] | str | None, refine: bool,
+                   tolerances: Mapping[str, Any]) -> str:
+    """POINT.json's "settings" object: `settings` (e.g. an endpoint's), with the keyword
+    tolerances and `refine` on top."""
+    if isinstance(settings, str):
+        settings = json.loads(settings)
+    merged = json.loads(json.dumps(settings or {}))  # a deep copy of plain data
+    for key, value in tolerances.items():
+        if key not in _TOLERANCES:
+            raise TypeError(f"classify() got an unexpected keyword argument '{key}' "
+                            f"(tolerances: {', '.join(_TOLERANCES)})")
+        merged.setdefault("classify", {})[key] = value
+    if refine:
+        merged.setdefault("refine", {})["enabled"] = True
+    return json.dumps(merged, allow_nan=True)
+
+
+def classify(weights: Sequence[Any], X: Any, Y: Any, family: str = "linear",
+             slope: float | None = None, refine: bool = False, *,
+             settings: Mapping[str, Any] | None = None, global_loss: float | None = None,
+             backend: str = "cpu", restarts: int = 16, restart_steps: int = 5000,
+             **tolerances: float) -> dict:
+    """Classifies one point, as ``landscape classify --json`` does (the same C++ code and JSON).
+
+    Returns a dict with every key of ``classify --json`` (README); ``eigenvalues`` (all P,
+    ascending) and the escape witness ``escape["direction"]`` are NumPy arrays.
+
+    ``tolerances``: ``grad_tol``, ``loss_tol``, ``eig_tol``, ``kink_tol``, ``rank_tol`` (relative,
+    as in an experiment file's [classify]). ``settings``: a POINT.json "settings" object
+    ({"classify": ..., "refine": ..., "escape": ...}, e.g. ``endpoint(...)["settings"]``), which the
+    keyword tolerances and ``refine`` override. ``global_loss``: L* to judge against where no closed
+    form applies (e.g. a sweep's empirical optimum) instead of ``restarts`` Adam restarts of
+    ``restart_steps`` steps.
+    """
+    Ws, Xa, Ya = _arrays(weights, X, Y)
+    text = _landscape.classify_json(Ws, Xa, Ya, family, slope, _settings_json(settings, refine, tolerances),
+                                    global_loss, backend, int(restarts), int(restart_steps))
+    result = json.loads(text)
+    result["eigenvalues"] = np.array([math.nan if v is None else v for v in result["eigenvalues"]],
+                                     dtype=np.float64)
+    escape = result.get("escape")
+    if escape and escape.get("direction") is not None:
+        escape["direction"] = np.asarray(escape["direction"], dtype=np.float64)
+    return result
+
+
+def hessian(weights: Sequence[Any], X: Any, Y: Any, family: str = "linear",
+            slope: float | None = None) -> np.ndarray:
+    """The exact float64 Hessian of L at the point, P x P in parameter order."""
+    Ws, Xa, Ya = _arrays(weights, X, Y)
+    return _landscape.hessian(Ws, Xa, Ya, family, slope)
+
+
+def loss_and_gradient(weights: Sequence[Any], X: Any, Y: Any, family: str = "linear",
+                      slope: float | None = None) -> tuple[float, list[np.ndarray]]:
+    """L = 0.5*||F(W) - Y||_F^2 and its gradient, one array per layer shaped like W_i."""
+    Ws, Xa, Ya = _arrays(weights, X, Y)
+    return _landscape.loss_and_gradient(Ws, Xa, Ya, family, slope)
+
+
+def _toml_value(v: Any, where: str) -> str:
+    if isinstance(v, bool) or isinstance(v, np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        if not math.isfinite(v):
+            raise Error(f"{where}: non-finite number")
+        return repr(float(v))
+    if isinstance(v, str):
+        return json.dumps(v)  # a JSON string is a TOML basic string
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return "[" + ", ".join(_toml_value(x, where) for x in v) + "]"
+    raise Error(f"{where}: expected a number, string, boolean or list, got {type(v).__name__}")
+
+
+def config_to_toml(config: Mapping[str, Mapping[str, Any]]) -> str:
+    """An experiment given as a dict of tables ({"model": {"family": ..., "dims": ...}, ...}) as
+    the TOML text of the same experiment file, which `sample` then reads like any other."""
+    if not isinstance(config, Mapping):
+        raise Error("config: expected a dict of tables (experiment, model, data, ...)")
+    lines = []
+    for table, keys in config.items():
+        if not isinstance(keys, Mapping):
+            raise Error(f"config: {table}: expected a table (a dict of keys)")
+        lines.append(f"[{table}]")
+        for key, value in keys.items():
+            lines.append(f"{key} = {_toml_value(value, f'config: {table}.{key}')}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def sample(config: str | os.PathLike | Mapping[str, Any], db: str | os.PathLike | None = None, *,
+           out: str | os.PathLike | None = None, backend: str | None = None, threads: int | None = None,
+           resume: bool = False, quiet: bool = False, tables: bool = False) -> SimpleNamespace:
+    """Runs an experiment as ``landscape sample`` does: ``config`` is an experiment file or a dict
+    of its tables (converted to the same TOML). The progress line goes to sys.stderr; the GIL is
+    released while it runs. ``db``, ``out``, ``backend``, ``threads``, ``resume`` as the command's
+    options; ``tables=True`` prints the summary tables. Returns ``load(db, run)`` of the run.
+    Ctrl-C stops it cleanly (everything finished is committed; ``resume=True`` continues) and
+    raises KeyboardInterrupt."""
+    if isinstance(config, Mapping):
+        path, text = "config", config_to_toml(config)
+    else:
+        path, text = os.fspath(config), None
+    code, db_path, printed = _landscape.sample(path, text, os.fspath(db) if db is not None else "",
+                                               os.fspath(out) if out is not None else "", backend or "",
+                                               -1 if threads is None else int(threads), bool(resume),
+                                               bool(quiet))
+    if code == 130:
+        raise KeyboardInterrupt("landscape.sample stopped by a signal; everything finished is committed "
+                                "(continue with resume=True)")
+    if tables and printed:
+        print(printed, end="")
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as con:
+        run = con.execute("SELECT MAX(run_id) FROM runs").fetchone()[0]
+    return load(db_path, run=run)
+
+
+# ---- reading a results database ---------------------------------------------------------------
+
+# The keys a sweep may vary, as a cell's label names them (io/config: expand_sweep).
+_SWEPT_NAMES = ("family", "dims", "slope", "n", "x_rank", "y_rank", "y", "noise", "data_seed",
+                "scale", "small", "optimizer", "lr", "steps", "precision")
+
+
+def swept_values(label: str) -> dict:
+    """The swept variables of a cell and their values, from what the database holds for it.
+
+    Today that is the cell's label ("dims=[5,3,3,5] y_rank=1": name=value pairs, values as in the
+    experiment file); this is the one place that reads it, to be switched to the cells table's own
+    columns where a database has them. A label that is not such a list (a single-cell run's name)
+    gives {}."""
+    values = {}
+    for token in label.split(" "):
+        name, eq, text = token.partition("=")
+        if not eq or name not in _SWEPT_NAMES or name in values:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text  # a bare string (family, y, optimizer, precision)
+        values[name] = tuple(value) if isinstance(value, list) else value
+    return values
+
+
+def _connect(db: str | os.PathLike) -> sqlite3.Connection:
+    path = os.fspath(db)
+    if not os.path.isfile(path):
+        raise Error(f"{path}: cannot read database: No such file or directory")
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        (version,) = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except (sqlite3.DatabaseError, TypeError) as e:
+        con.close()
+        raise Error(f"{path}: not a landscape results database ({e})") from None
+    if version != str(_landscape.SCHEMA_VERSION):
+        con.close()
+        raise Error(f"{path}: schema version {version}, but this program reads and writes schema "
+                    f"version {_landscape.SCHEMA_VERSION}")
+    return con
+
+
+def load(db: str | os.PathLike, run: int | None = None) -> SimpleNamespace:
+    """A results database as pandas DataFrames, for one run (default: the newest).
+
+    Returns a namespace with ``runs`` (every run of the file), ``cells`` (the run's cells, one
+    column per swept variable besides the table's own; ``swept`` lists them), ``endpoints`` (the
+    run's endpoints with their cell's ``cell_index``, ``label`` and swept variables, ``details``
+    parsed into dicts, and ``loss_gap`` = L - L*), and ``db``, ``run``."""
+    import pandas as pd
+
+    path = os.fspath(db)
+    with _connect(path) as con:
+        runs = pd.read_sql_query("SELECT * FROM runs ORDER BY run_id", con)
+        if runs.empty:
+            raise Error(f"{path}: the database holds no run")
+        if run is None:
+            run = int(runs["run_id"].max())
+        elif int(run) not in set(runs["run_id"]):
+            raise Error(f"{path}: no run {run}")
+        run = int(run)
+        cells = pd.read_sql_query("SELECT * FROM cells WHERE run_id = ? ORDER BY cell_index", con,
+                                  params=(run,))
+        endpoints = pd.read_sql_query(
+            "SELECT c.cell_index, c.label, e.*, e.loss - c.global_loss AS loss_gap FROM endpoints e "
+            "JOIN cells c USING (cell_id) WHERE c.run_id = ? ORDER BY c.cell_index, e.net_index",
+            con, params=(run,))
+    cells["dims"] = [tuple(json.loads(d)) for d in cells["dims"]]
+    swept = [swept_values(label) for label in cells["label"]]
+    names = [n for n in _SWEPT_NAMES if any(n in s for s in swept)]
+    for name in names:
+        cells[name] = [s.get(name) for s in swept]
+    by_cell = {cid: s for cid, s in zip(cells["cell_id"], swept)}
+    for name in names:
+        endpoints[name] = [by_cell[c].get(name) for c in endpoints["cell_id"]]
+    endpoints["details"] = [json.loads(d) if isinstance(d, str) else None for d in endpoints["details"]]
+    return SimpleNamespace(db=path, run=run, runs=runs, cells=cells, endpoints=endpoints, swept=names)
+
+
+def endpoint(db: str | os.PathLike, cell: int, net: int, run: int | None = None,
+             refined: bool = False) -> dict:
+    """One stored endpoint: ``weights`` (list of W_i), ``X``, ``Y`` (NumPy arrays), ``family``,
+    ``slope``, ``dims``, the ``settings`` and ``point_global_loss`` its cell was decided with (pass
+    them to :func:`classify` to reproduce its class), its stored ``class`` and the recorded
+    ``analysis`` (its endpoints row, ``details`` parsed). ``cell`` is the cell index in its run (as
+    in endpoints.csv), ``run`` defaults to the newest run with that cell; ``refined=True`` gives the
+    weights its run refined the endpoint to (runs with [refine] enabled), otherwise they are as
+    trained."""
+    d = _landscape.stored_endpoint(os.fspath(db), int(cell), int(net), int(run or 0), bool(refined))
+    d["settings"] = json.loads(d["settings"])  # refinement off for a refined point
+    with _connect(db) as con:
+        con.row_factory = sqlite3.Row
+        row = con.execute("SELECT * FROM endpoints WHERE cell_id = ? AND net_index = ?",
+                          (d["cell_id"], d["net"])).fetchone()
+    analysis = dict(row)
+    analysis["details"] = json.loads(analysis["details"]) if analysis.get("details") else None
+    d["analysis"] = analysis
+    return d
+
+
+def point(e: Mapping[str, Any]) -> dict:
+    """An endpoint (from :func:`endpoint`) as a POINT.json object (``json.dump(point(e), f)``)."""
+    p = {"model": {"family": e["family"], "dims": list(e["dims"])},
+         "X": np.asarray(e["X"]).tolist(), "Y": np.asarray(e["Y"]).tolist(),
+         "weights": [np.asarray(W).tolist() for W in e["weights"]], "settings": e["settings"]}
+    if e["family"] == "leaky_relu":
+        p["model"]["slope"] = e["slope"]
+    if e.get("point_global_loss") is not None:
+        p["global_loss"] = e["point_global_loss"]
+    return p

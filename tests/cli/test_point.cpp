@@ -1,0 +1,226 @@
+// Every endpoint retrievable: the database stores each cell's X and Y and every endpoint's
+// weights; `landscape point` writes an endpoint as POINT.json with its cell's settings, and
+// `landscape classify` of that file reproduces the stored class, refined or not.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "landscape/cli/cli.hpp"
+#include "landscape/core/common.hpp"
+#include "landscape/io/config.hpp"
+#include "landscape/io/sqlite.hpp"
+#include "landscape/run/experiment.hpp"
+#include "temp_dir_test.hpp"
+
+namespace {
+
+using landscape::Database;
+using landscape::OpenMode;
+using landscape::Statement;
+using landscape::cli_main;
+
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+
+CliRun run(std::vector<std::string> args) {
+  args.insert(args.begin(), "landscape");
+  std::vector<const char*> argv;
+  for (auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int code = cli_main(int(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+class Point : public landscape::test::TempDirTest {
+ protected:
+  Point() : TempDirTest("point") {}
+
+  /// Runs `config` into db.sqlite; returns its path.
+  std::string sample(const std::string& config) {
+    const std::string db = path("db.sqlite");
+    const CliRun r = run({"sample", write("c.toml", config), "--quiet", "--db", db, "--out", path("out")});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return db;
+  }
+};
+
+/// Four cells: linear (closed-form L*) and non-pyramidal leaky ReLU (empirical L*), each from
+/// the usual and from a small initialization (saddles, escape tests), every endpoint refined.
+const char* kSweep = R"([experiment]
+name = "p"
+networks = 5
+seed = 7
+backend = "cpu"
+[model]
+family = ["linear", "leaky_relu"]
+dims = [3, 4, 2]
+slope = 0.2
+[data]
+n = 6
+[init]
+small = [false, true]
+[train]
+lr = 0.01
+steps = 400
+[refine]
+enabled = true
+max_iterations = 20
+[escape]
+random_directions = 8
+perturbed_runs = 2
+perturbed_steps = 200
+)";
+
+struct Stored {
+  int cell;
+  long net;
+  std::string cls, train_status;
+};
+
+std::vector<Stored> stored_classes(const std::string& db_path) {
+  Database db(db_path, OpenMode::read_only);
+  Statement q(db, "SELECT c.cell_index, e.net_index, e.class, e.train_status FROM endpoints e "
+                  "JOIN cells c USING (cell_id) ORDER BY c.cell_index, e.net_index");
+  std::vector<Stored> out;
+  while (q.step()) out.push_back({int(q.int64(0)), long(q.int64(1)), q.text(2), q.text(3)});
+  return out;
+}
+
+std::string classify_class(const std::string& point_path) {
+  const CliRun r = run({"classify", point_path, "--json"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  return r.code == 0 ? nlohmann::json::parse(r.out)["class"].get<std::string>() : "";
+}
+
+TEST_F(Point, ClassifyReproducesEveryStoredClassRawAndRefined) {
+  const std::string db = sample(kSweep);
+  const std::vector<Stored> stored = stored_classes(db);
+  ASSERT_EQ(stored.size(), 20u);
+  std::set<std::string> classes;
+  int diverged = 0;
+  for (const Stored& s : stored) {
+    const std::string where = "cell " + std::to_string(s.cell) + " net " + std::to_string(s.net);
+    const std::string file = path("p" + std::to_string(s.cell) + "_" + std::to_string(s.net) + ".json");
+    const std::vector<std::string> args = {"point", db, "--cell", std::to_string(s.cell), "--net",
+                                           std::to_string(s.net), "--out", file};
+    CliRun r = run(args);
+    if (s.train_status == "diverged") {
+      ++diverged;
+      EXPECT_EQ(r.code, 1) << where;
+      EXPECT_NE(r.err.find("diverged in training"), std::string::npos) << r.err;
+      continue;
+    }
+    ASSERT_EQ(r.code, 0) << where << ": " << r.err;
+    classes.insert(s.cls);
+    EXPECT_EQ(classify_class(file), s.cls) << where << " (as trained, refined by classify)";
+    std::vector<std::string> refined = args;
+    refined.push_back("--refined");
+    r = run(refined);
+    ASSERT_EQ(r.code, 0) << where << ": " << r.err;
+    const auto j = nlohmann::json::parse(landscape::read_file(file));
+    EXPECT_FALSE(j["settings"]["refine"]["enabled"].get<bool>()) << where;
+    EXPECT_EQ(classify_class(file), s.cls) << where << " (refined)";
+  }
+  EXPECT_LT(diverged, 20);
+  // The sweep reaches more than one class, so the reproduction is not one verdict repeated.
+  EXPECT_GE(classes.size(), 2u);
+}
+
+TEST_F(Point, StoresDataAndWeightsOfEveryEndpoint) {
+  const std::string config = "[experiment]\nnetworks = 6\nseed = 3\nbackend = \"cpu\"\n"
+                             "[model]\nfamily = \"linear\"\ndims = [3, 2, 2]\n[data]\nn = 5\n"
+                             "[train]\nlr = 0.01\nsteps = 300\n";
+  const std::string db = sample(config);
+  const landscape::ExperimentConfig cfg = landscape::parse_config(config, "c.toml");
+  const landscape::CellContext ctx = landscape::make_cell_context(cfg);
+  Database d(db, OpenMode::read_only);
+  Statement data(d, "SELECT x, y FROM cell_data");
+  ASSERT_TRUE(data.step());
+  EXPECT_EQ(*data.doubles(0), ctx.data.X);
+  EXPECT_EQ(*data.doubles(1), ctx.data.Y);
+  Statement w(d, "SELECT COUNT(*), MIN(length(weights)), MAX(length(weights)) FROM weights");
+  ASSERT_TRUE(w.step());
+  EXPECT_EQ(w.int64(0), 6);
+  EXPECT_EQ(w.int64(1), 8 * 10);  // P = 3·2 + 2·2 = 10 float64
+  EXPECT_EQ(w.int64(2), 8 * 10);
+  // Without refinement a candidate's weights are the stored endpoint's: kept once.
+  Statement c(d, "SELECT COUNT(*), COALESCE(MAX(length(weights)), 0) FROM candidates");
+  ASSERT_TRUE(c.step());
+  EXPECT_GT(c.int64(0), 0);
+  EXPECT_EQ(c.int64(1), 0);
+  // The stored weights are the trained endpoint: its loss is the stored loss.
+  const CliRun r = run({"point", db, "--cell", "0", "--net", "2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["X"].size(), 3u);
+  EXPECT_FALSE(j.contains("global_loss"));  // closed form: classify computes it
+  EXPECT_EQ(j["settings"]["classify"]["grad_tol"].get<double>(), cfg.decide.tol.grad);
+}
+
+TEST_F(Point, WeightsCanBeTurnedOff) {
+  const std::string db = sample("[experiment]\nnetworks = 3\nbackend = \"cpu\"\n[model]\nfamily = "
+                                "\"linear\"\ndims = [2, 2]\n[train]\nsteps = 50\n[output]\nweights = false\n");
+  Database d(db, OpenMode::read_only);
+  Statement w(d, "SELECT COUNT(*) FROM weights");
+  ASSERT_TRUE(w.step());
+  EXPECT_EQ(w.int64(0), 0);
+  const CliRun r = run({"point", db, "--cell", "0", "--net", "1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no weights stored: the run had output.weights = false"), std::string::npos) << r.err;
+}
+
+TEST_F(Point, BadRequestsNameWhatIsMissing) {
+  const std::string db = sample("[experiment]\nnetworks = 3\nbackend = \"cpu\"\n[model]\nfamily = "
+                                "\"linear\"\ndims = [2, 2]\n[train]\nsteps = 50\n");
+  CliRun r = run({"point", db, "--cell", "4", "--net", "0"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(db + ": no cell 4 in any run"), std::string::npos) << r.err;
+  r = run({"point", db, "--cell", "0", "--net", "3"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(db + ": no network 3 in cell 0 of run 1"), std::string::npos) << r.err;
+  r = run({"point", db, "--cell", "0", "--net", "0", "--run", "2"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(db + ": no run 2"), std::string::npos) << r.err;
+  r = run({"point", db, "--cell", "0", "--net", "0", "--refined"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("the run did not refine its endpoints"), std::string::npos) << r.err;
+  r = run({"point", path("none.db"), "--cell", "0", "--net", "0"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("none.db: cannot read database"), std::string::npos) << r.err;
+}
+
+const char* kPointJson = R"({"model": {"family": "linear", "dims": [2, 1, 2]},
+  "X": [[1, 0, 2], [0, 1, 1]],
+  "Y": [[1, 2, 0], [0, 1, 1]],
+  "weights": [[[0, 0]], [[0], [0]]])";
+
+TEST_F(Point, ClassifyTakesThePointsSettingsUnderTheCommandLine) {
+  // W = 0 is a strict saddle; a gradient tolerance is irrelevant there, but an eigenvalue
+  // tolerance above every |λ| makes the Hessian "PSD to tolerance".
+  const std::string plain = write("plain.json", std::string(kPointJson) + "}");
+  EXPECT_EQ(classify_class(plain), "strict_saddle");
+  const std::string loose =
+      write("loose.json", std::string(kPointJson) + R"(, "settings": {"classify": {"eig_tol": 1e3}}})");
+  EXPECT_NE(classify_class(loose), "strict_saddle");
+  const CliRun r = run({"classify", loose, "--json", "--eig-tol", "1e-6"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["class"], "strict_saddle");  // the option wins
+  // Bad settings are refused with the field.
+  CliRun bad = run({"classify", write("b.json", std::string(kPointJson) +
+                                                    R"(, "settings": {"classify": {"grad_tol": -1}}})")});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("b.json: settings.classify.grad_tol: must be > 0"), std::string::npos) << bad.err;
+  bad = run({"classify", write("c.json", std::string(kPointJson) + R"(, "settings": {"escape": {"steps": 3}}})")});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("c.json: settings.escape.steps: unknown key"), std::string::npos) << bad.err;
+  // An optimum is given only where no closed form applies.
+  bad = run({"classify", write("d.json", std::string(kPointJson) + R"(, "global_loss": 0.5})")});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("d.json: global_loss: a closed-form optimum applies"), std::string::npos) << bad.err;
+}
+
+}  // namespace
