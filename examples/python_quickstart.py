@@ -21,7 +21,7 @@ import landscape
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--out", default="quickstart-out", help="folder for slice.csv (and slice.png)")
-parser.add_argument("--steps", type=int, default=3000, help="training steps")
+parser.add_argument("--steps", type=int, default=800, help="training steps")
 parser.add_argument("--trainer", choices=["auto", "torch", "numpy"], default="auto",
                     help="PyTorch (auto: when installed) or NumPy gradient descent")
 args = parser.parse_args()
@@ -43,6 +43,7 @@ def train_torch(steps, lr):
     import torch
 
     torch.manual_seed(0)
+    torch.set_num_threads(1)  # a network this small gains nothing from more
     layers = [torch.nn.Linear(dims[i], dims[i + 1], bias=False).double() for i in range(len(dims) - 1)]
     net = torch.nn.Sequential(*layers)
     x, y = torch.from_numpy(X.T), torch.from_numpy(Y.T)  # PyTorch batches are (n, d)
@@ -66,12 +67,12 @@ def train_numpy(steps, lr):
 weights, trainer = None, "NumPy gradient descent"
 if args.trainer != "numpy":
     try:
-        weights, trainer = train_torch(args.steps, 0.01), "PyTorch"
+        weights, trainer = train_torch(args.steps, 0.02), "PyTorch"
     except ImportError:
         if args.trainer == "torch":
             raise
 if weights is None:
-    weights = train_numpy(args.steps, 0.01)
+    weights = train_numpy(args.steps, 0.02)
 
 # %% [markdown]
 # Classify the endpoint: the same code and JSON as `landscape classify --json`.

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages landscape needs. Idempotent; silent when everything is present.
-# --test also installs what only the test suite needs (chromium, for the report render test);
-# if that fails the render test reports itself skipped, and everything else still runs.
+# --test also installs what only the test suite needs (chromium, for the report render test;
+# NumPy, pandas and pytest, for the Python package's tests); if that fails the tests that need
+# them report themselves skipped, and everything else still runs.
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev
-          nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev)
+          nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev python3-dev pybind11-dev)
 test_packages=()
 if [ "${1:-}" = "--test" ]; then
-  test_packages=(chromium python3)
+  test_packages=(chromium python3 python3-numpy python3-pandas python3-pytest)
 fi
 
 missing_of() {

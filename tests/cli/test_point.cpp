@@ -48,34 +48,18 @@ class Point : public landscape::test::TempDirTest {
   }
 };
 
-/// Four cells: linear (closed-form L*) and non-pyramidal leaky ReLU (empirical L*), each from
-/// the usual and from a small initialization (saddles, escape tests), every endpoint refined.
-const char* kSweep = R"([experiment]
-name = "p"
-networks = 5
-seed = 7
-backend = "cpu"
-[model]
-family = ["linear", "leaky_relu"]
-dims = [3, 4, 2]
-slope = 0.2
-[data]
-n = 6
-[init]
-small = [false, true]
-[train]
-lr = 0.01
-steps = 400
-[refine]
-enabled = true
-max_iterations = 20
-[escape]
-random_directions = 8
-perturbed_runs = 2
-perturbed_steps = 200
-)";
+/// Two runs into one database: linear networks (closed-form L*) and non-pyramidal leaky-ReLU
+/// networks (empirical L*), each from the usual and from a small initialization (saddles,
+/// escape tests), every endpoint refined.
+std::string sweep_config(const std::string& model) {
+  return "[experiment]\nname = \"p\"\nnetworks = 5\nseed = 7\nbackend = \"cpu\"\n[model]\n" + model +
+         "dims = [3, 4, 2]\n[data]\nn = 6\n[init]\nsmall = [false, true]\n[train]\nlr = 0.01\nsteps = 400\n"
+         "[refine]\nenabled = true\nmax_iterations = 20\n"
+         "[escape]\nrandom_directions = 8\nperturbed_runs = 2\nperturbed_steps = 200\n";
+}
 
 struct Stored {
+  long run;
   int cell;
   long net;
   std::string cls, train_status;
@@ -83,10 +67,10 @@ struct Stored {
 
 std::vector<Stored> stored_classes(const std::string& db_path) {
   Database db(db_path, OpenMode::read_only);
-  Statement q(db, "SELECT c.cell_index, e.net_index, e.class, e.train_status FROM endpoints e "
-                  "JOIN cells c USING (cell_id) ORDER BY c.cell_index, e.net_index");
+  Statement q(db, "SELECT c.run_id, c.cell_index, e.net_index, e.class, e.train_status FROM endpoints e "
+                  "JOIN cells c USING (cell_id) ORDER BY c.run_id, c.cell_index, e.net_index");
   std::vector<Stored> out;
-  while (q.step()) out.push_back({int(q.int64(0)), long(q.int64(1)), q.text(2), q.text(3)});
+  while (q.step()) out.push_back({long(q.int64(0)), int(q.int64(1)), long(q.int64(2)), q.text(3), q.text(4)});
   return out;
 }
 
@@ -97,16 +81,25 @@ std::string classify_class(const std::string& point_path) {
 }
 
 TEST_F(Point, ClassifyReproducesEveryStoredClassRawAndRefined) {
-  const std::string db = sample(kSweep);
+  const std::string db = sample(sweep_config("family = \"linear\"\n"));
+  EXPECT_EQ(sample(sweep_config("family = \"leaky_relu\"\nslope = 0.2\n")), db);
   const std::vector<Stored> stored = stored_classes(db);
   ASSERT_EQ(stored.size(), 20u);
+  std::set<std::string> kinds;
+  {
+    Database d(db, OpenMode::read_only);
+    Statement q(d, "SELECT DISTINCT global_loss_kind FROM cells");
+    while (q.step()) kinds.insert(q.text(0));
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"closed_form", "empirical"}));
   std::set<std::string> classes;
   int diverged = 0;
   for (const Stored& s : stored) {
-    const std::string where = "cell " + std::to_string(s.cell) + " net " + std::to_string(s.net);
-    const std::string file = path("p" + std::to_string(s.cell) + "_" + std::to_string(s.net) + ".json");
-    const std::vector<std::string> args = {"point", db, "--cell", std::to_string(s.cell), "--net",
-                                           std::to_string(s.net), "--out", file};
+    const std::string where =
+        "run " + std::to_string(s.run) + " cell " + std::to_string(s.cell) + " net " + std::to_string(s.net);
+    const std::string file = path("p.json");
+    const std::vector<std::string> args = {"point", db, "--run", std::to_string(s.run), "--cell",
+                                           std::to_string(s.cell), "--net", std::to_string(s.net), "--out", file};
     CliRun r = run(args);
     if (s.train_status == "diverged") {
       ++diverged;
@@ -133,7 +126,7 @@ TEST_F(Point, ClassifyReproducesEveryStoredClassRawAndRefined) {
 TEST_F(Point, StoresDataAndWeightsOfEveryEndpoint) {
   const std::string config = "[experiment]\nnetworks = 6\nseed = 3\nbackend = \"cpu\"\n"
                              "[model]\nfamily = \"linear\"\ndims = [3, 2, 2]\n[data]\nn = 5\n"
-                             "[train]\nlr = 0.01\nsteps = 300\n";
+                             "[train]\nlr = 0.01\nsteps = 5000\n";
   const std::string db = sample(config);
   const landscape::ExperimentConfig cfg = landscape::parse_config(config, "c.toml");
   const landscape::CellContext ctx = landscape::make_cell_context(cfg);
