@@ -259,6 +259,10 @@ PointReport classify_single(const Point& p, const DecideSettings& settings, cons
   r.settings = settings;
   const std::size_t P = p.model.param_count();
   check_point_memory(p, physical_memory_bytes());
+  const bool closed_form = closed_form_optimum(p.model, p.data).has_value();
+  require(!p.global_loss || !closed_form, (p.source.empty() ? std::string("point") : p.source) + ": global_loss",
+          "a closed-form optimum applies to this model and data; an optimum may be given only where "
+          "none does (an empirical one)");
   r.loss_scale = loss_scale(p.data);
   std::vector<EndpointAnalysis> a(1);
   std::vector<double> ev(P, NAN);
@@ -272,10 +276,6 @@ PointReport classify_single(const Point& p, const DecideSettings& settings, cons
   r.eigenvalues = e.eigenvalues;
 
   std::vector<double> losses{e.finite ? e.loss : NAN};
-  const bool closed_form = closed_form_optimum(p.model, p.data).has_value();
-  require(!p.global_loss || !closed_form, (p.source.empty() ? std::string("point") : p.source) + ": global_loss",
-          "a closed-form optimum applies to this model and data; an optimum may be given only where "
-          "none does (an empirical one)");
   if (p.global_loss) {
     // The optimum the point was judged against in its sweep (the best loss of its cell).
     losses.push_back(*p.global_loss);

@@ -232,3 +232,20 @@ def test_errors_carry_the_cli_messages(sweep, tmp_path):
     with pytest.raises(landscape.Error, match=r"settings.classify.eig_tol: must be > 0"):
         landscape.classify(**point_args(W0_DEEP), eig_tol=-1.0)
     assert issubclass(landscape.Error, ValueError)
+
+
+def test_diverged_endpoint_is_readable_but_not_a_point(tmp_path):
+    config = {"experiment": {"networks": 2, "backend": "cpu"},
+              "model": {"family": "linear", "dims": [3, 3, 3]},
+              "data": {"n": 8}, "train": {"lr": 5.0, "steps": 200}}
+    res = landscape.sample(config, db=tmp_path / "d.db", out=tmp_path / "out", quiet=True)
+    assert list(res.endpoints["class"]) == ["diverged", "diverged"]
+    assert res.swept == [] and len(res.cells) == 1
+    e = landscape.endpoint(tmp_path / "d.db", 0, 1)
+    assert e["class"] == "diverged" and e["train_status"] == "diverged"
+    assert [W.shape for W in e["weights"]] == [(3, 3), (3, 3)]
+    message = cli_error("point", tmp_path / "d.db", "--cell", 0, "--net", 1)
+    assert "diverged in training" in message
+    with pytest.raises(landscape.Error) as err:
+        landscape.endpoint(tmp_path / "d.db", 0, 1, refined=True)
+    assert "the run did not refine its endpoints" in str(err.value)
