@@ -2,13 +2,15 @@
 # Installs the Debian packages landscape needs. Idempotent; silent when everything is present.
 # --test also installs what only the test suite needs (chromium, for the report render test);
 # if that fails the render test reports itself skipped, and everything else still runs.
+# Open MPI (openmpi-bin, libopenmpi-dev) is optional: with it the build has the MPI path
+# (`mpirun -np K landscape sample …`) and the MPI tests run; without it they report skipped.
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev
           nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev)
 test_packages=()
 if [ "${1:-}" = "--test" ]; then
-  test_packages=(chromium python3)
+  test_packages=(chromium python3 openmpi-bin libopenmpi-dev)
 fi
 
 missing_of() {

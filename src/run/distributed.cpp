@@ -1,0 +1,518 @@
+// The sweep across MPI ranks: rank 0 owns the database (its only writer) and hands out
+// (cell, chunk) units on request, so fast ranks take more; it computes units itself on a second
+// thread, commits every finished chunk in one transaction as the single process does, and
+// finalizes each cell (optimum, escape tests, claims) on a third thread as soon as its last
+// chunk is committed, while the ranks go on with the next cells. Network i of a cell always
+// starts from stream i, so the endpoints do not depend on which rank computed what.
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <future>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "landscape/analysis/theory.hpp"
+#include "landscape/core/common.hpp"
+#include "landscape/io/codec.hpp"
+#include "landscape/run/experiment.hpp"
+#include "landscape/run/mpi.hpp"
+#include "sweep_internal.hpp"
+
+namespace landscape {
+namespace {
+
+/// Networks of one cell handed to one rank.
+struct Unit {
+  int cell = -1;
+  std::vector<long> indices;
+};
+
+std::vector<char> encode_unit(const Unit& u) {
+  ByteWriter w;
+  w.put<std::int32_t>(u.cell).put_longs(u.indices);
+  return std::move(w.bytes());
+}
+
+Unit decode_unit(const std::vector<char>& bytes) {
+  ByteReader r(bytes);
+  Unit u;
+  u.cell = r.get<std::int32_t>();
+  u.indices = r.get_longs();
+  return u;
+}
+
+std::vector<char> encode_code(int code) {
+  ByteWriter w;
+  w.put<std::int32_t>(code);
+  return std::move(w.bytes());
+}
+
+/// "networks 40-59" (or "network 7"), for messages about a unit.
+std::string unit_text(const std::vector<long>& idx) {
+  if (idx.empty()) return "no networks";
+  if (idx.size() == 1) return "network " + std::to_string(idx.front());
+  return "networks " + std::to_string(idx.front()) + "-" + std::to_string(idx.back()) + " (" +
+         std::to_string(idx.size()) + ")";
+}
+
+/// Fault injection for the tests: LANDSCAPE_FAULT_CHUNK_ERROR_RANK=R makes the first chunk
+/// that rank R analyzes throw.
+bool fault_chunk_error(int rank) {
+  const char* v = std::getenv("LANDSCAPE_FAULT_CHUNK_ERROR_RANK");
+  return v && std::atoi(v) == rank;
+}
+
+/// Analyzes a trained unit on this rank (with the error injection of the tests).
+ChunkResult finish_unit(const CellContext& ctx, Backend& backend, TrainedChunk trained, int rank, bool& injected) {
+  if (!injected && fault_chunk_error(rank)) {
+    injected = true;
+    throw Error("injected chunk failure (LANDSCAPE_FAULT_CHUNK_ERROR_RANK=" + std::to_string(rank) + ")");
+  }
+  return finish_chunk(ctx, backend, std::move(trained));
+}
+
+/// The preferred networks per unit of this rank's backend, per cell.
+std::vector<long> preferred_chunks(const SweepSetup& s) {
+  std::vector<long> p;
+  for (const auto& c : s.cells)
+    p.push_back(c.config.chunk > 0 ? c.config.chunk : s.backend->preferred_chunk(c.config.model));
+  return p;
+}
+
+/// Rank 0's side of the sweep.
+class Coordinator {
+ public:
+  Coordinator(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id, std::ostream& out,
+              std::ostream& err)
+      : m_opt(opt), m_s(s), m_store(store), m_run_id(run_id), m_out(out), m_err(err),
+        m_size(mpi_world().size), m_progress(err, opt.interactive, opt.quiet, total_networks()),
+        m_rank_done(std::size_t(m_size), 0), m_kill_after(fault_kill_after(0)) {}
+
+  int run(SweepOutcome* outcome) {
+    StopSignals signals;
+    const auto t_start = std::chrono::steady_clock::now();
+    // Every cell is registered up front, in grid order, so cell ids match a single process's.
+    for (std::size_t ci = 0; ci < m_s.cells.size(); ++ci) {
+      Cell c;
+      c.sc = m_store.ensure_cell(m_run_id, int(ci), m_s.cells[ci].label, *m_s.contexts[ci], "");
+      c.res = start_cell_result(m_s, ci);
+      c.todo = cell_todo(m_store, c.sc.cell_id, m_s.cells[ci].config.networks, m_opt.shard, c.have);
+      m_progress.skip(c.have);
+      m_cells.push_back(std::move(c));
+    }
+    loop();
+    m_progress.finish();
+    if (!m_failure.empty()) {
+      m_store.set_run_status(m_run_id, "failed");
+      release(1);
+      throw Error(m_failure);
+    }
+    if (m_stopping) {
+      const int code = report_stop(m_opt, m_s, m_store, m_run_id, m_err);
+      release(code);
+      return code;
+    }
+    std::vector<SampleResult> results;
+    std::vector<std::string> labels;
+    for (std::size_t ci = 0; ci < m_cells.size(); ++ci) {
+      results.push_back(std::move(m_cells[ci].res));
+      labels.push_back(m_s.cells[ci].label);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    write_sweep_outputs(m_opt, m_s, m_store, m_run_id, results, labels,
+                        {m_run_id, m_s.db_path, m_s.hash, m_opt.resume, seconds, m_done}, m_out);
+    int code = 0;
+    if (stop_signal() != 0) {
+      m_err << "signal " << stop_signal() << " arrived too late to stop anything (the last chunk was "
+            << "already under way): the run is complete and its outputs are written\n";
+      code = 130;
+    }
+    release(code);
+    if (outcome && code == 0) {
+      outcome->results = std::move(results);
+      outcome->labels = std::move(labels);
+      outcome->db_path = m_s.db_path;
+    }
+    return code;
+  }
+
+ private:
+  struct Cell {
+    StoredCell sc;
+    SampleResult res;
+    std::vector<long> todo;
+    std::size_t next = 0;  ///< todo[next…] not handed out yet
+    long have = 0;         ///< stored before this run
+    long committed = 0;    ///< committed in this run
+    bool finalized = false;
+  };
+
+  long total_networks() const {
+    long total = 0;
+    for (const auto& c : m_s.cells) total += m_opt.shard.end(c.config.networks) - m_opt.shard.begin(c.config.networks);
+    return total;
+  }
+
+  /// The next unit for `rank`, from the first cell with networks left: the rank's preferred
+  /// size, but no more than its share of what is left of the cell, so the last units of a
+  /// cell spread over the ranks.
+  std::optional<Unit> next_unit(int rank) {
+    if (m_stopping || !m_failure.empty()) return std::nullopt;
+    for (std::size_t ci = 0; ci < m_cells.size(); ++ci) {
+      Cell& c = m_cells[ci];
+      const long left = long(c.todo.size() - c.next);
+      if (left == 0) continue;
+      const long pref = std::max(1L, m_s.rank_chunks[std::size_t(rank)][ci]);
+      const long share = m_s.cells[ci].config.chunk > 0 ? left : std::max(1L, (left + m_size - 1) / m_size);
+      const long n = std::min({pref, share, left});
+      Unit u;
+      u.cell = int(ci);
+      u.indices.assign(c.todo.begin() + std::ptrdiff_t(c.next), c.todo.begin() + std::ptrdiff_t(c.next + std::size_t(n)));
+      c.next += std::size_t(n);
+      ++m_outstanding;
+      return u;
+    }
+    return std::nullopt;
+  }
+
+  void commit(int rank, int cell, const ChunkResult& chunk) {
+    require(cell >= 0 && std::size_t(cell) < m_cells.size(), "MPI", "rank " + std::to_string(rank) +
+            " sent a chunk of unknown cell " + std::to_string(cell));
+    Cell& c = m_cells[std::size_t(cell)];
+    m_store.write_chunk(c.sc.cell_id, *m_s.contexts[std::size_t(cell)], chunk);
+    m_store.add_run_seconds(m_run_id, chunk.seconds_train, chunk.seconds_analyze);
+    c.res.seconds_train += chunk.seconds_train;
+    c.res.seconds_analyze += chunk.seconds_analyze;
+    c.res.seconds_decide += chunk.seconds_decide;
+    const long n = long(chunk.endpoints.size());
+    c.committed += n;
+    m_done += n;
+    m_rank_done[std::size_t(rank)] += n;
+    --m_outstanding;
+    if (m_kill_after > 0 && ++m_commits == m_kill_after) std::raise(SIGKILL);
+    m_progress.update({cell, int(m_cells.size()), m_s.cells[std::size_t(cell)].label, c.have + c.committed,
+                       m_s.cells[std::size_t(cell)].config.networks},
+                      m_done, rank_rates());
+  }
+
+  /// " | ranks 0: 12.1/s, 1: 11.8/s": every rank's networks per second in this run.
+  std::string rank_rates() const {
+    const double t = std::max(1e-9, m_progress.elapsed());
+    std::ostringstream os;
+    os.precision(3);
+    os << " | ranks";
+    for (int r = 0; r < m_size; ++r) os << (r ? ", " : " ") << r << ": " << double(m_rank_done[std::size_t(r)]) / t << "/s";
+    return os.str();
+  }
+
+  void fail(int rank, int cell, const std::vector<long>& indices, const std::string& what) {
+    if (!m_failure.empty()) return;
+    std::string where = "cell " + std::to_string(cell);
+    if (cell >= 0 && std::size_t(cell) < m_cells.size()) where += " [" + m_s.cells[std::size_t(cell)].label + "]";
+    m_failure = "rank " + std::to_string(rank) + " failed on " + where + ", chunk of " + unit_text(indices) + ": " +
+                what + " (every chunk finished before is committed; --resume continues the run)";
+  }
+
+  void handle(const MpiMessage& m) {
+    if (m.tag == kTagRequest) {
+      if (auto u = next_unit(m.source)) {
+        mpi_send(m.source, kTagAssign, encode_unit(*u));
+        m_assigned[m.source].push_back(std::move(*u));
+      } else {
+        mpi_send(m.source, kTagNone, {});
+      }
+    } else if (m.tag == kTagResult) {
+      int cell = -1;
+      const ChunkResult chunk = decode_chunk(m.bytes, cell);
+      drop_assigned(m.source, cell);
+      commit(m.source, cell, chunk);
+    } else if (m.tag == kTagError) {
+      ByteReader r(m.bytes);
+      const int cell = r.get<std::int32_t>();
+      const std::vector<long> idx = r.get_longs();
+      const std::string what = r.get_string();
+      drop_assigned(m.source, cell);
+      --m_outstanding;
+      fail(m.source, cell, idx, what);
+    } else {
+      throw Error("MPI: unexpected message (tag " + std::to_string(m.tag) + ") from rank " + std::to_string(m.source));
+    }
+  }
+
+  /// A rank's oldest unit of `cell` is done (a rank finishes its units in the order received).
+  void drop_assigned(int rank, int cell) {
+    auto& q = m_assigned[rank];
+    for (auto it = q.begin(); it != q.end(); ++it)
+      if (it->cell == cell) {
+        q.erase(it);
+        return;
+      }
+  }
+
+  /// Rank 0's own computing: one unit at a time on a second thread.
+  bool step_local() {
+    bool acted = false;
+    if (m_local.valid() && m_local.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      acted = true;
+      try {
+        const ChunkResult chunk = m_local.get();
+        commit(0, m_local_unit.cell, chunk);
+      } catch (const std::exception& e) {
+        --m_outstanding;
+        fail(0, m_local_unit.cell, m_local_unit.indices, e.what());
+      }
+    }
+    if (!m_local.valid()) {
+      if (auto u = next_unit(0)) {
+        acted = true;
+        m_local_unit = std::move(*u);
+        const CellContext& ctx = *m_s.contexts[std::size_t(m_local_unit.cell)];
+        Backend& backend = *m_s.backend;
+        const std::vector<long> idx = m_local_unit.indices;
+        m_local = std::async(std::launch::async, [this, &ctx, &backend, idx] {
+          return finish_unit(ctx, backend, train_chunk(ctx, backend, idx), 0, m_injected);
+        });
+      }
+    }
+    return acted;
+  }
+
+  /// Cell finalization on a third thread: started once a cell's last chunk is committed
+  /// (loading its endpoints here, the database's thread), written back here when done.
+  bool step_finalize() {
+    if (m_final.valid()) {
+      if (m_final.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+      Cell& c = m_cells[std::size_t(m_final_cell)];
+      try {
+        m_final.get();
+        m_store.write_final(c.sc.cell_id, c.res.optimum, c.res.endpoints, dump_observations(c.res.theory));
+        for (const auto& e : c.res.endpoints) ++c.res.counts[std::size_t(e.cls)];
+      } catch (const std::exception& e) {
+        fail(0, m_final_cell, {}, std::string("finalizing the cell: ") + e.what());
+      }
+      c.finalized = true;
+      return true;
+    }
+    if (m_opt.shard.active() || m_stopping || !m_failure.empty()) return false;
+    for (std::size_t ci = 0; ci < m_cells.size(); ++ci) {
+      Cell& c = m_cells[ci];
+      if (c.finalized || c.next < c.todo.size() || c.committed < long(c.todo.size())) continue;
+      m_final_cell = int(ci);
+      std::map<long, std::vector<double>> candidates;
+      c.res.endpoints = m_store.load_cell(c.sc.cell_id, candidates);
+      c.res.candidate_weights = std::move(candidates);
+      const CellContext& ctx = *m_s.contexts[ci];
+      const SweepCell& cell = m_s.cells[ci];
+      SampleResult& res = c.res;
+      m_final = std::async(std::launch::async, [&ctx, &cell, &res] {
+        const auto t0 = std::chrono::steady_clock::now();
+        res.optimum = finalize_cell(ctx, res.endpoints, res.candidate_weights, res.warnings);
+        res.theory = check_claims(theory_claims(cell.config.model, data_facts(ctx.data)), res.endpoints);
+        for (const auto& o : res.theory) res.theory_lines.push_back(format_observation(o));
+        res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      });
+      return true;
+    }
+    return false;
+  }
+
+  bool finished() const {
+    if (m_outstanding > 0 || m_local.valid() || m_final.valid()) return false;
+    if (m_stopping || !m_failure.empty()) return true;
+    for (const Cell& c : m_cells) {
+      if (c.next < c.todo.size()) return false;
+      if (!m_opt.shard.active() && !c.finalized) return false;
+    }
+    return true;
+  }
+
+  void loop() {
+    auto pause = std::chrono::microseconds(20);
+    while (!finished()) {
+      if (stop_signal() != 0) m_stopping = true;
+      bool acted = step_local();
+      if (m_size > 1)
+        while (auto m = mpi_poll()) {
+          handle(*m);
+          acted = true;
+        }
+      acted = step_finalize() || acted;
+      if (acted) {
+        pause = std::chrono::microseconds(20);
+        continue;
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::microseconds(1000));
+    }
+  }
+
+  /// Tells every worker the run is over (at its next request) with the exit code.
+  void release(int code) {
+    for (int stopped = 0; stopped < m_size - 1;) {
+      const MpiMessage m = mpi_wait();
+      if (m.tag == kTagRequest) {
+        mpi_send(m.source, kTagStop, encode_code(code));
+        ++stopped;
+      }
+    }
+    mpi_set_workers_released(true);
+  }
+
+  const SweepOptions& m_opt;
+  const SweepSetup& m_s;
+  Store& m_store;
+  long m_run_id;
+  std::ostream& m_out;
+  std::ostream& m_err;
+  const int m_size;
+  SweepProgress m_progress;
+  std::vector<Cell> m_cells;
+  std::vector<long> m_rank_done;
+  std::map<int, std::vector<Unit>> m_assigned;
+  long m_outstanding = 0, m_done = 0, m_commits = 0;
+  const long m_kill_after;
+  bool m_stopping = false;
+  bool m_injected = false;
+  std::string m_failure;
+  std::future<ChunkResult> m_local;
+  Unit m_local_unit;
+  std::future<void> m_final;
+  int m_final_cell = -1;
+};
+
+/// A worker rank: asks rank 0 for units and sends back the finished chunks. With train-ahead
+/// (a GPU), the next unit trains while this one is analyzed, as in the single process.
+class Worker {
+ public:
+  Worker(const SweepSetup& s) : m_s(s), m_rank(mpi_world().rank), m_kill_after(fault_kill_after(m_rank)) {}
+
+  int run() {
+    const bool overlap = train_ahead(*m_s.backend);
+    while (!m_stop) {
+      std::optional<Unit> cur = request();
+      if (!cur) {
+        // Nothing now (the last units are out, or the run is stopping): ask again shortly.
+        if (!m_stop) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      std::optional<TrainedChunk> trained = guard(*cur, [&] { return train(*cur); });
+      while (trained) {
+        std::optional<Unit> nxt = overlap ? request() : std::nullopt;
+        std::future<TrainedChunk> ahead;
+        if (nxt) {
+          const Unit u = *nxt;
+          ahead = std::async(std::launch::async, [this, u] { return train(u); });
+        }
+        const Unit done = *cur;
+        if (auto chunk = guard(done, [&] {
+              return finish_unit(ctx(done), *m_s.backend, std::move(*trained), m_rank, m_injected);
+            }))
+          send_result(done.cell, *chunk);
+        trained.reset();
+        if (!nxt) break;
+        cur = nxt;
+        trained = guard(*cur, [&] { return ahead.get(); });
+      }
+    }
+    mpi_set_workers_released(true);
+    return m_code;
+  }
+
+ private:
+  const CellContext& ctx(const Unit& u) const {
+    require(u.cell >= 0 && std::size_t(u.cell) < m_s.contexts.size(), "MPI", "rank 0 sent an unknown cell");
+    return *m_s.contexts[std::size_t(u.cell)];
+  }
+
+  TrainedChunk train(const Unit& u) { return train_chunk(ctx(u), *m_s.backend, u.indices); }
+
+  /// The unit's work, or nullopt after reporting its error to rank 0.
+  template <class F>
+  auto guard(const Unit& u, F&& f) -> std::optional<decltype(f())> {
+    try {
+      return f();
+    } catch (const std::exception& e) {
+      ByteWriter w;
+      w.put<std::int32_t>(u.cell).put_longs(u.indices).put_string(e.what());
+      mpi_send(0, kTagError, w.bytes());
+      return std::nullopt;
+    }
+  }
+
+  std::optional<Unit> request() {
+    if (m_stop) return std::nullopt;
+    mpi_send(0, kTagRequest, {});
+    const MpiMessage m = mpi_wait(0);
+    if (m.tag == kTagAssign) return decode_unit(m.bytes);
+    if (m.tag == kTagStop) {
+      ByteReader r(m.bytes);
+      m_code = r.get<std::int32_t>();
+      m_stop = true;
+    } else if (m.tag != kTagNone) {
+      throw Error("MPI: unexpected message (tag " + std::to_string(m.tag) + ") from rank 0");
+    }
+    return std::nullopt;
+  }
+
+  void send_result(int cell, const ChunkResult& chunk) {
+    mpi_send(0, kTagResult, encode_chunk(cell, chunk));
+    if (m_kill_after > 0 && ++m_sent == m_kill_after) std::raise(SIGKILL);
+  }
+
+  const SweepSetup& m_s;
+  const int m_rank;
+  const long m_kill_after;
+  long m_sent = 0;
+  bool m_stop = false, m_injected = false;
+  int m_code = 0;
+};
+
+}  // namespace
+
+void send_hello(const SweepSetup& s) {
+  ByteWriter w;
+  w.put_string(s.backend->name()).put_string(s.backend->device()).put_longs(preferred_chunks(s));
+  mpi_send(0, kTagHello, w.bytes());
+}
+
+void gather_hellos(SweepSetup& s) {
+  const int size = mpi_world().size;
+  s.rank_chunks.assign(std::size_t(size), preferred_chunks(s));
+  std::vector<std::string> names{s.backend->name()}, devices{s.backend->device()};
+  for (int r = 1; r < size; ++r) {
+    const MpiMessage m = mpi_wait(r);
+    require(m.tag == kTagHello, "MPI", "rank " + std::to_string(r) + " did not start with a hello");
+    ByteReader rd(m.bytes);
+    names.push_back(rd.get_string());
+    devices.push_back(rd.get_string());
+    s.rank_chunks[std::size_t(r)] = rd.get_longs();
+    require(s.rank_chunks[std::size_t(r)].size() == s.cells.size(), "MPI",
+            "rank " + std::to_string(r) + " sees a different number of cells");
+  }
+  // "cpu" or "cuda+cpu"; the device as "K MPI ranks: 2 x <device>; 1 x <device>".
+  std::vector<std::string> kinds;
+  std::vector<std::pair<std::string, int>> devs;
+  for (int r = 0; r < size; ++r) {
+    if (std::find(kinds.begin(), kinds.end(), names[std::size_t(r)]) == kinds.end()) kinds.push_back(names[std::size_t(r)]);
+    auto it = std::find_if(devs.begin(), devs.end(), [&](const auto& d) { return d.first == devices[std::size_t(r)]; });
+    if (it == devs.end()) devs.emplace_back(devices[std::size_t(r)], 1);
+    else ++it->second;
+  }
+  s.run_backend.clear();
+  for (const auto& k : kinds) s.run_backend += (s.run_backend.empty() ? "" : "+") + k;
+  s.run_device = std::to_string(size) + " MPI rank" + (size == 1 ? "" : "s") + ":";
+  for (std::size_t i = 0; i < devs.size(); ++i)
+    s.run_device += (i ? "; " : " ") + std::to_string(devs[i].second) + " x " + devs[i].first;
+}
+
+int run_sweep_coordinator(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id,
+                          std::ostream& out, std::ostream& err, SweepOutcome* outcome) {
+  return Coordinator(opt, s, store, run_id, out, err).run(outcome);
+}
+
+int run_sweep_worker(const SweepOptions&, const SweepSetup& s, std::ostream&) { return Worker(s).run(); }
+
+}  // namespace landscape
