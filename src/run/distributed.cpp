@@ -1,11 +1,14 @@
 // The sweep across MPI ranks: rank 0 owns the database (its only writer) and hands out
 // (cell, chunk) units on request, so fast ranks take more; it computes units itself on a second
-// thread, commits every finished chunk in one transaction as the single process does, and
-// finalizes each cell (optimum, escape tests, claims) on a third thread as soon as its last
-// chunk is committed, while the ranks go on with the next cells. Network i of a cell always
-// starts from stream i, so the endpoints do not depend on which rank computed what.
+// thread, and commits every finished chunk in one transaction as the single process does. Once a
+// cell's last chunk is committed, rank 0 finds its optimum and classifies the endpoints that need
+// no escape test itself; the escape tests of the PSD candidates, the heavy part, go out as
+// finalize units to whichever ranks ask first, ahead of the next cells' chunks. Network i of a
+// cell always starts from stream i and each endpoint is decided on its own, so the endpoints do
+// not depend on which rank computed what.
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <csignal>
 #include <cstdlib>
 #include <future>
@@ -24,15 +27,23 @@
 namespace landscape {
 namespace {
 
-/// Networks of one cell handed to one rank.
+/// Work for one rank: networks of a cell to train and analyze, or (finalize) endpoints of a
+/// complete cell to decide against its optimum.
 struct Unit {
   int cell = -1;
   std::vector<long> indices;
+  bool finalize = false;
+  GlobalOptimum optimum;  ///< finalize: the cell's L*
+  ChunkResult records;    ///< finalize: the endpoints as stored, with their candidates' weights
 };
 
 std::vector<char> encode_unit(const Unit& u) {
   ByteWriter w;
-  w.put<std::int32_t>(u.cell).put_longs(u.indices);
+  w.put<std::int32_t>(u.cell).put_longs(u.indices).put<std::uint8_t>(u.finalize);
+  if (u.finalize) {
+    std::vector<char> rec = encode_chunk(u.cell, u.records);
+    w.put(u.optimum.value).put_string(u.optimum.kind).put_string(std::string(rec.begin(), rec.end()));
+  }
   return std::move(w.bytes());
 }
 
@@ -41,7 +52,23 @@ Unit decode_unit(const std::vector<char>& bytes) {
   Unit u;
   u.cell = r.get<std::int32_t>();
   u.indices = r.get_longs();
+  u.finalize = r.get<std::uint8_t>() != 0;
+  if (u.finalize) {
+    u.optimum.value = r.get<double>();
+    u.optimum.kind = r.get_string();
+    const std::string rec = r.get_string();
+    int cell = 0;
+    u.records = decode_chunk(std::vector<char>(rec.begin(), rec.end()), cell);
+  }
   return u;
+}
+
+/// Decides a finalize unit's endpoints; returns them (without the weights) to send back.
+ChunkResult finalize_unit(const CellContext& ctx, Unit& u) {
+  finalize_endpoints(ctx, u.optimum, u.records.endpoints, u.records.candidates);
+  ChunkResult out;
+  out.endpoints = std::move(u.records.endpoints);
+  return out;
 }
 
 std::vector<char> encode_code(int code) {
@@ -147,7 +174,9 @@ class Coordinator {
     std::size_t next = 0;  ///< todo[next…] not handed out yet
     long have = 0;         ///< stored before this run
     long committed = 0;    ///< committed in this run
-    bool finalized = false;
+    bool finalizing = false, finalized = false;
+    long final_pending = 0;            ///< finalize units not back yet
+    std::map<long, std::size_t> slot;  ///< network index → position in res.endpoints
   };
 
   long total_networks() const {
@@ -156,11 +185,17 @@ class Coordinator {
     return total;
   }
 
-  /// The next unit for `rank`, from the first cell with networks left: the rank's preferred
-  /// size, but no more than its share of what is left of the cell, so the last units of a
-  /// cell spread over the ranks.
+  /// The next unit for `rank`: a finalize unit when one waits (a cell's completion waits on
+  /// it), else training from the first cell with networks left: the rank's preferred size, but
+  /// no more than its share of what is left of the cell, so the last units spread over the ranks.
   std::optional<Unit> next_unit(int rank) {
     if (m_stopping || !m_failure.empty()) return std::nullopt;
+    if (!m_final_queue.empty()) {
+      Unit u = std::move(m_final_queue.front());
+      m_final_queue.pop_front();
+      ++m_outstanding;
+      return u;
+    }
     for (std::size_t ci = 0; ci < m_cells.size(); ++ci) {
       Cell& c = m_cells[ci];
       const long left = long(c.todo.size() - c.next);
@@ -176,6 +211,77 @@ class Coordinator {
       return u;
     }
     return std::nullopt;
+  }
+
+  /// A cell whose every chunk is committed: its endpoints loaded, its optimum found, the
+  /// endpoints without candidate weights (no escape test) decided here, and the candidates
+  /// queued as finalize units of a few endpoints each.
+  void start_finalize(std::size_t ci) {
+    Cell& c = m_cells[ci];
+    c.finalizing = true;
+    const auto t0 = std::chrono::steady_clock::now();
+    const CellContext& ctx = *m_s.contexts[ci];
+    std::map<long, std::vector<double>> candidates;
+    c.res.endpoints = m_store.load_cell(c.sc.cell_id, candidates);
+    c.res.optimum = cell_optimum(ctx, c.res.endpoints);
+    std::vector<EndpointRecord> light;
+    std::vector<EndpointRecord> heavy;
+    for (std::size_t i = 0; i < c.res.endpoints.size(); ++i) {
+      EndpointRecord& e = c.res.endpoints[i];
+      c.slot[e.index] = i;
+      (candidates.count(e.index) ? heavy : light).push_back(e);
+    }
+    finalize_endpoints(ctx, c.res.optimum, light, {});
+    for (auto& e : light) c.res.endpoints[c.slot[e.index]] = std::move(e);
+    // Several units per rank, so that fast ranks take more of them.
+    const std::size_t per = std::max<std::size_t>(1, (heavy.size() + 4 * std::size_t(m_size) - 1) / (4 * std::size_t(m_size)));
+    for (std::size_t k = 0; k < heavy.size(); k += per) {
+      Unit u;
+      u.cell = int(ci);
+      u.finalize = true;
+      u.optimum = c.res.optimum;
+      for (std::size_t i = k; i < std::min(heavy.size(), k + per); ++i) {
+        u.indices.push_back(heavy[i].index);
+        u.records.candidates[heavy[i].index] = std::move(candidates[heavy[i].index]);
+        u.records.endpoints.push_back(std::move(heavy[i]));
+      }
+      m_final_queue.push_back(std::move(u));
+      ++c.final_pending;
+    }
+    c.res.candidate_weights.clear();
+    for (const auto& u : m_final_queue)
+      if (u.cell == int(ci))
+        for (const auto& [idx, w] : u.records.candidates) c.res.candidate_weights[idx] = w;
+    c.res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (c.final_pending == 0) complete_cell(ci);
+  }
+
+  /// A finalize unit's decided endpoints, back from `rank`.
+  void apply_finalized(int rank, int cell, ChunkResult&& chunk) {
+    require(cell >= 0 && std::size_t(cell) < m_cells.size() && m_cells[std::size_t(cell)].finalizing, "MPI",
+            "rank " + std::to_string(rank) + " sent decisions of a cell not being finalized");
+    Cell& c = m_cells[std::size_t(cell)];
+    for (auto& e : chunk.endpoints) {
+      const auto it = c.slot.find(e.index);
+      require(it != c.slot.end(), "MPI", "rank " + std::to_string(rank) + " sent an unknown endpoint");
+      c.res.endpoints[it->second] = std::move(e);
+    }
+    --m_outstanding;
+    if (--c.final_pending == 0) complete_cell(std::size_t(cell));
+  }
+
+  /// Every endpoint of the cell decided: warnings, the theory's claims, the final record.
+  void complete_cell(std::size_t ci) {
+    Cell& c = m_cells[ci];
+    const CellContext& ctx = *m_s.contexts[ci];
+    SampleResult& res = c.res;
+    cell_warnings(ctx, res.optimum, res.endpoints, res.warnings);
+    res.theory = check_claims(theory_claims(m_s.cells[ci].config.model, data_facts(ctx.data)), res.endpoints);
+    for (const auto& o : res.theory) res.theory_lines.push_back(format_observation(o));
+    m_store.write_final(c.sc.cell_id, res.optimum, res.endpoints, dump_observations(res.theory));
+    for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
+    c.finalized = true;
+    c.slot.clear();
   }
 
   void commit(int rank, int cell, const ChunkResult& chunk) {
@@ -229,6 +335,11 @@ class Coordinator {
       const ChunkResult chunk = decode_chunk(m.bytes, cell);
       drop_assigned(m.source, cell);
       commit(m.source, cell, chunk);
+    } else if (m.tag == kTagFinalized) {
+      int cell = -1;
+      ChunkResult chunk = decode_chunk(m.bytes, cell);
+      drop_assigned(m.source, cell);
+      apply_finalized(m.source, cell, std::move(chunk));
     } else if (m.tag == kTagError) {
       ByteReader r(m.bytes);
       const int cell = r.get<std::int32_t>();
@@ -258,8 +369,9 @@ class Coordinator {
     if (m_local.valid() && m_local.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
       acted = true;
       try {
-        const ChunkResult chunk = m_local.get();
-        commit(0, m_local_unit.cell, chunk);
+        ChunkResult chunk = m_local.get();
+        if (m_local_unit.finalize) apply_finalized(0, m_local_unit.cell, std::move(chunk));
+        else commit(0, m_local_unit.cell, chunk);
       } catch (const std::exception& e) {
         --m_outstanding;
         fail(0, m_local_unit.cell, m_local_unit.indices, e.what());
@@ -271,56 +383,32 @@ class Coordinator {
         m_local_unit = std::move(*u);
         const CellContext& ctx = *m_s.contexts[std::size_t(m_local_unit.cell)];
         Backend& backend = *m_s.backend;
-        const std::vector<long> idx = m_local_unit.indices;
-        m_local = std::async(std::launch::async, [this, &ctx, &backend, idx] {
-          return finish_unit(ctx, backend, train_chunk(ctx, backend, idx), 0, m_injected);
+        Unit* unit = &m_local_unit;
+        m_local = std::async(std::launch::async, [this, &ctx, &backend, unit] {
+          if (unit->finalize) return finalize_unit(ctx, *unit);
+          return finish_unit(ctx, backend, train_chunk(ctx, backend, unit->indices), 0, m_injected);
         });
       }
     }
     return acted;
   }
 
-  /// Cell finalization on a third thread: started once a cell's last chunk is committed
-  /// (loading its endpoints here, the database's thread), written back here when done.
+  /// Starts the finalization of every cell whose last chunk is committed (not in a shard,
+  /// whose cells `landscape merge` finalizes, nor once the run is stopping).
   bool step_finalize() {
-    if (m_final.valid()) {
-      if (m_final.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
-      Cell& c = m_cells[std::size_t(m_final_cell)];
-      try {
-        m_final.get();
-        m_store.write_final(c.sc.cell_id, c.res.optimum, c.res.endpoints, dump_observations(c.res.theory));
-        for (const auto& e : c.res.endpoints) ++c.res.counts[std::size_t(e.cls)];
-      } catch (const std::exception& e) {
-        fail(0, m_final_cell, {}, std::string("finalizing the cell: ") + e.what());
-      }
-      c.finalized = true;
-      return true;
-    }
     if (m_opt.shard.active() || m_stopping || !m_failure.empty()) return false;
+    bool acted = false;
     for (std::size_t ci = 0; ci < m_cells.size(); ++ci) {
-      Cell& c = m_cells[ci];
-      if (c.finalized || c.next < c.todo.size() || c.committed < long(c.todo.size())) continue;
-      m_final_cell = int(ci);
-      std::map<long, std::vector<double>> candidates;
-      c.res.endpoints = m_store.load_cell(c.sc.cell_id, candidates);
-      c.res.candidate_weights = std::move(candidates);
-      const CellContext& ctx = *m_s.contexts[ci];
-      const SweepCell& cell = m_s.cells[ci];
-      SampleResult& res = c.res;
-      m_final = std::async(std::launch::async, [&ctx, &cell, &res] {
-        const auto t0 = std::chrono::steady_clock::now();
-        res.optimum = finalize_cell(ctx, res.endpoints, res.candidate_weights, res.warnings);
-        res.theory = check_claims(theory_claims(cell.config.model, data_facts(ctx.data)), res.endpoints);
-        for (const auto& o : res.theory) res.theory_lines.push_back(format_observation(o));
-        res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      });
-      return true;
+      const Cell& c = m_cells[ci];
+      if (c.finalizing || c.next < c.todo.size() || c.committed < long(c.todo.size())) continue;
+      start_finalize(ci);
+      acted = true;
     }
-    return false;
+    return acted;
   }
 
   bool finished() const {
-    if (m_outstanding > 0 || m_local.valid() || m_final.valid()) return false;
+    if (m_outstanding > 0 || m_local.valid()) return false;
     if (m_stopping || !m_failure.empty()) return true;
     for (const Cell& c : m_cells) {
       if (c.next < c.todo.size()) return false;
@@ -379,8 +467,7 @@ class Coordinator {
   std::string m_failure;
   std::future<ChunkResult> m_local;
   Unit m_local_unit;
-  std::future<void> m_final;
-  int m_final_cell = -1;
+  std::deque<Unit> m_final_queue;
 };
 
 /// A worker rank: asks rank 0 for units and sends back the finished chunks. With train-ahead
@@ -391,30 +478,43 @@ class Worker {
 
   int run() {
     const bool overlap = train_ahead(*m_s.backend);
+    std::optional<Unit> cur;
     while (!m_stop) {
-      std::optional<Unit> cur = request();
+      if (!cur) cur = request();
       if (!cur) {
         // Nothing now (the last units are out, or the run is stopping): ask again shortly.
         if (!m_stop) std::this_thread::sleep_for(std::chrono::milliseconds(20));
         continue;
       }
-      std::optional<TrainedChunk> trained = guard(*cur, [&] { return train(*cur); });
+      if (cur->finalize) {
+        Unit& u = *cur;
+        if (auto done = guard(u, [&] { return finalize_unit(ctx(u), u); }))
+          mpi_send(0, kTagFinalized, encode_chunk(u.cell, *done));
+        cur.reset();
+        continue;
+      }
+      Unit unit = std::move(*cur);
+      cur.reset();
+      std::optional<TrainedChunk> trained = guard(unit, [&] { return train(unit); });
       while (trained) {
         std::optional<Unit> nxt = overlap ? request() : std::nullopt;
         std::future<TrainedChunk> ahead;
-        if (nxt) {
+        if (nxt && !nxt->finalize) {
           const Unit u = *nxt;
           ahead = std::async(std::launch::async, [this, u] { return train(u); });
         }
-        const Unit done = *cur;
-        if (auto chunk = guard(done, [&] {
-              return finish_unit(ctx(done), *m_s.backend, std::move(*trained), m_rank, m_injected);
+        if (auto chunk = guard(unit, [&] {
+              return finish_unit(ctx(unit), *m_s.backend, std::move(*trained), m_rank, m_injected);
             }))
-          send_result(done.cell, *chunk);
+          send_result(unit.cell, *chunk);
         trained.reset();
         if (!nxt) break;
-        cur = nxt;
-        trained = guard(*cur, [&] { return ahead.get(); });
+        if (nxt->finalize) {
+          cur = std::move(nxt);  // decided next, by the outer loop
+          break;
+        }
+        unit = std::move(*nxt);
+        trained = guard(unit, [&] { return ahead.get(); });
       }
     }
     mpi_set_workers_released(true);

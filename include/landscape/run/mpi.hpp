@@ -45,11 +45,12 @@ bool mpi_workers_released();
 enum MpiTag : int {
   kTagHello = 11,    ///< worker → 0: backend, device, preferred chunk per cell
   kTagRequest = 12,  ///< worker → 0: give me work
-  kTagAssign = 13,   ///< 0 → worker: a unit (cell, network indices)
+  kTagAssign = 13,   ///< 0 → worker: a unit (cell, network indices; or endpoints to finalize)
   kTagNone = 14,     ///< 0 → worker: nothing now, ask again shortly
   kTagStop = 15,     ///< 0 → worker: the run is over (payload: the exit code)
   kTagResult = 16,   ///< worker → 0: a finished chunk
-  kTagError = 17,    ///< worker → 0: a chunk failed (cell, first index, count, message)
+  kTagError = 17,    ///< worker → 0: a unit failed (cell, indices, message)
+  kTagFinalized = 18,  ///< worker → 0: a finalize unit's decided endpoints
 };
 
 struct MpiMessage {
