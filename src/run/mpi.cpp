@@ -82,6 +82,8 @@ const MpiWorld& mpi_world() {
   return g_world;
 }
 
+bool mpi_active() { return g_started && g_world.active; }
+
 void mpi_finalize() {
 #ifdef LANDSCAPE_HAVE_MPI
   int init = 0, fin = 0;

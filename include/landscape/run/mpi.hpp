@@ -30,6 +30,9 @@ std::string mpi_library();
 /// inactive single-rank world and never touches MPI.
 const MpiWorld& mpi_world();
 
+/// Whether mpi_world() has started MPI in this process (without starting it).
+bool mpi_active();
+
 /// Finalizes MPI if it was initialized (main calls it before returning).
 void mpi_finalize();
 
