@@ -4,11 +4,9 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "landscape/core/common.hpp"
-#include "landscape/io/codec.hpp"
 
 #ifdef LANDSCAPE_HAVE_MPI
 #include <mpi.h>
@@ -244,6 +242,101 @@ SpectrumSummary get_spectrum(ByteReader& r) {
   return s;
 }
 
+void put_opt_bool(ByteWriter& w, const std::optional<bool>& b) { w.put<std::int8_t>(b ? std::int8_t(*b) : std::int8_t(-1)); }
+
+std::optional<bool> get_opt_bool(ByteReader& r) {
+  const auto v = r.get<std::int8_t>();
+  return v < 0 ? std::nullopt : std::optional<bool>(v != 0);
+}
+
+/// Refinement, escape, symmetry and openness in binary: the JSON codec costs tens of
+/// microseconds per endpoint, which rank 0 would pay for every endpoint of the run.
+void put_details(ByteWriter& w, const EndpointRecord& e) {
+  w.put<std::uint8_t>(e.refined.has_value());
+  if (const auto& f = e.refined) {
+    w.put<std::uint8_t>(f->converged).put<std::int32_t>(f->iterations).put(f->distance).put(f->grad_norm_before);
+    w.put(f->grad_norm_after).put(f->loss_before).put(f->loss_after).put<std::int32_t>(int(f->class_before));
+    put_spectrum(w, f->spectrum_before);
+  }
+  w.put<std::uint8_t>(e.escape.has_value());
+  if (const auto& x = e.escape) {
+    w.put<std::uint8_t>(x->escaped).put_string(x->method).put_doubles(x->direction).put(x->step).put(x->loss_drop);
+    w.put<std::int64_t>(x->probes).put<std::int64_t>(x->descent_steps).put<std::int32_t>(x->null_space_dim);
+  }
+  w.put<std::uint8_t>(e.symmetry.has_value());
+  if (const auto& y = e.symmetry)
+    w.put<std::int32_t>(y->orbit_dim).put<std::int32_t>(y->orbit_dim_max).put<std::int32_t>(y->near_zero)
+        .put<std::int32_t>(y->excess);
+  w.put<std::uint8_t>(e.openness.has_value());
+  if (const auto& o = e.openness) {
+    w.put<std::uint64_t>(o->layer_ranks.size());
+    for (int k : o->layer_ranks) w.put<std::int32_t>(k);
+    w.put<std::uint64_t>(o->partial.size());
+    for (const PartialRank& p : o->partial) w.put<std::int32_t>(p.from).put<std::int32_t>(p.to).put<std::int32_t>(p.rank);
+    w.put<std::int32_t>(o->product_rank).put<std::int32_t>(o->min_width);
+    put_opt_bool(w, o->non_degenerate);
+    put_opt_bool(w, o->locally_open);
+    w.put_string(o->openness_rule);
+    put_opt_bool(w, o->all_full_row_rank);
+  }
+}
+
+void get_details(ByteReader& r, EndpointRecord& e) {
+  if (r.get<std::uint8_t>()) {
+    RefineSummary f;
+    f.converged = r.get<std::uint8_t>() != 0;
+    f.iterations = r.get<std::int32_t>();
+    f.distance = r.get<double>();
+    f.grad_norm_before = r.get<double>();
+    f.grad_norm_after = r.get<double>();
+    f.loss_before = r.get<double>();
+    f.loss_after = r.get<double>();
+    f.class_before = PointClass(r.get<std::int32_t>());
+    f.spectrum_before = get_spectrum(r);
+    e.refined = f;
+  }
+  if (r.get<std::uint8_t>()) {
+    EscapeResult x;
+    x.escaped = r.get<std::uint8_t>() != 0;
+    x.method = r.get_string();
+    x.direction = r.get_doubles();
+    x.step = r.get<double>();
+    x.loss_drop = r.get<double>();
+    x.probes = long(r.get<std::int64_t>());
+    x.descent_steps = long(r.get<std::int64_t>());
+    x.null_space_dim = r.get<std::int32_t>();
+    e.escape = std::move(x);
+  }
+  if (r.get<std::uint8_t>()) {
+    SymmetryInfo y;
+    y.orbit_dim = r.get<std::int32_t>();
+    y.orbit_dim_max = r.get<std::int32_t>();
+    y.near_zero = r.get<std::int32_t>();
+    y.excess = r.get<std::int32_t>();
+    e.symmetry = y;
+  }
+  if (r.get<std::uint8_t>()) {
+    OpennessInfo o;
+    const auto nl = std::size_t(r.get<std::uint64_t>());
+    for (std::size_t i = 0; i < nl; ++i) o.layer_ranks.push_back(r.get<std::int32_t>());
+    const auto np = std::size_t(r.get<std::uint64_t>());
+    for (std::size_t i = 0; i < np; ++i) {
+      PartialRank p;
+      p.from = r.get<std::int32_t>();
+      p.to = r.get<std::int32_t>();
+      p.rank = r.get<std::int32_t>();
+      o.partial.push_back(p);
+    }
+    o.product_rank = r.get<std::int32_t>();
+    o.min_width = r.get<std::int32_t>();
+    o.non_degenerate = get_opt_bool(r);
+    o.locally_open = get_opt_bool(r);
+    o.openness_rule = r.get_string();
+    o.all_full_row_rank = get_opt_bool(r);
+    e.openness = std::move(o);
+  }
+}
+
 }  // namespace
 
 std::vector<char> encode_chunk(int cell, const ChunkResult& chunk) {
@@ -259,8 +352,7 @@ std::vector<char> encode_chunk(int cell, const ChunkResult& chunk) {
     w.put<std::uint8_t>(e.finite).put<std::uint8_t>(e.near_kink);
     for (const SpectrumSummary& s : e.spectrum) put_spectrum(w, s);
     w.put_doubles(e.eigenvalues);
-    // Refinement, escape (with its witness), symmetry and openness through the one codec.
-    w.put_string(details_to_json(e, true).dump());
+    put_details(w, e);
   }
   w.put<std::uint64_t>(chunk.candidates.size());
   for (const auto& [idx, weights] : chunk.candidates) w.put<std::int64_t>(idx).put_doubles(weights);
@@ -294,11 +386,7 @@ ChunkResult decode_chunk(const std::vector<char>& bytes, int& cell) {
     e.near_kink = r.get<std::uint8_t>() != 0;
     for (SpectrumSummary& s : e.spectrum) s = get_spectrum(r);
     e.eigenvalues = r.get_doubles();
-    try {
-      details_from_json(nlohmann::json::parse(r.get_string()), e);
-    } catch (const nlohmann::json::exception& ex) {
-      throw Error(std::string("MPI: a chunk's endpoint details do not parse: ") + ex.what());
-    }
+    get_details(r, e);
   }
   const auto k = std::size_t(r.get<std::uint64_t>());
   for (std::size_t i = 0; i < k; ++i) {

@@ -118,8 +118,8 @@ class ByteReader {
   std::size_t m_pos = 0;
 };
 
-/// A finished chunk of cell `cell` as bytes: every field the store writes of each endpoint
-/// (numbers bitwise, the details through the JSON codec, escape witness included), the
+/// A finished chunk of cell `cell` as bytes: every field of each endpoint record (numbers
+/// bitwise; refinement, escape with its witness, symmetry and openness included), the
 /// candidates' weights, the curves and the stage times.
 std::vector<char> encode_chunk(int cell, const ChunkResult& chunk);
 /// The inverse of encode_chunk; sets `cell`.
