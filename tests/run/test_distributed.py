@@ -15,7 +15,7 @@ import sys
 SKIP = 77
 
 # Eight cells; refinement and small initializations give strict and non-strict saddles, so the
-# escape tests (finalize units under MPI) run too.
+# escape tests (finalize units under MPI) run too; spectra and curves are stored as well.
 CONFIG = """[experiment]
 name = "distributed"
 networks = 20
@@ -34,6 +34,10 @@ lr = 0.02
 steps = 300
 [refine]
 enabled = true
+[output]
+spectrum = true
+curves = true
+curve_points = 5
 """
 
 
@@ -113,7 +117,7 @@ def assert_same(ref, db, what):
     _, esc = table(db, "SELECT COUNT(*) FROM endpoints WHERE json_extract(details, '$.escape.escaped') = 1")
     if esc[0][0] == 0:
         sys.exit(f"FAIL: {what}: no escape test escaped; the experiment no longer exercises them")
-    for t in ("candidates",):
+    for t in ("candidates", "spectra", "curves"):
         if [x[:2] + x[4:] for x in blobs(ref, t)] != [x[:2] + x[4:] for x in blobs(db, t)]:
             sys.exit(f"FAIL: {what}: the {t} table differs from the plain run's")
     _, status = table(db, "SELECT status FROM runs ORDER BY run_id DESC LIMIT 1")
