@@ -142,15 +142,15 @@ class Coordinator {
       release(code);
       return code;
     }
-    std::vector<SampleResult> results;
-    std::vector<std::string> labels;
+    SweepOutcome done;
+    done.db_path = m_s.db_path;
     for (std::size_t ci = 0; ci < m_cells.size(); ++ci) {
-      results.push_back(std::move(m_cells[ci].res));
-      labels.push_back(m_s.cells[ci].label);
+      done.results.push_back(std::move(m_cells[ci].res));
+      done.labels.push_back(m_s.cells[ci].label);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    write_sweep_outputs(m_opt, m_s, m_store, m_run_id, results, labels,
-                        {m_run_id, m_s.db_path, m_s.hash, m_opt.resume, seconds, m_done}, m_out);
+    write_sweep_outputs(m_opt, m_s, m_store, done, {m_run_id, m_s.db_path, m_s.hash, m_opt.resume, seconds, m_done},
+                        m_out);
     int code = 0;
     if (stop_signal() != 0) {
       m_err << "signal " << stop_signal() << " arrived too late to stop anything (the last chunk was "
@@ -158,11 +158,7 @@ class Coordinator {
       code = 130;
     }
     release(code);
-    if (outcome && code == 0) {
-      outcome->results = std::move(results);
-      outcome->labels = std::move(labels);
-      outcome->db_path = m_s.db_path;
-    }
+    if (outcome && code == 0) *outcome = std::move(done);
     return code;
   }
 
@@ -326,41 +322,27 @@ class Coordinator {
     if (m.tag == kTagRequest) {
       if (auto u = next_unit(m.source)) {
         mpi_send(m.source, kTagAssign, encode_unit(*u));
-        m_assigned[m.source].push_back(std::move(*u));
       } else {
         mpi_send(m.source, kTagNone, {});
       }
     } else if (m.tag == kTagResult) {
       int cell = -1;
       const ChunkResult chunk = decode_chunk(m.bytes, cell);
-      drop_assigned(m.source, cell);
       commit(m.source, cell, chunk);
     } else if (m.tag == kTagFinalized) {
       int cell = -1;
       ChunkResult chunk = decode_chunk(m.bytes, cell);
-      drop_assigned(m.source, cell);
       apply_finalized(m.source, cell, std::move(chunk));
     } else if (m.tag == kTagError) {
       ByteReader r(m.bytes);
       const int cell = r.get<std::int32_t>();
       const std::vector<long> idx = r.get_longs();
       const std::string what = r.get_string();
-      drop_assigned(m.source, cell);
       --m_outstanding;
       fail(m.source, cell, idx, what);
     } else {
       throw Error("MPI: unexpected message (tag " + std::to_string(m.tag) + ") from rank " + std::to_string(m.source));
     }
-  }
-
-  /// A rank's oldest unit of `cell` is done (a rank finishes its units in the order received).
-  void drop_assigned(int rank, int cell) {
-    auto& q = m_assigned[rank];
-    for (auto it = q.begin(); it != q.end(); ++it)
-      if (it->cell == cell) {
-        q.erase(it);
-        return;
-      }
   }
 
   /// Rank 0's own computing: one unit at a time on a second thread.
@@ -459,7 +441,6 @@ class Coordinator {
   SweepProgress m_progress;
   std::vector<Cell> m_cells;
   std::vector<long> m_rank_done;
-  std::map<int, std::vector<Unit>> m_assigned;
   long m_outstanding = 0, m_done = 0, m_commits = 0;
   const long m_kill_after;
   bool m_stopping = false;

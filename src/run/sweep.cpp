@@ -128,9 +128,11 @@ void finalize_stored_cell(Store& store, const SweepCell& cell, const CellContext
   for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
 }
 
-void write_sweep_outputs(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id,
-                         const std::vector<SampleResult>& results, const std::vector<std::string>& labels,
+void write_sweep_outputs(const SweepOptions& opt, const SweepSetup& s, Store& store, const SweepOutcome& done,
                          const RunInfo& run, std::ostream& out) {
+  const long run_id = run.run_id;
+  const std::vector<SampleResult>& results = done.results;
+  const std::vector<std::string>& labels = done.labels;
   if (opt.shard.active()) {
     // A shard's cells are finalized by `landscape merge` once every slice is stored.
     store.set_run_status(run_id, "complete");
@@ -199,7 +201,8 @@ class SweepDriver {
     m_progress.finish();
     if (interrupted) return report_stop(m_opt, m_setup, m_store, m_run_id, m_err);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
-    write_sweep_outputs(m_opt, m_setup, m_store, m_run_id, m_results, m_labels,
+    SweepOutcome done{std::move(m_results), std::move(m_labels), m_setup.db_path};
+    write_sweep_outputs(m_opt, m_setup, m_store, done,
                         {m_run_id, m_setup.db_path, m_setup.hash, m_opt.resume, seconds, m_done_here}, m_out);
     if (stop_signal() != 0) {
       // The signal came once the last chunk was under way (being trained, committed or the
@@ -209,11 +212,7 @@ class SweepDriver {
             << "already under way): the run is complete and its outputs are written\n";
       return 130;
     }
-    if (outcome) {
-      outcome->results = std::move(m_results);
-      outcome->labels = std::move(m_labels);
-      outcome->db_path = m_setup.db_path;
-    }
+    if (outcome) *outcome = std::move(done);
     return 0;
   }
 

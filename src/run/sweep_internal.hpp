@@ -101,8 +101,7 @@ void finalize_stored_cell(Store& store, const SweepCell& cell, const CellContext
 
 /// The end of a sweep: the summary tables, the flat outputs and the run marked complete (for a
 /// shard, the run marked complete and how to merge).
-void write_sweep_outputs(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id,
-                         const std::vector<SampleResult>& results, const std::vector<std::string>& labels,
+void write_sweep_outputs(const SweepOptions& opt, const SweepSetup& s, Store& store, const SweepOutcome& done,
                          const RunInfo& run, std::ostream& out);
 
 /// After a stop signal: marks the run interrupted and says how to continue. Returns 130.
@@ -110,6 +109,7 @@ int report_stop(const SweepOptions& opt, const SweepSetup& s, Store& store, long
 
 /// Rank 0 under MPI: hands out (cell, chunk) units to every rank (itself included), commits
 /// the chunks, finalizes the cells and writes the outputs. Returns the exit code.
+// Seven parameters: the same as the single-process driver's, which it replaces under MPI.
 int run_sweep_coordinator(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id,
                           std::ostream& out, std::ostream& err, SweepOutcome* outcome);
 
