@@ -310,12 +310,12 @@ class Coordinator {
     return os.str();
   }
 
-  void fail(int rank, int cell, const std::vector<long>& indices, const std::string& what) {
+  void fail(int rank, int cell, const std::vector<long>& indices, const std::string& what, bool finalize = false) {
     if (!m_failure.empty()) return;
     std::string where = "cell " + std::to_string(cell);
     if (cell >= 0 && std::size_t(cell) < m_cells.size()) where += " [" + m_s.cells[std::size_t(cell)].label + "]";
-    m_failure = "rank " + std::to_string(rank) + " failed on " + where + ", chunk of " + unit_text(indices) + ": " +
-                what + " (every chunk finished before is committed; --resume continues the run)";
+    m_failure = "rank " + std::to_string(rank) + " failed on " + where + (finalize ? ", escape tests of " : ", chunk of ") +
+                unit_text(indices) + ": " + what + " (every chunk finished before is committed; --resume continues the run)";
   }
 
   void handle(const MpiMessage& m) {
@@ -338,8 +338,9 @@ class Coordinator {
       const int cell = r.get<std::int32_t>();
       const std::vector<long> idx = r.get_longs();
       const std::string what = r.get_string();
+      const bool finalize = r.get<std::uint8_t>() != 0;
       --m_outstanding;
-      fail(m.source, cell, idx, what);
+      fail(m.source, cell, idx, what, finalize);
     } else {
       throw Error("MPI: unexpected message (tag " + std::to_string(m.tag) + ") from rank " + std::to_string(m.source));
     }
@@ -356,7 +357,7 @@ class Coordinator {
         else commit(0, m_local_unit.cell, chunk);
       } catch (const std::exception& e) {
         --m_outstanding;
-        fail(0, m_local_unit.cell, m_local_unit.indices, e.what());
+        fail(0, m_local_unit.cell, m_local_unit.indices, e.what(), m_local_unit.finalize);
       }
     }
     if (!m_local.valid()) {
@@ -517,7 +518,7 @@ class Worker {
       return f();
     } catch (const std::exception& e) {
       ByteWriter w;
-      w.put<std::int32_t>(u.cell).put_longs(u.indices).put_string(e.what());
+      w.put<std::int32_t>(u.cell).put_longs(u.indices).put_string(e.what()).put<std::uint8_t>(u.finalize);
       mpi_send(0, kTagError, w.bytes());
       return std::nullopt;
     }
