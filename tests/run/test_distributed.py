@@ -4,8 +4,9 @@ chunk, shards and their merge. Every result is compared with a plain single-proc
 same experiment, column by column (timings aside).
 
 usage: test_distributed.py LANDSCAPE SOURCE_DIR WORK_DIR CASE
-CASE: ranks | kill_resume | chunk_error | shards | merge_refuses
+CASE: ranks | kill_resume | chunk_error | shards | merge_refuses | bench
 Exit 77 (skipped) when the case needs MPI and the build or the machine has none."""
+import json
 import os
 import shutil
 import sqlite3
@@ -133,9 +134,28 @@ def main():
     os.chdir(work)
     with open("exp.toml", "w") as f:
         f.write(CONFIG)
-    needs_mpi = case in ("ranks", "kill_resume", "chunk_error")
+    needs_mpi = case in ("ranks", "kill_resume", "chunk_error", "bench")
     if needs_mpi and not have_mpi(binary):
         return SKIP
+    if case == "bench":
+        # Every rank times its share; rank 0 alone writes the JSON with every rank's rate.
+        run([binary, "bench", "--workload", "W-S", "--networks", "9", "--steps", "20", "--threads", "1",
+             "--json", "one.json"])
+        p = run(mpirun_prefix(3) + [binary, "bench", "--workload", "W-S", "--networks", "9", "--steps", "20",
+                                    "--threads", "1", "--json", "three.json", "--baseline", "one.json"])
+        with open("three.json") as f:
+            m = json.load(f)["workloads"][0]["mpi"]
+        ranks = m["per_rank"]
+        if m["ranks"] != 3 or [r["rank"] for r in ranks] != [0, 1, 2] or sum(r["networks"] for r in ranks) != 9:
+            sys.exit(f"FAIL: bench under mpirun -np 3: {m}")
+        slowest = max(r["seconds"] for r in ranks)
+        if abs(m["aggregate_networks_per_second"] - 9 / slowest) > 1e-9 * m["aggregate_networks_per_second"] \
+                or not 0 < m["parallel_efficiency"] or not 0 < m["balance"] <= 1 + 1e-12:
+            sys.exit(f"FAIL: bench under mpirun -np 3: aggregate, balance or efficiency wrong: {m}")
+        if p.stdout.count("W-S   rank") != 3 or "parallel efficiency" not in p.stdout:
+            sys.exit(f"FAIL: bench under mpirun prints no per-rank lines:\n{p.stdout}")
+        print(f"ok: bench under mpirun -np 3: {m['aggregate_networks_per_second']:.4g} networks/s aggregate")
+        return 0
     run([binary, "sample", "exp.toml", "--out", "plain", "--threads", "1", "--quiet"])
     ref = "plain/results.db"
     total = 8 * 20
