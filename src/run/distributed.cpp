@@ -116,7 +116,8 @@ class Coordinator {
               std::ostream& err)
       : m_opt(opt), m_s(s), m_store(store), m_run_id(run_id), m_out(out), m_err(err),
         m_size(mpi_world().size), m_progress(err, opt.interactive, opt.quiet, total_networks()),
-        m_rank_done(std::size_t(m_size), 0), m_kill_after(fault_kill_after(0)) {}
+        m_rank_done(std::size_t(m_size), 0), m_kill_after(fault_kill_after(0)),
+        m_overlap(train_ahead(*s.backend)) {}
 
   int run(SweepOutcome* outcome) {
     StopSignals signals;
@@ -346,10 +347,12 @@ class Coordinator {
     }
   }
 
-  /// Rank 0's own computing: one unit at a time on a second thread.
+  /// Rank 0's own computing, on threads of its own: a unit is analyzed (or, a finalize unit,
+  /// decided) in `m_local`; with train-ahead (a GPU) the next unit trains meanwhile in
+  /// `m_train`, as in a single process.
   bool step_local() {
     bool acted = false;
-    if (m_local.valid() && m_local.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    if (ready(m_local)) {
       acted = true;
       try {
         ChunkResult chunk = m_local.get();
@@ -360,20 +363,67 @@ class Coordinator {
         fail(0, m_local_unit.cell, m_local_unit.indices, e.what(), m_local_unit.finalize);
       }
     }
-    if (!m_local.valid()) {
+    if (ready(m_train)) {
+      acted = true;
+      try {
+        m_trained = m_train.get();
+      } catch (const std::exception& e) {
+        --m_outstanding;
+        fail(0, m_train_unit.cell, m_train_unit.indices, e.what());
+      }
+    }
+    // Finish what is trained; else decide a finalize unit held back while the analysis ran.
+    if (!m_local.valid() && m_trained) {
+      acted = true;
+      m_local_unit = std::move(m_train_unit);
+      m_local = launch_finish(std::move(*m_trained));
+      m_trained.reset();
+    } else if (!m_local.valid() && m_held) {
+      acted = true;
+      m_local_unit = std::move(*m_held);
+      m_held.reset();
+      m_local = launch_finalize();
+    }
+    // Take the next unit while the training slot is free (and, without train-ahead, while
+    // nothing else runs here).
+    const bool free = !m_train.valid() && !m_trained && !m_held && (m_overlap || !m_local.valid());
+    if (free) {
       if (auto u = next_unit(0)) {
         acted = true;
-        m_local_unit = std::move(*u);
-        const CellContext& ctx = *m_s.contexts[std::size_t(m_local_unit.cell)];
-        Backend& backend = *m_s.backend;
-        Unit* unit = &m_local_unit;
-        m_local = std::async(std::launch::async, [this, &ctx, &backend, unit] {
-          if (unit->finalize) return finalize_unit(ctx, *unit);
-          return finish_unit(ctx, backend, train_chunk(ctx, backend, unit->indices), 0, m_injected);
-        });
+        if (u->finalize && m_local.valid()) {
+          m_held = std::move(*u);
+        } else if (u->finalize) {
+          m_local_unit = std::move(*u);
+          m_local = launch_finalize();
+        } else {
+          m_train_unit = std::move(*u);
+          const CellContext& ctx = *m_s.contexts[std::size_t(m_train_unit.cell)];
+          Backend& backend = *m_s.backend;
+          const std::vector<long> idx = m_train_unit.indices;
+          m_train = std::async(std::launch::async, [&ctx, &backend, idx] { return train_chunk(ctx, backend, idx); });
+        }
       }
     }
     return acted;
+  }
+
+  template <class T>
+  static bool ready(std::future<T>& f) {
+    return f.valid() && f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }
+
+  std::future<ChunkResult> launch_finish(TrainedChunk trained) {
+    const CellContext& ctx = *m_s.contexts[std::size_t(m_local_unit.cell)];
+    Backend& backend = *m_s.backend;
+    return std::async(std::launch::async, [this, &ctx, &backend, t = std::move(trained)]() mutable {
+      return finish_unit(ctx, backend, std::move(t), 0, m_injected);
+    });
+  }
+
+  std::future<ChunkResult> launch_finalize() {
+    const CellContext& ctx = *m_s.contexts[std::size_t(m_local_unit.cell)];
+    Unit* unit = &m_local_unit;
+    return std::async(std::launch::async, [&ctx, unit] { return finalize_unit(ctx, *unit); });
   }
 
   /// Starts the finalization of every cell whose last chunk is committed (not in a shard,
@@ -391,7 +441,7 @@ class Coordinator {
   }
 
   bool finished() const {
-    if (m_outstanding > 0 || m_local.valid()) return false;
+    if (m_outstanding > 0 || m_local.valid() || m_train.valid() || m_trained || m_held) return false;
     if (m_stopping || !m_failure.empty()) return true;
     for (const Cell& c : m_cells) {
       if (c.next < c.todo.size()) return false;
@@ -447,8 +497,13 @@ class Coordinator {
   bool m_stopping = false;
   bool m_injected = false;
   std::string m_failure;
-  std::future<ChunkResult> m_local;
+  const bool m_overlap;
+  std::future<ChunkResult> m_local;  ///< analysis or decisions of m_local_unit
   Unit m_local_unit;
+  std::future<TrainedChunk> m_train;  ///< training of m_train_unit
+  Unit m_train_unit;
+  std::optional<TrainedChunk> m_trained;  ///< m_train_unit trained, waiting for m_local
+  std::optional<Unit> m_held;             ///< a finalize unit waiting for m_local
   std::deque<Unit> m_final_queue;
 };
 
