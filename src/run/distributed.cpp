@@ -1,6 +1,6 @@
 // The sweep across MPI ranks: rank 0 owns the database (its only writer) and hands out
-// (cell, chunk) units on request, so fast ranks take more; it computes units itself on a second
-// thread, and commits every finished chunk in one transaction as the single process does. Once a
+// (cell, chunk) units on request, so fast ranks take more; it computes units itself on threads
+// of its own, and commits every finished chunk in one transaction as the single process does. Once a
 // cell's last chunk is committed, rank 0 finds its optimum and classifies the endpoints that need
 // no escape test itself; the escape tests of the PSD candidates, the heavy part, go out as
 // finalize units to whichever ranks ask first, ahead of the next cells' chunks. Network i of a
