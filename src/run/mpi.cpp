@@ -19,6 +19,7 @@ MpiWorld g_world;
 bool g_started = false;
 bool g_released = false;
 
+#ifdef LANDSCAPE_HAVE_MPI
 /// Set by every launcher we know: Open MPI's mpirun, MPICH's Hydra (PMI), PMIx (Open MPI 5,
 /// srun --mpi=pmix) and srun --mpi=pmi2.
 bool launched_by_mpi() {
@@ -28,7 +29,6 @@ bool launched_by_mpi() {
   return false;
 }
 
-#ifdef LANDSCAPE_HAVE_MPI
 void check(int rc, const char* what) {
   if (rc == MPI_SUCCESS) return;
   char msg[MPI_MAX_ERROR_STRING];
@@ -76,6 +76,12 @@ const MpiWorld& mpi_world() {
   MPI_Comm_rank(local, &g_world.local_rank);
   MPI_Comm_size(local, &g_world.local_size);
   MPI_Comm_free(&local);
+#else
+  // K copies of a build without MPI would each run the whole experiment into the same files.
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* v = std::getenv(name); v && std::atoi(v) > 1)
+      throw Error("MPI: started as one of " + std::string(v) + " MPI ranks, but this build of landscape has no "
+                  "MPI (install libopenmpi-dev or MPICH and rebuild, or run a single process)");
 #endif
   return g_world;
 }
