@@ -3,13 +3,15 @@
 # --test also installs what only the test suite needs (chromium, for the report render test;
 # NumPy, pandas and pytest, for the Python package's tests); if that fails the tests that need
 # them report themselves skipped, and everything else still runs.
+# Open MPI (openmpi-bin, libopenmpi-dev) is optional: with it the build has the MPI path
+# (`mpirun -np K landscape sample …`) and the MPI tests run; without it they report skipped.
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev
           nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev python3-dev pybind11-dev)
 test_packages=()
 if [ "${1:-}" = "--test" ]; then
-  test_packages=(chromium python3 python3-numpy python3-pandas python3-pytest)
+  test_packages=(chromium python3 python3-numpy python3-pandas python3-pytest openmpi-bin libopenmpi-dev)
 fi
 
 missing_of() {

@@ -1,6 +1,8 @@
 // Backend selection.
 #include "landscape/backends/backend.hpp"
 
+#include <algorithm>
+
 #include "landscape/core/common.hpp"
 
 #ifdef LANDSCAPE_HAVE_CUDA
@@ -18,21 +20,26 @@ bool cuda_available() {
 #endif
 }
 
-std::unique_ptr<Backend> make_backend(const std::string& kind, int threads) {
+std::unique_ptr<Backend> make_backend(const std::string& kind, int threads, int device_slot) {
+#ifdef LANDSCAPE_HAVE_CUDA
+  const auto device = [device_slot] { return std::max(0, device_slot) % std::max(1, cuda_device_count()); };
+#else
+  (void)device_slot;
+#endif
   if (kind == "cpu") return make_cpu_backend(threads);
   if (kind == "cuda") {
 #ifdef LANDSCAPE_HAVE_CUDA
     if (!cuda_available())
       throw Error("backend: 'cuda' requested but no CUDA device can be used (" +
                   cuda_unavailable_reason() + ")");
-    return make_cuda_backend();
+    return make_cuda_backend(device());
 #else
     throw Error("backend: 'cuda' requested but this build has no CUDA backend (nvcc not found)");
 #endif
   }
   if (kind == "auto") {
 #ifdef LANDSCAPE_HAVE_CUDA
-    if (cuda_available()) return make_cuda_backend();
+    if (cuda_available()) return make_cuda_backend(device());
 #endif
     return make_cpu_backend(threads);
   }

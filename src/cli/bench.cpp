@@ -20,6 +20,8 @@ class BenchCommand : public Command {
     sub.add_option("--threads", m_opt.threads, "CPU threads (0 = all)")
         ->check(CLI::Range(0, 1 << 16));
     sub.add_option("--json", m_opt.json_path, "write the results as JSON");
+    sub.add_option("--baseline", m_opt.baseline_path,
+                   "under MPI: a --json file of a one-rank run, the reference of the parallel efficiency");
     sub.add_option("--export", m_opt.export_dir,
                    "write the workload files for bench/peers/ and exit");
   }

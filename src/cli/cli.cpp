@@ -32,6 +32,8 @@ const CommandEntry kCommands[] = {
      "Run the reproduction suite: every claim's experiment, one table of predictions and "
      "observations",
      make_suite_command},
+    {"merge", "Combine the shards of one sweep (sample --shard I/N) into one finalized database",
+     make_merge_command},
     {"bench", "Time the standard workloads W-S, W-M, W-P per stage", make_bench_command},
     {"version", "Print the version and the backends built", make_version_command},
 };

@@ -43,5 +43,6 @@ std::unique_ptr<Command> make_theory_command();    ///< theory: which theorems a
 std::unique_ptr<Command> make_suite_command();     ///< suite: the reproduction suite
 std::unique_ptr<Command> make_bench_command();     ///< bench: the standard workloads
 std::unique_ptr<Command> make_version_command();   ///< version: version and backends
+std::unique_ptr<Command> make_merge_command();     ///< merge: the shards of one sweep
 
 }  // namespace landscape

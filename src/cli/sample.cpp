@@ -16,14 +16,18 @@ class SampleCommand : public Command {
     sub.add_option("--db", m_opt.db_path, "results database (overrides output.db)");
     sub.add_flag("--resume", m_opt.resume, "continue the database's last run where it stopped");
     sub.add_flag("--quiet", m_opt.quiet, "no progress lines");
+    sub.add_option("--shard", m_shard,
+                   "run only slice I of N of every cell into its own database (combine with merge)");
   }
   int run(const CommandContext& ctx) override {
     m_opt.interactive = ctx.interactive;
+    if (!m_shard.empty()) m_opt.shard = parse_shard(m_shard, "--shard");
     return run_sweep(m_opt, ctx.out, ctx.err);
   }
 
  private:
   SweepOptions m_opt;
+  std::string m_shard;
 };
 
 }  // namespace

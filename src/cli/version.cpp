@@ -1,6 +1,7 @@
 // `landscape version`: the version and the backends built (and why CUDA is unusable, if so).
 #include "commands.hpp"
 #include "landscape/core/common.hpp"
+#include "landscape/run/mpi.hpp"
 #ifdef LANDSCAPE_HAVE_CUDA
 #include "landscape/backends/cuda/cuda_backend.hpp"
 #endif
@@ -18,6 +19,8 @@ class VersionCommand : public Command {
             << (cuda_available() ? "" : " [unavailable: " + cuda_unavailable_reason() + "]")
 #endif
             << ")\n";
+    const std::string mpi = mpi_library();
+    ctx.out << "mpi: " << (mpi.empty() ? std::string("not built") : mpi) << "\n";
     return 0;
   }
 };

@@ -435,6 +435,60 @@ StoredEndpoint read_stored_endpoint(const std::string& db_path, long run_id, int
   return s;
 }
 
+std::string Store::meta(const std::string& key) {
+  Statement q(*m_db, "SELECT value FROM meta WHERE key = ?");
+  q.bind(key);
+  return q.step() ? q.text(0) : std::string();
+}
+
+void Store::set_meta(const std::string& key, const std::string& value) {
+  Statement q(*m_db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)");
+  q.bind(key).bind(value).run();
+}
+
+std::vector<StoredCell> Store::cells(long run_id) {
+  Statement q(*m_db, "SELECT cell_id, cell_index, label, status FROM cells WHERE run_id = ? ORDER BY cell_index");
+  q.bind(run_id);
+  std::vector<StoredCell> out;
+  while (q.step()) out.push_back({long(q.int64(0)), int(q.int64(1)), q.text(2), q.text(3)});
+  return out;
+}
+
+void Store::copy_cell_rows(const std::string& from_path, long from_cell, long to_cell) {
+  // ATTACH cannot run inside a transaction: attach, copy in one transaction, detach.
+  {
+    Statement at(*m_db, "ATTACH DATABASE ? AS shard");
+    at.bind(from_path).run();
+  }
+  try {
+    Transaction tx(*m_db, TransactionKind::immediate);
+    for (const char* table : {"endpoints", "candidates", "spectra", "curves", "weights"}) {
+      // Every column but cell_id, in the schema's order, read from the attached file.
+      std::vector<std::string> cols;
+      {
+        Statement info(*m_db, std::string("SELECT name FROM pragma_table_info('") + table + "') ORDER BY cid");
+        while (info.step()) cols.push_back(info.text(0));
+      }
+      std::string list, select;
+      for (const auto& c : cols) {
+        list += (list.empty() ? "" : ", ") + c;
+        select += (select.empty() ? "" : ", ") + (c == "cell_id" ? std::string("?1") : c);
+      }
+      Statement copy(*m_db, std::string("INSERT INTO main.") + table + "(" + list + ") SELECT " + select +
+                                " FROM shard." + table + " WHERE cell_id = ?2");
+      copy.bind(to_cell).bind(from_cell).run();
+    }
+    tx.commit();
+  } catch (...) {
+    try {
+      exec("DETACH DATABASE shard");
+    } catch (...) {
+    }
+    throw;
+  }
+  exec("DETACH DATABASE shard");
+}
+
 std::string export_database(const std::string& db_path, bool as_json) {
   if (::access(db_path.c_str(), R_OK) != 0) throw Error(db_path + ": cannot read database: " + std::strerror(errno));
   // A writer may be committing a chunk: wait for it rather than fail with "database is locked".

@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <optional>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "landscape/analysis/classify.hpp"
@@ -21,6 +23,7 @@
 #include "landscape/run/experiment.hpp"
 #include "landscape/math/rng.hpp"
 #include "landscape/analysis/optimum.hpp"
+#include "landscape/run/mpi.hpp"
 #include "landscape/run/pipeline.hpp"
 
 namespace landscape {
@@ -183,6 +186,11 @@ BenchCase make_case(const Workload& w, const BenchOptions& opt, bool gpu) {
   else if (opt.scale > 0) c.networks = std::max(1L, std::lround(double(w.networks) * opt.scale));
   else if (!gpu) c.networks = w.cpu_networks;
   c.scaled = c.networks != w.networks;
+  // Under MPI each rank times its share of the networks (at least one).
+  if (const MpiWorld& world = mpi_world(); world.active && world.size > 1) {
+    const long n = c.networks, k = world.size, r = world.rank;
+    c.networks = std::max(1L, n / k * (r + 1) + n % k * (r + 1) / k - (n / k * r + n % k * r / k));
+  }
   c.steps = opt.steps > 0 ? opt.steps : w.steps;
   c.d = workload_data(w);
   c.P = w.model.param_count();
@@ -355,8 +363,59 @@ json eigen_check(const std::string& name, const EigenComparison& cmp, std::ostre
           {"solver_batch", cmp.solver_batch}, {"reference_batch", cmp.reference_batch}};
 }
 
+/// Under MPI: every rank's networks, end-to-end seconds and rate gathered on rank 0; the
+/// aggregate rate is all networks over the slowest rank's time. `balance` is the aggregate over
+/// the sum of the ranks' own rates (1 when no rank waits for another); `parallel_efficiency`
+/// is the aggregate over K times the baseline's one-rank rate, when a baseline is given.
+json mpi_rates(const BenchCase& c, const Timings& t, double baseline_rate, std::ostream& out) {
+  const auto all = mpi_gather({double(c.networks), t.total});
+  if (all.empty()) return nullptr;
+  const int k = int(all.size());
+  double networks = 0, slowest = 0, sum_rates = 0;
+  json ranks = json::array();
+  char line[256];
+  for (int r = 0; r < k; ++r) {
+    const double n = all[std::size_t(r)][0], s = all[std::size_t(r)][1];
+    const double rate = s > 0 ? n / s : 0;
+    networks += n;
+    slowest = std::max(slowest, s);
+    sum_rates += rate;
+    ranks.push_back({{"rank", r}, {"networks", n}, {"seconds", s}, {"networks_per_second", rate}});
+    std::snprintf(line, sizeof line, "%-5s rank %3d: %9.0f networks in %9.3f s = %10.4g networks/s\n",
+                  c.w.name.c_str(), r, n, s, rate);
+    out << line;
+  }
+  const double aggregate = slowest > 0 ? networks / slowest : 0;
+  json j = {{"ranks", k}, {"per_rank", ranks}, {"networks", networks}, {"seconds", slowest},
+            {"aggregate_networks_per_second", aggregate},
+            {"balance", sum_rates > 0 ? json(aggregate / sum_rates) : json(nullptr)},
+            {"baseline_networks_per_second", baseline_rate > 0 ? json(baseline_rate) : json(nullptr)},
+            {"parallel_efficiency", baseline_rate > 0 ? json(aggregate / (k * baseline_rate)) : json(nullptr)}};
+  std::snprintf(line, sizeof line, "%-5s %d ranks: aggregate %.4g networks/s, balance %.3f", c.w.name.c_str(), k,
+                aggregate, sum_rates > 0 ? aggregate / sum_rates : 0.0);
+  out << line;
+  if (baseline_rate > 0) out << ", parallel efficiency " << aggregate / (k * baseline_rate) << " (vs " << baseline_rate
+                             << " networks/s on one rank)";
+  out << "\n";
+  return j;
+}
+
+/// The end-to-end rate of workload `name` in a `--json` file of an earlier run (0 if absent).
+double baseline_rate(const std::string& path, const std::string& name) {
+  if (path.empty()) return 0;
+  json j;
+  try {
+    j = json::parse(read_file(path));
+  } catch (const json::exception& e) {
+    throw Error(path + ": not a bench JSON file: " + e.what());
+  }
+  for (const auto& w : j.value("workloads", json::array()))
+    if (w.value("name", "") == name && w.contains("stages")) return w["stages"]["total"].value("networks_per_second", 0.0);
+  throw Error(path + ": no workload " + name + " with timings (--baseline)");
+}
+
 /// Validates, times and reports one workload: its JSON object, or null when validation failed.
-std::optional<json> bench_workload(const BenchCase& c, Backend& backend, int host_threads,
+std::optional<json> bench_workload(const BenchCase& c, Backend& backend, int host_threads, double baseline_rate,
                                    std::ostream& out, std::ostream& err) {
   const Workload& w = c.w;
   // Fault injection for the tests: LANDSCAPE_FAULT_BENCH_FAIL=<name> makes that workload throw.
@@ -367,6 +426,8 @@ std::optional<json> bench_workload(const BenchCase& c, Backend& backend, int hos
   // without it no endpoint would be called global.
   const std::optional<double> global_loss = closed_form_optimum(w.model, c.d);
   const double lstar = global_loss.value_or(-std::numeric_limits<double>::infinity());
+  const bool mpi = mpi_world().active;
+  if (mpi) mpi_barrier();  // every rank starts its timed loop together
   const Timings t = time_stages(c, backend, host_threads, lstar);
   EigenComparison cmp;
   const bool compared = backend.compare_eigen(w.model, c.d, t.cmp_weights.size() / c.P, t.cmp_weights.data(), cmp);
@@ -383,18 +444,24 @@ std::optional<json> bench_workload(const BenchCase& c, Backend& backend, int hos
     if (t.classes[k]) cj[to_string(PointClass(k))] = t.classes[k];
   wj["classes_second_order"] = cj;
   wj["global_loss"] = global_loss ? json(*global_loss) : json(nullptr);
+  if (mpi) wj["mpi"] = mpi_rates(c, t, baseline_rate, out);
   if (c.scaled) wj["note"] = "network count differs from the standard workload; rates are per network";
   return wj;
 }
 
 }  // namespace
 
-int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
+int run_bench(const BenchOptions& opt, std::ostream& out_stream, std::ostream& err) {
   const std::vector<Workload> chosen = chosen_workloads(opt);
-  if (!opt.export_dir.empty()) return export_workloads(opt, chosen, out);
+  if (!opt.export_dir.empty()) return export_workloads(opt, chosen, out_stream);
   check_threads(opt.threads, "--threads");
-  auto backend = make_backend(opt.backend, opt.threads);
-  const int host_threads = thread_count(opt.threads);
+  const MpiWorld& world = mpi_world();
+  // Under MPI, all cores means this rank's share of the node's; only rank 0 prints and writes.
+  const int threads = world.active && opt.threads == 0 ? std::max(1, thread_count(0) / world.local_size) : opt.threads;
+  std::ostringstream quiet;
+  std::ostream& out = world.rank == 0 ? out_stream : quiet;
+  auto backend = make_backend(opt.backend, threads, world.local_rank);
+  const int host_threads = thread_count(threads);
   const bool gpu = backend->name() == "cuda";
   json results = json::object();
   results["backend"] = backend->name();
@@ -410,10 +477,13 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
   // One workload failing (a solver refusing a batch, device memory) must not lose the others:
   // its error is recorded in its place and the next one runs; the exit code says one failed.
   bool failed = false;
+  std::map<std::string, double> bases;  // read before any rank starts timing
+  for (const Workload& w : chosen) bases[w.name] = world.rank == 0 ? baseline_rate(opt.baseline_path, w.name) : 0;
   for (const Workload& w : chosen) {
     std::string error;
     try {
-      const std::optional<json> wj = bench_workload(make_case(w, opt, gpu), *backend, host_threads, out, err);
+      const double base = bases[w.name];
+      const std::optional<json> wj = bench_workload(make_case(w, opt, gpu), *backend, host_threads, base, out, err);
       if (wj) results["workloads"].push_back(*wj);
       else error = "validation failed (see the messages above)";
     } catch (const std::exception& e) {
@@ -425,7 +495,8 @@ int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err) {
       results["workloads"].push_back({{"name", w.name}, {"error", error}});
     }
   }
-  if (!opt.json_path.empty()) write_file_atomic(opt.json_path, results.dump(2) + "\n");
+  if (world.active) results["mpi_ranks"] = world.size;
+  if (!opt.json_path.empty() && world.rank == 0) write_file_atomic(opt.json_path, results.dump(2) + "\n");
   return failed ? 1 : 0;
 }
 

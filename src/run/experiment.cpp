@@ -175,14 +175,16 @@ bool train_ahead(const Backend& backend) {
   return backend.supports_overlap();
 }
 
-GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>& endpoints,
-                            const std::map<long, std::vector<double>>& candidates,
-                            std::vector<std::string>& warnings) {
-  const ExperimentConfig& cfg = ctx.cfg;
+GlobalOptimum cell_optimum(const CellContext& ctx, const std::vector<EndpointRecord>& endpoints) {
   std::vector<double> losses;
   losses.reserve(endpoints.size());
   for (const auto& e : endpoints) losses.push_back(e.finite ? e.loss : NAN);
-  const GlobalOptimum opt = find_optimum(cfg.model, ctx.data, losses);
+  return find_optimum(ctx.cfg.model, ctx.data, losses);
+}
+
+void finalize_endpoints(const CellContext& ctx, const GlobalOptimum& opt, std::vector<EndpointRecord>& endpoints,
+                        const std::map<long, std::vector<double>>& candidates) {
+  const ExperimentConfig& cfg = ctx.cfg;
   ExceptionCollector errors;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads)
   for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(endpoints.size()); ++i) errors.run([&] {
@@ -193,6 +195,11 @@ GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>&
                       it == candidates.end() ? nullptr : it->second.data(), e);
   });
   errors.rethrow();
+}
+
+void cell_warnings(const CellContext& ctx, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints,
+                   std::vector<std::string>& warnings) {
+  const ExperimentConfig& cfg = ctx.cfg;
   double best = std::numeric_limits<double>::infinity();
   long near_kink = 0;
   for (const auto& e : endpoints) {
@@ -210,6 +217,14 @@ GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>&
     warnings.push_back(std::to_string(near_kink) +
                        " endpoint(s) lie within kink_tol of a leaky-ReLU kink, where the "
                        "Hessian is undefined; their second-order classes are not trustworthy");
+}
+
+GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>& endpoints,
+                            const std::map<long, std::vector<double>>& candidates,
+                            std::vector<std::string>& warnings) {
+  const GlobalOptimum opt = cell_optimum(ctx, endpoints);
+  finalize_endpoints(ctx, opt, endpoints, candidates);
+  cell_warnings(ctx, opt, endpoints, warnings);
   return opt;
 }
 

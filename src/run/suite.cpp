@@ -11,6 +11,7 @@
 #include "landscape/io/point.hpp"
 #include "landscape/report/report.hpp"
 #include "landscape/report/svg.hpp"
+#include "landscape/run/mpi.hpp"
 #include "landscape/run/sweep.hpp"
 #include "landscape/analysis/theory.hpp"
 
@@ -221,9 +222,27 @@ void print_suite(const SuiteOptions& opt, const std::vector<Row>& rows, std::ost
       << opt.out << "/\n";
 }
 
+/// A worker rank under MPI: the same experiments in the same order, computing what rank 0
+/// hands out; rank 0 alone writes files.
+int run_suite_worker(const SuiteOptions& opt, std::ostream& err) {
+  std::error_code ec;
+  require(fs::is_directory(opt.dir, ec), opt.dir, "not a folder of experiment files");
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(opt.dir))
+    if (e.path().extension() == ".toml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files) {
+    std::ostringstream sink;
+    const int code = run_sweep(sweep_options(opt, f, fs::path(opt.out) / f.stem()), sink, err);
+    if (code != 0) return code;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int run_suite(const SuiteOptions& opt, std::ostream& out, std::ostream& err) {
+  if (mpi_world().active && mpi_world().rank != 0) return run_suite_worker(opt, err);
   const std::vector<fs::path> files = suite_files(opt);
   std::vector<Row> rows;
   long contradictions = 0;

@@ -20,6 +20,8 @@
 #include "landscape/run/pipeline.hpp"
 #include "landscape/io/store.hpp"
 #include "landscape/analysis/theory.hpp"
+#include "landscape/run/mpi.hpp"
+#include "sweep_internal.hpp"
 
 namespace landscape {
 namespace {
@@ -32,23 +34,20 @@ extern "C" void on_stop_signal(int sig) {
   std::signal(sig, SIG_DFL);
 }
 
-/// Installs SIGINT/SIGTERM handlers for the lifetime of a sweep.
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop.store(0);
-    m_int = std::signal(SIGINT, on_stop_signal);
-    m_term = std::signal(SIGTERM, on_stop_signal);
-  }
-  ~StopSignals() {
-    std::signal(SIGINT, m_int);
-    std::signal(SIGTERM, m_term);
-  }
+}  // namespace
 
- private:
-  void (*m_int)(int);
-  void (*m_term)(int);
-};
+int stop_signal() { return g_stop.load(); }
+
+StopSignals::StopSignals() {
+  g_stop.store(0);
+  m_int = std::signal(SIGINT, on_stop_signal);
+  m_term = std::signal(SIGTERM, on_stop_signal);
+}
+
+StopSignals::~StopSignals() {
+  std::signal(SIGINT, m_int);
+  std::signal(SIGTERM, m_term);
+}
 
 std::string fmt_duration(double s) {
   char buf[32];
@@ -58,76 +57,114 @@ std::string fmt_duration(double s) {
   return buf;
 }
 
-/// Per-cell and overall progress on stderr, about once a second after the first two seconds.
-class SweepProgress {
- public:
-  SweepProgress(std::ostream& err, bool interactive, bool quiet, long total)
-      : m_err(err), m_interactive(interactive), m_quiet(quiet), m_total(total),
-        m_start(std::chrono::steady_clock::now()), m_last(m_start) {}
-
-  /// Where a sweep stands: cell `cell` of `cells` (0-based), its networks done and in all.
-  struct Position {
-    int cell = 0, cells = 0;
-    const std::string& label;
-    long cell_done = 0, cell_total = 0;
-  };
-
-  /// Notes `done_now` networks done in this process; prints at most once a second, after two.
-  void update(const Position& at, long done_now) {
-    const int cell = at.cell, cells = at.cells;
-    const std::string& label = at.label;
-    const long cell_done = at.cell_done, cell_total = at.cell_total;
-    m_done_here = done_now;
-    if (m_quiet) return;
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - m_start).count();
-    if (elapsed < 2.0 || std::chrono::duration<double>(now - m_last).count() < 1.0) return;
-    m_last = now;
-    const double rate = elapsed > 0 ? double(m_done_here) / elapsed : 0;
-    const long remaining = m_total - m_skipped - m_done_here;
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "cell %d/%d [%s] %ld/%ld | overall %ld/%ld, %.1f networks/s, ETA %s",
-                  cell + 1, cells, label.c_str(), cell_done, cell_total, m_skipped + m_done_here,
-                  m_total, rate, rate > 0 ? fmt_duration(double(remaining) / rate).c_str() : "?");
-    m_err << (m_interactive ? "\r\033[K" : "") << buf << (m_interactive ? "" : "\n") << std::flush;
-    m_printed = true;
-  }
-  void skip(long n) { m_skipped += n; }
-  void finish() {
-    if (m_printed && m_interactive) m_err << "\n";
-  }
-
- private:
-  std::ostream& m_err;
-  bool m_interactive, m_quiet, m_printed = false;
-  long m_total, m_skipped = 0, m_done_here = 0;
-  std::chrono::steady_clock::time_point m_start, m_last;
-};
-
-/// Test hook for crash safety: LANDSCAPE_FAULT_KILL_AFTER_CHUNKS=N raises SIGKILL right after
-/// the N-th chunk commit of this process.
-long fault_kill_after() {
-  const char* v = std::getenv("LANDSCAPE_FAULT_KILL_AFTER_CHUNKS");
-  return v ? std::atol(v) : 0;
+void SweepProgress::update(const Position& at, long done_now, const std::string& ranks) {
+  const int cell = at.cell, cells = at.cells;
+  const std::string& label = at.label;
+  const long cell_done = at.cell_done, cell_total = at.cell_total;
+  m_done_here = done_now;
+  if (m_quiet) return;
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - m_start).count();
+  if (elapsed < 2.0 || std::chrono::duration<double>(now - m_last).count() < 1.0) return;
+  m_last = now;
+  const double rate = elapsed > 0 ? double(m_done_here) / elapsed : 0;
+  const long remaining = m_total - m_skipped - m_done_here;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "cell %d/%d [%s] %ld/%ld | overall %ld/%ld, %.1f networks/s, ETA %s",
+                cell + 1, cells, label.c_str(), cell_done, cell_total, m_skipped + m_done_here,
+                m_total, rate, rate > 0 ? fmt_duration(double(remaining) / rate).c_str() : "?");
+  m_err << (m_interactive ? "\r\033[K" : "") << buf << ranks << (m_interactive ? "" : "\n") << std::flush;
+  m_printed = true;
 }
 
-/// Fault injection for the tests: LANDSCAPE_FAULT_SIGINT_BEFORE_FINAL=1 raises SIGINT once every
-/// chunk of the last cell is committed, before the cell is finalized and the outputs written.
+long fault_kill_after(int rank) {
+  const char* v = std::getenv("LANDSCAPE_FAULT_KILL_AFTER_CHUNKS");
+  const char* r = std::getenv("LANDSCAPE_FAULT_KILL_RANK");
+  if (!v || (r ? std::atoi(r) : 0) != rank) return 0;
+  return std::atol(v);
+}
+
 bool fault_sigint_before_final() {
   const char* v = std::getenv("LANDSCAPE_FAULT_SIGINT_BEFORE_FINAL");
   return v && std::string(v) == "1";
 }
 
-/// Everything a sweep runs on, set up and checked by run_sweep before the database is touched.
-struct SweepSetup {
-  std::string text;       ///< the experiment file
-  std::string canonical;  ///< its canonical form (plus the network scale), which the hash covers
-  std::string hash;
-  std::vector<SweepCell> cells;
-  std::vector<std::unique_ptr<const CellContext>> contexts;  ///< one per cell, data built
-  std::unique_ptr<Backend> backend;
-  std::string db_path, out_dir;
-};
+std::vector<long> cell_todo(Store& store, long cell_id, long networks, const ShardSpec& shard, long& have) {
+  const std::vector<long> stored = store.stored_indices(cell_id);
+  const std::set<long> got(stored.begin(), stored.end());
+  std::vector<long> todo;
+  have = 0;
+  for (long i = shard.begin(networks); i < shard.end(networks); ++i) {
+    if (got.count(i)) ++have;
+    else todo.push_back(i);
+  }
+  return todo;
+}
+
+SampleResult start_cell_result(const SweepSetup& s, std::size_t ci) {
+  const CellContext& ctx = *s.contexts[ci];
+  SampleResult res;
+  res.config = s.cells[ci].config;
+  res.backend = s.run_backend;
+  res.device = s.run_device;
+  res.data = ctx.data;
+  res.loss_scale = ctx.loss_scale;
+  return res;
+}
+
+void finalize_stored_cell(Store& store, const SweepCell& cell, const CellContext& ctx, long cell_id,
+                          SampleResult& res) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::map<long, std::vector<double>> candidates;
+  res.endpoints = store.load_cell(cell_id, candidates);
+  res.candidate_weights = std::move(candidates);
+  res.optimum = finalize_cell(ctx, res.endpoints, res.candidate_weights, res.warnings);
+  const std::vector<Observation> obs =
+      check_claims(theory_claims(cell.config.model, data_facts(ctx.data)), res.endpoints);
+  res.theory = obs;
+  for (const auto& o : obs) res.theory_lines.push_back(format_observation(o));
+  store.write_final(cell_id, res.optimum, res.endpoints, dump_observations(obs));
+  res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
+}
+
+void write_sweep_outputs(const SweepOptions& opt, const SweepSetup& s, Store& store, const SweepOutcome& done,
+                         const RunInfo& run, std::ostream& out) {
+  const long run_id = run.run_id;
+  const std::vector<SampleResult>& results = done.results;
+  const std::vector<std::string>& labels = done.labels;
+  if (opt.shard.active()) {
+    // A shard's cells are finalized by `landscape merge` once every slice is stored.
+    store.set_run_status(run_id, "complete");
+    if (opt.print_tables)
+      out << "shard " << opt.shard.text() << " complete: " << s.db_path << " (run " << run_id
+          << "); once every shard is complete: landscape merge OUT.db SHARD.db...\n";
+    return;
+  }
+  if (opt.print_tables) {
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (results.size() > 1)
+        out << "=== cell " << i + 1 << "/" << results.size() << ": " << labels[i] << " ===\n";
+      out << format_sample_table(results[i]) << "\n";
+    }
+  }
+  write_sample_outputs(results, labels, run, s.out_dir);
+  // Complete only once its outputs are written: a run whose outputs failed is marked failed
+  // (by run_sweep), and --resume writes them.
+  store.set_run_status(run_id, "complete");
+  if (opt.print_tables)
+    out << "wrote " << s.db_path << " (run " << run_id << "), " << s.out_dir << "/summary.json and "
+        << s.out_dir << "/endpoints.csv\n";
+}
+
+int report_stop(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id, std::ostream& err) {
+  store.set_run_status(run_id, "interrupted");
+  err << "stopped by signal " << stop_signal() << ": every finished chunk is committed to " << s.db_path << "; "
+      << (opt.resume_hint.empty() ? "continue with: " + resume_command(opt) : opt.resume_hint) << "\n";
+  return 130;
+}
+
+namespace {
 
 /// The run a sweep writes into, and whether it was complete before (a resume that only
 /// writes the outputs again).
@@ -143,8 +180,8 @@ class SweepDriver {
   SweepDriver(const SweepOptions& opt, const SweepSetup& setup, Store& store, long run_id,
               std::ostream& out, std::ostream& err)
       : m_opt(opt), m_setup(setup), m_store(store), m_run_id(run_id), m_out(out), m_err(err),
-        m_progress(err, opt.interactive, opt.quiet, total_networks(setup.cells)),
-        m_kill_after(fault_kill_after()), m_overlap(train_ahead(*setup.backend)) {}
+        m_progress(err, opt.interactive, opt.quiet, total_networks(setup.cells, opt.shard)),
+        m_kill_after(fault_kill_after(0)), m_overlap(train_ahead(*setup.backend)) {}
 
   /// Returns the exit code: 0 done (outputs written, run complete), 130 stopped by a signal (also
   /// when the signal came after the last commit: the run is then complete, outputs written).
@@ -159,53 +196,46 @@ class SweepDriver {
       m_results.push_back(std::move(res));
       m_labels.push_back(m_setup.cells[ci].label);
       // A signal during a cell's finalization stops before the next cell.
-      interrupted = g_stop.load() != 0 && ci + 1 < m_setup.cells.size();
+      interrupted = stop_signal() != 0 && ci + 1 < m_setup.cells.size();
     }
     m_progress.finish();
-    if (interrupted) return stop();
-    write_outputs(std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
-    if (g_stop.load() != 0) {
+    if (interrupted) return report_stop(m_opt, m_setup, m_store, m_run_id, m_err);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    SweepOutcome done{std::move(m_results), std::move(m_labels), m_setup.db_path};
+    write_sweep_outputs(m_opt, m_setup, m_store, done,
+                        {m_run_id, m_setup.db_path, m_setup.hash, m_opt.resume, seconds, m_done_here}, m_out);
+    if (stop_signal() != 0) {
       // The signal came once the last chunk was under way (being trained, committed or the
       // cell finalized): nothing was left to stop, so the run is complete with its outputs; the
       // exit code still says that a signal arrived.
-      m_err << "signal " << g_stop.load() << " arrived too late to stop anything (the last chunk was "
+      m_err << "signal " << stop_signal() << " arrived too late to stop anything (the last chunk was "
             << "already under way): the run is complete and its outputs are written\n";
       return 130;
     }
-    if (outcome) {
-      outcome->results = std::move(m_results);
-      outcome->labels = std::move(m_labels);
-      outcome->db_path = m_setup.db_path;
-    }
+    if (outcome) *outcome = std::move(done);
     return 0;
   }
 
  private:
-  static long total_networks(const std::vector<SweepCell>& cells) {
+  static long total_networks(const std::vector<SweepCell>& cells, const ShardSpec& shard) {
     long total = 0;
-    for (const auto& c : cells) total += c.config.networks;
+    for (const auto& c : cells) total += shard.end(c.config.networks) - shard.begin(c.config.networks);
     return total;
   }
 
   /// Trains and analyzes the cell's networks not yet stored, then finalizes the cell into
-  /// `res`. False when a stop signal came first (every finished chunk is committed).
+  /// `res` (not in a shard). False when a stop signal came first (every finished chunk is
+  /// committed).
   bool run_cell(std::size_t ci, SampleResult& res) {
     const SweepCell& cell = m_setup.cells[ci];
     const auto t_cell = std::chrono::steady_clock::now();
     const CellContext& ctx = *m_setup.contexts[ci];
     Backend& backend = *m_setup.backend;
     const StoredCell sc = m_store.ensure_cell(m_run_id, int(ci), cell.label, ctx, "");
-    res.config = cell.config;
-    res.backend = backend.name();
-    res.device = backend.device();
-    res.data = ctx.data;
-    res.loss_scale = ctx.loss_scale;
-    const std::vector<long> stored = m_store.stored_indices(sc.cell_id);
-    const std::set<long> have(stored.begin(), stored.end());
-    std::vector<long> todo;
-    for (long i = 0; i < cell.config.networks; ++i)
-      if (!have.count(i)) todo.push_back(i);
-    m_progress.skip(long(have.size()));
+    res = start_cell_result(m_setup, ci);
+    long have = 0;
+    const std::vector<long> todo = cell_todo(m_store, sc.cell_id, cell.config.networks, m_opt.shard, have);
+    m_progress.skip(have);
     const std::size_t want = std::size_t(
         cell.config.chunk > 0 ? cell.config.chunk : backend.preferred_chunk(cell.config.model));
     // Chunks are committed in order on this thread; with train-ahead, the next chunk trains on
@@ -223,14 +253,14 @@ class SweepDriver {
       m_done_here += n;
       if (m_kill_after > 0 && ++m_chunks_committed == m_kill_after) std::raise(SIGKILL);
       m_progress.update({int(ci), int(m_setup.cells.size()), cell.label,
-                         long(have.size() + c * want) + n, cell.config.networks},
+                         have + long(c * want) + n, cell.config.networks},
                         m_done_here);
     };
-    const auto stop = [] { return g_stop.load() != 0; };
+    const auto stop = [] { return stop_signal() != 0; };
     const std::size_t chunks = (todo.size() + want - 1) / want;
     if (!run_chunks(chunks, m_overlap, train, finish, stop)) return false;
     if (ci + 1 == m_setup.cells.size() && fault_sigint_before_final()) std::raise(SIGINT);
-    finalize(cell, ctx, sc, res);
+    if (!m_opt.shard.active()) finalize_stored_cell(m_store, cell, ctx, sc.cell_id, res);
     // Wall time of the cell in this process: with train-ahead the stage times overlap, so their
     // sum would overstate it.
     res.seconds_total =
@@ -246,55 +276,6 @@ class SweepDriver {
     res.seconds_train += chunk.seconds_train;
     res.seconds_analyze += chunk.seconds_analyze;
     res.seconds_decide += chunk.seconds_decide;
-  }
-
-  /// With every network of the cell stored: reloads its endpoints, finds the optimum, checks
-  /// the theory's claims, stores the cell's final record and counts the classes.
-  void finalize(const SweepCell& cell, const CellContext& ctx, const StoredCell& sc,
-                SampleResult& res) {
-    const auto t0 = std::chrono::steady_clock::now();
-    std::map<long, std::vector<double>> candidates;
-    res.endpoints = m_store.load_cell(sc.cell_id, candidates);
-    res.candidate_weights = std::move(candidates);
-    res.optimum = finalize_cell(ctx, res.endpoints, res.candidate_weights, res.warnings);
-    const std::vector<Observation> obs =
-        check_claims(theory_claims(cell.config.model, data_facts(ctx.data)), res.endpoints);
-    res.theory = obs;
-    for (const auto& o : obs) res.theory_lines.push_back(format_observation(o));
-    m_store.write_final(sc.cell_id, res.optimum, res.endpoints, dump_observations(obs));
-    res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
-  }
-
-  /// After a stop signal: marks the run interrupted and says how to continue.
-  int stop() {
-    m_store.set_run_status(m_run_id, "interrupted");
-    m_err << "stopped by signal " << g_stop.load() << ": every finished chunk is committed to "
-          << m_setup.db_path << "; "
-          << (m_opt.resume_hint.empty() ? "continue with: " + resume_command(m_opt) : m_opt.resume_hint)
-          << "\n";
-    return 130;
-  }
-
-  /// The summary tables, the flat outputs, and the run marked complete.
-  void write_outputs(double seconds) {
-    const std::string& db_path = m_setup.db_path;
-    const std::string& out_dir = m_setup.out_dir;
-    if (m_opt.print_tables) {
-      for (std::size_t i = 0; i < m_results.size(); ++i) {
-        if (m_results.size() > 1)
-          m_out << "=== cell " << i + 1 << "/" << m_results.size() << ": " << m_labels[i] << " ===\n";
-        m_out << format_sample_table(m_results[i]) << "\n";
-      }
-    }
-    const RunInfo run{m_run_id, db_path, m_setup.hash, m_opt.resume, seconds, m_done_here};
-    write_sample_outputs(m_results, m_labels, run, out_dir);
-    // Complete only once its outputs are written: a run whose outputs failed is marked failed
-    // (by run_sweep), and --resume writes them.
-    m_store.set_run_status(m_run_id, "complete");
-    if (m_opt.print_tables)
-      m_out << "wrote " << db_path << " (run " << m_run_id << "), " << out_dir << "/summary.json and "
-            << out_dir << "/endpoints.csv\n";
   }
 
   const SweepOptions& m_opt;
@@ -409,10 +390,25 @@ std::unique_ptr<Store> open_store(const std::string& db_path,
 
 /// Creates the run, or with --resume reopens the database's last one (refusing a different
 /// configuration) and marks it running again unless it was complete.
+/// A shard's database holds that shard's runs only, and an unsharded database no shard: the
+/// merge tells the shards apart by the `shard` entry of `meta`.
+void check_shard_meta(const SweepOptions& opt, const SweepSetup& s, Store& store) {
+  const std::string have = store.meta("shard");
+  const std::string want = opt.shard.active() ? opt.shard.text() : "";
+  if (have == want) return;
+  if (have.empty() && !store.latest_run()) return;
+  throw Error(s.db_path + ": " +
+              (have.empty() ? std::string("holds runs that are not shards") : "holds shard " + have + " of a sweep") +
+              (want.empty() ? std::string(", not an unsharded run") : ", not shard " + want) +
+              "; choose another --db");
+}
+
 RunHandle open_run(const SweepOptions& opt, const SweepSetup& s, Store& store) {
+  check_shard_meta(opt, s, store);
   RunHandle h;
   if (!opt.resume) {
-    h.run_id = store.create_run(s.text, s.hash, s.backend->name(), s.backend->device());
+    h.run_id = store.create_run(s.text, s.hash, s.run_backend, s.run_device);
+    if (opt.shard.active()) store.set_meta("shard", opt.shard.text());
     return h;
   }
   const auto last = store.latest_run();
@@ -430,7 +426,39 @@ RunHandle open_run(const SweepOptions& opt, const SweepSetup& s, Store& store) {
   return h;
 }
 
+/// Under MPI, threads = 0 ("every core") means this rank's share of the node's cores, so K
+/// ranks on one node do not each start a thread per core.
+void share_cores(std::vector<SweepCell>& cells, const MpiWorld& world) {
+  if (!world.active || world.local_size <= 1) return;
+  const int share = std::max(1, thread_count(0) / world.local_size);
+  for (auto& c : cells)
+    if (c.config.threads == 0) c.config.threads = share;
+}
+
 }  // namespace
+
+ShardSpec parse_shard(const std::string& text, const std::string& where) {
+  ShardSpec sh;
+  const auto slash = text.find('/');
+  try {
+    std::size_t a = 0, b = 0;
+    if (slash == std::string::npos) throw std::invalid_argument("no slash");
+    sh.index = std::stoi(text.substr(0, slash), &a);
+    sh.count = std::stoi(text.substr(slash + 1), &b);
+    if (a != slash || b != text.size() - slash - 1) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw Error(where + ": expected I/N (e.g. 2/8), got '" + text + "'");
+  }
+  require(sh.count >= 1 && sh.index >= 1 && sh.index <= sh.count, where,
+          "expected I/N with 1 <= I <= N, got '" + text + "'");
+  return sh;
+}
+
+std::string shard_db_path(const std::string& db_path, const ShardSpec& shard) {
+  const std::filesystem::path p(db_path);
+  const std::string tag = "-shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count);
+  return (p.parent_path() / (p.stem().string() + tag + p.extension().string())).string();
+}
 
 std::string resume_command(const SweepOptions& opt) {
   const auto quoted = [](const std::string& p) {
@@ -444,25 +472,38 @@ std::string resume_command(const SweepOptions& opt) {
   if (!opt.db_path.empty()) c += " --db " + quoted(opt.db_path);
   if (!opt.backend.empty()) c += " --backend " + opt.backend;
   if (opt.threads >= 0) c += " --threads " + std::to_string(opt.threads);
+  if (opt.shard.active()) c += " --shard " + opt.shard.text();
   return c;
 }
 
 int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, SweepOutcome* outcome) {
+  const MpiWorld& world = mpi_world();
   SweepSetup s;
   s.text = opt.config_text ? *opt.config_text : read_file(opt.config_path);
   s.cells = sweep_cells(opt, s.text);
+  if (opt.threads < 0) share_cores(s.cells, world);
   const ExperimentConfig& first = s.cells.front().config;
   s.out_dir = first.output.dir;
   s.db_path = first.output.db_path();
+  // Shards of one experiment never share a database unless --db says so.
+  if (opt.shard.active() && opt.db_path.empty()) s.db_path = shard_db_path(s.db_path, opt.shard);
   s.canonical = canonical_config(s.text, opt.config_path);
   if (opt.networks_scale != 1.0) s.canonical += "networks_scale = " + std::to_string(opt.networks_scale) + "\n";
   s.hash = config_hash(s.canonical);
 
   // Everything that can fail on the input is checked before the database is touched: each
   // cell's data is built (CSV files read, ranks drawn) and its memory needs checked, the output
-  // folder is created and written to. A bad config then leaves no run behind.
-  s.backend = make_backend(first.backend, first.threads);
+  // folder is created and written to. A bad config then leaves no run behind. Under MPI every
+  // rank checks and builds the same, on its own device (node-local rank modulo the GPUs).
+  s.backend = make_backend(first.backend, first.threads, world.local_rank);
+  s.run_backend = s.backend->name();
+  s.run_device = s.backend->device();
   make_contexts(opt, s);
+  if (world.active && world.rank != 0) {
+    send_hello(s);
+    return run_sweep_worker(opt, s, err);
+  }
+  if (world.active) gather_hellos(s);
   const auto created = prepare_paths(opt, s.db_path, s.out_dir);
 
   const std::unique_ptr<Store> owned = open_store(s.db_path, created);
@@ -472,6 +513,7 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
   // fixed); a kill leaves it "running", which --resume also continues. A complete run that is
   // resumed (to write its outputs again) keeps its status: its data are complete.
   try {
+    if (world.active) return run_sweep_coordinator(opt, s, store, h.run_id, out, err, outcome);
     return SweepDriver(opt, s, store, h.run_id, out, err).run(outcome);
   } catch (...) {
     try {

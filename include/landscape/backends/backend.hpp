@@ -82,8 +82,10 @@ class Backend {
 };
 
 /// "cpu", "cuda" or "auto" (CUDA when built and a GPU is present, else CPU). `threads` ≤ 0
-/// uses every core. Throws Error when "cuda" is asked for and unavailable.
-std::unique_ptr<Backend> make_backend(const std::string& kind, int threads);
+/// uses every core. CUDA uses visible device `device_slot` modulo the number of visible devices
+/// (an MPI rank passes its node-local rank). Throws Error when "cuda" is asked for and
+/// unavailable.
+std::unique_ptr<Backend> make_backend(const std::string& kind, int threads, int device_slot = 0);
 
 /// The CPU reference backend (OpenMP over networks).
 std::unique_ptr<Backend> make_cpu_backend(int threads);

@@ -59,6 +59,16 @@ class Store {
   void write_final(long cell_id, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints,
                    const std::string& prediction_json);
 
+  /// A value of the `meta` table, or "" when the key is absent.
+  std::string meta(const std::string& key);
+  /// Sets a value of the `meta` table (e.g. `shard` = "I/N" for a shard's database).
+  void set_meta(const std::string& key, const std::string& value);
+  /// The cells of a run in grid order.
+  std::vector<StoredCell> cells(long run_id);
+  /// One transaction: every endpoint, candidate, spectrum and curve row of cell `from_cell` of
+  /// the database at `from_path` copied, column by column, into cell `to_cell` of this one.
+  void copy_cell_rows(const std::string& from_path, long from_cell, long to_cell);
+
   /// Executes SQL with no result rows (throws on error).
   void exec(const std::string& sql);
 

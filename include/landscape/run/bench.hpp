@@ -32,9 +32,14 @@ struct BenchOptions {
   int threads = 0;
   std::string json_path;               ///< write results as JSON here
   std::string export_dir;              ///< write workload files for the peers here (no timing)
+  /// Under MPI: a `--json` file of a one-rank run whose end-to-end rate is the reference of
+  /// the parallel efficiency (aggregate rate / (K × reference rate)).
+  std::string baseline_path;
 };
 
-/// Runs (or exports) the workloads; prints a table; returns the exit code.
+/// Runs (or exports) the workloads; prints a table; returns the exit code. Under `mpirun -np K`
+/// every rank times its share of each workload's networks (started together after a
+/// barrier), and rank 0 reports every rank's rate, the aggregate and the efficiency.
 int run_bench(const BenchOptions& opt, std::ostream& out, std::ostream& err);
 
 }  // namespace landscape

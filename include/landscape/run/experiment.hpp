@@ -59,8 +59,22 @@ ChunkResult process_chunk(const CellContext& ctx, Backend& backend, const std::v
 /// the tests check on the CPU backend).
 bool train_ahead(const Backend& backend);
 
-/// L* for the cell (closed form, or the best finite loss), then the final classes and escape
-/// tests of every endpoint. Appends warnings (loss below a closed form, kinks).
+/// L* for a cell from every endpoint's loss: the closed form, or the best finite loss.
+GlobalOptimum cell_optimum(const CellContext& ctx, const std::vector<EndpointRecord>& endpoints);
+
+/// The final classes and escape tests of `endpoints` (any subset of a cell: each is decided on
+/// its own, so the split does not change them) against `opt`; `candidates` holds the weights of
+/// the PSD endpoints, which the escape test needs. On ctx.threads threads.
+void finalize_endpoints(const CellContext& ctx, const GlobalOptimum& opt, std::vector<EndpointRecord>& endpoints,
+                        const std::map<long, std::vector<double>>& candidates);
+
+/// Appends the cell's warnings (an endpoint below a closed-form optimum, kinks).
+void cell_warnings(const CellContext& ctx, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints,
+                   std::vector<std::string>& warnings);
+
+/// cell_optimum, finalize_endpoints of every endpoint and cell_warnings: L* for the cell, then
+/// the final classes and escape tests of every endpoint. Appends warnings (loss below a closed
+/// form, kinks).
 GlobalOptimum finalize_cell(const CellContext& ctx, std::vector<EndpointRecord>& endpoints,
                             const std::map<long, std::vector<double>>& candidates,
                             std::vector<std::string>& warnings);

@@ -1,0 +1,27 @@
+// `landscape merge`: the shards of one sweep (`sample --shard I/N`, each in its own database)
+// combined into one database and finalized, equal to a single run's.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace landscape {
+
+struct MergeOptions {
+  std::string out_db;               ///< the merged database (must not exist yet)
+  std::vector<std::string> inputs;  ///< the shards' databases, any order
+  /// The experiment file, when its data files (x_file, y_file) are relative to it; otherwise
+  /// the shards' stored copy is used and such paths are read relative to the current folder.
+  std::string config_path;
+  std::string out_dir;              ///< write summary.json and endpoints.csv here when set
+  bool quiet = false;
+};
+
+/// Checks that the inputs are the N shards 1/N … N/N of one configuration (same config hash,
+/// every shard once, every network of every cell exactly once — refusing other configs,
+/// overlaps and gaps with messages naming the files), copies their endpoints into OUT, then
+/// finalizes every cell as `sample` does. Returns the exit code; throws Error on refusal.
+int run_merge(const MergeOptions& opt, std::ostream& out, std::ostream& err);
+
+}  // namespace landscape

@@ -1,0 +1,30 @@
+// `landscape merge`: combine the shards of one sweep into one finalized database.
+#include "landscape/run/merge.hpp"
+
+#include "commands.hpp"
+
+namespace landscape {
+namespace {
+
+class MergeCommand : public Command {
+ public:
+  void add_options(CLI::App& sub) override {
+    sub.add_option("out", m_opt.out_db, "the merged database (a new file)")->required();
+    sub.add_option("shards", m_opt.inputs, "the shards' databases (sample --shard I/N), every one of them")
+        ->required();
+    sub.add_option("--config", m_opt.config_path,
+                   "the experiment file (needed when its x_file/y_file paths are relative to it)");
+    sub.add_option("--out-dir", m_opt.out_dir, "also write summary.json and endpoints.csv here");
+    sub.add_flag("--quiet", m_opt.quiet, "no progress lines");
+  }
+  int run(const CommandContext& ctx) override { return run_merge(m_opt, ctx.out, ctx.err); }
+
+ private:
+  MergeOptions m_opt;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_merge_command() { return std::make_unique<MergeCommand>(); }
+
+}  // namespace landscape

@@ -1,0 +1,655 @@
+// The sweep across MPI ranks: rank 0 owns the database (its only writer) and hands out
+// (cell, chunk) units on request, so fast ranks take more; it computes units itself on threads
+// of its own, and commits every finished chunk in one transaction as the single process does. Once a
+// cell's last chunk is committed, rank 0 finds its optimum and classifies the endpoints that need
+// no escape test itself; the escape tests of the PSD candidates, the heavy part, go out as
+// finalize units to whichever ranks ask first, ahead of the next cells' chunks. Network i of a
+// cell always starts from stream i and each endpoint is decided on its own, so the endpoints do
+// not depend on which rank computed what.
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <csignal>
+#include <cstdlib>
+#include <future>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "landscape/analysis/theory.hpp"
+#include "landscape/core/common.hpp"
+#include "landscape/io/codec.hpp"
+#include "landscape/run/experiment.hpp"
+#include "landscape/run/mpi.hpp"
+#include "sweep_internal.hpp"
+
+namespace landscape {
+namespace {
+
+/// Work for one rank: networks of a cell to train and analyze, or (finalize) endpoints of a
+/// complete cell to decide against its optimum.
+struct Unit {
+  int cell = -1;
+  std::vector<long> indices;
+  bool finalize = false;
+  GlobalOptimum optimum;  ///< finalize: the cell's L*
+  ChunkResult records;    ///< finalize: the endpoints as stored, with their candidates' weights
+};
+
+std::vector<char> encode_unit(const Unit& u) {
+  ByteWriter w;
+  w.put<std::int32_t>(u.cell).put_longs(u.indices).put<std::uint8_t>(u.finalize);
+  if (u.finalize) {
+    std::vector<char> rec = encode_chunk(u.cell, u.records);
+    w.put(u.optimum.value).put_string(u.optimum.kind).put_string(std::string(rec.begin(), rec.end()));
+  }
+  return std::move(w.bytes());
+}
+
+Unit decode_unit(const std::vector<char>& bytes) {
+  ByteReader r(bytes);
+  Unit u;
+  u.cell = r.get<std::int32_t>();
+  u.indices = r.get_longs();
+  u.finalize = r.get<std::uint8_t>() != 0;
+  if (u.finalize) {
+    u.optimum.value = r.get<double>();
+    u.optimum.kind = r.get_string();
+    const std::string rec = r.get_string();
+    int cell = 0;
+    u.records = decode_chunk(std::vector<char>(rec.begin(), rec.end()), cell);
+  }
+  return u;
+}
+
+/// Decides a finalize unit's endpoints; returns them (without the weights) to send back.
+ChunkResult finalize_unit(const CellContext& ctx, Unit& u) {
+  finalize_endpoints(ctx, u.optimum, u.records.endpoints, u.records.candidates);
+  ChunkResult out;
+  out.endpoints = std::move(u.records.endpoints);
+  return out;
+}
+
+std::vector<char> encode_code(int code) {
+  ByteWriter w;
+  w.put<std::int32_t>(code);
+  return std::move(w.bytes());
+}
+
+/// "networks 40-59" (or "network 7"), for messages about a unit.
+std::string unit_text(const std::vector<long>& idx) {
+  if (idx.empty()) return "no networks";
+  if (idx.size() == 1) return "network " + std::to_string(idx.front());
+  return "networks " + std::to_string(idx.front()) + "-" + std::to_string(idx.back()) + " (" +
+         std::to_string(idx.size()) + ")";
+}
+
+/// Fault injection for the tests: LANDSCAPE_FAULT_CHUNK_ERROR_RANK=R makes the first chunk
+/// that rank R analyzes throw.
+bool fault_chunk_error(int rank) {
+  const char* v = std::getenv("LANDSCAPE_FAULT_CHUNK_ERROR_RANK");
+  return v && std::atoi(v) == rank;
+}
+
+/// Analyzes a trained unit on this rank (with the error injection of the tests).
+ChunkResult finish_unit(const CellContext& ctx, Backend& backend, TrainedChunk trained, int rank, bool& injected) {
+  if (!injected && fault_chunk_error(rank)) {
+    injected = true;
+    throw Error("injected chunk failure (LANDSCAPE_FAULT_CHUNK_ERROR_RANK=" + std::to_string(rank) + ")");
+  }
+  return finish_chunk(ctx, backend, std::move(trained));
+}
+
+/// The preferred networks per unit of this rank's backend, per cell.
+std::vector<long> preferred_chunks(const SweepSetup& s) {
+  std::vector<long> p;
+  for (const auto& c : s.cells)
+    p.push_back(c.config.chunk > 0 ? c.config.chunk : s.backend->preferred_chunk(c.config.model));
+  return p;
+}
+
+/// Rank 0's side of the sweep.
+class Coordinator {
+ public:
+  Coordinator(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id, std::ostream& out,
+              std::ostream& err)
+      : m_opt(opt), m_s(s), m_store(store), m_run_id(run_id), m_out(out), m_err(err),
+        m_size(mpi_world().size), m_progress(err, opt.interactive, opt.quiet, total_networks()),
+        m_rank_done(std::size_t(m_size), 0), m_kill_after(fault_kill_after(0)),
+        m_overlap(train_ahead(*s.backend)) {}
+
+  int run(SweepOutcome* outcome) {
+    StopSignals signals;
+    const auto t_start = std::chrono::steady_clock::now();
+    // Every cell is registered up front, in grid order, so cell ids match a single process's.
+    for (std::size_t ci = 0; ci < m_s.cells.size(); ++ci) {
+      Cell c;
+      c.sc = m_store.ensure_cell(m_run_id, int(ci), m_s.cells[ci].label, *m_s.contexts[ci], "");
+      c.res = start_cell_result(m_s, ci);
+      c.todo = cell_todo(m_store, c.sc.cell_id, m_s.cells[ci].config.networks, m_opt.shard, c.have);
+      m_progress.skip(c.have);
+      m_cells.push_back(std::move(c));
+    }
+    loop();
+    m_progress.finish();
+    if (!m_failure.empty()) {
+      m_store.set_run_status(m_run_id, "failed");
+      release(1);
+      throw Error(m_failure);
+    }
+    if (m_stopping) {
+      const int code = report_stop(m_opt, m_s, m_store, m_run_id, m_err);
+      release(code);
+      return code;
+    }
+    SweepOutcome done;
+    done.db_path = m_s.db_path;
+    for (std::size_t ci = 0; ci < m_cells.size(); ++ci) {
+      done.results.push_back(std::move(m_cells[ci].res));
+      done.labels.push_back(m_s.cells[ci].label);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    write_sweep_outputs(m_opt, m_s, m_store, done, {m_run_id, m_s.db_path, m_s.hash, m_opt.resume, seconds, m_done},
+                        m_out);
+    int code = 0;
+    if (stop_signal() != 0) {
+      m_err << "signal " << stop_signal() << " arrived too late to stop anything (the last chunk was "
+            << "already under way): the run is complete and its outputs are written\n";
+      code = 130;
+    }
+    release(code);
+    if (outcome && code == 0) *outcome = std::move(done);
+    return code;
+  }
+
+ private:
+  struct Cell {
+    StoredCell sc;
+    SampleResult res;
+    std::vector<long> todo;
+    std::size_t next = 0;  ///< todo[next…] not handed out yet
+    long have = 0;         ///< stored before this run
+    long committed = 0;    ///< committed in this run
+    bool finalizing = false, finalized = false;
+    long final_pending = 0;            ///< finalize units not back yet
+    std::map<long, std::size_t> slot;  ///< network index → position in res.endpoints
+  };
+
+  long total_networks() const {
+    long total = 0;
+    for (const auto& c : m_s.cells) total += m_opt.shard.end(c.config.networks) - m_opt.shard.begin(c.config.networks);
+    return total;
+  }
+
+  /// The next unit for `rank`: a finalize unit when one waits (a cell's completion waits on
+  /// it), else training from the first cell with networks left: the rank's preferred size, but
+  /// no more than its share of what is left of the cell, so the last units spread over the ranks.
+  std::optional<Unit> next_unit(int rank) {
+    if (m_stopping || !m_failure.empty()) return std::nullopt;
+    if (!m_final_queue.empty()) {
+      Unit u = std::move(m_final_queue.front());
+      m_final_queue.pop_front();
+      ++m_outstanding;
+      return u;
+    }
+    for (std::size_t ci = 0; ci < m_cells.size(); ++ci) {
+      Cell& c = m_cells[ci];
+      const long left = long(c.todo.size() - c.next);
+      if (left == 0) continue;
+      const long pref = std::max(1L, m_s.rank_chunks[std::size_t(rank)][ci]);
+      const long share = m_s.cells[ci].config.chunk > 0 ? left : std::max(1L, (left + m_size - 1) / m_size);
+      const long n = std::min({pref, share, left});
+      Unit u;
+      u.cell = int(ci);
+      u.indices.assign(c.todo.begin() + std::ptrdiff_t(c.next), c.todo.begin() + std::ptrdiff_t(c.next + std::size_t(n)));
+      c.next += std::size_t(n);
+      ++m_outstanding;
+      return u;
+    }
+    return std::nullopt;
+  }
+
+  /// A cell whose every chunk is committed: its endpoints loaded, its optimum found, the
+  /// endpoints without candidate weights (no escape test) decided here, and the candidates
+  /// queued as finalize units of a few endpoints each.
+  void start_finalize(std::size_t ci) {
+    Cell& c = m_cells[ci];
+    c.finalizing = true;
+    const auto t0 = std::chrono::steady_clock::now();
+    const CellContext& ctx = *m_s.contexts[ci];
+    std::map<long, std::vector<double>> candidates;
+    c.res.endpoints = m_store.load_cell(c.sc.cell_id, candidates);
+    c.res.optimum = cell_optimum(ctx, c.res.endpoints);
+    std::vector<EndpointRecord> light;
+    std::vector<EndpointRecord> heavy;
+    for (std::size_t i = 0; i < c.res.endpoints.size(); ++i) {
+      EndpointRecord& e = c.res.endpoints[i];
+      c.slot[e.index] = i;
+      (candidates.count(e.index) ? heavy : light).push_back(e);
+    }
+    finalize_endpoints(ctx, c.res.optimum, light, {});
+    for (auto& e : light) c.res.endpoints[c.slot[e.index]] = std::move(e);
+    // Several units per rank, so that fast ranks take more of them.
+    const std::size_t per = std::max<std::size_t>(1, (heavy.size() + 4 * std::size_t(m_size) - 1) / (4 * std::size_t(m_size)));
+    for (std::size_t k = 0; k < heavy.size(); k += per) {
+      Unit u;
+      u.cell = int(ci);
+      u.finalize = true;
+      u.optimum = c.res.optimum;
+      for (std::size_t i = k; i < std::min(heavy.size(), k + per); ++i) {
+        u.indices.push_back(heavy[i].index);
+        u.records.candidates[heavy[i].index] = std::move(candidates[heavy[i].index]);
+        u.records.endpoints.push_back(std::move(heavy[i]));
+      }
+      m_final_queue.push_back(std::move(u));
+      ++c.final_pending;
+    }
+    c.res.candidate_weights.clear();
+    for (const auto& u : m_final_queue)
+      if (u.cell == int(ci))
+        for (const auto& [idx, w] : u.records.candidates) c.res.candidate_weights[idx] = w;
+    c.res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (c.final_pending == 0) complete_cell(ci);
+  }
+
+  /// A finalize unit's decided endpoints, back from `rank`.
+  void apply_finalized(int rank, int cell, ChunkResult&& chunk) {
+    require(cell >= 0 && std::size_t(cell) < m_cells.size() && m_cells[std::size_t(cell)].finalizing, "MPI",
+            "rank " + std::to_string(rank) + " sent decisions of a cell not being finalized");
+    Cell& c = m_cells[std::size_t(cell)];
+    for (auto& e : chunk.endpoints) {
+      const auto it = c.slot.find(e.index);
+      require(it != c.slot.end(), "MPI", "rank " + std::to_string(rank) + " sent an unknown endpoint");
+      c.res.endpoints[it->second] = std::move(e);
+    }
+    --m_outstanding;
+    if (--c.final_pending == 0) complete_cell(std::size_t(cell));
+  }
+
+  /// Every endpoint of the cell decided: warnings, the theory's claims, the final record.
+  void complete_cell(std::size_t ci) {
+    Cell& c = m_cells[ci];
+    const CellContext& ctx = *m_s.contexts[ci];
+    SampleResult& res = c.res;
+    cell_warnings(ctx, res.optimum, res.endpoints, res.warnings);
+    res.theory = check_claims(theory_claims(m_s.cells[ci].config.model, data_facts(ctx.data)), res.endpoints);
+    for (const auto& o : res.theory) res.theory_lines.push_back(format_observation(o));
+    m_store.write_final(c.sc.cell_id, res.optimum, res.endpoints, dump_observations(res.theory));
+    for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
+    c.finalized = true;
+    c.slot.clear();
+  }
+
+  void commit(int rank, int cell, const ChunkResult& chunk) {
+    require(cell >= 0 && std::size_t(cell) < m_cells.size(), "MPI", "rank " + std::to_string(rank) +
+            " sent a chunk of unknown cell " + std::to_string(cell));
+    Cell& c = m_cells[std::size_t(cell)];
+    m_store.write_chunk(c.sc.cell_id, *m_s.contexts[std::size_t(cell)], chunk);
+    m_store.add_run_seconds(m_run_id, chunk.seconds_train, chunk.seconds_analyze);
+    c.res.seconds_train += chunk.seconds_train;
+    c.res.seconds_analyze += chunk.seconds_analyze;
+    c.res.seconds_decide += chunk.seconds_decide;
+    const long n = long(chunk.endpoints.size());
+    c.committed += n;
+    m_done += n;
+    m_rank_done[std::size_t(rank)] += n;
+    --m_outstanding;
+    if (m_kill_after > 0 && ++m_commits == m_kill_after) std::raise(SIGKILL);
+    m_progress.update({cell, int(m_cells.size()), m_s.cells[std::size_t(cell)].label, c.have + c.committed,
+                       m_s.cells[std::size_t(cell)].config.networks},
+                      m_done, rank_rates());
+  }
+
+  /// " | ranks 0: 12.1/s, 1: 11.8/s": every rank's networks per second in this run.
+  std::string rank_rates() const {
+    const double t = std::max(1e-9, m_progress.elapsed());
+    std::ostringstream os;
+    os.precision(3);
+    os << " | ranks";
+    for (int r = 0; r < m_size; ++r) os << (r ? ", " : " ") << r << ": " << double(m_rank_done[std::size_t(r)]) / t << "/s";
+    return os.str();
+  }
+
+  void fail(int rank, int cell, const std::vector<long>& indices, const std::string& what, bool finalize = false) {
+    if (!m_failure.empty()) return;
+    std::string where = "cell " + std::to_string(cell);
+    if (cell >= 0 && std::size_t(cell) < m_cells.size()) where += " [" + m_s.cells[std::size_t(cell)].label + "]";
+    m_failure = "rank " + std::to_string(rank) + " failed on " + where + (finalize ? ", escape tests of " : ", chunk of ") +
+                unit_text(indices) + ": " + what + " (every chunk finished before is committed; --resume continues the run)";
+  }
+
+  void handle(const MpiMessage& m) {
+    if (m.tag == kTagRequest) {
+      if (auto u = next_unit(m.source)) {
+        mpi_send(m.source, kTagAssign, encode_unit(*u));
+      } else {
+        mpi_send(m.source, kTagNone, {});
+      }
+    } else if (m.tag == kTagResult) {
+      int cell = -1;
+      const ChunkResult chunk = decode_chunk(m.bytes, cell);
+      commit(m.source, cell, chunk);
+    } else if (m.tag == kTagFinalized) {
+      int cell = -1;
+      ChunkResult chunk = decode_chunk(m.bytes, cell);
+      apply_finalized(m.source, cell, std::move(chunk));
+    } else if (m.tag == kTagError) {
+      ByteReader r(m.bytes);
+      const int cell = r.get<std::int32_t>();
+      const std::vector<long> idx = r.get_longs();
+      const std::string what = r.get_string();
+      const bool finalize = r.get<std::uint8_t>() != 0;
+      --m_outstanding;
+      fail(m.source, cell, idx, what, finalize);
+    } else {
+      throw Error("MPI: unexpected message (tag " + std::to_string(m.tag) + ") from rank " + std::to_string(m.source));
+    }
+  }
+
+  /// Rank 0's own computing, on threads of its own: a unit is analyzed (or, a finalize unit,
+  /// decided) in `m_local`; with train-ahead (a GPU) the next unit trains meanwhile in
+  /// `m_train`, as in a single process.
+  bool step_local() {
+    bool acted = false;
+    if (ready(m_local)) {
+      acted = true;
+      try {
+        ChunkResult chunk = m_local.get();
+        if (m_local_unit.finalize) apply_finalized(0, m_local_unit.cell, std::move(chunk));
+        else commit(0, m_local_unit.cell, chunk);
+      } catch (const std::exception& e) {
+        --m_outstanding;
+        fail(0, m_local_unit.cell, m_local_unit.indices, e.what(), m_local_unit.finalize);
+      }
+    }
+    if (ready(m_train)) {
+      acted = true;
+      try {
+        m_trained = m_train.get();
+      } catch (const std::exception& e) {
+        --m_outstanding;
+        fail(0, m_train_unit.cell, m_train_unit.indices, e.what());
+      }
+    }
+    // Finish what is trained; else decide a finalize unit held back while the analysis ran.
+    if (!m_local.valid() && m_trained) {
+      acted = true;
+      m_local_unit = std::move(m_train_unit);
+      m_local = launch_finish(std::move(*m_trained));
+      m_trained.reset();
+    } else if (!m_local.valid() && m_held) {
+      acted = true;
+      m_local_unit = std::move(*m_held);
+      m_held.reset();
+      m_local = launch_finalize();
+    }
+    // Take the next unit while the training slot is free (and, without train-ahead, while
+    // nothing else runs here).
+    const bool free = !m_train.valid() && !m_trained && !m_held && (m_overlap || !m_local.valid());
+    if (free) {
+      if (auto u = next_unit(0)) {
+        acted = true;
+        if (u->finalize && m_local.valid()) {
+          m_held = std::move(*u);
+        } else if (u->finalize) {
+          m_local_unit = std::move(*u);
+          m_local = launch_finalize();
+        } else {
+          m_train_unit = std::move(*u);
+          const CellContext& ctx = *m_s.contexts[std::size_t(m_train_unit.cell)];
+          Backend& backend = *m_s.backend;
+          const std::vector<long> idx = m_train_unit.indices;
+          m_train = std::async(std::launch::async, [&ctx, &backend, idx] { return train_chunk(ctx, backend, idx); });
+        }
+      }
+    }
+    return acted;
+  }
+
+  template <class T>
+  static bool ready(std::future<T>& f) {
+    return f.valid() && f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }
+
+  std::future<ChunkResult> launch_finish(TrainedChunk trained) {
+    const CellContext& ctx = *m_s.contexts[std::size_t(m_local_unit.cell)];
+    Backend& backend = *m_s.backend;
+    return std::async(std::launch::async, [this, &ctx, &backend, t = std::move(trained)]() mutable {
+      return finish_unit(ctx, backend, std::move(t), 0, m_injected);
+    });
+  }
+
+  std::future<ChunkResult> launch_finalize() {
+    const CellContext& ctx = *m_s.contexts[std::size_t(m_local_unit.cell)];
+    Unit* unit = &m_local_unit;
+    return std::async(std::launch::async, [&ctx, unit] { return finalize_unit(ctx, *unit); });
+  }
+
+  /// Starts the finalization of every cell whose last chunk is committed (not in a shard,
+  /// whose cells `landscape merge` finalizes, nor once the run is stopping).
+  bool step_finalize() {
+    if (m_opt.shard.active() || m_stopping || !m_failure.empty()) return false;
+    bool acted = false;
+    for (std::size_t ci = 0; ci < m_cells.size(); ++ci) {
+      const Cell& c = m_cells[ci];
+      if (c.finalizing || c.next < c.todo.size() || c.committed < long(c.todo.size())) continue;
+      start_finalize(ci);
+      acted = true;
+    }
+    return acted;
+  }
+
+  bool finished() const {
+    if (m_outstanding > 0 || m_local.valid() || m_train.valid() || m_trained || m_held) return false;
+    if (m_stopping || !m_failure.empty()) return true;
+    for (const Cell& c : m_cells) {
+      if (c.next < c.todo.size()) return false;
+      if (!m_opt.shard.active() && !c.finalized) return false;
+    }
+    return true;
+  }
+
+  void loop() {
+    auto pause = std::chrono::microseconds(20);
+    while (!finished()) {
+      if (stop_signal() != 0) m_stopping = true;
+      bool acted = step_local();
+      if (m_size > 1)
+        while (auto m = mpi_poll()) {
+          handle(*m);
+          acted = true;
+        }
+      acted = step_finalize() || acted;
+      if (acted) {
+        pause = std::chrono::microseconds(20);
+        continue;
+      }
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::microseconds(1000));
+    }
+  }
+
+  /// Tells every worker the run is over (at its next request) with the exit code.
+  void release(int code) {
+    for (int stopped = 0; stopped < m_size - 1;) {
+      const MpiMessage m = mpi_wait();
+      if (m.tag == kTagRequest) {
+        mpi_send(m.source, kTagStop, encode_code(code));
+        ++stopped;
+      }
+    }
+    mpi_set_workers_released(true);
+  }
+
+  const SweepOptions& m_opt;
+  const SweepSetup& m_s;
+  Store& m_store;
+  long m_run_id;
+  std::ostream& m_out;
+  std::ostream& m_err;
+  const int m_size;
+  SweepProgress m_progress;
+  std::vector<Cell> m_cells;
+  std::vector<long> m_rank_done;
+  long m_outstanding = 0, m_done = 0, m_commits = 0;
+  const long m_kill_after;
+  bool m_stopping = false;
+  bool m_injected = false;
+  std::string m_failure;
+  const bool m_overlap;
+  std::future<ChunkResult> m_local;  ///< analysis or decisions of m_local_unit
+  Unit m_local_unit;
+  std::future<TrainedChunk> m_train;  ///< training of m_train_unit
+  Unit m_train_unit;
+  std::optional<TrainedChunk> m_trained;  ///< m_train_unit trained, waiting for m_local
+  std::optional<Unit> m_held;             ///< a finalize unit waiting for m_local
+  std::deque<Unit> m_final_queue;
+};
+
+/// A worker rank: asks rank 0 for units and sends back the finished chunks. With train-ahead
+/// (a GPU), the next unit trains while this one is analyzed, as in the single process.
+class Worker {
+ public:
+  Worker(const SweepSetup& s) : m_s(s), m_rank(mpi_world().rank), m_kill_after(fault_kill_after(m_rank)) {}
+
+  int run() {
+    const bool overlap = train_ahead(*m_s.backend);
+    std::optional<Unit> cur;
+    while (!m_stop) {
+      if (!cur) cur = request();
+      if (!cur) {
+        // Nothing now (the last units are out, or the run is stopping): ask again shortly.
+        if (!m_stop) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      if (cur->finalize) {
+        Unit& u = *cur;
+        if (auto done = guard(u, [&] { return finalize_unit(ctx(u), u); }))
+          mpi_send(0, kTagFinalized, encode_chunk(u.cell, *done));
+        cur.reset();
+        continue;
+      }
+      Unit unit = std::move(*cur);
+      cur.reset();
+      std::optional<TrainedChunk> trained = guard(unit, [&] { return train(unit); });
+      while (trained) {
+        std::optional<Unit> nxt = overlap ? request() : std::nullopt;
+        std::future<TrainedChunk> ahead;
+        if (nxt && !nxt->finalize) {
+          const Unit u = *nxt;
+          ahead = std::async(std::launch::async, [this, u] { return train(u); });
+        }
+        if (auto chunk = guard(unit, [&] {
+              return finish_unit(ctx(unit), *m_s.backend, std::move(*trained), m_rank, m_injected);
+            }))
+          send_result(unit.cell, *chunk);
+        trained.reset();
+        if (!nxt) break;
+        if (nxt->finalize) {
+          cur = std::move(nxt);  // decided next, by the outer loop
+          break;
+        }
+        unit = std::move(*nxt);
+        trained = guard(unit, [&] { return ahead.get(); });
+      }
+    }
+    mpi_set_workers_released(true);
+    return m_code;
+  }
+
+ private:
+  const CellContext& ctx(const Unit& u) const {
+    require(u.cell >= 0 && std::size_t(u.cell) < m_s.contexts.size(), "MPI", "rank 0 sent an unknown cell");
+    return *m_s.contexts[std::size_t(u.cell)];
+  }
+
+  TrainedChunk train(const Unit& u) { return train_chunk(ctx(u), *m_s.backend, u.indices); }
+
+  /// The unit's work, or nullopt after reporting its error to rank 0.
+  template <class F>
+  auto guard(const Unit& u, F&& f) -> std::optional<decltype(f())> {
+    try {
+      return f();
+    } catch (const std::exception& e) {
+      ByteWriter w;
+      w.put<std::int32_t>(u.cell).put_longs(u.indices).put_string(e.what()).put<std::uint8_t>(u.finalize);
+      mpi_send(0, kTagError, w.bytes());
+      return std::nullopt;
+    }
+  }
+
+  std::optional<Unit> request() {
+    if (m_stop) return std::nullopt;
+    mpi_send(0, kTagRequest, {});
+    const MpiMessage m = mpi_wait(0);
+    if (m.tag == kTagAssign) return decode_unit(m.bytes);
+    if (m.tag == kTagStop) {
+      ByteReader r(m.bytes);
+      m_code = r.get<std::int32_t>();
+      m_stop = true;
+    } else if (m.tag != kTagNone) {
+      throw Error("MPI: unexpected message (tag " + std::to_string(m.tag) + ") from rank 0");
+    }
+    return std::nullopt;
+  }
+
+  void send_result(int cell, const ChunkResult& chunk) {
+    mpi_send(0, kTagResult, encode_chunk(cell, chunk));
+    if (m_kill_after > 0 && ++m_sent == m_kill_after) std::raise(SIGKILL);
+  }
+
+  const SweepSetup& m_s;
+  const int m_rank;
+  const long m_kill_after;
+  long m_sent = 0;
+  bool m_stop = false, m_injected = false;
+  int m_code = 0;
+};
+
+}  // namespace
+
+void send_hello(const SweepSetup& s) {
+  ByteWriter w;
+  w.put_string(s.backend->name()).put_string(s.backend->device()).put_longs(preferred_chunks(s));
+  mpi_send(0, kTagHello, w.bytes());
+}
+
+void gather_hellos(SweepSetup& s) {
+  const int size = mpi_world().size;
+  s.rank_chunks.assign(std::size_t(size), preferred_chunks(s));
+  std::vector<std::string> names{s.backend->name()}, devices{s.backend->device()};
+  for (int r = 1; r < size; ++r) {
+    const MpiMessage m = mpi_wait(r);
+    require(m.tag == kTagHello, "MPI", "rank " + std::to_string(r) + " did not start with a hello");
+    ByteReader rd(m.bytes);
+    names.push_back(rd.get_string());
+    devices.push_back(rd.get_string());
+    s.rank_chunks[std::size_t(r)] = rd.get_longs();
+    require(s.rank_chunks[std::size_t(r)].size() == s.cells.size(), "MPI",
+            "rank " + std::to_string(r) + " sees a different number of cells");
+  }
+  // "cpu" or "cuda+cpu"; the device as "K MPI ranks: 2 x <device>; 1 x <device>".
+  std::vector<std::string> kinds;
+  std::vector<std::pair<std::string, int>> devs;
+  for (int r = 0; r < size; ++r) {
+    if (std::find(kinds.begin(), kinds.end(), names[std::size_t(r)]) == kinds.end()) kinds.push_back(names[std::size_t(r)]);
+    auto it = std::find_if(devs.begin(), devs.end(), [&](const auto& d) { return d.first == devices[std::size_t(r)]; });
+    if (it == devs.end()) devs.emplace_back(devices[std::size_t(r)], 1);
+    else ++it->second;
+  }
+  s.run_backend.clear();
+  for (const auto& k : kinds) s.run_backend += (s.run_backend.empty() ? "" : "+") + k;
+  s.run_device = std::to_string(size) + " MPI rank" + (size == 1 ? "" : "s") + ":";
+  for (std::size_t i = 0; i < devs.size(); ++i)
+    s.run_device += (i ? "; " : " ") + std::to_string(devs[i].second) + " x " + devs[i].first;
+}
+
+int run_sweep_coordinator(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id,
+                          std::ostream& out, std::ostream& err, SweepOutcome* outcome) {
+  return Coordinator(opt, s, store, run_id, out, err).run(outcome);
+}
+
+int run_sweep_worker(const SweepOptions&, const SweepSetup& s, std::ostream&) { return Worker(s).run(); }
+
+}  // namespace landscape

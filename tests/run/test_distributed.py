@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Distributed sweeps through the real binary: MPI ranks, a killed rank and --resume, a failing
+chunk, shards and their merge. Every result is compared with a plain single-process run of the
+same experiment, column by column (timings aside).
+
+usage: test_distributed.py LANDSCAPE SOURCE_DIR WORK_DIR CASE
+CASE: ranks | kill_resume | chunk_error | shards | merge_refuses | bench
+Exit 77 (skipped) when the case needs MPI and the build or the machine has none."""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+SKIP = 77
+
+# Eight cells; refinement and small initializations give strict and non-strict saddles, so the
+# escape tests (finalize units under MPI) run too; spectra and curves are stored as well.
+CONFIG = """[experiment]
+name = "distributed"
+networks = 20
+seed = 3
+chunk = 6
+[model]
+family = "linear"
+dims = [[3, 2, 3], [4, 3, 3, 3]]
+[data]
+n = 8
+y_rank = [0, 1]
+[init]
+scale = [1.0, 0.001]
+[train]
+lr = 0.02
+steps = 300
+[refine]
+enabled = true
+[output]
+spectrum = true
+curves = true
+curve_points = 5
+"""
+
+
+def run(cmd, ok=(0,), env=None, timeout=120):
+    e = dict(os.environ)
+    e.pop("LANDSCAPE_FAULT_KILL_AFTER_CHUNKS", None)
+    e.update(env or {})
+    p = subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=timeout)
+    if ok is not None and p.returncode not in ok:
+        sys.exit(f"FAIL: {' '.join(cmd)} exited {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+    return p
+
+
+def mpirun_prefix(ranks):
+    cmd = ["mpirun", "--oversubscribe", "-np", str(ranks)]
+    if os.geteuid() == 0:
+        cmd.insert(1, "--allow-run-as-root")
+    return cmd
+
+
+def have_mpi(binary):
+    if shutil.which("mpirun") is None:
+        print("SKIPPED: mpirun not found (install openmpi-bin)")
+        return False
+    v = run([binary, "version"]).stdout
+    if "mpi: not built" in v:
+        print("SKIPPED: this build has no MPI (install libopenmpi-dev and reconfigure)")
+        return False
+    return True
+
+
+def table(db, sql):
+    con = sqlite3.connect(db)
+    try:
+        cur = con.execute(sql)
+        cols = [d[0] for d in cur.description]
+        return cols, cur.fetchall()
+    finally:
+        con.close()
+
+
+def endpoints(db):
+    """Every endpoint column but the timing, keyed by (cell_index, net_index), of the latest run."""
+    cols, rows = table(db, "SELECT * FROM endpoints LIMIT 0")
+    keep = [c for c in cols if c not in ("cell_id", "wall_time")]
+    sel = ", ".join("e." + c for c in keep)
+    _, rows = table(db, f"SELECT c.cell_index, {sel} FROM endpoints e JOIN cells c USING (cell_id) "
+                        "WHERE c.run_id = (SELECT MAX(run_id) FROM runs) ORDER BY c.cell_index, e.net_index")
+    return ["cell_index"] + keep, rows
+
+
+def cells(db):
+    cols, _ = table(db, "SELECT * FROM cells LIMIT 0")
+    keep = [c for c in cols if c not in ("cell_id", "run_id")]
+    return table(db, f"SELECT {', '.join(keep)} FROM cells WHERE run_id = (SELECT MAX(run_id) FROM runs) "
+                     "ORDER BY cell_index")
+
+
+def blobs(db, name):
+    return table(db, f"SELECT c.cell_index, t.net_index, t.* FROM {name} t JOIN cells c USING (cell_id) "
+                     "WHERE c.run_id = (SELECT MAX(run_id) FROM runs) ORDER BY c.cell_index, t.net_index")[1]
+
+
+def assert_same(ref, db, what):
+    rc, rr = endpoints(ref)
+    c, r = endpoints(db)
+    if rc != c:
+        sys.exit(f"FAIL: {what}: endpoint columns differ: {rc} vs {c}")
+    if len(rr) != len(r):
+        sys.exit(f"FAIL: {what}: {len(r)} endpoints, the plain run has {len(rr)}")
+    for a, b in zip(rr, r):
+        if a != b:
+            diff = [(rc[i], x, y) for i, (x, y) in enumerate(zip(a, b)) if x != y]
+            sys.exit(f"FAIL: {what}: endpoint {a[0]}/{a[1]} differs (column, plain, this): {diff[:4]}")
+    if cells(ref) != cells(db):
+        sys.exit(f"FAIL: {what}: the cells table differs from the plain run's")
+    _, esc = table(db, "SELECT COUNT(*) FROM endpoints WHERE json_extract(details, '$.escape.escaped') = 1")
+    if esc[0][0] == 0:
+        sys.exit(f"FAIL: {what}: no escape test escaped; the experiment no longer exercises them")
+    for t in ("candidates", "spectra", "curves"):
+        if [x[:2] + x[4:] for x in blobs(ref, t)] != [x[:2] + x[4:] for x in blobs(db, t)]:
+            sys.exit(f"FAIL: {what}: the {t} table differs from the plain run's")
+    _, status = table(db, "SELECT status FROM runs ORDER BY run_id DESC LIMIT 1")
+    if status[0][0] != "complete":
+        sys.exit(f"FAIL: {what}: run status {status[0][0]}")
+    print(f"ok: {what}: {len(r)} endpoints equal to the plain run's, column by column")
+
+
+def main():
+    binary, _src, work, case = sys.argv[1:5]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    os.chdir(work)
+    with open("exp.toml", "w") as f:
+        f.write(CONFIG)
+    needs_mpi = case in ("ranks", "kill_resume", "chunk_error", "bench")
+    if needs_mpi and not have_mpi(binary):
+        return SKIP
+    if case == "bench":
+        # Every rank times its share; rank 0 alone writes the JSON with every rank's rate.
+        run([binary, "bench", "--workload", "W-S", "--networks", "9", "--steps", "20", "--threads", "1",
+             "--json", "one.json"])
+        p = run(mpirun_prefix(3) + [binary, "bench", "--workload", "W-S", "--networks", "9", "--steps", "20",
+                                    "--threads", "1", "--json", "three.json", "--baseline", "one.json"])
+        with open("three.json") as f:
+            m = json.load(f)["workloads"][0]["mpi"]
+        ranks = m["per_rank"]
+        if m["ranks"] != 3 or [r["rank"] for r in ranks] != [0, 1, 2] or sum(r["networks"] for r in ranks) != 9:
+            sys.exit(f"FAIL: bench under mpirun -np 3: {m}")
+        slowest = max(r["seconds"] for r in ranks)
+        if abs(m["aggregate_networks_per_second"] - 9 / slowest) > 1e-9 * m["aggregate_networks_per_second"] \
+                or not 0 < m["parallel_efficiency"] or not 0 < m["balance"] <= 1 + 1e-12:
+            sys.exit(f"FAIL: bench under mpirun -np 3: aggregate, balance or efficiency wrong: {m}")
+        if p.stdout.count("W-S   rank") != 3 or "parallel efficiency" not in p.stdout:
+            sys.exit(f"FAIL: bench under mpirun prints no per-rank lines:\n{p.stdout}")
+        print(f"ok: bench under mpirun -np 3: {m['aggregate_networks_per_second']:.4g} networks/s aggregate")
+        return 0
+    run([binary, "sample", "exp.toml", "--out", "plain", "--threads", "1", "--quiet"])
+    ref = "plain/results.db"
+    total = 8 * 20
+
+    if case == "ranks":
+        for k in (1, 2, 3):
+            run(mpirun_prefix(k) + [binary, "sample", "exp.toml", "--out", f"np{k}", "--threads", "1", "--quiet"])
+            assert_same(ref, f"np{k}/results.db", f"mpirun -np {k}")
+            with open(f"np{k}/summary.json") as a, open("plain/summary.json") as b:
+                if ('"global_minimum"' in a.read()) != ('"global_minimum"' in b.read()):
+                    sys.exit("FAIL: summary.json differs in its classes")
+    elif case == "kill_resume":
+        # A worker (rank 1, right after sending its first chunk) and rank 0 itself (right after
+        # its fifth commit) die by SIGKILL: the job stops, what was committed stays, and
+        # --resume (single process, or under mpirun) completes it.
+        for victim, after, name in (("1", "1", "killed1"), ("0", "5", "killed0")):
+            p = run(mpirun_prefix(3) + [binary, "sample", "exp.toml", "--out", name, "--threads", "1", "--quiet"],
+                    ok=None, env={"LANDSCAPE_FAULT_KILL_RANK": victim, "LANDSCAPE_FAULT_KILL_AFTER_CHUNKS": after})
+            if p.returncode == 0:
+                sys.exit(f"FAIL: a job whose rank {victim} was killed exited 0")
+            _, n = table(f"{name}/results.db", "SELECT COUNT(*) FROM endpoints")
+            _, st = table(f"{name}/results.db", "SELECT status FROM runs")
+            if st[0][0] == "complete" or n[0][0] > total or (victim == "0" and not 0 < n[0][0] < total):
+                sys.exit(f"FAIL: after killing rank {victim}: {n[0][0]} of {total} endpoints stored, run {st[0][0]}")
+            print(f"ok: rank {victim} killed: job exited {p.returncode}, {n[0][0]} of {total} endpoints committed, "
+                  f"run {st[0][0]}")
+        run([binary, "sample", "exp.toml", "--out", "killed1", "--threads", "1", "--quiet", "--resume"])
+        assert_same(ref, "killed1/results.db", "rank 1 killed under mpirun, resumed in one process")
+        # Resumed with train-ahead forced on (as a GPU rank runs: the next unit trains while this
+        # one is analyzed); mpirun passes the variable on with -x.
+        run(mpirun_prefix(2) + ["-x", "LANDSCAPE_OVERLAP", binary, "sample", "exp.toml", "--out", "killed0",
+                                "--threads", "1", "--quiet", "--resume"], env={"LANDSCAPE_OVERLAP": "1"})
+        assert_same(ref, "killed0/results.db", "rank 0 killed under mpirun, resumed under mpirun -np 2 with train-ahead")
+    elif case == "chunk_error":
+        p = run(mpirun_prefix(3) + [binary, "sample", "exp.toml", "--out", "err", "--threads", "1", "--quiet"],
+                ok=None, env={"LANDSCAPE_FAULT_CHUNK_ERROR_RANK": "2"})
+        if p.returncode == 0 or "rank 2 failed on cell" not in p.stderr or "chunk of network" not in p.stderr:
+            sys.exit(f"FAIL: a failing chunk: exit {p.returncode}, stderr:\n{p.stderr}")
+        _, st = table("err/results.db", "SELECT status FROM runs")
+        if st[0][0] != "failed":
+            sys.exit(f"FAIL: run status {st[0][0]} after a failed chunk")
+        print("ok: " + [l for l in p.stderr.splitlines() if "rank 2 failed" in l][0])
+        run([binary, "sample", "exp.toml", "--out", "err", "--threads", "1", "--quiet", "--resume"])
+        assert_same(ref, "err/results.db", "failed chunk, resumed")
+    elif case == "shards":
+        # Shards and MPI combine: where MPI is there, shard 2/3 runs on two ranks.
+        mpi = shutil.which("mpirun") is not None and "mpi: not built" not in run([binary, "version"]).stdout
+        for i in (1, 2, 3):
+            launch = mpirun_prefix(2) if mpi and i == 2 else []
+            p = run(launch + [binary, "sample", "exp.toml", "--out", "sh", "--threads", "1", "--quiet", "--shard",
+                              f"{i}/3"])
+            if not os.path.exists(f"sh/results-shard-{i}-of-3.db"):
+                sys.exit(f"FAIL: shard {i}/3 did not write sh/results-shard-{i}-of-3.db")
+        _, n = table("sh/results-shard-2-of-3.db", "SELECT COUNT(*), COUNT(class) FROM endpoints")
+        if n[0] != (56, 0):
+            sys.exit(f"FAIL: shard 2/3 holds {n[0][0]} endpoints ({n[0][1]} classified), expected 56 unclassified")
+        # Any order of the inputs.
+        p = run([binary, "merge", "merged.db", "sh/results-shard-3-of-3.db", "sh/results-shard-1-of-3.db",
+                 "sh/results-shard-2-of-3.db", "--out-dir", "merged", "--quiet"])
+        assert_same(ref, "merged.db", "shards 1/3, 2/3, 3/3 merged")
+        if not os.path.exists("merged/summary.json"):
+            sys.exit("FAIL: merge --out-dir wrote no summary.json")
+    elif case == "merge_refuses":
+        for i in (1, 2, 3):
+            run([binary, "sample", "exp.toml", "--out", "sh", "--threads", "1", "--quiet", "--shard", f"{i}/3"])
+        with open("other.toml", "w") as f:
+            f.write(CONFIG.replace("steps = 300", "steps = 301"))
+        run([binary, "sample", "other.toml", "--out", "other", "--threads", "1", "--quiet", "--shard", "3/3"])
+        run([binary, "sample", "exp.toml", "--out", "two", "--threads", "1", "--quiet", "--shard", "2/2"])
+        s1, s2, s3 = (f"sh/results-shard-{i}-of-3.db" for i in (1, 2, 3))
+        cases = [
+            ([s1, s2, "other/results-shard-3-of-3.db"], ["other/results-shard-3-of-3.db", "different experiment",
+                                                         "train.steps: 300 -> 301"]),
+            ([s1, s2], ["gap", "shard 3/3 is missing"]),
+            ([s1, s2, s3, s2], ["overlap", s2]),
+            ([s1, s2, "two/results-shard-2-of-2.db"], ["two/results-shard-2-of-2.db", "split into 2"]),
+            ([s1, s2, ref], [ref, "not a shard"]),
+            ([s1, s2, "missing.db"], ["missing.db", "no such shard database"]),
+        ]
+        for k, (inputs, words) in enumerate(cases):
+            p = run([binary, "merge", f"out{k}.db"] + inputs, ok=(1,))
+            for w in words:
+                if w not in p.stderr:
+                    sys.exit(f"FAIL: merge {inputs}: message lacks '{w}':\n{p.stderr}")
+            if os.path.exists(f"out{k}.db"):
+                sys.exit(f"FAIL: a refused merge left out{k}.db behind")
+            print(f"ok: refused: {p.stderr.strip().splitlines()[0]}")
+        # Network-level gap: a shard database that lost a chunk.
+        shutil.copy(s2, "cut.db")
+        con = sqlite3.connect("cut.db")
+        con.execute("DELETE FROM endpoints WHERE net_index = 10")
+        con.commit()
+        con.close()
+        p = run([binary, "merge", "outcut.db", s1, "cut.db", s3], ok=(1,))
+        if "gap" not in p.stderr or "network 10" not in p.stderr or "cut.db" not in p.stderr:
+            sys.exit(f"FAIL: a missing network: {p.stderr}")
+        print(f"ok: refused: {p.stderr.strip()}")
+        p = run([binary, "merge", "merged.db", s1, s2, s3, "--quiet"])
+        p = run([binary, "merge", "merged.db", s1, s2, s3], ok=(1,))
+        if "already exists" not in p.stderr:
+            sys.exit(f"FAIL: merge over an existing file: {p.stderr}")
+    else:
+        sys.exit(f"unknown case {case}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
