@@ -8,15 +8,19 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 namespace landscape::test {
 
 class TempDirTest : public ::testing::Test {
  protected:
-  /// The folder is <tmp>/landscape_<prefix>_<test name>.
+  /// The folder is <tmp>/landscape_<prefix>_<test name>_<pid>: the process id keeps two test
+  /// binaries running at once (two build trees, or ctest -j) out of each other's folders.
   explicit TempDirTest(std::string prefix) : m_prefix(std::move(prefix)) {}
   void SetUp() override {
     m_dir = std::filesystem::temp_directory_path() /
-            ("landscape_" + m_prefix + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+            ("landscape_" + m_prefix + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+             std::to_string(::getpid()));
     std::filesystem::remove_all(m_dir);
     std::filesystem::create_directories(m_dir);
   }

@@ -1,6 +1,7 @@
 // `landscape bench`: every stage timed and reported, and the exported workload files carry a
 // validation set the peers can reproduce.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -16,7 +17,7 @@ namespace fs = std::filesystem;
 using namespace landscape;
 
 TEST(Bench, ReportsEveryStageOfEveryWorkload) {
-  const fs::path dir = fs::temp_directory_path() / "landscape_bench_test";
+  const fs::path dir = fs::temp_directory_path() / ("landscape_bench_test_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   BenchOptions opt;
@@ -55,7 +56,7 @@ TEST(Bench, ReportsEveryStageOfEveryWorkload) {
 // A workload that fails is recorded with its error in the JSON, the others still run, and the
 // exit code says one failed.
 TEST(Bench, OneFailingWorkloadDoesNotLoseTheOthers) {
-  const fs::path dir = fs::temp_directory_path() / "landscape_bench_fail";
+  const fs::path dir = fs::temp_directory_path() / ("landscape_bench_fail_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   BenchOptions opt;
@@ -81,7 +82,7 @@ TEST(Bench, OneFailingWorkloadDoesNotLoseTheOthers) {
 }
 
 TEST(Bench, ExportedValidationSetIsReproducible) {
-  const fs::path dir = fs::temp_directory_path() / "landscape_bench_export";
+  const fs::path dir = fs::temp_directory_path() / ("landscape_bench_export_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   BenchOptions opt;
   opt.workloads = {"W-P"};

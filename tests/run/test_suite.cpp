@@ -1,6 +1,7 @@
 // The reproduction suite end to end (small scale), and contradictions exported as POINT.json
 // files that `classify` accepts.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -20,7 +21,7 @@ using namespace landscape;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("landscape_suite_" + name);
+  const fs::path d = fs::temp_directory_path() / ("landscape_suite_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
