@@ -118,9 +118,13 @@ def assert_same(ref, db, what):
     _, esc = table(db, "SELECT COUNT(*) FROM endpoints WHERE json_extract(details, '$.escape.escaped') = 1")
     if esc[0][0] == 0:
         sys.exit(f"FAIL: {what}: no escape test escaped; the experiment no longer exercises them")
-    for t in ("candidates", "spectra", "curves"):
+    for t in ("candidates", "spectra", "curves", "weights"):
         if [x[:2] + x[4:] for x in blobs(ref, t)] != [x[:2] + x[4:] for x in blobs(db, t)]:
             sys.exit(f"FAIL: {what}: the {t} table differs from the plain run's")
+    data = "SELECT c.cell_index, d.x, d.y FROM cell_data d JOIN cells c USING (cell_id) " \
+           "WHERE c.run_id = (SELECT MAX(run_id) FROM runs) ORDER BY c.cell_index"
+    if table(ref, data)[1] != table(db, data)[1] or not table(db, data)[1]:
+        sys.exit(f"FAIL: {what}: the cells' stored X and Y differ from the plain run's")
     _, status = table(db, "SELECT status FROM runs ORDER BY run_id DESC LIMIT 1")
     if status[0][0] != "complete":
         sys.exit(f"FAIL: {what}: run status {status[0][0]}")
