@@ -12,6 +12,7 @@
 #include "landscape/analysis/openness.hpp"
 #include "landscape/analysis/refine.hpp"
 #include "landscape/analysis/symmetry.hpp"
+#include "landscape/analysis/verdicts.hpp"
 #include "landscape/core/linalg.hpp"
 #include "landscape/run/experiment.hpp"
 #include "landscape/analysis/optimum.hpp"
@@ -450,4 +451,58 @@ TEST(Endpoint, NonFiniteSpectrumMakesTheRecordNotFinite) {
     EXPECT_EQ(e.cls, PointClass::diverged);
     for (PointClass c : e.cls_by_tol) EXPECT_EQ(c, PointClass::diverged);
   }
+}
+
+TEST(Verdicts, DynamicsRefinementSensitivityAndCertificatesPerCell) {
+  using P = PointClass;
+  std::vector<EndpointRecord> eps(6);
+  for (long i = 0; i < 6; ++i) {
+    EndpointRecord& e = eps[std::size_t(i)];
+    e.index = i;
+    e.train_status = math::TrainStatus::budget;
+    e.dynamics = DynamicsInfo{};
+    e.dynamics->escape_step = 100 * (i + 1);  // 100 … 600
+    e.dynamics->loss_drop = 1.0;
+    e.refined = RefineSummary{};
+    e.refined->converged = true;
+    e.refined->class_before = P::strict_saddle;
+    e.raw_class = P::strict_saddle;
+    e.cls = P::strict_saddle;
+  }
+  // Two never left the plateau (both strict saddles), one still falling at its budget.
+  eps[0].dynamics->escape_step = eps[1].dynamics->escape_step = -1;
+  eps[0].dynamics->on_plateau = eps[1].dynamics->on_plateau = true;
+  eps[2].dynamics->still_descending = true;
+  eps[2].cls = P::not_critical;
+  // Refinement moves four of six to degenerate (and the escape test to a non-strict saddle):
+  // the cell's verdict flips from strict_saddle to degenerate.
+  for (std::size_t i = 2; i < 6; ++i) {
+    eps[i].raw_class = P::degenerate;
+    eps[i].cls = P::non_strict_saddle;
+  }
+  eps[5].cls = P::global_minimum;
+  eps[5].minimum = MinimumCertificate{"certified", 0.5, 1e-14};
+  const VerdictSummary v = summarize_verdicts(eps);
+  EXPECT_EQ(v.with_dynamics, 6);
+  EXPECT_EQ(v.stopped[std::size_t(math::TrainStatus::budget)], 6);
+  EXPECT_EQ(v.on_plateau, 2);
+  EXPECT_EQ(v.plateau_classes[std::size_t(P::strict_saddle)], 2);
+  EXPECT_EQ(v.still_descending, 1);
+  EXPECT_EQ(v.descending_classes[std::size_t(P::non_strict_saddle)], 1);
+  EXPECT_EQ(v.escape_step.count, 4);  // 300, 400, 500, 600
+  EXPECT_DOUBLE_EQ(v.escape_step.median, 450.0);
+  EXPECT_DOUBLE_EQ(v.escape_step.min, 300.0);
+  EXPECT_DOUBLE_EQ(v.escape_step.q10, 330.0);
+  EXPECT_EQ(v.refined, 6);
+  EXPECT_EQ(v.refine_changed, 4);
+  EXPECT_EQ(v.raw_verdict, P::strict_saddle);
+  EXPECT_EQ(v.refined_verdict, P::degenerate);
+  EXPECT_TRUE(v.verdict_flips);
+  EXPECT_EQ(v.global_minima, 1);
+  EXPECT_EQ(v.global_certified, 1);
+  EXPECT_EQ(v.spurious_minima, 0);
+  // Nothing refined: no flip is claimed.
+  for (auto& e : eps) e.refined.reset();
+  EXPECT_FALSE(summarize_verdicts(eps).verdict_flips);
+  EXPECT_EQ(summarize_verdicts(eps).refined, 0);
 }
