@@ -78,7 +78,8 @@ void format_verdict_lines(const VerdictSummary& v, long n, std::ostream& os) {
   }
   if (v.refined > 0) {
     os << "\n  refinement sensitivity: " << v.refine_changed << " of " << v.refined
-       << " endpoints change second-order class between the raw and the refined point";
+       << " endpoints change second-order class between the raw and the refined point (raw: "
+       << class_counts_text(v.raw_classes) << "; refined: " << class_counts_text(v.refined_classes) << ")";
     if (v.verdict_flips)
       os << "\n  VERDICT FLIPS: most endpoints are " << to_string(v.raw_verdict) << " raw, "
          << to_string(v.refined_verdict) << " refined";
