@@ -211,17 +211,19 @@ bool critical(PointClass c) { return c != PointClass::diverged && c != PointClas
 /// it sits at a kink (any claim: no second-order verdict stands there); for a "forbids" claim,
 /// whether it is in the claim's classes changes between the tolerance levels ×0.1, ×1 and ×10
 /// (either way: evidence for the theorem is held to the same standard as evidence against it);
-/// or it is in the classes but its refinement did not converge, or, unrefined, training left it
-/// on its initial plateau or still descending (docs/math.md §7a).
+/// unrefined, training left it on its initial plateau or still descending (docs/math.md §7a;
+/// either way too); or it is in the classes but its refinement did not converge.
 bool set_aside(const Claim& c, const EndpointRecord& e, Observation::SetAside& s) {
   if (e.near_kink) return ++s.kink, true;
   const bool member = in_classes(c, e.cls);
   if (c.kind == ClaimKind::forbids &&
       (in_classes(c, e.cls_by_tol[kTolLo]) != member || in_classes(c, e.cls_by_tol[kTolHi]) != member))
     return ++s.tolerance, true;
+  // Unrefined, an endpoint that training left on its plateau or still descending is not a point
+  // of the landscape where anything settled: no evidence either way.
+  if (!e.refined && e.dynamics && e.dynamics->unsettled()) return ++s.dynamics, true;
   if (!member) return false;
   if (e.refined && !e.refined->converged) return ++s.refinement, true;
-  if (!e.refined && e.dynamics && e.dynamics->unsettled()) return ++s.dynamics, true;
   return false;
 }
 

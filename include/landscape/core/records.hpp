@@ -88,10 +88,11 @@ struct Observation {
   std::vector<long> offending;  ///< network indices contradicting a "forbids" claim
   /// Endpoints not taken as evidence (left out of in_scope and count), by reason: for a
   /// "forbids" claim, membership in its classes changes within the tolerance range ×0.1 … ×10;
-  /// in its classes but refinement did not converge; at a leaky-ReLU kink (any claim).
+  /// in its classes but refinement did not converge; at a leaky-ReLU kink (any claim);
+  /// unrefined and unsettled by training (any claim).
   /// Near-kink endpoints are left out whatever their class (their Hessian is undefined, so no
-  /// second-order verdict about them stands); `dynamics`: in the classes but an unrefined
-  /// endpoint still on its initial plateau or still descending when its budget ran out.
+  /// second-order verdict about them stands); `dynamics`: an unrefined endpoint still on its
+  /// initial plateau or still descending when its budget ran out (in the classes or not).
   struct SetAside {
     long tolerance = 0, refinement = 0, kink = 0, dynamics = 0;
     long total() const { return tolerance + refinement + kink + dynamics; }
