@@ -22,6 +22,40 @@ void summarize_levels(const double* ev, int P, double eig_rtol, EndpointRecord& 
   for (int l = 0; l < 3; ++l) e.spectrum[std::size_t(l)] = summarize_spectrum(ev, P, eig_rtol * kTolFactor[l]);
 }
 
+/// λ_{k+1} for k = orbit_dim (the smallest eigenvalue once the orbit's k near-zero ones are set
+/// aside: on the orbit's normal space when the near-null space is the orbit's tangent space)
+/// and a bound on the floating-point error of the computed spectrum: the Hessian is formed by
+/// P Hessian-vector products and the symmetric eigensolver is backward stable, each with an
+/// error of a modest multiple of P·ε·‖H‖₂ (‖H‖₂ = max|λ|); 10·P·ε·‖H‖₂ bounds both with room.
+void set_normal_margin(const double* ev, int P, SymmetryInfo& sym) {
+  double hmax = 0;
+  for (int k = 0; k < P; ++k) hmax = std::max(hmax, std::abs(ev[k]));
+  sym.spectrum_error = 10.0 * double(P) * std::numeric_limits<double>::epsilon() * hmax;
+  if (sym.orbit_dim >= P) {
+    sym.normal_margin = std::numeric_limits<double>::quiet_NaN();
+    return;
+  }
+  std::vector<double> sorted(ev, ev + P);
+  std::nth_element(sorted.begin(), sorted.begin() + sym.orbit_dim, sorted.end());
+  sym.normal_margin = sorted[std::size_t(sym.orbit_dim)];
+}
+
+/// The certificate of a minimum (docs/math.md §7): PSD to tolerance, excess degeneracy 0 (the
+/// near-null space has exactly the orbit's dimension, so at a critical point it is the orbit's
+/// tangent space: a Morse–Bott point), not at a kink, and a margin above the spectrum's error.
+MinimumCertificate certify_minimum(const EndpointRecord& e, const Tolerances& tol) {
+  MinimumCertificate c;
+  c.status = e.cls == PointClass::global_minimum ? "loss_only" : "no_descent_found";
+  if (!e.symmetry) return c;
+  c.margin = e.symmetry->normal_margin;
+  c.error_bound = e.symmetry->spectrum_error;
+  const bool kink = e.near_kink || (std::isfinite(e.kink_distance) && e.kink_distance < tol.kink);
+  if (e.finite && !kink && e.nominal_spectrum().n_negative == 0 && e.symmetry->excess == 0 &&
+      std::isfinite(c.margin) && c.margin > c.error_bound)
+    c.status = "certified";
+  return c;
+}
+
 }  // namespace
 
 double decision_memory_bytes(const Model& m) {
@@ -107,6 +141,7 @@ bool describe_endpoint(const EndpointProblem& pb, bool keep_spectrum, std::vecto
   sym.orbit_dim = orbit_dimension(m, w.data(), s.rank_tol);
   sym.near_zero = e.nominal_spectrum().n_near_zero;
   sym.excess = sym.near_zero - sym.orbit_dim;
+  set_normal_margin(ev, P, sym);
   e.symmetry = sym;
   e.openness = openness(m, w.data(), s.rank_tol);
   const Tolerances hi = s.tol.scaled(kTolFactor[kTolHi]);
@@ -160,6 +195,9 @@ void finalize_endpoint(const EndpointProblem& pb, const GlobalOptimum& opt, cons
         resolve_degenerate(second[std::size_t(l)], drop, loss_scale, s.tol.scaled(kTolFactor[l]));
   e.raw_class = second[kTolNominal];
   e.cls = e.cls_by_tol[kTolNominal];
+  e.minimum.reset();
+  if (e.cls == PointClass::global_minimum || e.cls == PointClass::spurious_local_minimum)
+    e.minimum = certify_minimum(e, s.tol);
 }
 
 

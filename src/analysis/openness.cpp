@@ -25,26 +25,62 @@ bool matrix_product_locally_open(int m, int k, int n, int rank_a, int rank_b, in
   return s <= k - m || n - rank_ab <= k - rank_a;
 }
 
+namespace {
+
+/// Numerical rank of M with one absolute threshold: singular values at or below `threshold` count
+/// as zero.
+int rank_above(const RowMat& M, double threshold) {
+  const std::vector<double> s = singular_values(M.data(), int(M.rows()), int(M.cols()));
+  int r = 0;
+  for (double x : s) r += x > threshold;
+  return r;
+}
+
+}  // namespace
+
 OpennessInfo openness(const Model& m, const double* w, double rank_rtol) {
   const int h = m.depth();
   OpennessInfo o;
   std::vector<RowMat> W;
+  std::vector<double> norm;  // ‖W_i‖₂
   std::size_t off = 0;
   for (int i = 1; i <= h; ++i) {
     const int r = m.dims[std::size_t(i)], c = m.dims[std::size_t(i) - 1];
     W.emplace_back(Eigen::Map<const RowMat>(w + off, r, c));
     off += std::size_t(r) * c;
-    o.layer_ranks.push_back(numerical_rank(W.back().data(), r, c, rank_rtol));
+    const std::vector<double> s = singular_values(W.back().data(), r, c);
+    norm.push_back(s.empty() ? 0.0 : s[0]);
   }
-  for (int i = 1; i <= h; ++i) {
-    RowMat prod = W[std::size_t(i) - 1];
-    for (int j = i + 1; j <= h; ++j) {
-      prod = (W[std::size_t(j) - 1] * prod).eval();
-      o.partial.push_back({i, j, numerical_rank(prod.data(), int(prod.rows()), int(prod.cols()), rank_rtol)});
-      if (i == 1 && j == h) o.product_rank = o.partial.back().rank;
+  // One rule for every factor and product (docs/math.md §5): W_j⋯W_i has rank = the number of
+  // its singular values above rank_rtol · ‖W_j‖⋯‖W_i‖. Since σ_k(AB) ≤ σ_k(A)·‖B‖ and
+  // ‖B‖ ≤ the product of its factors' norms, a singular value of A at or below A's threshold
+  // gives one of AB at or below AB's threshold: rank(AB) ≤ min(rank A, rank B) in exact
+  // arithmetic. A relative rule per matrix (σ_k > rtol·σ_max of that matrix) does not have this
+  // property, which matters at small weights.
+  const auto threshold = [&](int i, int j) {
+    double t = rank_rtol;
+    for (int l = i; l <= j; ++l) t *= norm[std::size_t(l) - 1];
+    return t;
+  };
+  for (int i = 1; i <= h; ++i) o.layer_ranks.push_back(rank_above(W[std::size_t(i) - 1], threshold(i, i)));
+  // rank[i][j] of W_j⋯W_i; products are filled by growing length so every sub-product is known
+  // when a product is clamped below.
+  std::vector<std::vector<int>> rank(std::size_t(h) + 1, std::vector<int>(std::size_t(h) + 1, 0));
+  for (int i = 1; i <= h; ++i) rank[std::size_t(i)][std::size_t(i)] = o.layer_ranks[std::size_t(i) - 1];
+  for (int len = 2; len <= h; ++len)
+    for (int i = 1; i + len - 1 <= h; ++i) {
+      const int j = i + len - 1;
+      RowMat prod = W[std::size_t(i) - 1];
+      for (int l = i + 1; l <= j; ++l) prod = (W[std::size_t(l) - 1] * prod).eval();
+      int r = rank_above(prod, threshold(i, j));
+      // Rounding can only matter where a singular value sits on its threshold; the clamp keeps
+      // the invariant there too.
+      r = std::min({r, rank[std::size_t(i)][std::size_t(j) - 1], rank[std::size_t(i) + 1][std::size_t(j)]});
+      rank[std::size_t(i)][std::size_t(j)] = r;
     }
-  }
-  if (h == 1) o.product_rank = o.layer_ranks[0];
+  for (int i = 1; i <= h; ++i)
+    for (int j = i + 1; j <= h; ++j) o.partial.push_back({i, j, rank[std::size_t(i)][std::size_t(j)]});
+  o.product_rank = rank[1][std::size_t(h)];
   o.min_width = *std::min_element(m.dims.begin(), m.dims.end());
   if (m.family == Family::linear) {
     o.non_degenerate = o.product_rank == o.min_width;

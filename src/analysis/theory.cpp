@@ -80,21 +80,41 @@ void linear_nr_claims(const Model& m, const DataFacts& f, std::vector<Claim>& ou
                    {"non_strict_saddle", "spurious_local_minimum"}, ClaimScope::degenerate,
                    "h = 2; degenerate means rank(W_2 W_1) < min d_i"});
   }
-  out.push_back({"NR-Lemma7", "N&R Lemma 7", "every non-degenerate local minimum is global", ClaimKind::forbids,
-                 {"spurious_local_minimum"}, ClaimScope::non_degenerate,
-                 "any depth; non-degenerate means rank(W_h...W_1) = min d_i = " +
-                     std::to_string(*std::min_element(d.begin(), d.end()))});
+  const int min_width = *std::min_element(d.begin(), d.end());
+  const std::string lemma7 = "every non-degenerate local minimum is global";
+  if (f.rank_x == f.d0 && f.rank_xyt < min_width) {
+    // At a critical point Z = W_h⋯W_1 satisfies Z XXᵀ Zᵀ = Y Xᵀ Zᵀ (the gradients of W_1 and
+    // W_h), so rank Z ≤ rank YXᵀ when XXᵀ is invertible: no critical point is non-degenerate.
+    out.push_back({"NR-Lemma7", "N&R Lemma 7", lemma7, ClaimKind::not_applicable, {"spurious_local_minimum"},
+                   ClaimScope::non_degenerate,
+                   "no critical point is non-degenerate here: with XX^T invertible every critical point has "
+                   "rank(W_h...W_1) <= rank YX^T = " + std::to_string(f.rank_xyt) + " < min d_i = " +
+                       std::to_string(min_width)});
+  } else {
+    out.push_back({"NR-Lemma7", "N&R Lemma 7", lemma7, ClaimKind::forbids, {"spurious_local_minimum"},
+                   ClaimScope::non_degenerate,
+                   "any depth; non-degenerate means rank(W_h...W_1) = min d_i = " + std::to_string(min_width)});
+  }
   if (h >= 3) {
     int p1 = 0, p2 = 0;
     if (theorem8_condition(d, &p1, &p2)) {
-      out.push_back({"NR-Thm8-exists", "N&R Thm 8",
-                     "for some rank-deficient Y there are spurious local minima", ClaimKind::exists,
-                     {"spurious_local_minimum"}, ClaimScope::all,
-                     "condition holds with p1 = " + std::to_string(p1) + ", p2 = " + std::to_string(p2) +
-                         " (d_h = " + std::to_string(d.back()) + " > d_p2 = " + std::to_string(d[std::size_t(p2)]) +
-                         ", d0 = " + std::to_string(d[0]) + " > d_p1 = " + std::to_string(d[std::size_t(p1)]) +
-                         "); rank Y = " + std::to_string(f.rank_y) +
-                         (f.rank_y < std::min(f.dh, f.n) ? " (rank-deficient)" : " (full rank)")});
+      const std::string cond = "condition holds with p1 = " + std::to_string(p1) + ", p2 = " + std::to_string(p2) +
+                               " (d_h = " + std::to_string(d.back()) + " > d_p2 = " +
+                               std::to_string(d[std::size_t(p2)]) + ", d0 = " + std::to_string(d[0]) +
+                               " > d_p1 = " + std::to_string(d[std::size_t(p1)]) + "); rank Y = " +
+                               std::to_string(f.rank_y);
+      // The theorem's spurious minima are built for a rank-deficient Y; it says nothing about a
+      // full-rank one.
+      if (f.rank_y < std::min(f.dh, f.n))
+        out.push_back({"NR-Thm8-exists", "N&R Thm 8",
+                       "for some rank-deficient Y there are spurious local minima", ClaimKind::exists,
+                       {"spurious_local_minimum"}, ClaimScope::all, cond + " (rank-deficient)"});
+      else
+        out.push_back({"NR-Thm8-exists", "N&R Thm 8",
+                       "for some rank-deficient Y there are spurious local minima", ClaimKind::not_applicable,
+                       {"spurious_local_minimum"}, ClaimScope::all,
+                       cond + " is full (min(d_h, n) = " + std::to_string(std::min(f.dh, f.n)) +
+                           "): the theorem's spurious minima need a rank-deficient Y"});
     } else {
       out.push_back({"NR-Thm8", "N&R Thm 8", "no spurious local minima, for any X and Y", ClaimKind::forbids,
                      {"spurious_local_minimum"}, ClaimScope::all,
@@ -185,16 +205,24 @@ bool in_classes(const Claim& c, PointClass cls) {
   return std::find(c.classes.begin(), c.classes.end(), to_string(cls)) != c.classes.end();
 }
 
-/// True (and counted in `s` under its reason) when `e` cannot be judged against the "forbids"
-/// claim `c`: whether it is in the claim's classes changes between the tolerance levels ×0.1,
-/// ×1 and ×10 (either way: evidence for the theorem is held to the same standard as evidence
-/// against it), or it is in them but sits at a kink or its refinement did not converge.
+bool critical(PointClass c) { return c != PointClass::diverged && c != PointClass::not_critical; }
+
+/// True (and counted in `s` under its reason) when `e` cannot be judged against the claim `c`:
+/// it sits at a kink (any claim: no second-order verdict stands there); for a "forbids" claim,
+/// whether it is in the claim's classes changes between the tolerance levels ×0.1, ×1 and ×10
+/// (either way: evidence for the theorem is held to the same standard as evidence against it);
+/// unrefined, training left it on its initial plateau or still descending (docs/math.md §7a;
+/// either way too); or it is in the classes but its refinement did not converge.
 bool set_aside(const Claim& c, const EndpointRecord& e, Observation::SetAside& s) {
-  const bool member = in_classes(c, e.cls);
-  if (in_classes(c, e.cls_by_tol[kTolLo]) != member || in_classes(c, e.cls_by_tol[kTolHi]) != member)
-    return ++s.tolerance, true;
-  if (!member) return false;
   if (e.near_kink) return ++s.kink, true;
+  const bool member = in_classes(c, e.cls);
+  if (c.kind == ClaimKind::forbids &&
+      (in_classes(c, e.cls_by_tol[kTolLo]) != member || in_classes(c, e.cls_by_tol[kTolHi]) != member))
+    return ++s.tolerance, true;
+  // Unrefined, an endpoint that training left on its plateau or still descending is not a point
+  // of the landscape where anything settled: no evidence either way.
+  if (!e.refined && e.dynamics && e.dynamics->unsettled()) return ++s.dynamics, true;
+  if (!member) return false;
   if (e.refined && !e.refined->converged) return ++s.refinement, true;
   return false;
 }
@@ -207,10 +235,21 @@ std::vector<Observation> check_claims(const std::vector<Claim>& claims,
   for (const auto& c : claims) {
     Observation o;
     o.claim = c;
+    if (c.kind == ClaimKind::not_applicable) {
+      o.verdict = Verdict::not_applicable;
+      o.ci = binomial_interval_95(0, 0);
+      out.push_back(std::move(o));
+      continue;
+    }
     for (const auto& e : endpoints) {
       if (!in_scope(c.scope, e)) continue;
+      // Claims speak of critical points.
+      if (!critical(e.cls)) {
+        ++o.not_critical;
+        continue;
+      }
       // Evidence about a theorem must not be an artefact of the settings.
-      if (c.kind == ClaimKind::forbids && set_aside(c, e, o.set_aside)) continue;
+      if (set_aside(c, e, o.set_aside)) continue;
       ++o.in_scope;
       if (in_classes(c, e.cls)) {
         ++o.count;
@@ -234,6 +273,10 @@ std::string format_observation(const Observation& o) {
   std::string classes;
   for (std::size_t i = 0; i < c.classes.size(); ++i) classes += (i ? "/" : "") + c.classes[i];
   const std::string scope = c.scope == ClaimScope::all ? "" : " " + to_string(c.scope);
+  if (c.kind == ClaimKind::not_applicable) {
+    os << "not applicable: " << c.statement << " (" << c.source << ") - " << c.why;
+    return os.str();
+  }
   if (c.kind == ClaimKind::forbids) {
     os << "predicted: no " << classes << (scope.empty() ? "" : " among" + scope + " endpoints")
        << " (" << c.source << ") - observed " << o.count << " of " << o.in_scope;
@@ -247,13 +290,15 @@ std::string format_observation(const Observation& o) {
     os << "no theorem applies (" << c.why << ") - observed " << o.count << " " << classes << " of " << o.in_scope;
   }
   os << " - " << to_string(o.verdict);
+  if (o.not_critical > 0) os << "; " << o.not_critical << " not at a critical point (not counted)";
   const Observation::SetAside& s = o.set_aside;
   if (s.total() > 0) {
     os << "; " << s.total() << " set aside as evidence (";
     const char* sep = "";
     if (s.tolerance) os << sep << s.tolerance << " change class within tolerances x0.1-x10", sep = ", ";
     if (s.refinement) os << sep << s.refinement << " refinement did not converge", sep = ", ";
-    if (s.kink) os << sep << s.kink << " at a kink";
+    if (s.kink) os << sep << s.kink << " at a kink", sep = ", ";
+    if (s.dynamics) os << sep << s.dynamics << " unrefined and still on the plateau or descending";
     os << ")";
   }
   return os.str();
@@ -271,6 +316,8 @@ std::string format_claims(const Model& m, const DataFacts& f, const std::vector<
       if (c.scope != ClaimScope::all) os << " among " << to_string(c.scope) << " endpoints";
     } else if (c.kind == ClaimKind::exists) {
       os << "\n      predicts: " << c.classes.front() << " can occur (not observing it contradicts nothing)";
+    } else if (c.kind == ClaimKind::not_applicable) {
+      os << "\n      not applicable here: nothing is predicted";
     }
     os << "\n      because: " << c.why << "\n";
   }

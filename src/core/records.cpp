@@ -45,6 +45,7 @@ std::string to_string(ClaimKind k) {
     case ClaimKind::forbids: return "forbids";
     case ClaimKind::exists: return "exists";
     case ClaimKind::none: return "none";
+    case ClaimKind::not_applicable: return "not_applicable";
   }
   return "none";
 }
@@ -53,6 +54,7 @@ ClaimKind parse_claim_kind(const std::string& s) {
   if (s == "forbids") return ClaimKind::forbids;
   if (s == "exists") return ClaimKind::exists;
   if (s == "none") return ClaimKind::none;
+  if (s == "not_applicable") return ClaimKind::not_applicable;
   throw Error("unknown claim kind '" + s + "'");
 }
 
@@ -80,6 +82,7 @@ std::string to_string(Verdict v) {
     case Verdict::inconsistent: return "inconsistent";
     case Verdict::inconclusive: return "inconclusive";
     case Verdict::no_prediction: return "no prediction";
+    case Verdict::not_applicable: return "not applicable";
   }
   return "inconclusive";
 }
@@ -89,6 +92,7 @@ Verdict parse_verdict(const std::string& s) {
   if (s == "inconsistent") return Verdict::inconsistent;
   if (s == "inconclusive") return Verdict::inconclusive;
   if (s == "no prediction") return Verdict::no_prediction;
+  if (s == "not applicable") return Verdict::not_applicable;
   throw Error("unknown verdict '" + s + "'");
 }
 

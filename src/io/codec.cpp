@@ -83,7 +83,46 @@ json symmetry_to_json(const SymmetryInfo& s) {
   return {{"orbit_dim", s.orbit_dim},
           {"orbit_dim_max", s.orbit_dim_max},
           {"near_zero_eigenvalues", s.near_zero},
-          {"excess_degeneracy", s.excess}};
+          {"excess_degeneracy", s.excess},
+          {"normal_margin", number_to_json(s.normal_margin)},
+          {"spectrum_error", number_to_json(s.spectrum_error)}};
+}
+
+json dynamics_to_json(const DynamicsInfo& d) {
+  return {{"initial_loss", number_to_json(d.initial_loss)},
+          {"escape_step", d.escape_step >= 0 ? json(d.escape_step) : json(nullptr)},
+          {"loss_drop", number_to_json(d.loss_drop)},
+          {"late_loss", number_to_json(d.late_loss)},
+          {"on_plateau", d.on_plateau},
+          {"still_descending", d.still_descending},
+          {"state", d.label()}};
+}
+
+DynamicsInfo dynamics_from_json(const json& j) {
+  DynamicsInfo d;
+  d.initial_loss = number_from_json(j.at("initial_loss"));
+  const json* st = part(j, "escape_step");
+  d.escape_step = st ? st->get<long>() : -1;
+  d.loss_drop = number_from_json(j.at("loss_drop"));
+  d.late_loss = number_from_json(j.at("late_loss"));
+  d.on_plateau = j.at("on_plateau").get<bool>();
+  d.still_descending = j.at("still_descending").get<bool>();
+  return d;
+}
+
+json certificate_to_json(const MinimumCertificate& c) {
+  return {{"status", c.status},
+          {"certified", c.certified()},
+          {"margin", number_to_json(c.margin)},
+          {"error_bound", number_to_json(c.error_bound)}};
+}
+
+MinimumCertificate certificate_from_json(const json& j) {
+  MinimumCertificate c;
+  c.status = j.at("status").get<std::string>();
+  c.margin = number_from_json(j.at("margin"));
+  c.error_bound = number_from_json(j.at("error_bound"));
+  return c;
 }
 
 SymmetryInfo symmetry_from_json(const json& j) {
@@ -92,6 +131,8 @@ SymmetryInfo symmetry_from_json(const json& j) {
   s.orbit_dim_max = j.at("orbit_dim_max").get<int>();
   s.near_zero = j.at("near_zero_eigenvalues").get<int>();
   s.excess = j.at("excess_degeneracy").get<int>();
+  if (const auto it = j.find("normal_margin"); it != j.end()) s.normal_margin = number_from_json(*it);
+  if (const auto it = j.find("spectrum_error"); it != j.end()) s.spectrum_error = number_from_json(*it);
   return s;
 }
 
@@ -154,6 +195,8 @@ json details_to_json(const EndpointRecord& e, bool with_direction) {
   j["escape"] = e.escape ? escape_to_json(*e.escape, with_direction) : json(nullptr);
   j["symmetry"] = e.symmetry ? symmetry_to_json(*e.symmetry) : json(nullptr);
   j["openness"] = e.openness ? openness_to_json(*e.openness) : json(nullptr);
+  j["dynamics"] = e.dynamics ? dynamics_to_json(*e.dynamics) : json(nullptr);
+  j["certificate"] = e.minimum ? certificate_to_json(*e.minimum) : json(nullptr);
   return j;
 }
 
@@ -166,6 +209,10 @@ void details_from_json(const json& j, EndpointRecord& e) {
   e.escape = x ? std::optional<EscapeResult>(escape_from_json(*x)) : std::nullopt;
   e.symmetry = s ? std::optional<SymmetryInfo>(symmetry_from_json(*s)) : std::nullopt;
   e.openness = o ? std::optional<OpennessInfo>(openness_from_json(*o)) : std::nullopt;
+  const json* dy = part(j, "dynamics");
+  const json* ce = part(j, "certificate");
+  e.dynamics = dy ? std::optional<DynamicsInfo>(dynamics_from_json(*dy)) : std::nullopt;
+  e.minimum = ce ? std::optional<MinimumCertificate>(certificate_from_json(*ce)) : std::nullopt;
 }
 
 std::string dump_details(const EndpointRecord& e) { return details_to_json(e, false).dump(); }
@@ -199,7 +246,9 @@ void to_json(json& j, const Observation& o) {
   j["offending"] = o.offending;
   j["set_aside"] = {{"tolerance", o.set_aside.tolerance},
                     {"refinement", o.set_aside.refinement},
-                    {"kink", o.set_aside.kink}};
+                    {"kink", o.set_aside.kink},
+                    {"dynamics", o.set_aside.dynamics}};
+  j["not_critical"] = o.not_critical;
   j["text"] = format_observation(o);
 }
 
@@ -216,7 +265,9 @@ void from_json(const json& j, Observation& o) {
     o.set_aside.tolerance = s->value("tolerance", 0L);
     o.set_aside.refinement = s->value("refinement", 0L);
     o.set_aside.kink = s->value("kink", 0L);
+    o.set_aside.dynamics = s->value("dynamics", 0L);
   }
+  o.not_critical = j.value("not_critical", 0L);
 }
 
 std::string dump_claims(const std::vector<Claim>& claims) { return json(claims).dump(); }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "landscape/analysis/verdicts.hpp"
 #include "landscape/core/common.hpp"
 #include "landscape/core/stats.hpp"
 #include "landscape/io/codec.hpp"
@@ -35,6 +36,60 @@ json tolerances_json(const Tolerances& t, double loss_scale) {
 }
 
 std::string opt_bool(const std::optional<bool>& b) { return b ? (*b ? "1" : "0") : ""; }
+
+/// "strict_saddle 45, not_critical 5" (nonzero counts only; "none" when all are zero).
+std::string class_counts_text(const std::array<long, kNumClasses>& counts) {
+  std::string s;
+  for (int c = 0; c < kNumClasses; ++c)
+    if (counts[std::size_t(c)] > 0)
+      s += (s.empty() ? "" : ", ") + to_string(PointClass(c)) + " " + std::to_string(counts[std::size_t(c)]);
+  return s.empty() ? "none" : s;
+}
+
+json class_counts_json(const std::array<long, kNumClasses>& counts) {
+  json j = json::object();
+  for (int c = 0; c < kNumClasses; ++c)
+    if (counts[std::size_t(c)] > 0) j[to_string(PointClass(c))] = counts[std::size_t(c)];
+  return j;
+}
+
+json distribution_json(const Distribution& d) {
+  return {{"count", d.count}, {"min", number_to_json(d.min)}, {"q10", number_to_json(d.q10)},
+          {"median", number_to_json(d.median)}, {"q90", number_to_json(d.q90)}, {"max", number_to_json(d.max)}};
+}
+
+/// The dynamics, refinement-sensitivity and certificate lines of a cell's table.
+void format_verdict_lines(const VerdictSummary& v, long n, std::ostream& os) {
+  if (v.with_dynamics > 0) {
+    os << "\n  dynamics (stopped: " << v.stopped[0] << " converged, " << v.stopped[1] << " out of budget, "
+       << v.stopped[2] << " diverged):\n";
+    os << "  still on the initial plateau   " << v.on_plateau << " of " << n;
+    if (v.on_plateau > 0) os << "  (classed " << class_counts_text(v.plateau_classes) << ")";
+    os << "\n  out of budget, still falling   " << v.still_descending << " of " << n;
+    long desc = 0;
+    for (long k : v.descending_classes) desc += k;
+    if (desc > 0) os << "  (classed " << class_counts_text(v.descending_classes) << ")";
+    os << "\n  escape step                    ";
+    if (v.escape_step.count > 0)
+      os << "median " << fmt("%.6g", v.escape_step.median) << ", 10-90% " << fmt("%.6g", v.escape_step.q10)
+         << " to " << fmt("%.6g", v.escape_step.q90) << " (" << v.escape_step.count << " left the plateau)\n";
+    else
+      os << "none left the plateau\n";
+  }
+  if (v.refined > 0) {
+    os << "\n  refinement sensitivity: " << v.refine_changed << " of " << v.refined
+       << " endpoints change second-order class between the raw and the refined point (raw: "
+       << class_counts_text(v.raw_classes) << "; refined: " << class_counts_text(v.refined_classes) << ")";
+    if (v.verdict_flips)
+      os << "\n  VERDICT FLIPS: most endpoints are " << to_string(v.raw_verdict) << " raw, "
+         << to_string(v.refined_verdict) << " refined";
+    os << "\n";
+  }
+  if (v.global_minima + v.spurious_minima > 0)
+    os << "\n  certified minima (second order, excess degeneracy 0): global_minimum " << v.global_certified << " of "
+       << v.global_minima << ", spurious_local_minimum " << v.spurious_certified << " of " << v.spurious_minima
+       << "\n";
+}
 
 }  // namespace
 
@@ -79,6 +134,7 @@ std::string format_sample_table(const SampleResult& r) {
   } else {
     os << "\n  classes unchanged with every tolerance x0.1 and x10\n";
   }
+  format_verdict_lines(summarize_verdicts(r.endpoints), n, os);
   if (!r.theory_lines.empty()) {
     os << "\n  theory:\n";
     for (const auto& t : r.theory_lines) os << "  - " << t << "\n";
@@ -148,6 +204,26 @@ static json sample_summary_json(const SampleResult& r) {
   j["escape_tests"] = {{"run", tested}, {"escaped", escaped}};
   j["refined_endpoints"] = refined;
   j["locally_open"] = {{"known", open_known}, {"open", opened}};
+  const VerdictSummary v = summarize_verdicts(r.endpoints);
+  j["dynamics"] = {
+      {"rule", "left the initial plateau at the first step t with L(0) - L(t) >= 0.1 (L(0) - L_floor), "
+               "L_floor = L* where a closed form gives it, else 0; still descending: out of budget and the "
+               "loss fell by more than loss_tol*loss_scale over the last tenth of the budget"},
+      {"stopped", {{"converged", v.stopped[0]}, {"budget", v.stopped[1]}, {"diverged", v.stopped[2]}}},
+      {"on_plateau", {{"count", v.on_plateau}, {"classes", class_counts_json(v.plateau_classes)}}},
+      {"still_descending", {{"count", v.still_descending}, {"classes", class_counts_json(v.descending_classes)}}},
+      {"escape_step", distribution_json(v.escape_step)},
+      {"loss_drop", distribution_json(v.loss_drop)}};
+  j["refinement_sensitivity"] = {{"refined", v.refined},
+                                 {"changed", v.refine_changed},
+                                 {"raw", class_counts_json(v.raw_classes)},
+                                 {"refined_classes", class_counts_json(v.refined_classes)},
+                                 {"raw_verdict", v.refined ? json(to_string(v.raw_verdict)) : json(nullptr)},
+                                 {"refined_verdict", v.refined ? json(to_string(v.refined_verdict)) : json(nullptr)},
+                                 {"verdict_flips", v.verdict_flips}};
+  j["certified_minima"] = {{"global_minimum", {{"count", v.global_minima}, {"certified", v.global_certified}}},
+                           {"spurious_local_minimum",
+                            {{"count", v.spurious_minima}, {"certified", v.spurious_certified}}}};
   j["timing_seconds"] = {{"total", r.seconds_total}, {"train", r.seconds_train},
                          {"analyze", r.seconds_analyze}, {"decide", r.seconds_decide}};
   j["warnings"] = r.warnings;
@@ -161,7 +237,7 @@ std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vec
   os << "cell,label,index,class,raw_class,class_tol_lo,class_tol_hi,loss,global_loss,loss_gap,grad_norm,"
         "lambda_min,lambda_max,n_negative,n_near_zero,eig_threshold,steps,train_status,"
         "kink_distance,near_kink,orbit_dim,excess_degeneracy,non_degenerate,locally_open,escape_drop,"
-        "refine_distance,refine_grad_norm_before";
+        "refine_distance,refine_grad_norm_before,escape_step,loss_drop,dynamics,certified,certificate_margin";
   // Spectrum columns only when every cell stores spectra of one size.
   std::size_t P = cells.empty() ? 0 : cells[0].config.model.param_count();
   bool spectra = !cells.empty();
@@ -200,6 +276,14 @@ std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vec
     os << ",";
     if (e.refined) os << e.refined->distance << "," << e.refined->grad_norm_before;
     else os << ",";
+    os << ",";
+    if (e.dynamics && e.dynamics->escape_step >= 0) os << e.dynamics->escape_step;
+    os << ",";
+    if (e.dynamics && std::isfinite(e.dynamics->loss_drop)) os << e.dynamics->loss_drop;
+    os << "," << (e.dynamics ? e.dynamics->label() : "") << ",";
+    if (e.minimum) os << (e.minimum->certified() ? 1 : 0);
+    os << ",";
+    if (e.minimum && std::isfinite(e.minimum->margin)) os << e.minimum->margin;
     if (spectra) {
       for (std::size_t k = 0; k < P; ++k) {
         os << ",";
@@ -312,6 +396,13 @@ std::string format_point_report(const PointReport& r) {
     else
       os << "escape:      none found in " << e.escape->probes << " probes and " << e.escape->descent_steps
          << " descent steps (best drop " << fmt("%.3e", e.escape->loss_drop) << ")\n";
+  }
+  if (e.minimum) {
+    os << "minimum:     " << e.minimum->status;
+    if (std::isfinite(e.minimum->margin))
+      os << " (margin " << fmt("%.3e", e.minimum->margin) << " on the orbit's normal space, spectrum error bound "
+         << fmt("%.3e", e.minimum->error_bound) << ")";
+    os << "\n";
   }
   if (std::isfinite(e.kink_distance) && e.kink_distance < r.settings.tol.kink)
     os << "warning:     a pre-activation sits at the leaky-ReLU kink (relative distance "

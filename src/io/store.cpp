@@ -258,7 +258,8 @@ void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult&
   Statement ins(*m_db, "INSERT INTO endpoints(cell_id, net_index, seed, loss, grad_norm, lambda_min, lambda_max, "
                  "n_negative, n_near_zero, n_negative_lo, n_negative_hi, eig_threshold, steps, train_status, "
                  "wall_time, kink_distance, near_kink, orbit_dim, excess_degeneracy, non_degenerate, "
-                 "locally_open, details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                 "locally_open, details, escape_step, loss_drop, dynamics) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Statement spec(*m_db, "INSERT INTO spectra(cell_id, net_index, eigenvalues) VALUES (?,?,?)");
   Statement cand(*m_db, "INSERT INTO candidates(cell_id, net_index, weights) VALUES (?,?,?)");
   Statement curve(*m_db, "INSERT INTO curves(cell_id, net_index, every, losses) VALUES (?,?,?,?)");
@@ -280,7 +281,14 @@ void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult&
     else ins.bind_null().bind_null();
     if (e.openness) ins.bind(e.openness->non_degenerate).bind(e.openness->locally_open);
     else ins.bind_null().bind_null();
-    ins.bind(dump_details(e)).run();
+    ins.bind(dump_details(e));
+    if (e.dynamics && e.dynamics->escape_step >= 0) ins.bind(e.dynamics->escape_step);
+    else ins.bind_null();
+    if (e.dynamics && std::isfinite(e.dynamics->loss_drop)) ins.bind(e.dynamics->loss_drop);
+    else ins.bind_null();
+    if (e.dynamics) ins.bind(e.dynamics->label());
+    else ins.bind_null();
+    ins.run();
     if (!e.eigenvalues.empty()) spec.bind(cell_id).bind(e.index).bind_doubles(e.eigenvalues.data(), e.eigenvalues.size()).run();
     if (chunk.curve_len > 0)
       curve.bind(cell_id).bind(e.index).bind(chunk.curve_every)
@@ -355,10 +363,13 @@ void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vecto
                         const std::string& prediction_json) {
   Transaction tx(*m_db, TransactionKind::immediate);
   Statement up(*m_db, "UPDATE endpoints SET class = ?, raw_class = ?, class_tol_lo = ?, class_tol_hi = ?, "
-                "details = ? WHERE cell_id = ? AND net_index = ?");
-  for (const auto& e : endpoints)
+                "details = ?, certified = ? WHERE cell_id = ? AND net_index = ?");
+  for (const auto& e : endpoints) {
     up.bind(to_string(e.cls)).bind(to_string(e.raw_class)).bind(to_string(e.cls_by_tol[kTolLo]))
-        .bind(to_string(e.cls_by_tol[kTolHi])).bind(dump_details(e)).bind(cell_id).bind(e.index).run();
+        .bind(to_string(e.cls_by_tol[kTolHi])).bind(dump_details(e));
+    up.bind(e.minimum ? std::optional<bool>(e.minimum->certified()) : std::nullopt);
+    up.bind(cell_id).bind(e.index).run();
+  }
   Statement cell(*m_db, "UPDATE cells SET global_loss = ?, global_loss_kind = ?, prediction = ?, status = 'complete' "
                   "WHERE cell_id = ?");
   cell.bind(opt.value).bind(opt.kind);

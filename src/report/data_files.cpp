@@ -200,6 +200,25 @@ json curves_json(const Curves& cv) {
           {"q90", q90}};
 }
 
+json verdicts_json(const Verdicts& v) {
+  return {{"with_dynamics", v.with_dynamics},
+          {"on_plateau", v.plateau},
+          {"still_descending", v.descending},
+          {"escape_step", {{"count", v.escaped},
+                           {"q10", num_or_null(v.escape_q10)},
+                           {"median", num_or_null(v.escape_median)},
+                           {"q90", num_or_null(v.escape_q90)}}},
+          {"refinement", {{"refined", v.refined},
+                          {"changed", v.refine_changed},
+                          {"raw_verdict", v.refined ? json(v.raw_verdict) : json(nullptr)},
+                          {"refined_verdict", v.refined ? json(v.refined_verdict) : json(nullptr)},
+                          {"verdict_flips", v.verdict_flips}}},
+          {"certified", {{"global_minimum", v.global_certified},
+                         {"global_minimum_n", v.global_minima},
+                         {"spurious_local_minimum", v.spurious_certified},
+                         {"spurious_local_minimum_n", v.spurious_minima}}}};
+}
+
 json cell_json(const Report& r, const Cell& c) {
   json cj = cell_settings_json(c);
   cj["classes"] = classes_json(r, c);
@@ -208,6 +227,7 @@ json cell_json(const Report& r, const Cell& c) {
   add_distributions_json(c, cj);
   cj["spectra"] = spectra_json(c.spectra);
   cj["curves"] = curves_json(c.curves);
+  cj["verdicts"] = verdicts_json(c.verdicts);
   return cj;
 }
 

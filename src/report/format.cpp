@@ -114,4 +114,30 @@ long get(const std::map<std::string, long>& m, const std::string& k) {
   return it == m.end() ? 0 : it->second;
 }
 
+std::vector<std::string> verdict_header() {
+  return {"cell", "label", "finished", "on initial plateau", "out of budget, still falling",
+          "escape step median (10-90%)", "refinement: class changes", "verdict raw -> refined",
+          "certified global minima", "certified spurious minima"};
+}
+
+std::vector<std::vector<std::string>> verdict_rows(const Report& r) {
+  std::vector<std::vector<std::string>> rows;
+  for (const Cell& c : r.cells) {
+    const Verdicts& v = c.verdicts;
+    const auto of = [](long k, long n) { return n ? std::to_string(k) + " of " + std::to_string(n) : std::string("-"); };
+    std::string escape = "-";
+    if (v.escaped > 0)
+      escape = fmt("%.6g", v.escape_median) + " (" + fmt("%.6g", v.escape_q10) + " to " +
+               fmt("%.6g", v.escape_q90) + "), " + std::to_string(v.escaped) + " left";
+    std::string verdict = "-";
+    if (v.refined > 0)
+      verdict = v.raw_verdict + " -> " + v.refined_verdict + (v.verdict_flips ? " (FLIPS)" : "");
+    rows.push_back({std::to_string(c.cell_index), c.label, std::to_string(c.finished),
+                    of(v.plateau, v.with_dynamics), of(v.descending, v.with_dynamics), escape,
+                    of(v.refine_changed, v.refined), verdict, of(v.global_certified, v.global_minima),
+                    of(v.spurious_certified, v.spurious_minima)});
+  }
+  return rows;
+}
+
 }  // namespace landscape::report

@@ -10,6 +10,11 @@
 
 namespace landscape::report {
 
+/// The dynamics and verdict-robustness table, one row per cell (label first, so the swept
+/// values stand against the numbers): header and rows of plain text.
+std::vector<std::string> verdict_header();
+std::vector<std::vector<std::string>> verdict_rows(const Report& r);
+
 /// printf-style formatting of one double with format `f`.
 std::string fmt(const char* f, double x);
 /// Three significant digits (%.3g).

@@ -502,11 +502,32 @@ std::string across_cells_figure_html(const Report& r) {
   return os.str();
 }
 
+/// One row per cell: dynamics, refinement sensitivity, certified minima.
+std::string verdicts_table_html(const Report& r) {
+  std::ostringstream os;
+  os << "<h2 id=\"verdicts\">Dynamics and verdict robustness</h2>\n<p class=\"note\">Endpoints still "
+        "on their initial plateau or out of budget with a falling loss are not evidence about the "
+        "landscape unless refined (docs/math.md &sect;7a); a flip means the most frequent class "
+        "differs between the raw and the refined points.</p>\n<div class=\"wide\"><table>\n<tr>";
+  const auto header = verdict_header();
+  for (std::size_t i = 0; i < header.size(); ++i)
+    os << "<th" << (i == 1 ? "" : " class=\"num\"") << ">" << esc(header[i]) << "</th>";
+  os << "</tr>\n";
+  for (const auto& row : verdict_rows(r)) {
+    os << "<tr>";
+    for (std::size_t i = 0; i < row.size(); ++i)
+      os << "<td" << (i == 1 ? "" : " class=\"num\"") << ">" << esc(row[i]) << "</td>";
+    os << "</tr>\n";
+  }
+  os << "</table></div>\n";
+  return os.str();
+}
+
 }  // namespace
 
 std::string report_html(const Report& r) {
-  std::string html =
-      html_head(r) + run_html(r) + across_cells_table_html(r) + across_cells_figure_html(r);
+  std::string html = html_head(r) + run_html(r) + across_cells_table_html(r) +
+                     across_cells_figure_html(r) + verdicts_table_html(r);
   for (const Cell& c : r.cells) html += cell_section_html(r, c);
   return html + "</body>\n</html>\n";
 }

@@ -373,6 +373,54 @@ void read_curves(Database& db, Cell& c, std::vector<std::string>& warnings) {
 }
 }  // namespace
 
+/// The most frequent key (the first in order on a tie); "" for none.
+std::string modal(const std::map<std::string, long>& counts) {
+  std::string best;
+  long k = 0;
+  for (const auto& [name, n] : counts)
+    if (n > k) best = name, k = n;
+  return best;
+}
+
+void read_verdicts(Database& db, Cell& c) {
+  Statement st(db,
+               "SELECT class, raw_class, escape_step, dynamics, certified, "
+               "json_extract(details, '$.refined.class_before') FROM endpoints "
+               "WHERE cell_id = ? AND class IS NOT NULL");
+  st.bind(c.cell_id);
+  Verdicts& v = c.verdicts;
+  std::vector<double> steps;
+  std::map<std::string, long> raw, refined;
+  while (st.step()) {
+    const std::string cls = st.text(0);
+    if (const auto dyn = st.opt_text(3)) {
+      ++v.with_dynamics;
+      v.plateau += *dyn == "plateau";
+      v.descending += *dyn == "descending";
+    }
+    if (const auto es = st.opt_integer(2)) steps.push_back(double(*es));
+    if (const auto before = st.opt_text(5); before && !st.is_null(1)) {
+      ++v.refined;
+      ++raw[*before];
+      ++refined[st.text(1)];
+      v.refine_changed += *before != st.text(1);
+    }
+    const bool cert = st.opt_integer(4).value_or(0) != 0;
+    if (cls == "global_minimum") ++v.global_minima, v.global_certified += cert;
+    if (cls == "spurious_local_minimum") ++v.spurious_minima, v.spurious_certified += cert;
+  }
+  v.escaped = long(steps.size());
+  if (!steps.empty()) {
+    std::sort(steps.begin(), steps.end());
+    v.escape_q10 = quantile_sorted(steps, 0.1);
+    v.escape_median = quantile_sorted(steps, 0.5);
+    v.escape_q90 = quantile_sorted(steps, 0.9);
+  }
+  v.raw_verdict = modal(raw);
+  v.refined_verdict = modal(refined);
+  v.verdict_flips = v.refined > 0 && v.raw_verdict != v.refined_verdict;
+}
+
 Report read_report(const std::string& db_path) {
   check_is_file(db_path);
   Database db(db_path, OpenMode::read_only, 5000);
@@ -421,6 +469,7 @@ Report read_report(const std::string& db_path) {
     read_endpoints(db, c);
     read_spectra(db, c, rep.warnings);
     read_curves(db, c, rep.warnings);
+    read_verdicts(db, c);
     for (const auto& [name, k] : c.counts)
       if (k > 0) seen.insert(name);
     if (c.prediction.form == Prediction::Form::invalid)

@@ -2,6 +2,7 @@
 // run, its cells and their endpoint statistics), shared by the data-file, text and HTML writers.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -80,6 +81,18 @@ struct Spectra {
   Hist hist;
 };
 
+/// What stands behind a cell's classes (docs/math.md §7, §7a): training dynamics, refinement
+/// sensitivity and certified minima, over its finished endpoints.
+struct Verdicts {
+  long with_dynamics = 0, plateau = 0, descending = 0;
+  long escaped = 0;                             ///< endpoints that left the plateau
+  double escape_q10 = NAN, escape_median = NAN, escape_q90 = NAN;  ///< escape steps
+  long refined = 0, refine_changed = 0;
+  std::string raw_verdict, refined_verdict;     ///< most frequent second-order class, raw / refined
+  bool verdict_flips = false;
+  long global_minima = 0, global_certified = 0, spurious_minima = 0, spurious_certified = 0;
+};
+
 /// One cell (a configuration of the run) and the statistics of its endpoints.
 struct Cell {
   std::int64_t cell_id = 0;
@@ -105,6 +118,7 @@ struct Cell {
   long open_yes = 0, open_n = 0;
   Spectra spectra;
   Curves curves;
+  Verdicts verdicts;
 
   /// Finished endpoints of class `c`.
   long count(const std::string& c) const {

@@ -142,12 +142,32 @@ void md_cell(std::ostringstream& os, const Report& r, const Cell& c) {
      << " used.\n\n";
 }
 
+/// One row per cell: dynamics, refinement sensitivity, certified minima.
+void md_verdicts(std::ostringstream& os, const Report& r) {
+  os << "## Dynamics and verdict robustness\n\nPer cell: endpoints still on their initial plateau or "
+        "out of budget with a falling loss (docs/math.md §7a; not evidence about the landscape "
+        "unless refined), escape steps, how many refined endpoints change second-order class, and "
+        "minima certified by second order.\n\n|";
+  const auto header = verdict_header();
+  for (const auto& h : header) os << " " << h << " |";
+  os << "\n|";
+  for (std::size_t i = 0; i < header.size(); ++i) os << (i == 1 ? "---|" : "---:|");
+  os << "\n";
+  for (const auto& row : verdict_rows(r)) {
+    os << "|";
+    for (const auto& x : row) os << " " << md_escape(x) << " |";
+    os << "\n";
+  }
+  os << "\n";
+}
+
 }  // namespace
 
 std::string summary_md(const Report& r) {
   std::ostringstream os;
   md_run(os, r);
   md_across_cells(os, r);
+  md_verdicts(os, r);
   for (const Cell& c : r.cells) md_cell(os, r, c);
   return os.str();
 }

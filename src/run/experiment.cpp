@@ -35,6 +35,8 @@ CellContext make_cell_context(const ExperimentConfig& c) {
   ctx.train = make_train_settings(c.train, ctx.loss_scale);
   ctx.threads = thread_count(c.threads);
   if (c.output.curves) enable_curves(ctx.train, c.train.steps, c.output.curve_points);
+  // The plateau rule measures the drop against L(0) − L* where L* is known before training.
+  if (const auto v = closed_form_optimum(c.model, ctx.data)) ctx.train.params.escape_floor = *v;
   return ctx;
 }
 
@@ -49,6 +51,17 @@ double per_thread_bytes(const Model& m) {
 }
 
 }  // namespace
+
+DynamicsInfo dynamics_of(const math::TrainOutcome& o, double loss_tol_abs) {
+  DynamicsInfo d;
+  d.initial_loss = o.initial_loss;
+  d.escape_step = o.escape_step;
+  d.loss_drop = o.initial_loss - o.loss;
+  d.late_loss = o.late_loss;
+  d.on_plateau = o.status != math::TrainStatus::diverged && o.escape_step < 0;
+  d.still_descending = o.status == math::TrainStatus::budget && o.late_loss - o.loss > loss_tol_abs;
+  return d;
+}
 
 MemoryEstimate estimate_memory(const ExperimentConfig& c, int threads) {
   const double P = double(c.model.param_count());
@@ -143,6 +156,7 @@ ChunkResult finish_chunk(const CellContext& ctx, Backend& backend, TrainedChunk 
     e.index = indices[i];
     e.train_status = o.status;
     e.steps = o.steps;
+    e.dynamics = dynamics_of(o, cfg.decide.tol.loss * ctx.loss_scale);
     std::vector<double>& w = final_w[i];
     w.assign(weights.begin() + std::ptrdiff_t(i * P), weights.begin() + std::ptrdiff_t((i + 1) * P));
     PointFacts facts = analysis[i].facts;

@@ -53,10 +53,12 @@ std::string prediction_text(const Claim& c) {
   if (c.kind == ClaimKind::forbids)
     return "no " + classes + (c.scope == ClaimScope::all ? "" : " among " + to_string(c.scope) + " endpoints");
   if (c.kind == ClaimKind::exists) return classes + " can occur";
+  if (c.kind == ClaimKind::not_applicable) return "none (not applicable here)";
   return "none (no theorem applies)";
 }
 
 std::string observation_text(const Observation& o) {
+  if (o.claim.kind == ClaimKind::not_applicable) return o.claim.why;
   std::string s = std::to_string(o.count) + " of " + std::to_string(o.in_scope);
   if (o.claim.kind == ClaimKind::none && !o.claim.classes.empty()) return s + " " + o.claim.classes.front();
   if (o.in_scope > 0 && o.claim.kind == ClaimKind::forbids)
@@ -147,12 +149,21 @@ long add_rows(const SuiteOptions& opt, const std::string& stem, const SweepOutco
 std::string suite_markdown(const std::vector<Row>& rows, long contradictions) {
   std::ostringstream md;
   md << "| claim | setting | prediction | observation | verdict |\n|---|---|---|---|---|\n";
+  std::string not_applicable;
   for (const Row& r : rows)
-    md << "| " << md_escape(r.claim) << " | " << md_escape(r.file + " / " + r.label + ": " + r.setting) << " | "
-       << md_escape(r.prediction) << " | " << md_escape(r.observation) << " | **" << r.verdict << "** |\n";
+    if (r.verdict == to_string(Verdict::not_applicable))
+      not_applicable += "- " + md_escape(r.claim) + " (" + md_escape(r.file + " / " + r.label) + "): " +
+                        md_escape(r.observation) + "\n";
+  for (const Row& r : rows)
+    if (r.verdict != to_string(Verdict::not_applicable))
+      md << "| " << md_escape(r.claim) << " | " << md_escape(r.file + " / " + r.label + ": " + r.setting) << " | "
+         << md_escape(r.prediction) << " | " << md_escape(r.observation) << " | **" << r.verdict << "** |\n";
   std::string md_text = "# Reproduction suite\n\nEvery claim of docs/math.md section 4 next to what gradient descent "
                         "finds. Loss L = 0.5*||F(W) - Y||_F^2; intervals are 95% (Clopper-Pearson at 0).\n\n" +
                         md.str();
+  if (!not_applicable.empty())
+    md_text += "\n## Not applicable\n\nTheorems whose hypotheses fail on this data, or whose scope holds no "
+               "critical point by construction; nothing is judged against them:\n\n" + not_applicable;
   if (contradictions > 0) {
     md_text += "\n## Contradictions\n\nEndpoints that contradict a prediction, exported as POINT.json "
                "(check any of them with `landscape classify FILE --json`):\n\n";

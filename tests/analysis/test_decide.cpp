@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
+#include <limits>
 
 #include "landscape/analysis/hessian.hpp"
 #include "landscape/backends/backend.hpp"
@@ -10,6 +12,7 @@
 #include "landscape/analysis/openness.hpp"
 #include "landscape/analysis/refine.hpp"
 #include "landscape/analysis/symmetry.hpp"
+#include "landscape/analysis/verdicts.hpp"
 #include "landscape/core/linalg.hpp"
 #include "landscape/run/experiment.hpp"
 #include "landscape/analysis/optimum.hpp"
@@ -175,6 +178,41 @@ TEST(Symmetry, NullSpaceEqualsOrbitAtRandomGlobalMinima) {
   }
 }
 
+TEST(CertifiedMinima, MorseBottGlobalMinimaAreCertifiedWithTheirMargin) {
+  // A two-layer bottleneck global minimum: null space = GL(2) orbit (4), the rest positive.
+  const Model m = make_model(Family::linear, {4, 2, 3});
+  const Dataset d = gaussian_data(m, 8, 35);
+  const std::vector<double> w = two_layer(d, 2, {0, 1});
+  const PointReport r = decide(m, d, w);
+  ASSERT_EQ(r.endpoint.cls, PointClass::global_minimum);
+  ASSERT_TRUE(r.endpoint.minimum.has_value());
+  EXPECT_EQ(r.endpoint.minimum->status, "certified");
+  // The margin is the fifth smallest eigenvalue (independently: Eigen on the exact Hessian), well
+  // above the floating-point bound, which is 10·P·ε·max|λ|.
+  std::vector<double> values, vectors;
+  hessian_eigensystem(m, d, w.data(), values, vectors);
+  std::sort(values.begin(), values.end());
+  EXPECT_NEAR(r.endpoint.minimum->margin, values[4], 1e-9 * values.back());
+  EXPECT_GT(r.endpoint.minimum->margin, 1e-3 * values.back());
+  EXPECT_NEAR(r.endpoint.minimum->error_bound,
+              10.0 * double(w.size()) * std::numeric_limits<double>::epsilon() * values.back(),
+              1e-6 * r.endpoint.minimum->error_bound);
+
+  // A global minimum with flat directions beyond the orbit (rank-1 targets, width 2: the unused
+  // hidden direction is free) rests on its loss alone.
+  const Dataset d1 = gaussian_data(m, 8, 35, 0, 1);
+  const PointReport r1 = decide(m, d1, two_layer(d1, 2, {0}));
+  ASSERT_EQ(r1.endpoint.cls, PointClass::global_minimum);
+  ASSERT_GT(r1.endpoint.symmetry->excess, 0);
+  EXPECT_EQ(r1.endpoint.minimum->status, "loss_only");
+
+  // Saddles carry no certificate at all.
+  const Model deep = make_model(Family::linear, {3, 2, 2, 3});
+  const PointReport r0 = decide(deep, gaussian_data(deep, 6, 31), std::vector<double>(deep.param_count(), 0.0));
+  EXPECT_EQ(r0.endpoint.cls, PointClass::non_strict_saddle);
+  EXPECT_FALSE(r0.endpoint.minimum.has_value());
+}
+
 TEST(Symmetry, LeakyReluOrbitIsPositiveRescaling) {
   const Model m = make_model(Family::leaky_relu, {5, 4, 3, 2}, 0.2);
   const auto w = random_weights(m, 7);
@@ -260,6 +298,64 @@ TEST(Openness, FromWeightsMatchesTheFormula) {
   EXPECT_TRUE(*o.all_full_row_rank);
   EXPECT_FALSE(o.non_degenerate.has_value());
   EXPECT_FALSE(o.locally_open.has_value());
+}
+
+namespace {
+
+/// rank(W_j⋯W_i) ≤ min(rank of every factor and sub-product), for every reported product.
+void expect_rank_invariant(const OpennessInfo& o, const std::string& what) {
+  const auto rank_of = [&](int i, int j) {
+    if (i == j) return o.layer_ranks[std::size_t(i) - 1];
+    for (const auto& p : o.partial)
+      if (p.from == i && p.to == j) return p.rank;
+    ADD_FAILURE() << what << ": no product " << i << ".." << j;
+    return -1;
+  };
+  for (const auto& p : o.partial)
+    for (int k = p.from; k < p.to; ++k)  // W_to⋯W_from = (W_to⋯W_{k+1})(W_k⋯W_from)
+      EXPECT_LE(p.rank, std::min(rank_of(k + 1, p.to), rank_of(p.from, k)))
+          << what << ": product " << p.from << ".." << p.to << " split after " << k;
+  EXPECT_EQ(o.product_rank, rank_of(1, int(o.layer_ranks.size())));
+}
+
+}  // namespace
+
+TEST(Openness, ProductRanksNeverExceedTheirFactors) {
+  const Model m = make_model(Family::linear, {6, 4, 4, 6});
+  // The configuration a per-matrix relative rule gets wrong: W_2 of rank 3 (one singular value
+  // 1e-9 of the others), W_1 and W_3 of full rank, all near zero. The product has rank ≤ 3.
+  for (double scale : {1.0, 1e-3, 1e-6}) {
+    std::vector<double> w = random_weights(m, 11, scale);
+    Eigen::Map<RowMat> W2(w.data() + 24, 4, 4);
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(Eigen::MatrixXd(W2), Eigen::ComputeFullU | Eigen::ComputeFullV);
+    Eigen::VectorXd sv = svd.singularValues();
+    sv(3) = 1e-9 * sv(0);
+    W2 = svd.matrixU() * sv.asDiagonal() * svd.matrixV().transpose();
+    const OpennessInfo o = openness(m, w.data(), 1e-6);
+    EXPECT_EQ(o.layer_ranks, (std::vector<int>{4, 3, 4})) << "scale " << scale;
+    EXPECT_EQ(o.product_rank, 3) << "scale " << scale;
+    EXPECT_FALSE(*o.non_degenerate) << "scale " << scale;
+    expect_rank_invariant(o, "rank-3 middle layer at scale " + std::to_string(scale));
+  }
+  // Random points at every scale, widths with bottlenecks, and the same points refined to a
+  // nearby critical point (near zero the refinement lands next to the saddle at W = 0).
+  const Model deep = make_model(Family::linear, {5, 3, 4, 2, 5});
+  const Dataset d = gaussian_data(deep, 10, 5, 0, 1);
+  for (std::uint64_t seed = 1; seed <= 4; ++seed)
+    for (double scale : {2.0, 1.0, 1e-3, 1e-6}) {
+      const std::vector<double> w = random_weights(deep, seed, scale);
+      expect_rank_invariant(openness(deep, w.data(), 1e-6), "random, scale " + std::to_string(scale));
+      RefineSpec spec;
+      spec.max_iterations = 20;
+      const RefineResult r = refine_critical_point(deep, d, w.data(), loss_scale(d), spec);
+      expect_rank_invariant(openness(deep, r.weights.data(), 1e-6),
+                            "refined, scale " + std::to_string(scale));
+    }
+  // Exactly zero weights have rank 0 everywhere.
+  const std::vector<double> zero(deep.param_count(), 0.0);
+  const OpennessInfo o = openness(deep, zero.data(), 1e-6);
+  EXPECT_EQ(o.product_rank, 0);
+  for (int r : o.layer_ranks) EXPECT_EQ(r, 0);
 }
 
 TEST(Refine, PerturbedKnownCriticalPointsReturn) {
@@ -355,4 +451,58 @@ TEST(Endpoint, NonFiniteSpectrumMakesTheRecordNotFinite) {
     EXPECT_EQ(e.cls, PointClass::diverged);
     for (PointClass c : e.cls_by_tol) EXPECT_EQ(c, PointClass::diverged);
   }
+}
+
+TEST(Verdicts, DynamicsRefinementSensitivityAndCertificatesPerCell) {
+  using P = PointClass;
+  std::vector<EndpointRecord> eps(6);
+  for (long i = 0; i < 6; ++i) {
+    EndpointRecord& e = eps[std::size_t(i)];
+    e.index = i;
+    e.train_status = math::TrainStatus::budget;
+    e.dynamics = DynamicsInfo{};
+    e.dynamics->escape_step = 100 * (i + 1);  // 100 … 600
+    e.dynamics->loss_drop = 1.0;
+    e.refined = RefineSummary{};
+    e.refined->converged = true;
+    e.refined->class_before = P::strict_saddle;
+    e.raw_class = P::strict_saddle;
+    e.cls = P::strict_saddle;
+  }
+  // Two never left the plateau (both strict saddles), one still falling at its budget.
+  eps[0].dynamics->escape_step = eps[1].dynamics->escape_step = -1;
+  eps[0].dynamics->on_plateau = eps[1].dynamics->on_plateau = true;
+  eps[2].dynamics->still_descending = true;
+  eps[2].cls = P::not_critical;
+  // Refinement moves four of six to degenerate (and the escape test to a non-strict saddle):
+  // the cell's verdict flips from strict_saddle to degenerate.
+  for (std::size_t i = 2; i < 6; ++i) {
+    eps[i].raw_class = P::degenerate;
+    eps[i].cls = P::non_strict_saddle;
+  }
+  eps[5].cls = P::global_minimum;
+  eps[5].minimum = MinimumCertificate{"certified", 0.5, 1e-14};
+  const VerdictSummary v = summarize_verdicts(eps);
+  EXPECT_EQ(v.with_dynamics, 6);
+  EXPECT_EQ(v.stopped[std::size_t(math::TrainStatus::budget)], 6);
+  EXPECT_EQ(v.on_plateau, 2);
+  EXPECT_EQ(v.plateau_classes[std::size_t(P::strict_saddle)], 2);
+  EXPECT_EQ(v.still_descending, 1);
+  EXPECT_EQ(v.descending_classes[std::size_t(P::non_strict_saddle)], 1);
+  EXPECT_EQ(v.escape_step.count, 4);  // 300, 400, 500, 600
+  EXPECT_DOUBLE_EQ(v.escape_step.median, 450.0);
+  EXPECT_DOUBLE_EQ(v.escape_step.min, 300.0);
+  EXPECT_DOUBLE_EQ(v.escape_step.q10, 330.0);
+  EXPECT_EQ(v.refined, 6);
+  EXPECT_EQ(v.refine_changed, 4);
+  EXPECT_EQ(v.raw_verdict, P::strict_saddle);
+  EXPECT_EQ(v.refined_verdict, P::degenerate);
+  EXPECT_TRUE(v.verdict_flips);
+  EXPECT_EQ(v.global_minima, 1);
+  EXPECT_EQ(v.global_certified, 1);
+  EXPECT_EQ(v.spurious_minima, 0);
+  // Nothing refined: no flip is claimed.
+  for (auto& e : eps) e.refined.reset();
+  EXPECT_FALSE(summarize_verdicts(eps).verdict_flips);
+  EXPECT_EQ(summarize_verdicts(eps).refined, 0);
 }

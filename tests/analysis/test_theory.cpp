@@ -123,6 +123,7 @@ Dataset case_data(const OracleCase& c) {
 
 const char* const F = "forbids";
 const char* const E = "exists";
+const char* const N = "not_applicable";
 
 // Claim sets that recur. Every linear case carries NR-Lemma7.
 std::map<std::string, std::string> with(std::map<std::string, std::string> base,
@@ -134,6 +135,8 @@ const std::map<std::string, std::string> kH1 = {{"convex", F}, {"NR-Lemma7", F}}
 const std::map<std::string, std::string> kH2 = {{"NR-Thm5", F}, {"NR-Thm5-degenerate", F}, {"NR-Lemma7", F}};
 const std::map<std::string, std::string> kDeepNo8 = {{"NR-Lemma7", F}, {"NR-Thm8", F}};
 const std::map<std::string, std::string> kDeep8 = {{"NR-Lemma7", F}, {"NR-Thm8-exists", E}};
+// Thm 8's condition with a full-rank Y: its spurious minima need a rank-deficient one.
+const std::map<std::string, std::string> kDeep8FullY = {{"NR-Lemma7", F}, {"NR-Thm8-exists", N}};
 const std::map<std::string, std::string> kKh2 = {{"K-Thm2.3", F}, {"K-Cor2.4-h2", F}};
 const std::map<std::string, std::string> kKdeep = {{"K-Thm2.3", F}, {"K-Cor2.4-bad-saddles", E}};
 
@@ -165,8 +168,10 @@ std::vector<OracleCase> oracle_table() {
        "K fails: dy=4 > dx=3"},
       {"lin_h2_dy_eq_dx_plus_1", L, {2, 2, 3}, 10, 0, 0, T::gaussian, {}, kH2,
        "K fails only by dy=3 > dx=2 (XX^T, XY^T full; Sigma eigenvalues {0,a,b} distinct)"},
-      {"lin_h2_y_rank1", L, {4, 3, 3}, 10, 0, 1, T::gaussian, {}, kH2,
-       "K fails: rank Y = 1 makes rank XY^T = 1 < min(d0,dh) = 3"},
+      {"lin_h2_y_rank1", L, {4, 3, 3}, 10, 0, 1, T::gaussian, {},
+       {{"NR-Thm5", F}, {"NR-Thm5-degenerate", F}, {"NR-Lemma7", N}},
+       "K fails: rank Y = 1 makes rank XY^T = 1 < min(d0,dh) = 3; Lemma 7's scope is empty by "
+       "construction: XX^T invertible and rank YX^T = 1 < min d_i = 3"},
       {"lin_h2_sigma_repeated", L, {3, 2, 2}, 4, 0, 0, T::diagonal, {1.0, 1.0}, kH2,
        "K fails only by Sigma = I_2 (repeated eigenvalue); XX^T = I, XY^T rank 2, dy=2<=3"},
       {"lin_h2_sigma_distinct", L, {3, 2, 2}, 4, 0, 0, T::diagonal, {1.0, 2.0}, with(kH2, kKh2),
@@ -175,15 +180,15 @@ std::vector<OracleCase> oracle_table() {
        "teacher through width 1: rank Y = 1, rank XY^T = 1 < 3, K fails"},
 
       // ---------------- deep linear, h = 3 ----------------
-      {"lin_h3_thm8_K_holds", L, {3, 2, 1, 3}, 10, 0, 0, T::gaussian, {}, with(kDeep8, kKdeep),
-       "p1=1,p2=2: d3=3>d2=1, d0=3>d1=2 -> Thm 8 'exists'; K holds for this full-rank Y "
+      {"lin_h3_thm8_K_holds", L, {3, 2, 1, 3}, 10, 0, 0, T::gaussian, {}, with(kDeep8FullY, kKdeep),
+       "p1=1,p2=2: d3=3>d2=1, d0=3>d1=2, but Y has full rank -> Thm 8 not applicable; K holds for this full-rank Y "
        "(dy == dx = 3) and h>=3 gives bad saddles"},
       {"lin_h3_thm8_y_rank1", L, {3, 2, 1, 3}, 10, 0, 1, T::gaussian, {}, kDeep8,
        "Thm 8 condition as above; rank Y = 1 -> XY^T rank 1 < 3, K fails"},
       {"lin_h3_thm8_teacher_bottleneck", L, {3, 2, 1, 3}, 10, 0, 0, T::teacher, {}, kDeep8,
        "Thm 8 condition holds; teacher through width 1 gives rank Y = 1, K fails"},
-      {"lin_h3_thm8_n_lt_d0", L, {5, 2, 1, 3}, 4, 0, 0, T::gaussian, {}, kDeep8,
-       "Thm 8: d3=3>d2=1, d0=5>d1=2; K fails: n=4 < d0=5"},
+      {"lin_h3_thm8_n_lt_d0", L, {5, 2, 1, 3}, 4, 0, 0, T::gaussian, {}, kDeep8FullY,
+       "Thm 8: d3=3>d2=1, d0=5>d1=2 with a full-rank Y -> not applicable; K fails: n=4 < d0=5"},
       {"lin_h3_tie_d0_eq_d1", L, {2, 2, 1, 3}, 10, 0, 0, T::gaussian, {}, kDeepNo8,
        "d0 == d1 = 2 is not d0 > d_p1 -> Thm 8 forbids; K fails: dy=3 > dx=2"},
       {"lin_h3_tie_dh_eq_d2", L, {3, 2, 3, 3}, 10, 0, 0, T::gaussian, {}, with(kDeepNo8, kKdeep),
@@ -198,12 +203,12 @@ std::vector<OracleCase> oracle_table() {
        "d3 == d2 -> Thm 8 forbids; Sigma = diag(1,9) distinct, K holds"},
 
       // ---------------- deep linear, h = 4 ----------------
-      {"lin_h4_thm8_p1_1_p2_3", L, {3, 1, 3, 1, 3}, 10, 0, 0, T::gaussian, {}, with(kDeep8, kKdeep),
-       "p1=1,p2=3: d0=3>d1=1, d4=3>d3=1 -> Thm 8 'exists'; K holds"},
+      {"lin_h4_thm8_p1_1_p2_3", L, {3, 1, 3, 1, 3}, 10, 0, 0, T::gaussian, {}, with(kDeep8FullY, kKdeep),
+       "p1=1,p2=3: d0=3>d1=1, d4=3>d3=1, full-rank Y -> Thm 8 not applicable; K holds"},
       {"lin_h4_same_layer_only", L, {3, 3, 1, 3, 3}, 10, 0, 0, T::gaussian, {}, with(kDeepNo8, kKdeep),
        "only d2 is below d0 and dh, but p1 < p2 are needed -> Thm 8 forbids; K holds"},
-      {"lin_h4_thm8_n_lt_d0", L, {4, 4, 2, 2, 3}, 3, 0, 0, T::gaussian, {}, kDeep8,
-       "p1=2,p2=3: d0=4>d2=2, d4=3>d3=2 -> Thm 8 'exists'; K fails: n=3 < d0=4"},
+      {"lin_h4_thm8_n_lt_d0", L, {4, 4, 2, 2, 3}, 3, 0, 0, T::gaussian, {}, kDeep8FullY,
+       "p1=2,p2=3: d0=4>d2=2, d4=3>d3=2, full-rank Y -> Thm 8 not applicable; K fails: n=3 < d0=4"},
       {"lin_h4_tie_y_rank2", L, {4, 4, 2, 3, 3}, 10, 0, 2, T::gaussian, {}, kDeepNo8,
        "only p1 in {2}, and d4 == d3 = 3 leaves no p2 > 2 -> Thm 8 forbids; rank Y = 2 < 3, K fails"},
       {"lin_h4_order_reversed", L, {2, 2, 3, 1, 3}, 10, 0, 0, T::gaussian, {}, kDeepNo8,
@@ -660,4 +665,77 @@ TEST(TheoryCheckClaims, FragileEndpointsAreSetAsideEitherWay) {
   obs = check_claims({make_claim("e", "exists", {"spurious_local_minimum"})}, {flips});
   EXPECT_EQ(obs[0].set_aside.total(), 0);
   EXPECT_EQ(obs[0].count, 1);
+}
+
+TEST(TheoryCheckClaims, OnlyCriticalEndpointsCountAndKinksAndPlateausStayOut) {
+  using P = PointClass;
+  std::vector<EndpointRecord> eps;
+  for (long i = 0; i < 6; ++i) eps.push_back(endpoint(i, P::not_critical));  // not at a critical point
+  eps.push_back(endpoint(6, P::diverged));
+  eps.push_back(endpoint(7, P::spurious_local_minimum));                     // solid evidence
+  EndpointRecord kink_min = endpoint(8, P::global_minimum);                  // at a kink, not a member
+  kink_min.near_kink = true;
+  eps.push_back(kink_min);
+  EndpointRecord plateau = endpoint(9, P::strict_saddle);                    // never left the plateau
+  plateau.dynamics = DynamicsInfo{};
+  plateau.dynamics->on_plateau = true;
+  eps.push_back(plateau);
+  EndpointRecord refined_plateau = plateau;                                  // refined to a critical point:
+  refined_plateau.index = 10;                                                // a fact about the landscape
+  refined_plateau.refined = RefineSummary{};
+  refined_plateau.refined->converged = true;
+  eps.push_back(refined_plateau);
+
+  const auto obs = check_claims({make_claim("spur", "none", {"spurious_local_minimum"}),
+                                 make_claim("saddles", "exists", {"strict_saddle"}),
+                                 make_claim("na", "not_applicable", {"spurious_local_minimum"})},
+                                eps);
+  ASSERT_EQ(obs.size(), 3u);
+  // Denominators hold critical endpoints only (7 of 11 are not); the kink is out of every verdict.
+  EXPECT_EQ(obs[0].not_critical, 7);
+  EXPECT_EQ(obs[0].set_aside.kink, 1);
+  EXPECT_EQ(obs[0].set_aside.dynamics, 1);  // the unrefined plateau endpoint: no evidence either way
+  EXPECT_EQ(obs[0].in_scope, 2);
+  EXPECT_EQ(obs[0].count, 1);
+  EXPECT_NE(format_observation(obs[0]).find("1 spurious_local_minimum of 2"), std::string::npos)
+      << format_observation(obs[0]);
+  EXPECT_NE(format_observation(obs[0]).find("7 not at a critical point"), std::string::npos);
+  // The unrefined plateau endpoint is no evidence that strict saddles occur; the refined one is.
+  EXPECT_EQ(obs[1].set_aside.dynamics, 1);
+  EXPECT_EQ(obs[1].in_scope, 2);
+  EXPECT_EQ(obs[1].count, 1);
+  EXPECT_EQ(obs[1].verdict, Verdict::consistent);
+  // A claim that does not apply is never judged and says why instead of "0 of 0".
+  EXPECT_EQ(obs[2].verdict, Verdict::not_applicable);
+  EXPECT_EQ(obs[2].in_scope, 0);
+  EXPECT_EQ(format_observation(obs[2]).rfind("not applicable: statement na", 0), 0u) << format_observation(obs[2]);
+  EXPECT_EQ(format_observation(obs[2]).find("0 of 0"), std::string::npos);
+}
+
+TEST(TheoryClaims, Theorem8NeedsRankDeficientTargetsAndLemma7ANonEmptyScope) {
+  // The setting: [6,2,4,6] with a full-rank Y. Thm 8's condition holds (d3 = 6 > d2 = 4,
+  // d0 = 6 > d1 = 2) but its spurious minima are for rank-deficient targets.
+  const Model m = make_model(Family::linear, {6, 2, 4, 6});
+  const DataFacts full = data_facts(gaussian_data(m, 16, 3));
+  ASSERT_EQ(full.rank_y, 6);
+  const auto find = [](const std::vector<Claim>& cs, const std::string& id) {
+    for (const auto& c : cs)
+      if (c.id == id) return c;
+    ADD_FAILURE() << "no claim " << id;
+    return Claim{};
+  };
+  std::vector<Claim> cs = theory_claims(m, full);
+  Claim t8 = find(cs, "NR-Thm8-exists");
+  EXPECT_EQ(t8.kind, ClaimKind::not_applicable);
+  EXPECT_NE(t8.why.find("rank-deficient"), std::string::npos) << t8.why;
+  EXPECT_EQ(find(cs, "NR-Lemma7").kind, ClaimKind::forbids);
+  EXPECT_NE(format_claims(m, full, cs).find("not applicable here"), std::string::npos);
+  // Rank-1 targets: Thm 8 applies; rank YX^T = 1 < min d_i = 2, so no critical point is
+  // non-degenerate and Lemma 7 has nothing to speak about.
+  const DataFacts low = data_facts(gaussian_data(m, 16, 3, 0, 1));
+  cs = theory_claims(m, low);
+  EXPECT_EQ(find(cs, "NR-Thm8-exists").kind, ClaimKind::exists);
+  t8 = find(cs, "NR-Lemma7");
+  EXPECT_EQ(t8.kind, ClaimKind::not_applicable);
+  EXPECT_NE(t8.why.find("rank YX^T = 1 < min d_i = 2"), std::string::npos) << t8.why;
 }

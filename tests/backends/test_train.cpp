@@ -185,12 +185,68 @@ void expect_interleaved_training_is_bitwise(Family family, math::OptimizerKind k
     const math::TrainOutcome b = math::train_network(s, X.data(), Y.data(), w, p, w + P, curve.data());
     EXPECT_EQ(a.status, b.status) << "network " << i;
     EXPECT_EQ(a.steps, b.steps) << "network " << i;
+    EXPECT_EQ(a.escape_step, b.escape_step) << "network " << i;
+    EXPECT_EQ(std::memcmp(&a.late_loss, &b.late_loss, sizeof(double)), 0) << "network " << i;
     EXPECT_EQ(std::memcmp(&a.loss, &b.loss, sizeof(double)), 0) << "network " << i;
     for (std::size_t k = 0; k < P; ++k)
       EXPECT_EQ(std::memcmp(&ref[k], &w[k], sizeof(T)), 0) << "network " << i << " w " << k;
     EXPECT_EQ(std::memcmp(ref_curve.data(), curve.data(), 9 * sizeof(double)), 0) << "network " << i;
     if (i == 3) EXPECT_EQ(b.status, math::TrainStatus::diverged);
   }
+}
+
+TEST(TrainingDynamics, EscapeStepAndLateLossFollowTheRuleOnTheCurve) {
+  // A deep linear network from a small initialization sits on the plateau around W = 0 before
+  // it escapes: the escape step is the first step where the loss has covered a tenth of the way
+  // from L(0) down to L*, read off the full loss curve.
+  const Model m = make_model(Family::linear, {4, 3, 3, 4});
+  const Dataset d = gaussian_data(m, 10, 4);
+  const math::Shape s = m.shape(d.n);
+  math::TrainParams p;
+  p.lr = 0.02;
+  p.max_steps = 3000;
+  p.curve_every = 1;
+  p.curve_len = int(p.max_steps) + 1;
+  p.escape_floor = closed_form_optimum(m, d).value();
+  std::vector<double> ws(math::train_workspace(s)), curve(std::size_t(p.curve_len));
+  const std::vector<double> w0 = random_weights(m, 5, 1e-2);
+  std::vector<double> w = w0;
+  const math::TrainOutcome o = math::train_network(s, d.X.data(), d.Y.data(), w.data(), p, ws.data(), curve.data());
+  ASSERT_NE(o.status, math::TrainStatus::diverged);
+  EXPECT_EQ(o.initial_loss, curve[0]);
+  long expected = -1;
+  for (long t = 0; t <= o.steps; ++t)
+    if (curve[0] - curve[std::size_t(t)] >= 0.1 * (curve[0] - p.escape_floor)) {
+      expected = t;
+      break;
+    }
+  ASSERT_GT(expected, 50) << "the small initialization should start on a plateau";
+  EXPECT_EQ(o.escape_step, expected);
+  EXPECT_EQ(o.late_loss, curve[std::size_t(std::min(o.steps, math::late_step(p.max_steps)))]);
+  const DynamicsInfo left = dynamics_of(o, 1e-6);
+  EXPECT_FALSE(left.on_plateau);
+  EXPECT_DOUBLE_EQ(left.loss_drop, o.initial_loss - o.loss);
+
+  // Stopped before that step: still on the plateau, and out of budget.
+  p.max_steps = expected - 1;
+  w = w0;
+  const math::TrainOutcome early = math::train_network(s, d.X.data(), d.Y.data(), w.data(), p, ws.data(), curve.data());
+  EXPECT_EQ(early.status, math::TrainStatus::budget);
+  EXPECT_EQ(early.escape_step, -1);
+  const DynamicsInfo stuck = dynamics_of(early, 1e-6);
+  EXPECT_TRUE(stuck.on_plateau);
+  EXPECT_EQ(stuck.label(), "plateau");
+
+  // Stopped in the middle of the descent: left the plateau, out of budget, still falling.
+  p.max_steps = expected + 20;
+  w = w0;
+  const math::TrainOutcome mid = math::train_network(s, d.X.data(), d.Y.data(), w.data(), p, ws.data(), curve.data());
+  EXPECT_EQ(mid.escape_step, expected);
+  const DynamicsInfo falling = dynamics_of(mid, 1e-6);
+  EXPECT_FALSE(falling.on_plateau);
+  EXPECT_TRUE(falling.still_descending);
+  EXPECT_EQ(falling.label(), "descending");
+  EXPECT_GT(mid.late_loss, mid.loss);
 }
 
 TEST(InterleavedTraining, BitwiseThePlainLoop) {

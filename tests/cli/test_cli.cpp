@@ -11,6 +11,7 @@
 #include "landscape/core/common.hpp"
 #include "landscape/io/config.hpp"
 #include "landscape/run/experiment.hpp"
+#include "landscape/io/sqlite.hpp"
 #include "landscape/io/store.hpp"
 #include "landscape/run/sweep.hpp"
 #include "temp_dir_test.hpp"
@@ -69,6 +70,8 @@ TEST_F(Cli, ClassifyPointJson) {
   EXPECT_GT(j["negative_eigenvalues"].get<int>(), 0);
   EXPECT_TRUE(j["tolerances"].contains("eig_rtol"));
   for (const char* k : {"loss", "global_loss", "grad_norm"}) EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_TRUE(j["certificate"].is_null());  // a saddle: no certificate of a minimum
+  EXPECT_TRUE(j["dynamics"].is_null());     // a given point has no training history
   const CliRun text = run({"classify", p});
   ASSERT_EQ(text.code, 0);
   EXPECT_NE(text.out.find("strict_saddle"), std::string::npos);
@@ -135,6 +138,48 @@ TEST_F(Cli, SampleWritesSummaryAndCsv) {
   int lines = 0;
   while (std::getline(csv, line)) ++lines;
   EXPECT_EQ(lines, 5);  // header + 4 endpoints
+}
+
+TEST_F(Cli, PlateauEndpointsAreFlaggedCountedAndStored) {
+  // A three-layer network from a tiny initialization with a short budget never leaves the
+  // plateau around W = 0: the endpoints are flagged, counted per class and stored as such.
+  const std::string cfg = write("p.toml", "[experiment]\nname = \"p\"\nnetworks = 4\nseed = 3\n"
+                                          "backend = \"cpu\"\n[model]\nfamily = \"linear\"\n"
+                                          "dims = [3, 2, 2, 3]\n[data]\nn = 6\n[init]\nscale = 1e-3\n"
+                                          "[train]\nlr = 0.005\nsteps = 200\n");
+  const CliRun r = run({"sample", cfg, "--out", path("p"), "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("still on the initial plateau   4 of 4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("none left the plateau"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(landscape::read_file(path("p/summary.json")))["cells"][0];
+  EXPECT_EQ(j["dynamics"]["on_plateau"]["count"], 4);
+  long classed = 0;
+  for (auto& [k, v] : j["dynamics"]["on_plateau"]["classes"].items()) classed += v.get<long>();
+  EXPECT_EQ(classed, 4);
+  EXPECT_EQ(j["dynamics"]["stopped"]["budget"], 4);
+  EXPECT_EQ(j["dynamics"]["escape_step"]["count"], 0);
+  EXPECT_TRUE(j.contains("refinement_sensitivity"));
+  EXPECT_TRUE(j.contains("certified_minima"));
+  landscape::Database db(path("p/results.db"), landscape::OpenMode::read_only);
+  landscape::Statement q(db, "SELECT COUNT(*) FROM endpoints WHERE dynamics = 'plateau' AND escape_step IS NULL "
+                             "AND loss_drop IS NOT NULL AND json_extract(details, '$.dynamics.on_plateau') = 1");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.int64(0), 4);
+  const std::string csv = landscape::read_file(path("p/endpoints.csv"));
+  EXPECT_NE(csv.find(",escape_step,loss_drop,dynamics,certified,certificate_margin"), std::string::npos);
+  EXPECT_NE(csv.find(",plateau,"), std::string::npos);
+
+  // Given the budget to escape, they leave the plateau and the escape steps are reported.
+  const std::string cfg2 = write("q.toml", "[experiment]\nname = \"q\"\nnetworks = 4\nseed = 3\n"
+                                           "backend = \"cpu\"\n[model]\nfamily = \"linear\"\n"
+                                           "dims = [3, 2, 2, 3]\n[data]\nn = 6\n[init]\nscale = 0.3\n"
+                                           "[train]\nlr = 0.01\nsteps = 3000\n");
+  const CliRun r2 = run({"sample", cfg2, "--out", path("q"), "--quiet"});
+  ASSERT_EQ(r2.code, 0) << r2.err;
+  const auto j2 = nlohmann::json::parse(landscape::read_file(path("q/summary.json")))["cells"][0];
+  EXPECT_EQ(j2["dynamics"]["on_plateau"]["count"], 0);
+  EXPECT_EQ(j2["dynamics"]["escape_step"]["count"], 4);
+  EXPECT_GT(j2["dynamics"]["escape_step"]["median"].get<double>(), 0.0);
 }
 
 TEST_F(Cli, SampleFromCsvData) {

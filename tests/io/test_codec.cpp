@@ -72,6 +72,23 @@ void expect_same_details(const EndpointRecord& a, const EndpointRecord& b) {
     EXPECT_EQ(a.symmetry->orbit_dim_max, b.symmetry->orbit_dim_max);
     EXPECT_EQ(a.symmetry->near_zero, b.symmetry->near_zero);
     EXPECT_EQ(a.symmetry->excess, b.symmetry->excess);
+    EXPECT_TRUE(same(a.symmetry->normal_margin, b.symmetry->normal_margin));
+    EXPECT_TRUE(same(a.symmetry->spectrum_error, b.symmetry->spectrum_error));
+  }
+  ASSERT_EQ(a.dynamics.has_value(), b.dynamics.has_value());
+  if (a.dynamics) {
+    EXPECT_TRUE(same(a.dynamics->initial_loss, b.dynamics->initial_loss));
+    EXPECT_EQ(a.dynamics->escape_step, b.dynamics->escape_step);
+    EXPECT_TRUE(same(a.dynamics->loss_drop, b.dynamics->loss_drop));
+    EXPECT_TRUE(same(a.dynamics->late_loss, b.dynamics->late_loss));
+    EXPECT_EQ(a.dynamics->on_plateau, b.dynamics->on_plateau);
+    EXPECT_EQ(a.dynamics->still_descending, b.dynamics->still_descending);
+  }
+  ASSERT_EQ(a.minimum.has_value(), b.minimum.has_value());
+  if (a.minimum) {
+    EXPECT_EQ(a.minimum->status, b.minimum->status);
+    EXPECT_TRUE(same(a.minimum->margin, b.minimum->margin));
+    EXPECT_TRUE(same(a.minimum->error_bound, b.minimum->error_bound));
   }
   if (a.openness) expect_same(*a.openness, *b.openness);
 }
@@ -109,7 +126,15 @@ EndpointRecord full_endpoint() {
   x.descent_steps = 12;
   x.null_space_dim = 3;
   e.escape = x;
-  e.symmetry = SymmetryInfo{4, 8, 5, 1};
+  e.symmetry = SymmetryInfo{4, 8, 5, 1, 0.5, 0.125};
+  DynamicsInfo dy;
+  dy.initial_loss = 2.5;
+  dy.escape_step = 40;
+  dy.loss_drop = 2.0;
+  dy.late_loss = 0.75;
+  dy.still_descending = true;
+  e.dynamics = dy;
+  e.minimum = MinimumCertificate{"no_descent_found", 0.5, 0.125};
   OpennessInfo o;
   o.layer_ranks = {2, 2};
   o.partial = {{1, 2, 1}};
@@ -144,7 +169,8 @@ Claim claim(ClaimKind kind, ClaimScope scope) {
 
 TEST(Codec, DetailsAllAbsent) {
   const EndpointRecord e;
-  EXPECT_EQ(dump_details(e), R"({"escape":null,"openness":null,"refined":null,"symmetry":null})");
+  EXPECT_EQ(dump_details(e),
+            R"({"certificate":null,"dynamics":null,"escape":null,"openness":null,"refined":null,"symmetry":null})");
   EndpointRecord back = full_endpoint();  // parts present before are reset
   parse_details(dump_details(e), back);
   expect_same_details(e, back);
@@ -223,14 +249,18 @@ TEST(Codec, DetailsNonFiniteAsNull) {
 TEST(Codec, DetailsStoredTextDecodes) {
   // endpoints.details as the database holds it (compact, keys sorted, no direction).
   const std::string stored =
-      R"({"escape":{"descent_steps":12,"escaped":true,"loss_drop":0.75,"method":"null_eigenvector",)"
+      R"({"certificate":{"certified":false,"error_bound":0.125,"margin":0.5,"status":"no_descent_found"},)"
+      R"("dynamics":{"escape_step":40,"initial_loss":2.5,"late_loss":0.75,"loss_drop":2.0,)"
+      R"("on_plateau":false,"state":"descending","still_descending":true},)"
+      R"("escape":{"descent_steps":12,"escaped":true,"loss_drop":0.75,"method":"null_eigenvector",)"
       R"("null_space_dim":3,"probes":40,"step":0.25},"openness":{"all_full_row_rank":null,)"
       R"("layer_ranks":[2,2],"locally_open":true,"min_width":2,"non_degenerate":false,)"
       R"("openness_rule":"N&R Thm 2","partial_products":[{"from":1,"rank":1,"to":2}],)"
       R"("product_rank":1},"refined":{"class_before":"strict_saddle","converged":true,)"
       R"("distance":0.125,"grad_norm_after":1e-12,"grad_norm_before":0.25,"iterations":7,)"
       R"("loss_after":0.5,"loss_before":1.5,"n_negative_before":2},"symmetry":)"
-      R"({"excess_degeneracy":1,"near_zero_eigenvalues":5,"orbit_dim":4,"orbit_dim_max":8}})";
+      R"({"excess_degeneracy":1,"near_zero_eigenvalues":5,"normal_margin":0.5,"orbit_dim":4,)"
+      R"("orbit_dim_max":8,"spectrum_error":0.125}})";
   EndpointRecord expected = full_endpoint();
   expected.escape->direction.clear();
   EndpointRecord back;
@@ -242,13 +272,13 @@ TEST(Codec, DetailsStoredTextDecodes) {
 // ---- claims and observations ------------------------------------------------------------------
 
 TEST(Codec, EnumNames) {
-  for (ClaimKind k : {ClaimKind::forbids, ClaimKind::exists, ClaimKind::none})
+  for (ClaimKind k : {ClaimKind::forbids, ClaimKind::exists, ClaimKind::none, ClaimKind::not_applicable})
     EXPECT_EQ(parse_claim_kind(to_string(k)), k);
   for (ClaimScope s : {ClaimScope::all, ClaimScope::degenerate, ClaimScope::non_degenerate,
                        ClaimScope::full_row_rank})
     EXPECT_EQ(parse_claim_scope(to_string(s)), s);
   for (Verdict v :
-       {Verdict::consistent, Verdict::inconsistent, Verdict::inconclusive, Verdict::no_prediction})
+       {Verdict::consistent, Verdict::inconsistent, Verdict::inconclusive, Verdict::no_prediction, Verdict::not_applicable})
     EXPECT_EQ(parse_verdict(to_string(v)), v);
   EXPECT_EQ(to_string(Verdict::no_prediction), "no prediction");
   EXPECT_EQ(to_string(ClaimScope::non_degenerate), "non_degenerate");
@@ -262,7 +292,7 @@ TEST(Codec, EnumNames) {
 
 TEST(Codec, ClaimsRoundTrip) {
   std::vector<Claim> claims;
-  for (ClaimKind k : {ClaimKind::forbids, ClaimKind::exists, ClaimKind::none})
+  for (ClaimKind k : {ClaimKind::forbids, ClaimKind::exists, ClaimKind::none, ClaimKind::not_applicable})
     for (ClaimScope s : {ClaimScope::all, ClaimScope::degenerate, ClaimScope::non_degenerate,
                          ClaimScope::full_row_rank})
       claims.push_back(claim(k, s));

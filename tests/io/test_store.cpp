@@ -147,6 +147,7 @@ std::vector<std::string> endpoint_set(const std::string& db) {
                     "e.seed, e.class, e.raw_class, e.class_tol_lo, e.class_tol_hi, e.loss, e.grad_norm, "
                     "e.lambda_min, e.lambda_max, e.n_negative, e.n_near_zero, e.steps, e.train_status, "
                     "e.orbit_dim, e.excess_degeneracy, e.non_degenerate, e.locally_open, e.details, "
+                    "e.escape_step, e.loss_drop, e.dynamics, e.certified, "
                     "s.eigenvalues, cu.losses FROM endpoints e JOIN cells c ON e.cell_id = c.cell_id "
                     "LEFT JOIN spectra s ON s.cell_id = e.cell_id AND s.net_index = e.net_index "
                     "LEFT JOIN curves cu ON cu.cell_id = e.cell_id AND cu.net_index = e.net_index "

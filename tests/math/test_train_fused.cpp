@@ -109,6 +109,11 @@ void expect_same(const TrainRun& ref, const TrainRun& got, double rtol, const st
   SCOPED_TRACE(what);
   EXPECT_EQ(ref.out.status, got.out.status);
   EXPECT_EQ(ref.out.steps, got.out.steps);
+  // Dynamics come from the one stop test: the same initial loss and the same escape step (a
+  // step apart at most, where rounding puts a loss on the plateau rule's threshold).
+  EXPECT_NEAR(ref.out.initial_loss, got.out.initial_loss, rtol * std::max(1.0, std::abs(ref.out.initial_loss)));
+  EXPECT_NEAR(double(ref.out.escape_step), double(got.out.escape_step), 1.0);
+  EXPECT_NEAR(ref.out.late_loss, got.out.late_loss, rtol * std::max(1.0, std::abs(ref.out.late_loss)));
   EXPECT_NEAR(ref.out.loss, got.out.loss, rtol * std::max(1.0, std::abs(ref.out.loss)));
   EXPECT_NEAR(ref.out.grad_norm, got.out.grad_norm, rtol * std::max(1.0, ref.out.grad_norm));
   double wmax = 1.0;

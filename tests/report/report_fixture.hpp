@@ -204,6 +204,12 @@ inline void make_report_fixture_db(const std::string& path) {
         "(2, ?, 7, ?, ?, ?, ?, ?, 1e-9, ?, ?, ?, 2, 5000, 'converged', 0.02, ?, ?)",
         {i, cls, cls, lo, hi, loss, lmin, lmax, nneg, excess, open});
   }
+  // Dynamics and certificates of cell 2: networks 0–3 never left the plateau, 4 is still
+  // descending, the others escaped at step 10·i; global minima 0–9 are certified.
+  db.run("UPDATE endpoints SET dynamics = CASE WHEN net_index < 4 THEN 'plateau' WHEN net_index = 4 "
+         "THEN 'descending' ELSE 'settled' END, escape_step = CASE WHEN net_index < 4 THEN NULL "
+         "ELSE 10 * net_index END, certified = CASE WHEN class = 'global_minimum' THEN net_index < 10 "
+         "END WHERE cell_id = 2", {});
   // Cell 3: 18 global, 6 strict, 3 non-strict, 2 spurious, 2 degenerate, 3 diverged, 2 not
   // critical; no spectra, curves including a non-finite and a zero loss.
   const std::vector<std::pair<const char*, int>> mix = {

@@ -18,6 +18,7 @@
 #include "landscape/core/common.hpp"
 #include "landscape/report/report.hpp"
 #include "landscape/io/schema.hpp"
+#include "landscape/io/sqlite.hpp"
 #include "landscape/core/stats.hpp"
 #include "landscape/report/svg.hpp"
 #include "report_fixture.hpp"
@@ -332,6 +333,34 @@ TEST_F(ReportTest, DistributionCsvsMatchDatabase) {
   EXPECT_EQ(j["cells"][0]["locally_open"]["n"], 28);
   // Excess degeneracy at critical points only: the not_critical endpoints' −3 is left out.
   EXPECT_EQ(j["cells"][0]["excess_degeneracy"], (nlohmann::json{{"0", 26}, {"1", 1}, {"2", 1}}));
+  // Dynamics and certificates against SQL on the database.
+  {
+    landscape::Database db(m_db.string(), landscape::OpenMode::read_only);
+    const auto count = [&](const std::string& where) {
+      landscape::Statement q(db, "SELECT COUNT(*) FROM endpoints WHERE cell_id = 2 AND class IS NOT NULL AND " + where);
+      q.step();
+      return long(q.int64(0));
+    };
+    const auto& v = j["cells"][0]["verdicts"];
+    EXPECT_EQ(v["on_plateau"], count("dynamics = 'plateau'"));
+    EXPECT_EQ(v["on_plateau"], 4);
+    EXPECT_EQ(v["still_descending"], 1);
+    EXPECT_EQ(v["escape_step"]["count"], count("escape_step IS NOT NULL"));
+    landscape::Statement med(db, "SELECT escape_step FROM endpoints WHERE cell_id = 2 AND class IS NOT NULL "
+                                 "AND escape_step IS NOT NULL ORDER BY escape_step");
+    std::vector<double> steps;
+    while (med.step()) steps.push_back(double(med.int64(0)));
+    ASSERT_FALSE(steps.empty());
+    const double h = 0.5 * double(steps.size() - 1);
+    const std::size_t lo = std::size_t(h);
+    const double median = steps[lo] + (h - double(lo)) * (steps[std::min(lo + 1, steps.size() - 1)] - steps[lo]);
+    EXPECT_DOUBLE_EQ(v["escape_step"]["median"].get<double>(), median);
+    EXPECT_EQ(v["certified"]["global_minimum"], count("certified = 1"));
+    EXPECT_EQ(v["certified"]["global_minimum_n"], count("class = 'global_minimum'"));
+    const std::string md = file("summary.md");
+    EXPECT_NE(md.find("## Dynamics and verdict robustness"), std::string::npos);
+    EXPECT_NE(file("report.html").find("Dynamics and verdict robustness"), std::string::npos);
+  }
 
   // Spectral density: every stored eigenvalue counted once (8 spectra of 10).
   long eig = 0;

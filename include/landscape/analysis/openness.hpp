@@ -10,7 +10,9 @@
 
 namespace landscape {
 
-/// Ranks from SVDs with singular values ≤ rank_rtol · σ_max treated as zero.
+/// Ranks of every W_i and every contiguous product W_j⋯W_i under one rule: singular values at
+/// or below rank_rtol · ‖W_j‖₂⋯‖W_i‖₂ (the product's norm bound) count as zero, so the ranks
+/// always satisfy rank(AB) ≤ min(rank A, rank B) (docs/math.md §5).
 OpennessInfo openness(const Model& m, const double* w, double rank_rtol);
 
 /// Local openness of M(A, B) = AB at (A, B), A ∈ R^{m×k}, B ∈ R^{k×n}, from ranks:

@@ -41,21 +41,23 @@ math::TrainStatus parse_train_status(const std::string& s);
 
 /// What a theorem says about the endpoint classes it lists: `forbids` (no endpoint of those
 /// classes within the claim's scope), `exists` (such endpoints exist for some data or init; not
-/// observing them contradicts nothing) or `none` (no theorem applies).
-enum class ClaimKind { forbids, exists, none };
+/// observing them contradicts nothing), `none` (no theorem applies) or `not_applicable` (a
+/// theorem whose hypotheses fail on this data, or whose scope holds no critical point by
+/// construction: listed with the reason, never judged).
+enum class ClaimKind { forbids, exists, none, not_applicable };
 /// Endpoints a claim speaks about: all | degenerate (rank W_h⋯W_1 < min d_i) | non_degenerate |
 /// full_row_rank (every W_i of full row rank).
 enum class ClaimScope { all, degenerate, non_degenerate, full_row_rank };
 /// A claim against the endpoints observed ("no prediction" for kind `none`).
-enum class Verdict { consistent, inconsistent, inconclusive, no_prediction };
+enum class Verdict { consistent, inconsistent, inconclusive, no_prediction, not_applicable };
 
-/// "forbids", "exists", "none"; parse_claim_kind is its inverse (throws Error).
+/// "forbids", "exists", "none", "not_applicable"; parse_claim_kind is its inverse (throws Error).
 std::string to_string(ClaimKind k);
 ClaimKind parse_claim_kind(const std::string& s);
 /// "all", "degenerate", "non_degenerate", "full_row_rank"; parse_claim_scope is its inverse.
 std::string to_string(ClaimScope s);
 ClaimScope parse_claim_scope(const std::string& s);
-/// "consistent", "inconsistent", "inconclusive", "no prediction"; parse_verdict is its inverse.
+/// "consistent", "inconsistent", "inconclusive", "no prediction", "not applicable"; parse_verdict is its inverse.
 std::string to_string(Verdict v);
 Verdict parse_verdict(const std::string& s);
 
@@ -84,14 +86,20 @@ struct Observation {
   Interval ci;                  ///< 95% interval of count / in_scope
   Verdict verdict = Verdict::inconclusive;
   std::vector<long> offending;  ///< network indices contradicting a "forbids" claim
-  /// Endpoints in a "forbids" claim's classes that are not taken as evidence against it (and
-  /// are left out of in_scope and count), by reason: their final class changes within the
-  /// tolerance range ×0.1 … ×10, their refinement did not converge, or they lie at a
-  /// leaky-ReLU kink where the Hessian is undefined.
+  /// Endpoints not taken as evidence (left out of in_scope and count), by reason: for a
+  /// "forbids" claim, membership in its classes changes within the tolerance range ×0.1 … ×10;
+  /// in its classes but refinement did not converge; at a leaky-ReLU kink (any claim);
+  /// unrefined and unsettled by training (any claim).
+  /// Near-kink endpoints are left out whatever their class (their Hessian is undefined, so no
+  /// second-order verdict about them stands); `dynamics`: an unrefined endpoint still on its
+  /// initial plateau or still descending when its budget ran out (in the classes or not).
   struct SetAside {
-    long tolerance = 0, refinement = 0, kink = 0;
-    long total() const { return tolerance + refinement + kink; }
+    long tolerance = 0, refinement = 0, kink = 0, dynamics = 0;
+    long total() const { return tolerance + refinement + kink + dynamics; }
   } set_aside;
+  /// In scope but not at a critical point (final class diverged or not_critical): claims speak
+  /// of critical points, so these are not counted in in_scope.
+  long not_critical = 0;
 };
 
 /// First-order facts at a point, in float64 (shared with the device code).
@@ -121,6 +129,10 @@ struct SymmetryInfo {
   int orbit_dim_max = 0;  ///< Σ d_i² (linear) or Σ d_i (leaky ReLU) over hidden layers
   int near_zero = 0;      ///< observed near-zero Hessian eigenvalues
   int excess = 0;         ///< near_zero − orbit_dim: degeneracy beyond the symmetries
+  /// λ_{orbit_dim+1} (ascending, 1-based): the smallest eigenvalue once orbit_dim near-zero
+  /// ones are set aside; NaN when orbit_dim ≥ P.
+  double normal_margin = 0;
+  double spectrum_error = 0;  ///< floating-point error bound of the eigenvalues: 10·P·ε·max|λ|
 };
 
 struct PartialRank {
@@ -137,6 +149,33 @@ struct OpennessInfo {
   std::optional<bool> locally_open;   ///< two-layer linear: N&R Thm 2 / Behrends verdict
   std::string openness_rule;          ///< which rule decided locally_open
   std::optional<bool> all_full_row_rank;  ///< leaky ReLU: N&R Lemma 3's condition
+};
+
+/// How training went (docs/math.md §7a), from what every training loop tracks.
+struct DynamicsInfo {
+  double initial_loss = 0;  ///< loss at step 0 (training precision)
+  long escape_step = -1;    ///< first step off the initial plateau; −1: never left it
+  double loss_drop = 0;     ///< initial loss − final training loss
+  double late_loss = 0;     ///< loss at math::late_step(budget), for still_descending
+  bool on_plateau = false;  ///< never left the initial plateau
+  /// Ran out of budget while the loss was still falling: more than the loss tolerance lost over
+  /// the last tenth of the budget.
+  bool still_descending = false;
+  /// "plateau", "descending" or "settled" (on_plateau wins over still_descending).
+  std::string label() const { return on_plateau ? "plateau" : still_descending ? "descending" : "settled"; }
+  /// The endpoint is not where training came to rest on the landscape.
+  bool unsettled() const { return on_plateau || still_descending; }
+};
+
+/// Second-order certificate of a minimum (docs/math.md §7, certified minima): the Hessian is
+/// PSD and its near-null space has exactly the dimension of the symmetry orbit.
+struct MinimumCertificate {
+  /// "certified" (Morse–Bott argument), "no_descent_found" (spurious_local_minimum on the
+  /// escape test alone) or "loss_only" (global_minimum by its loss, second order not clean).
+  std::string status;
+  double margin = 0;       ///< smallest eigenvalue on the orbit's normal space, λ_{k+1}
+  double error_bound = 0;  ///< floating-point error bound of the computed spectrum
+  bool certified() const { return status == "certified"; }
 };
 
 /// Refinement outcome as reported (the refined weights are not kept).
@@ -166,6 +205,8 @@ struct EndpointRecord {
   std::optional<OpennessInfo> openness;
   double wall_time = 0;  ///< seconds of this network's chunk, per network
   bool near_kink = false;  ///< leaky ReLU: a pre-activation within kink_tol of the kink
+  std::optional<DynamicsInfo> dynamics;        ///< trained endpoints (not a user's point)
+  std::optional<MinimumCertificate> minimum;   ///< global_minimum and spurious_local_minimum
 
   const SpectrumSummary& nominal_spectrum() const { return spectrum[kTolNominal]; }
 };

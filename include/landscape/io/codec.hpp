@@ -18,8 +18,9 @@ nlohmann::json number_to_json(double x);
 double number_from_json(const nlohmann::json& j);
 
 // ---- endpoint details -------------------------------------------------------------------------
-// The `details` of an endpoint: {"refined", "escape", "symmetry", "openness"}, each null when the
-// record lacks it. Some fields are not stored, so not read back: of
+// The `details` of an endpoint: {"refined", "escape", "symmetry", "openness", "dynamics",
+// "certificate"}, each null when the record lacks it ("dynamics" also writes its "state" label,
+// not read back). Some fields are not stored, so not read back: of
 // RefineSummary::spectrum_before, all but n_negative ("n_negative_before"); the method, step and
 // direction of an EscapeResult that did not escape (written as null, read as "" and 0); the
 // witness direction of one that did, unless `with_direction`; OpennessInfo::openness_rule where
@@ -27,7 +28,7 @@ double number_from_json(const nlohmann::json& j);
 
 /// The details object of `e`; `with_direction` adds an escape's witness direction.
 nlohmann::json details_to_json(const EndpointRecord& e, bool with_direction = false);
-/// Sets e.refined, e.escape, e.symmetry and e.openness from a details object (absent or null
+/// Sets e.refined, e.escape, e.symmetry, e.openness, e.dynamics and e.minimum from a details object (absent or null
 /// parts reset). Throws nlohmann::json::exception on a malformed object.
 void details_from_json(const nlohmann::json& j, EndpointRecord& e);
 /// Compact text of details_to_json(e) (no direction), as stored in endpoints.details.

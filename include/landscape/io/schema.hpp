@@ -94,7 +94,11 @@ CREATE TABLE IF NOT EXISTS endpoints (
   excess_degeneracy INTEGER,           -- n_near_zero - orbit_dim
   non_degenerate    INTEGER,           -- deep linear: rank(W_h...W_1) = min d_i (0/1)
   locally_open      INTEGER,           -- two-layer linear: N&R Thm 2 / Behrends verdict (0/1)
-  details           TEXT,              -- JSON: refined, escape, symmetry, openness
+  details           TEXT,              -- JSON: refined, escape, symmetry, openness, dynamics, certificate
+  escape_step       INTEGER,           -- first training step off the initial plateau; NULL: never left it
+  loss_drop         REAL,              -- training loss at step 0 minus at the end
+  dynamics          TEXT,              -- plateau | descending (out of budget, still falling) | settled
+  certified         INTEGER,           -- global/spurious minimum certified by second order (0/1); NULL otherwise
   PRIMARY KEY (cell_id, net_index)
 );
 CREATE TABLE IF NOT EXISTS candidates (

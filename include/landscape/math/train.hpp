@@ -25,6 +25,11 @@ struct TrainParams {
   double diverge_loss = 1e30;  ///< absolute: a loss above this (or non-finite) is divergence
   int curve_every = 0;         ///< record the loss every this many steps (0: no curve)
   int curve_len = 0;           ///< slots in the curve buffer
+  /// Plateau rule (docs/math.md §7a): a network has left its initial plateau at the first step
+  /// where L(0) − L(t) ≥ escape_fraction · (L(0) − escape_floor); escape_floor is L* where a
+  /// closed form gives it before training, else 0 (a lower bound of every loss).
+  double escape_fraction = 0.1;
+  double escape_floor = 0.0;
 };
 
 enum class TrainStatus : int { converged = 0, budget = 1, diverged = 2 };
@@ -35,7 +40,16 @@ struct TrainOutcome {
   long steps = 0;          ///< optimizer steps taken
   double loss = 0.0;       ///< loss at the final weights, in the training precision
   double grad_norm = 0.0;  ///< ‖∇L‖ at the final weights, in the training precision
+  double initial_loss = 0.0;  ///< loss at step 0, in the training precision
+  long escape_step = -1;      ///< first step off the initial plateau (TrainParams), −1: never
+  /// Loss at step late_step(max_steps) (or the last step before it): with `loss`, tells whether
+  /// a network that ran out of budget was still descending.
+  double late_loss = 0.0;
 };
+
+/// The step whose loss is compared with the final one to tell a network still descending at
+/// the end of its budget: 90% of the way (the last tenth of the budget).
+LS_HD inline long late_step(long max_steps) { return max_steps - (max_steps + 9) / 10; }
 
 /// Scratch for `train_network`: gradient workspace + gradient + two optimizer moments.
 LS_HD inline std::size_t train_workspace(const Shape& s) {
@@ -109,6 +123,16 @@ LS_HD inline bool stop_test(T L, T g2, long step, const TrainParams& p, TrainOut
   out.steps = step;
   out.loss = double(L);
   out.grad_norm = gn;
+  // Dynamics, tracked here because every training loop (CPU, fused, CUDA) calls this once per
+  // step with the same loss: the initial loss, the first step off the plateau, the late loss.
+  if (step == 0) {
+    out.initial_loss = double(L);
+    out.escape_step = -1;
+  }
+  if (out.escape_step < 0 && finite_value(L) &&
+      out.initial_loss - double(L) >= p.escape_fraction * (out.initial_loss - p.escape_floor))
+    out.escape_step = step;
+  if (step <= late_step(p.max_steps)) out.late_loss = double(L);
   if (!finite_value(L) || !finite_value(g2) || double(L) > p.diverge_loss) {
     out.status = TrainStatus::diverged;
     return true;

@@ -22,6 +22,10 @@ using Progress = std::function<void(long, long)>;
 /// settings made absolute against it.
 CellContext make_cell_context(const ExperimentConfig& c);
 
+/// The dynamics of one trained network (docs/math.md §7a): initial loss, escape step, loss
+/// drop, and the two flags; `loss_tol_abs` (loss_tol · loss_scale) decides "still descending".
+DynamicsInfo dynamics_of(const math::TrainOutcome& o, double loss_tol_abs);
+
 /// Host memory a cell needs at least, in bytes, split by what drives it.
 struct MemoryEstimate {
   double analysis = 0;  ///< exact Hessians, spectra and eigenvectors being worked on, all threads
