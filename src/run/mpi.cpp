@@ -272,7 +272,7 @@ void put_details(ByteWriter& w, const EndpointRecord& e) {
   w.put<std::uint8_t>(e.symmetry.has_value());
   if (const auto& y = e.symmetry)
     w.put<std::int32_t>(y->orbit_dim).put<std::int32_t>(y->orbit_dim_max).put<std::int32_t>(y->near_zero)
-        .put<std::int32_t>(y->excess);
+        .put<std::int32_t>(y->excess).put(y->normal_margin).put(y->spectrum_error);
   w.put<std::uint8_t>(e.openness.has_value());
   if (const auto& o = e.openness) {
     w.put<std::uint64_t>(o->layer_ranks.size());
@@ -285,6 +285,13 @@ void put_details(ByteWriter& w, const EndpointRecord& e) {
     w.put_string(o->openness_rule);
     put_opt_bool(w, o->all_full_row_rank);
   }
+  w.put<std::uint8_t>(e.dynamics.has_value());
+  if (const auto& d = e.dynamics) {
+    w.put(d->initial_loss).put<std::int64_t>(d->escape_step).put(d->loss_drop).put(d->late_loss);
+    w.put<std::uint8_t>(d->on_plateau).put<std::uint8_t>(d->still_descending);
+  }
+  w.put<std::uint8_t>(e.minimum.has_value());
+  if (const auto& m = e.minimum) w.put_string(m->status).put(m->margin).put(m->error_bound);
 }
 
 void get_details(ByteReader& r, EndpointRecord& e) {
@@ -319,6 +326,8 @@ void get_details(ByteReader& r, EndpointRecord& e) {
     y.orbit_dim_max = r.get<std::int32_t>();
     y.near_zero = r.get<std::int32_t>();
     y.excess = r.get<std::int32_t>();
+    y.normal_margin = r.get<double>();
+    y.spectrum_error = r.get<double>();
     e.symmetry = y;
   }
   if (r.get<std::uint8_t>()) {
@@ -340,6 +349,23 @@ void get_details(ByteReader& r, EndpointRecord& e) {
     o.openness_rule = r.get_string();
     o.all_full_row_rank = get_opt_bool(r);
     e.openness = std::move(o);
+  }
+  if (r.get<std::uint8_t>()) {
+    DynamicsInfo d;
+    d.initial_loss = r.get<double>();
+    d.escape_step = long(r.get<std::int64_t>());
+    d.loss_drop = r.get<double>();
+    d.late_loss = r.get<double>();
+    d.on_plateau = r.get<std::uint8_t>() != 0;
+    d.still_descending = r.get<std::uint8_t>() != 0;
+    e.dynamics = d;
+  }
+  if (r.get<std::uint8_t>()) {
+    MinimumCertificate m;
+    m.status = r.get_string();
+    m.margin = r.get<double>();
+    m.error_bound = r.get<double>();
+    e.minimum = std::move(m);
   }
 }
 

@@ -45,6 +45,8 @@ void expect_same_record(const EndpointRecord& a, const EndpointRecord& b) {
   ASSERT_EQ(a.eigenvalues.size(), b.eigenvalues.size());
   for (std::size_t i = 0; i < a.eigenvalues.size(); ++i) EXPECT_TRUE(same(a.eigenvalues[i], b.eigenvalues[i]));
   EXPECT_EQ(details_to_json(a, true).dump(), details_to_json(b, true).dump());
+  EXPECT_EQ(a.dynamics.has_value(), b.dynamics.has_value());
+  EXPECT_EQ(a.minimum.has_value(), b.minimum.has_value());
 }
 
 /// A small refined experiment whose cell has strict and non-strict saddles and global minima.
@@ -80,6 +82,7 @@ TEST(Mpi, ChunkRoundTripsEveryStoredField) {
   for (const auto& e : chunk.endpoints) escaped += e.escape && e.escape->escaped;
   ASSERT_GT(escaped, 0) << "the experiment no longer has non-strict saddles";
   ASSERT_FALSE(chunk.candidates.empty());
+  ASSERT_TRUE(chunk.endpoints.front().dynamics.has_value()) << "training dynamics no longer travel with the record";
   ASSERT_GT(chunk.curve_len, 0);
 
   int cell = -1;
