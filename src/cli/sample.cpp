@@ -16,6 +16,9 @@ class SampleCommand : public Command {
     sub.add_option("--db", m_opt.db_path, "results database (overrides output.db)");
     sub.add_flag("--resume", m_opt.resume, "continue the database's last run where it stopped");
     sub.add_flag("--quiet", m_opt.quiet, "no progress lines");
+    sub.add_flag("--verbose", m_opt.verbose,
+                 "in a sweep, list every theory claim in each cell's table (else the verdicts are "
+                 "counted)");
   }
   int run(const CommandContext& ctx) override {
     m_opt.interactive = ctx.interactive;

@@ -194,8 +194,9 @@ class SweepDriver {
     const auto t_cell = std::chrono::steady_clock::now();
     const CellContext& ctx = *m_setup.contexts[ci];
     Backend& backend = *m_setup.backend;
-    const StoredCell sc = m_store.ensure_cell(m_run_id, int(ci), cell.label, ctx, "");
+    const StoredCell sc = m_store.ensure_cell(m_run_id, int(ci), cell.label, cell.swept, ctx, "");
     res.config = cell.config;
+    res.swept = cell.swept;
     res.backend = backend.name();
     res.device = backend.device();
     res.data = ctx.data;
@@ -281,11 +282,15 @@ class SweepDriver {
     const std::string& db_path = m_setup.db_path;
     const std::string& out_dir = m_setup.out_dir;
     if (m_opt.print_tables) {
+      // A sweep lists each claim of the theory per cell only when asked: the compact table at
+      // the end counts the verdicts.
+      const bool sweep = m_results.size() > 1;
       for (std::size_t i = 0; i < m_results.size(); ++i) {
-        if (m_results.size() > 1)
+        if (sweep)
           m_out << "=== cell " << i + 1 << "/" << m_results.size() << ": " << m_labels[i] << " ===\n";
-        m_out << format_sample_table(m_results[i]) << "\n";
+        m_out << format_sample_table(m_results[i], !sweep || m_opt.verbose) << "\n";
       }
+      if (sweep) m_out << format_sweep_table(m_results) << "\n";
     }
     const RunInfo run{m_run_id, db_path, m_setup.hash, m_opt.resume, seconds, m_done_here};
     write_sample_outputs(m_results, m_labels, run, out_dir);

@@ -375,7 +375,8 @@ TEST_F(Reliability, DirectoriesGivenAsFilesAreNamed) {
 TEST_F(Reliability, LookAlikeDatabaseNamesTheMissingColumn) {
   const std::string db = path("lookalike.db");
   sql_exec(db, std::string(landscape::kSchemaSql) +
-                   "INSERT INTO meta(key, value) VALUES ('schema_version', '1');"
+                   "INSERT INTO meta(key, value) VALUES ('schema_version', '" +
+                   std::to_string(landscape::kSchemaVersion) + "');"
                    "ALTER TABLE endpoints RENAME COLUMN lambda_min TO smallest_eigenvalue;");
   const std::string commands[] = {"sample --quiet " + tiny_config("c.toml") + " --db " + db,
                                   "export " + db, "report " + db + " --out " + path("rep")};
@@ -403,16 +404,18 @@ TEST_F(Reliability, DuplicateKeyInPointIsRefused) {
 
 // Item 13: a database of another schema version is refused by export, as by report and sample.
 TEST_F(Reliability, OtherSchemaVersionIsRefusedByEveryCommand) {
-  const std::string db = path("v2.db");
+  const std::string db = path("other.db");
+  const std::string other = std::to_string(landscape::kSchemaVersion + 1);
   ASSERT_NO_FATAL_FAILURE(make_db(db));
-  sql_exec(db, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+  sql_exec(db, "UPDATE meta SET value = '" + other + "' WHERE key = 'schema_version'");
   const std::string commands[] = {"export " + db, "export --json " + db,
                                   "report " + db + " --out " + path("rep"),
                                   "sample --quiet " + tiny_config("c.toml") + " --db " + db};
   for (const std::string& c : commands) {
     const Proc r = run(c);
     EXPECT_EQ(r.code, 1) << c;
-    EXPECT_NE(r.err.find(db + ": schema version 2, but this program"), std::string::npos) << c << ": " << r.err;
+    EXPECT_NE(r.err.find(db + ": schema version " + other + ", but this program"), std::string::npos)
+        << c << ": " << r.err;
     EXPECT_TRUE(r.out.empty()) << c << ": " << r.out;
   }
   EXPECT_EQ(sql_text(db, "SELECT COUNT(*) FROM runs"), "1");

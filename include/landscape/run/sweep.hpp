@@ -20,6 +20,7 @@ struct SweepOptions {
   bool interactive = false;  ///< progress with carriage returns (stderr is a terminal)
   double networks_scale = 1.0;  ///< multiplies experiment.networks of every cell (≥ 1 network)
   bool print_tables = true;     ///< print every cell's summary table on `out`
+  bool verbose = false;         ///< a sweep's per-cell tables list every theory claim
   /// What to tell the user after an interrupt, when not `resume_command(opt)` (the suite, which
   /// starts afresh, says to run it again).
   std::string resume_hint;
