@@ -599,6 +599,9 @@ std::string sweep_figure(const Report& r, const std::string& var, const std::str
   std::vector<double> xs;
   for (const Cell* c : cells) xs.push_back(swept_number(c->swept_value(var)));
   if (numeric) {
+    x.integer_ticks = std::all_of(cells.begin(), cells.end(), [&](const Cell* c) {
+      return c->swept_value(var)->kind == SweptValue::Kind::integer;
+    });
     const auto [mn, mx] = std::minmax_element(xs.begin(), xs.end());
     if (*mn > 0 && *mx / *mn >= 20) {
       x.scale = svg::Scale::log10;

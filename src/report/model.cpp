@@ -53,6 +53,7 @@ class Binner {
       const double mid = (m_tlo + m_thi) / 2;
       m_tlo = mid - min_span / 2;
       m_thi = mid + min_span / 2;
+      m_bins += 1 - m_bins % 2;  // odd: the values' centre is a bin's centre, not an edge
     }
     if (m_tlo < 0 && m_thi > 0) {
       const double w = (m_thi - m_tlo) / double(bins);

@@ -627,7 +627,23 @@ Plot::Layout Plot::layout() const {
   if ((!m_hists.empty() || !m_bars.empty()) && L.yaxis.scale == Scale::linear)
     L.yaxis.include_zero = true;  // bars start at zero
   L.yticks = finish_axis(L.yaxis, L.yr, 5, true);
-  if (!L.categorical) L.xticks = finish_axis(m_x, L.xr, 6, false);
+  if (!L.categorical) {
+    Axis xaxis = m_x;
+    if (!m_series.empty() && !xaxis.fixed_range && L.xr.valid()) {
+      // Points sit inside the frame, not on it: 5% of the range on either side (or ±0.5 for a
+      // single x), and no rounding of a log axis out to whole decades.
+      const double pad = L.xr.hi > L.xr.lo ? 0.05 * (L.xr.hi - L.xr.lo) : 0.5;
+      const auto from_axis = [&](double t) {
+        return xaxis.scale == Scale::log10    ? std::pow(10.0, t)
+               : xaxis.scale == Scale::symlog ? symlog_inverse(t, xaxis.linthresh)
+                                              : t;
+      };
+      xaxis.fixed_range = true;
+      xaxis.lo = from_axis(L.xr.lo - pad);
+      xaxis.hi = from_axis(L.xr.hi + pad);
+    }
+    L.xticks = finish_axis(xaxis, L.xr, 6, false);
+  }
 
   // Title, legend, then the plot area with room for tick labels and axis labels.
   L.title_lines = wrap_title(m_title, m_width - 20);
