@@ -165,11 +165,11 @@ std::string format_sweep_table(const std::vector<SampleResult>& cells) {
   os << "sweep of " << cells.size() << " cells: endpoints per class, the fraction of global minima "
      << "with its 95% interval, and the theory's verdicts\n";
   const auto line = [&](const std::vector<std::string>& row) {
-    std::string out = " ";
+    std::string out;
     for (std::size_t k = 0; k < row.size(); ++k) {
       const bool right = k == 0 || (k >= first_count && k <= last_count);
       const std::string pad(width[k] - row[k].size(), ' ');
-      out += " " + (right ? pad + row[k] : row[k] + (k + 1 < row.size() ? pad : ""));
+      out += "  " + (right ? pad + row[k] : row[k] + (k + 1 < row.size() ? pad : ""));
     }
     os << out << "\n";
   };

@@ -576,7 +576,7 @@ double Plot::place_legend(Layout& L, double left, double right, double top) cons
   for (const auto& sr : m_series)
     if (!sr.name.empty()) entries.push_back({sr.name, "series", sr.style});
   for (const auto& b : m_bars)
-    if (!b.name.empty() && m_bars.size() > 1 && b.styles.size() == 1)
+    if (!b.name.empty() && (m_bars.size() > 1 || !b.styles[0].key.empty()) && b.styles.size() == 1)
       entries.push_back({b.name, "box", b.styles[0]});
   if (entries.empty()) return top + 8;
   // Rows wrapped to the plot width.
