@@ -270,19 +270,18 @@ std::string lambda_min_figure_html(const Cell& c) {
   if (c.lmin_n > 0) {
     const double spread =
         svg::symlog(c.lmin_hi, c.lmin_linthresh) - svg::symlog(c.lmin_lo, c.lmin_linthresh);
-    const std::string note = spread < 0.01 ? "all " + std::to_string(c.lmin_n) + " values in [" +
-                                                 fmt("%.4g", c.lmin_lo) + ", " +
-                                                 fmt("%.4g", c.lmin_hi) + "]"
-                                           : "";
-    os << figure(symlog_histogram("Distribution of λ_min",
-                                  "smallest Hessian eigenvalue λ_min (signed log scale)",
-                                  "endpoints (count)", c.lmin_linthresh, c.lmin_hist, kNeutral,
-                                  note),
-                 "Histogram of the smallest Hessian eigenvalue at " + std::to_string(c.lmin_n) +
-                     " finished endpoints. Signed-log axis sign(λ)·log<sub>10</sub>(1 + |λ|/c): "
-                     "linear for |λ| ≲ c = " +
-                     g3(c.lmin_linthresh) +
-                     " (eigenvalue tolerance × max(1, max|λ|)), logarithmic beyond.");
+    const std::string note = spread < 0.01
+                                 ? "all " + std::to_string(c.lmin_n) + " values in [" +
+                                       fmt("%.4g", c.lmin_lo) + ", " + fmt("%.4g", c.lmin_hi) + "]"
+                                 : "";
+    os << figure(
+        symlog_histogram("Distribution of λ_min",
+                         "smallest Hessian eigenvalue λ_min (signed log scale)",
+                         "endpoints (count)", c.lmin_linthresh, c.lmin_hist, kNeutral, note),
+        "Histogram of the smallest Hessian eigenvalue at " + std::to_string(c.lmin_n) +
+            " finished endpoints. Signed-log axis sign(λ)·log<sub>10</sub>(1 + |λ|/c): "
+            "linear for |λ| ≲ c = " +
+            g3(c.lmin_linthresh) + " (eigenvalue tolerance × max(1, max|λ|)), logarithmic beyond.");
   } else {
     os << "<p class=\"note\">No λ_min values stored for this cell.</p>\n";
   }
@@ -294,9 +293,8 @@ std::string n_negative_figure_html(const Cell& c) {
   std::ostringstream os;
   if (!c.n_negative.empty()) {
     long total = 0;
-    const std::string fig =
-        integer_bars(c.n_negative, "Negative eigenvalues per endpoint",
-                     "number of negative Hessian eigenvalues", kNeutral, total);
+    const std::string fig = integer_bars(c.n_negative, "Negative eigenvalues per endpoint",
+                                         "number of negative Hessian eigenvalues", kNeutral, total);
     os << figure(fig, "Number of Hessian eigenvalues below −eig_tol·max(1, max|λ|), over " +
                           std::to_string(total) + " finished endpoints with a spectrum summary.");
   }
@@ -476,9 +474,8 @@ std::string across_cells_table_html(const Report& r) {
        << "</a></td>";
     if (r.sweep.empty()) os << "<td>" << esc(c.label) << "</td>";
     for (const auto& n : r.sweep) os << "<td>" << esc(swept_text(c, n)) << "</td>";
-    os << "<td class=\"num\">" << c.networks
-       << "</td><td class=\"num\">" << c.finished << "</td><td class=\"num\">" << c.unfinished
-       << "</td>";
+    os << "<td class=\"num\">" << c.networks << "</td><td class=\"num\">" << c.finished
+       << "</td><td class=\"num\">" << c.unfinished << "</td>";
     for (const auto& name : r.classes)
       os << "<td class=\"num\">" << frac_text(c.count(name), c.finished) << "</td>";
     const std::string verdict = prediction_verdict(c.prediction);
@@ -656,8 +653,10 @@ std::string sweep_figures_html(const Report& r) {
           fixed += (fixed.empty() ? "" : " ") + other + "=" + swept_text(c, other);
       auto it = std::find_if(groups.begin(), groups.end(),
                              [&](const auto& g) { return g.first == fixed; });
-      if (it == groups.end()) groups.push_back({fixed, {&c}});
-      else it->second.push_back(&c);
+      if (it == groups.end())
+        groups.push_back({fixed, {&c}});
+      else
+        it->second.push_back(&c);
     }
     for (const auto& [fixed, cells] : groups) {
       if (cells.size() < 2) continue;

@@ -398,11 +398,12 @@ Report read_report(const std::string& db_path) {
   Report rep;
   rep.db_path = db_path;
   rep.run = read_run(db);
-  Statement st(db,
-               "SELECT cell_id, cell_index, label, family, dims, slope, n, x_rank, y_rank, "
-               "y_kind, noise, optimizer, lr, precision, init_scale, networks, param_count, "
-               "global_loss, global_loss_kind, loss_scale, grad_rtol, loss_rtol, eig_rtol, "
-               "prediction, status, swept FROM cells WHERE run_id = ? ORDER BY cell_index, cell_id");
+  Statement st(
+      db,
+      "SELECT cell_id, cell_index, label, family, dims, slope, n, x_rank, y_rank, "
+      "y_kind, noise, optimizer, lr, precision, init_scale, networks, param_count, "
+      "global_loss, global_loss_kind, loss_scale, grad_rtol, loss_rtol, eig_rtol, "
+      "prediction, status, swept FROM cells WHERE run_id = ? ORDER BY cell_index, cell_id");
   st.bind(rep.run.run_id);
   while (st.step()) {
     Cell c;

@@ -98,10 +98,10 @@ struct Cell {
   Prediction prediction;
 
   long gap_n = 0, gap_clamped = 0, gap_missing = 0;
-  Hist gap_hist;                     // edges in log10(L − L*)
-  double gap_lo = 0, gap_hi = 0;     // smallest and largest log10(L − L*)
+  Hist gap_hist;                  // edges in log10(L − L*)
+  double gap_lo = 0, gap_hi = 0;  // smallest and largest log10(L − L*)
   long lmin_n = 0;
-  double lmin_lo = 0, lmin_hi = 0;   // smallest and largest λ_min
+  double lmin_lo = 0, lmin_hi = 0;  // smallest and largest λ_min
   double lmin_linthresh = 1e-6;
   Hist lmin_hist;
   std::map<long, long> n_negative, excess_degeneracy;

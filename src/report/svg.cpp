@@ -348,19 +348,20 @@ std::string marker_element(const Style& st, double x, double y) {
     case Marker::none:
       return "";
     case Marker::circle:
-      os << "<circle cx=\"" << num(x) << "\" cy=\"" << num(y) << "\" r=\"" << num(r) << "\"" << fill;
+      os << "<circle cx=\"" << num(x) << "\" cy=\"" << num(y) << "\" r=\"" << num(r) << "\""
+         << fill;
       break;
     case Marker::square:
       os << "<rect x=\"" << num(x - r * 0.85) << "\" y=\"" << num(y - r * 0.85) << "\" width=\""
          << num(r * 1.7) << "\" height=\"" << num(r * 1.7) << "\"" << fill;
       break;
     case Marker::triangle:
-      os << "<path d=\"M" << num(x) << "," << num(y - r) << "L" << num(x + r) << "," << num(y + r * 0.8)
-         << "L" << num(x - r) << "," << num(y + r * 0.8) << "Z\"" << fill;
+      os << "<path d=\"M" << num(x) << "," << num(y - r) << "L" << num(x + r) << ","
+         << num(y + r * 0.8) << "L" << num(x - r) << "," << num(y + r * 0.8) << "Z\"" << fill;
       break;
     case Marker::down_triangle:
-      os << "<path d=\"M" << num(x) << "," << num(y + r) << "L" << num(x + r) << "," << num(y - r * 0.8)
-         << "L" << num(x - r) << "," << num(y - r * 0.8) << "Z\"" << fill;
+      os << "<path d=\"M" << num(x) << "," << num(y + r) << "L" << num(x + r) << ","
+         << num(y - r * 0.8) << "L" << num(x - r) << "," << num(y - r * 0.8) << "Z\"" << fill;
       break;
     case Marker::diamond:
       os << "<path d=\"M" << num(x) << "," << num(y - r * 1.2) << "L" << num(x + r) << "," << num(y)
@@ -371,9 +372,9 @@ std::string marker_element(const Style& st, double x, double y) {
     case Marker::plus: {
       const bool diag = st.marker == Marker::cross;
       const double a = diag ? r * 0.8 : 0, b = diag ? r * 0.8 : r;
-      os << "<path d=\"M" << num(x - b) << "," << num(y - a) << "L" << num(x + b) << "," << num(y + a)
-         << "M" << num(x - a) << "," << num(y + b) << "L" << num(x + a) << "," << num(y - b)
-         << "\" stroke=\"" << st.colour << "\" stroke-width=\"2.2\" fill=\"none\"";
+      os << "<path d=\"M" << num(x - b) << "," << num(y - a) << "L" << num(x + b) << ","
+         << num(y + a) << "M" << num(x - a) << "," << num(y + b) << "L" << num(x + a) << ","
+         << num(y - b) << "\" stroke=\"" << st.colour << "\" stroke-width=\"2.2\" fill=\"none\"";
       break;
     }
   }
@@ -463,7 +464,10 @@ void Plot::add_series(std::vector<double> x, std::vector<double> y, std::vector<
 
 void Plot::add_bars(std::string name, Style style, std::vector<double> values,
                     std::vector<double> err_lo, std::vector<double> err_hi) {
-  m_bars.push_back({std::move(name), {std::move(style)}, std::move(values), std::move(err_lo),
+  m_bars.push_back({std::move(name),
+                    {std::move(style)},
+                    std::move(values),
+                    std::move(err_lo),
                     std::move(err_hi)});
 }
 
@@ -496,7 +500,7 @@ struct Plot::Layout {
   std::vector<std::string> title_lines;
   std::vector<PlacedEntry> legend;
   std::vector<std::vector<std::string>> cat_labels;  // lines of each category label
-  bool rotate = false;  // category labels rotated
+  bool rotate = false;                               // category labels rotated
   double px0 = 0, px1 = 0, py0 = 0, py1 = 0;
   double base_t = 0;  // bars and histograms start here (axis coordinate)
 
@@ -606,8 +610,7 @@ double Plot::place_category_labels(Layout& L, double left, double right) const {
   // Horizontal lines stacked under each category when they fit; else each label rotated, its
   // lines joined on one line (never cut short of the values they hold).
   const double band_guess = (m_width - left - right) / double(m_categories.size());
-  if (text_width(longest, kTickFont) <= band_guess - 4)
-    return double(lines - 1) * (kTickFont + 2);
+  if (text_width(longest, kTickFont) <= band_guess - 4) return double(lines - 1) * (kTickFont + 2);
   L.rotate = true;
   std::size_t joined = 0;
   for (auto& ls : L.cat_labels) {
@@ -696,7 +699,8 @@ void Plot::render_grid_and_ticks(std::ostream& os, const Layout& L) const {
   std::vector<std::size_t> order(L.xticks.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return (L.xticks[a].text == "0" && !L.xticks[a].power) > (L.xticks[b].text == "0" && !L.xticks[b].power);
+    return (L.xticks[a].text == "0" && !L.xticks[a].power) >
+           (L.xticks[b].text == "0" && !L.xticks[b].power);
   });
   std::vector<std::pair<double, double>> placed;
   for (std::size_t i : order) {
@@ -759,9 +763,9 @@ void Plot::render_histograms(std::ostream& os, const Layout& L) const {
         xb = xc + 1.5;
       }
       const double ya = L.map_y(ty), yb = L.map_y(L.base_t);
-      os << "<rect x=\"" << num(xa) << "\" y=\"" << num(std::min(ya, yb))
-         << "\" width=\"" << num(xb - xa) << "\" height=\"" << num(std::abs(yb - ya))
-         << "\" fill=\"" << h.colour << "\" fill-opacity=\"0.8\" stroke=\"#000000\""
+      os << "<rect x=\"" << num(xa) << "\" y=\"" << num(std::min(ya, yb)) << "\" width=\""
+         << num(xb - xa) << "\" height=\"" << num(std::abs(yb - ya)) << "\" fill=\"" << h.colour
+         << "\" fill-opacity=\"0.8\" stroke=\"#000000\""
          << " stroke-width=\"0.6\"/>\n";
     }
   }
@@ -795,13 +799,15 @@ void Plot::render_bars(std::ostream& os, const Layout& L) const {
   }
 }
 
-void Plot::render_error_bar(std::ostream& os, const Layout& L, double xc, double cap,
-                            double value, double lo, double hi, const std::string& attrs) const {
+void Plot::render_error_bar(std::ostream& os, const Layout& L, double xc, double cap, double value,
+                            double lo, double hi, const std::string& attrs) const {
   const double tl = to_axis(L.yaxis, lo), th = to_axis(L.yaxis, hi);
   if (!std::isfinite(tl) || !std::isfinite(th)) return;
   // An end equal to the value (an interval [0, u] at a count of 0, [l, 1] at n of n) has no cap:
   // the bar is one-sided, dashed, from the value to the other end.
-  const auto same = [](double a, double b) { return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b)); };
+  const auto same = [](double a, double b) {
+    return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b));
+  };
   const bool at_lo = same(lo, value), at_hi = same(hi, value);
   if (at_lo && at_hi) return;  // no interval to draw
   const double yl = L.map_y(tl), yh = L.map_y(th);
@@ -882,7 +888,8 @@ void Plot::render_series(std::ostream& os, const Layout& L) const {
     if (!points.empty())
       os << "<path d=\"" << d.str() << "\" fill=\"none\" stroke=\"" << st.colour
          << "\" stroke-width=\"2\" stroke-linejoin=\"round\""
-         << (st.dash.empty() ? "" : " stroke-dasharray=\"" + st.dash + "\"") << key_attr(st) << "/>\n";
+         << (st.dash.empty() ? "" : " stroke-dasharray=\"" + st.dash + "\"") << key_attr(st)
+         << "/>\n";
     for (const auto& [px, py] : points) os << marker_element(st, px, py);
   }
 }

@@ -166,12 +166,13 @@ std::string table_tex(const Report& r) {
      << ").\n% Requires \\usepackage{booktabs}.\n";
   // One column per swept variable (or the label when nothing was swept), then n and the classes.
   const std::size_t key_columns = std::max<std::size_t>(1, r.sweep.size());
-  os << "\\begin{table}[t]\n\\centering\n\\small\n\\begin{tabular}{" << std::string(key_columns, 'l')
-     << "r";
+  os << "\\begin{table}[t]\n\\centering\n\\small\n\\begin{tabular}{"
+     << std::string(key_columns, 'l') << "r";
   for (std::size_t i = 0; i < r.classes.size(); ++i) os << "c";
   os << "}\n\\toprule\n";
   if (r.sweep.empty()) os << "Cell";
-  for (std::size_t i = 0; i < r.sweep.size(); ++i) os << (i ? " & " : "") << latex_escape(r.sweep[i]);
+  for (std::size_t i = 0; i < r.sweep.size(); ++i)
+    os << (i ? " & " : "") << latex_escape(r.sweep[i]);
   os << " & $n$";
   for (const auto& name : r.classes) os << " & " << latex_escape(human_class(name));
   os << " \\\\\n\\midrule\n";

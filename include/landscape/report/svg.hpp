@@ -146,8 +146,8 @@ class Plot {
   void render_bands(std::ostream& os, const Layout& layout) const;
   void render_histograms(std::ostream& os, const Layout& layout) const;
   void render_bars(std::ostream& os, const Layout& layout) const;
-  void render_error_bar(std::ostream& os, const Layout& layout, double xc, double cap,
-                        double value, double lo, double hi, const std::string& attrs) const;
+  void render_error_bar(std::ostream& os, const Layout& layout, double xc, double cap, double value,
+                        double lo, double hi, const std::string& attrs) const;
   void render_series(std::ostream& os, const Layout& layout) const;
   void render_notes(std::ostream& os, const Layout& layout) const;
   void render_category_labels(std::ostream& os, const Layout& layout) const;
