@@ -1,5 +1,6 @@
 // A small inline-SVG plotting helper for the HTML report: histograms, line plots with a shaded
-// band, grouped bar charts with error bars; linear, log10 and signed-log (symlog) axes.
+// band, series with markers and error bars, grouped bar charts with (one-sided where due) error
+// bars and hatches; linear, log10 and signed-log (symlog) axes.
 #pragma once
 
 #include <iosfwd>
@@ -32,7 +33,7 @@ double symlog_inverse(double t, double linthresh);
 /// Escapes & < > " ' for XML/HTML text and attribute values.
 std::string xml_escape(const std::string& s);
 
-/// Fill patterns for bars and histograms: with the colour they tell series apart in greyscale.
+/// Fill patterns for bars: with the colour they tell series apart in greyscale.
 enum class Hatch { none, diagonal, back_diagonal, cross, horizontal, vertical, dots };
 /// Point markers of a series.
 enum class Marker { none, circle, square, triangle, diamond, down_triangle, cross, plus };
@@ -40,7 +41,7 @@ enum class Marker { none, circle, square, triangle, diamond, down_triangle, cros
 /// How one series is drawn.
 struct Style {
   std::string colour = kBlack;
-  Hatch hatch = Hatch::none;     ///< bars, histograms and their legend boxes
+  Hatch hatch = Hatch::none;     ///< bars and their legend boxes
   Marker marker = Marker::none;  ///< points of a series
   std::string dash;              ///< stroke-dasharray of a series' line ("" = solid)
   std::string key;  ///< written as data-key="…" on every element drawn for the series (e.g. the
@@ -128,7 +129,7 @@ class Plot {
     std::string name;
     std::vector<Style> styles;  // one for every bar, or one per category
     std::vector<double> values, err_lo, err_hi;
-    const Style& style(std::size_t i) const { return styles.size() > 1 ? styles[i] : styles[0]; }
+    const Style& style(std::size_t i) const { return i < styles.size() ? styles[i] : styles[0]; }
   };
 
   struct Layout;  // ranges, ticks, legend and plot area of one render (svg.cpp)
