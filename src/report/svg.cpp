@@ -817,8 +817,10 @@ void Plot::render_error_bar(std::ostream& os, const Layout& L, double xc, double
   if (!at_hi) d << "M" << num(xc - cap) << "," << num(yh) << "H" << num(xc + cap);
   const char* sided = at_lo ? "upper" : at_hi ? "lower" : "two";
   os << "<path class=\"errorbar\" data-sided=\"" << sided << "\"" << attrs << " d=\"" << d.str()
-     << "\" stroke=\"#000000\" stroke-width=\"1.3\" fill=\"none\""
-     << (at_lo || at_hi ? " stroke-dasharray=\"3 2\"" : "") << "/>\n";
+     << (at_lo || at_hi  // a bound, not an estimate: lighter, so that it never reads as a bar
+             ? "\" stroke=\"#595959\" stroke-width=\"1\" stroke-dasharray=\"3 2\""
+             : "\" stroke=\"#000000\" stroke-width=\"1.3\"")
+     << " fill=\"none\"/>\n";
 }
 
 void Plot::render_category_labels(std::ostream& os, const Layout& L) const {
