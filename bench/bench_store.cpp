@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     std::filesystem::remove(db, ec);
     Store store(db);
     const long run = store.create_run("# bench\n", "0", "cpu", backend->device());
-    const StoredCell sc = store.ensure_cell(run, 0, "W-S", ctx, "");
+    const StoredCell sc = store.ensure_cell(run, 0, "W-S", {}, ctx, "");
     double t_codec = 0, t_write = 0;
     long written = 0, commits = 0;
     std::size_t bytes = 0;

@@ -16,6 +16,7 @@ class MergeCommand : public Command {
                    "the experiment file (needed when its x_file/y_file paths are relative to it)");
     sub.add_option("--out-dir", m_opt.out_dir, "also write summary.json and endpoints.csv here");
     sub.add_flag("--quiet", m_opt.quiet, "no progress lines");
+    sub.add_flag("--verbose", m_opt.verbose, "in a sweep, list every theory claim in each cell's table");
   }
   int run(const CommandContext& ctx) override { return run_merge(m_opt, ctx.out, ctx.err); }
 

@@ -18,6 +18,9 @@ class SampleCommand : public Command {
     sub.add_flag("--quiet", m_opt.quiet, "no progress lines");
     sub.add_option("--shard", m_shard,
                    "run only slice I of N of every cell into its own database (combine with merge)");
+    sub.add_flag("--verbose", m_opt.verbose,
+                 "in a sweep, list every theory claim in each cell's table (else the verdicts are "
+                 "counted)");
   }
   int run(const CommandContext& ctx) override {
     m_opt.interactive = ctx.interactive;

@@ -420,4 +420,66 @@ DecideSettings decide_settings_from_json(const json& j, const std::string& where
   return s;
 }
 
+// ---- swept values -----------------------------------------------------------------------------
+
+nlohmann::json swept_value_json(const SweptValue& v) {
+  switch (v.kind) {
+    case SweptValue::Kind::real:
+      return v.real;
+    case SweptValue::Kind::integer:
+      return v.integer;
+    case SweptValue::Kind::boolean:
+      return v.boolean;
+    case SweptValue::Kind::integers:
+      return v.integers;
+    case SweptValue::Kind::text:
+      break;
+  }
+  return v.text;
+}
+
+nlohmann::ordered_json swept_to_json(const std::vector<SweptValue>& swept) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const SweptValue& v : swept) j[v.name] = nlohmann::ordered_json(swept_value_json(v));
+  return j;
+}
+
+std::string dump_swept(const std::vector<SweptValue>& swept) { return swept_to_json(swept).dump(); }
+
+std::vector<SweptValue> parse_swept(const std::string& text) {
+  const nlohmann::ordered_json j = nlohmann::ordered_json::parse(text);
+  if (!j.is_object()) throw Error("swept values: expected a JSON object, got " + text.substr(0, 80));
+  std::vector<SweptValue> out;
+  for (const auto& [name, x] : j.items()) {
+    SweptValue v;
+    v.name = name;
+    if (x.is_number_float()) {
+      v.kind = SweptValue::Kind::real;
+      v.real = x.get<double>();
+      v.text = format_shortest(v.real, true);
+    } else if (x.is_number_integer()) {
+      v.kind = SweptValue::Kind::integer;
+      v.integer = x.get<long long>();
+      v.text = std::to_string(v.integer);
+    } else if (x.is_boolean()) {
+      v.kind = SweptValue::Kind::boolean;
+      v.boolean = x.get<bool>();
+      v.text = v.boolean ? "true" : "false";
+    } else if (x.is_string()) {
+      v.text = x.get<std::string>();
+    } else if (x.is_array()) {
+      v.kind = SweptValue::Kind::integers;
+      v.integers = x.get<std::vector<long long>>();
+      v.text = "[";
+      for (std::size_t i = 0; i < v.integers.size(); ++i)
+        v.text += (i ? "," : "") + std::to_string(v.integers[i]);
+      v.text += "]";
+    } else {
+      throw Error("swept values: '" + name + "' has a value of no known kind: " + x.dump());
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 }  // namespace landscape

@@ -166,6 +166,7 @@ std::string sweepable_keys() {
 std::string node_text(const toml::node& n) {
   std::ostringstream os;
   if (auto s = n.value_exact<std::string>()) os << *s;
+  else if (auto d = n.value_exact<double>()) os << format_shortest(*d, true);  // "0.1", "2.0", "1e-07"
   else if (const toml::array* a = n.as_array()) {
     os << "[";
     for (std::size_t i = 0; i < a->size(); ++i) os << (i ? "," : "") << node_text((*a)[i]);
@@ -174,6 +175,27 @@ std::string node_text(const toml::node& n) {
     n.visit([&](const auto& v) { os << v; });
   }
   return os.str();
+}
+
+/// One swept value of a cell, typed after its TOML node (already checked by parse_config_table).
+SweptValue swept_value(const std::string& name, const toml::node& n) {
+  SweptValue v;
+  v.name = name;
+  v.text = node_text(n);
+  if (auto d = n.value_exact<double>()) {
+    v.kind = SweptValue::Kind::real;
+    v.real = *d;
+  } else if (auto i = n.value_exact<std::int64_t>()) {
+    v.kind = SweptValue::Kind::integer;
+    v.integer = *i;
+  } else if (auto b = n.value_exact<bool>()) {
+    v.kind = SweptValue::Kind::boolean;
+    v.boolean = *b;
+  } else if (const toml::array* a = n.as_array()) {
+    v.kind = SweptValue::Kind::integers;
+    for (const toml::node& e : *a) v.integers.push_back(e.value_exact<std::int64_t>().value_or(0));
+  }
+  return v;
 }
 
 }  // namespace
@@ -208,15 +230,18 @@ std::vector<SweepCell> expand_sweep(const std::string& text, const std::string& 
   while (true) {
     toml::table t = root;
     std::string label;
+    SweepCell cell;
     for (std::size_t i = 0; i < axes.size(); ++i) {
       const toml::node& v = (*axes[i].values)[pos[i]];
       toml::table* sub = t.get(axes[i].table)->as_table();
       sub->insert_or_assign(axes[i].key, v);
       // data.seed is labelled data_seed: a bare "seed" would read as the experiment's.
       const std::string name = axes[i].key == "seed" ? "data_seed" : axes[i].key;
-      if (axes[i].values->size() > 1) label += (label.empty() ? "" : " ") + name + "=" + node_text(v);
+      if (axes[i].values->size() > 1) {
+        label += (label.empty() ? "" : " ") + name + "=" + node_text(v);
+        cell.swept.push_back(swept_value(name, v));
+      }
     }
-    SweepCell cell;
     const std::string where = axes.empty() ? source : source + " [cell " + std::to_string(cells.size()) +
                                                          (label.empty() ? "" : ": " + label) + "]";
     cell.config = parse_config_table(t, where, root);

@@ -1,6 +1,7 @@
 // Tables, JSON and CSV for experiments and single points.
 #include "landscape/io/output.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -91,9 +92,37 @@ void format_verdict_lines(const VerdictSummary& v, long n, std::ostream& os) {
        << "\n";
 }
 
+/// "2 consistent, 1 inconclusive": the verdicts of a cell's claims, most serious first.
+std::string verdict_counts(const std::vector<Observation>& theory) {
+  std::string s;
+  for (Verdict v : {Verdict::inconsistent, Verdict::consistent, Verdict::inconclusive, Verdict::no_prediction,
+                    Verdict::not_applicable}) {
+    long k = 0;
+    for (const auto& o : theory) k += o.verdict == v;
+    if (k) s += (s.empty() ? "" : ", ") + std::to_string(k) + " " + to_string(v);
+  }
+  return s.empty() ? "-" : s;
+}
+
+/// The union of the cells' swept-variable names, in order of first appearance.
+std::vector<std::string> swept_names(const std::vector<SampleResult>& cells) {
+  std::vector<std::string> names;
+  for (const auto& r : cells)
+    for (const auto& v : r.swept)
+      if (std::find(names.begin(), names.end(), v.name) == names.end()) names.push_back(v.name);
+  return names;
+}
+
+/// The text of swept variable `name` in `r`, or "" when the cell did not sweep it.
+std::string swept_text(const SampleResult& r, const std::string& name) {
+  for (const auto& v : r.swept)
+    if (v.name == name) return v.text;
+  return "";
+}
+
 }  // namespace
 
-std::string format_sample_table(const SampleResult& r) {
+std::string format_sample_table(const SampleResult& r, bool theory) {
   std::ostringstream os;
   const long n = long(r.endpoints.size());
   os << "experiment '" << r.config.name << "': " << to_string(r.config.model.family) << " dims [";
@@ -135,9 +164,12 @@ std::string format_sample_table(const SampleResult& r) {
     os << "\n  classes unchanged with every tolerance x0.1 and x10\n";
   }
   format_verdict_lines(summarize_verdicts(r.endpoints), n, os);
-  if (!r.theory_lines.empty()) {
+  if (!r.theory_lines.empty() && theory) {
     os << "\n  theory:\n";
     for (const auto& t : r.theory_lines) os << "  - " << t << "\n";
+  } else if (!r.theory.empty()) {
+    os << "\n  theory: " << r.theory.size() << " claim(s): " << verdict_counts(r.theory)
+       << " (each claim with --verbose, and in the report)\n";
   }
   os << "\ntolerances: grad " << r.config.decide.tol.grad << ", loss " << r.config.decide.tol.loss
      << " (x loss scale " << fmt("%.6g", r.loss_scale) << "), eig " << r.config.decide.tol.eig
@@ -148,12 +180,71 @@ std::string format_sample_table(const SampleResult& r) {
   return os.str();
 }
 
+std::string format_sweep_table(const std::vector<SampleResult>& cells) {
+  const std::vector<std::string> names = swept_names(cells);
+  // Classes that occur somewhere, and spurious minima always (the question most sweeps ask).
+  std::vector<int> classes;
+  for (int c = 0; c < kNumClasses; ++c) {
+    bool any = PointClass(c) == PointClass::spurious_local_minimum;
+    for (const auto& r : cells) any = any || r.counts[std::size_t(c)] > 0;
+    if (any) classes.push_back(c);
+  }
+  std::vector<std::string> header = {"cell"};
+  for (const auto& n : names) header.push_back(n);
+  header.push_back("networks");
+  for (int c : classes) header.push_back(to_string(PointClass(c)));
+  header.push_back("global fraction [95%]");
+  header.push_back("theory");
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const SampleResult& r = cells[i];
+    const long n = long(r.endpoints.size());
+    std::vector<std::string> row = {std::to_string(i)};
+    for (const auto& name : names) row.push_back(swept_text(r, name));
+    row.push_back(std::to_string(n));
+    for (int c : classes) row.push_back(std::to_string(r.counts[std::size_t(c)]));
+    const long g = r.counts[std::size_t(PointClass::global_minimum)];
+    const Interval iv = binomial_interval_95(g, n);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.3f [%.3g, %.3g]", n ? double(g) / double(n) : 0.0, iv.lo, iv.hi);
+    row.push_back(n ? buf : "-");
+    row.push_back(verdict_counts(r.theory));
+    rows.push_back(std::move(row));
+  }
+  // Text columns (swept values, the interval, the verdicts) left-aligned, counts right-aligned.
+  const std::size_t first_count = 1 + names.size(), last_count = first_count + classes.size();
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t k = 0; k < header.size(); ++k) {
+    width[k] = header[k].size();
+    for (const auto& row : rows) width[k] = std::max(width[k], row[k].size());
+  }
+  std::ostringstream os;
+  os << "sweep of " << cells.size() << " cells: endpoints per class, the fraction of global minima "
+     << "with its 95% interval, and the theory's verdicts\n";
+  const auto line = [&](const std::vector<std::string>& row) {
+    std::string out;
+    for (std::size_t k = 0; k < row.size(); ++k) {
+      const bool right = k == 0 || (k >= first_count && k <= last_count);
+      const std::string pad(width[k] - row[k].size(), ' ');
+      out += "  " + (right ? pad + row[k] : row[k] + (k + 1 < row.size() ? pad : ""));
+    }
+    os << out << "\n";
+  };
+  line(header);
+  std::vector<std::string> rule;
+  for (std::size_t w : width) rule.push_back(std::string(w, '-'));
+  line(rule);
+  for (const auto& row : rows) line(row);
+  return os.str();
+}
+
 /// The JSON summary of one cell (see output.hpp's write_sample_outputs).
 static json sample_summary_json(const SampleResult& r) {
   const long n = long(r.endpoints.size());
   json j;
   j["experiment"] = {{"name", r.config.name}, {"config_file", r.config.source},
                      {"networks", n}, {"seed", r.config.seed}};
+  j["swept"] = swept_to_json(r.swept);
   j["model"] = {{"family", to_string(r.config.model.family)}, {"dims", r.config.model.dims},
                 {"param_count", r.config.model.param_count()}};
   if (r.config.model.family == Family::leaky_relu) j["model"]["slope"] = r.config.model.slope;
@@ -234,7 +325,10 @@ static json sample_summary_json(const SampleResult& r) {
 std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vector<std::string>& labels) {
   std::ostringstream os;
   os.precision(17);
-  os << "cell,label,index,class,raw_class,class_tol_lo,class_tol_hi,loss,global_loss,loss_gap,grad_norm,"
+  const std::vector<std::string> names = swept_names(cells);
+  os << "cell,label";
+  for (const auto& name : names) os << ",sweep_" << name;
+  os << ",index,class,raw_class,class_tol_lo,class_tol_hi,loss,global_loss,loss_gap,grad_norm,"
         "lambda_min,lambda_max,n_negative,n_near_zero,eig_threshold,steps,train_status,"
         "kink_distance,near_kink,orbit_dim,excess_degeneracy,non_degenerate,locally_open,escape_drop,"
         "refine_distance,refine_grad_norm_before,escape_step,loss_drop,dynamics,certified,certificate_margin";
@@ -248,7 +342,8 @@ std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vec
   os << "\n";
   for (std::size_t ci = 0; ci < cells.size(); ++ci) {
   const SampleResult& r = cells[ci];
-  const std::string label = csv_field(labels[ci]);
+  std::string label = csv_field(labels[ci]);
+  for (const auto& name : names) label += "," + csv_field(swept_text(r, name));
   for (const auto& e : r.endpoints) {
     os << ci << "," << label << "," << e.index << "," << to_string(e.cls) << "," << to_string(e.raw_class) << ","
        << to_string(e.cls_by_tol[kTolLo]) << "," << to_string(e.cls_by_tol[kTolHi]) << ",";

@@ -1,6 +1,7 @@
 // SQLite results database: schema, chunked transactional writes, resume support, export.
 #include "landscape/io/store.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -205,7 +206,8 @@ void Store::add_run_seconds(long run_id, double train, double analyze) {
 }
 
 StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& label,
-                              const CellContext& ctx, const std::string& prediction_json) {
+                              const std::vector<SweptValue>& swept, const CellContext& ctx,
+                              const std::string& prediction_json) {
   {
     Statement q(*m_db, "SELECT cell_id, status FROM cells WHERE run_id = ? AND cell_index = ?");
     q.bind(run_id).bind(cell_index);
@@ -226,8 +228,8 @@ StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& la
   const std::string ykind = to_string(c.data.y);
   Statement q(*m_db, "INSERT INTO cells(run_id, cell_index, label, family, dims, slope, n, x_rank, y_rank, y_kind, "
                "noise, optimizer, lr, precision, init_scale, networks, param_count, loss_scale, grad_rtol, "
-               "loss_rtol, eig_rtol, prediction, config_json, status) "
-               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'running')");
+               "loss_rtol, eig_rtol, prediction, config_json, status, data_seed, steps, swept) "
+               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?)");
   q.bind(run_id).bind(cell_index).bind(label).bind(to_string(c.model.family)).bind(dims.dump());
   if (c.model.family == Family::leaky_relu) q.bind(c.model.slope);
   else q.bind_null();
@@ -237,7 +239,8 @@ StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& la
       .bind(ctx.loss_scale).bind(c.decide.tol.grad).bind(c.decide.tol.loss).bind(c.decide.tol.eig);
   if (prediction_json.empty()) q.bind_null();
   else q.bind(prediction_json);
-  q.bind(cfg.dump()).run();
+  q.bind(cfg.dump()).bind(static_cast<long long>(data_seed(c))).bind(c.train.steps)
+      .bind(dump_swept(swept)).run();
   const long cell_id = long(m_db->last_insert_rowid());
   Statement data(*m_db, "INSERT INTO cell_data(cell_id, x, y) VALUES (?, ?, ?)");
   data.bind(cell_id).bind_doubles(ctx.data.X.data(), ctx.data.X.size())
@@ -500,14 +503,49 @@ void Store::copy_cell_rows(const std::string& from_path, long from_cell, long to
   exec("DETACH DATABASE shard");
 }
 
+namespace {
+
+/// The swept values of every cell that has endpoints, and the union of their names in order of
+/// first appearance: `export` writes one column per name.
+struct ExportSweep {
+  std::map<long long, std::vector<SweptValue>> by_cell;
+  std::vector<std::string> names;
+};
+
+ExportSweep export_sweep(Database& db) {
+  ExportSweep s;
+  Statement q(db, "SELECT c.cell_id, c.swept FROM cells c WHERE EXISTS "
+                  "(SELECT 1 FROM endpoints e WHERE e.cell_id = c.cell_id) ORDER BY c.run_id, c.cell_index");
+  while (q.step()) {
+    std::vector<SweptValue> values;
+    try {
+      values = parse_swept(q.text(1));
+    } catch (const std::exception& e) {
+      throw Error(db.path() + ": cells.swept of cell " + std::to_string(q.int64(0)) + " is not valid (" +
+                  e.what() + ")");
+    }
+    for (const SweptValue& v : values)
+      if (std::find(s.names.begin(), s.names.end(), v.name) == s.names.end()) s.names.push_back(v.name);
+    s.by_cell[q.int64(0)] = std::move(values);
+  }
+  return s;
+}
+
+}  // namespace
+
 std::string export_database(const std::string& db_path, bool as_json) {
   if (::access(db_path.c_str(), R_OK) != 0) throw Error(db_path + ": cannot read database: " + std::strerror(errno));
   // A writer may be committing a chunk: wait for it rather than fail with "database is locked".
   Database db(db_path, OpenMode::read_only, 10000);
   check_results_schema(db);
+  Transaction snapshot(db);  // the swept values and the rows from one state of the file
+  const ExportSweep sweep = export_sweep(db);
   std::ostringstream os;
   os.precision(17);
-  Statement q(db, "SELECT r.run_id, c.cell_index, c.label, c.family, c.dims, c.n, c.global_loss, "
+  // Column 0 (the cell id) finds the cell's swept values and is not written; they are written
+  // after the label as sweep_<name>, empty (null) where a cell did not sweep that variable.
+  constexpr int kCellId = 0, kLabel = 3;
+  Statement q(db, "SELECT c.cell_id, r.run_id, c.cell_index, c.label, c.family, c.dims, c.n, c.global_loss, "
                   "c.global_loss_kind, e.net_index, e.seed, e.class, e.raw_class, e.class_tol_lo, e.class_tol_hi, "
                   "e.loss, e.grad_norm, e.lambda_min, e.lambda_max, e.n_negative, e.n_near_zero, e.steps, "
                   "e.train_status, e.wall_time, e.kink_distance, e.near_kink, e.orbit_dim, e.excess_degeneracy, "
@@ -520,12 +558,24 @@ std::string export_database(const std::string& db_path, bool as_json) {
   const int nc = q.columns();
   json rows = json::array();
   if (!as_json) {
-    for (int c = 0; c < nc; ++c) os << (c ? "," : "") << q.column_name(c);
+    for (int c = kCellId + 1; c < nc; ++c) {
+      os << (c > kCellId + 1 ? "," : "") << q.column_name(c);
+      if (c == kLabel)
+        for (const std::string& name : sweep.names) os << ",sweep_" << name;
+    }
     os << "\n";
   }
+  static const std::vector<SweptValue> kNone;
   while (q.step()) {
+    const auto it = sweep.by_cell.find(q.int64(kCellId));
+    const std::vector<SweptValue>& swept = it == sweep.by_cell.end() ? kNone : it->second;
+    const auto value_of = [&](const std::string& name) -> const SweptValue* {
+      for (const SweptValue& v : swept)
+        if (v.name == name) return &v;
+      return nullptr;
+    };
     json row = json::object();
-    for (int c = 0; c < nc; ++c) {
+    for (int c = kCellId + 1; c < nc; ++c) {
       const ColumnType t = q.column_type(c);
       if (as_json) {
         row[q.column_name(c)] = t == ColumnType::null      ? json(nullptr)
@@ -533,15 +583,22 @@ std::string export_database(const std::string& db_path, bool as_json) {
                                 : t == ColumnType::real    ? json(q.real(c))
                                                            : json(q.text(c));
       } else {
-        if (c) os << ",";
+        if (c > kCellId + 1) os << ",";
         if (t == ColumnType::integer) os << q.int64(c);
         else if (t == ColumnType::real) os << q.real(c);
         else if (t == ColumnType::text) os << csv_field(q.text(c));
+      }
+      if (c != kLabel) continue;
+      for (const std::string& name : sweep.names) {
+        const SweptValue* v = value_of(name);
+        if (as_json) row["sweep_" + name] = v ? swept_value_json(*v) : json(nullptr);
+        else os << "," << (v ? csv_field(v->text) : std::string());
       }
     }
     if (as_json) rows.push_back(std::move(row));
     else os << "\n";
   }
+  snapshot.commit();
   if (as_json) os << rows.dump(1) << "\n";
   return os.str();
 }

@@ -8,6 +8,7 @@
 
 #include "format.hpp"
 #include "landscape/core/common.hpp"
+#include "landscape/io/codec.hpp"
 #include "landscape/io/schema.hpp"
 
 #ifndef LANDSCAPE_VERSION
@@ -19,11 +20,19 @@ namespace {
 
 using json = nlohmann::json;
 
+/// The columns every data file starts with: the cell, its label and one sweep_<name> column
+/// per swept variable (empty where a cell did not sweep it).
 std::string prefix(const Report& r, const Cell& c) {
-  return std::to_string(r.run.run_id) + "," + std::to_string(c.cell_id) + "," +
-         std::to_string(c.cell_index) + "," + csv_field(c.label);
+  std::string p = std::to_string(r.run.run_id) + "," + std::to_string(c.cell_id) + "," +
+                  std::to_string(c.cell_index) + "," + csv_field(c.label);
+  for (const auto& name : r.sweep) p += "," + csv_field(swept_text(c, name));
+  return p;
 }
-constexpr const char* kPrefixHeader = "run_id,cell_id,cell_index,label";
+std::string prefix_header(const Report& r) {
+  std::string h = "run_id,cell_id,cell_index,label";
+  for (const auto& name : r.sweep) h += ",sweep_" + name;
+  return h;
+}
 
 void hist_rows(std::ostringstream& os, const std::string& pre, const std::string& quantity,
                const Hist& hh) {
@@ -67,6 +76,7 @@ json cell_settings_json(const Cell& c) {
   cj["cell_id"] = c.cell_id;
   cj["cell_index"] = c.cell_index;
   cj["label"] = c.label;
+  cj["swept"] = swept_to_json(c.swept);
   cj["family"] = c.family;
   cj["dims"] = c.dims;
   cj["slope"] = c.slope ? json(*c.slope) : json(nullptr);
@@ -235,7 +245,7 @@ json cell_json(const Report& r, const Cell& c) {
 
 std::string classes_csv(const Report& r) {
   std::ostringstream os;
-  os << kPrefixHeader << ",class,count,n,fraction,ci95_lo,ci95_hi,ci_method\n";
+  os << prefix_header(r) << ",class,count,n,fraction,ci95_lo,ci95_hi,ci_method\n";
   for (const Cell& c : r.cells)
     for (const auto& name : r.classes) {
       const long k = c.count(name);
@@ -250,7 +260,7 @@ std::string classes_csv(const Report& r) {
 
 std::string cells_csv(const Report& r) {
   std::ostringstream os;
-  os << kPrefixHeader
+  os << prefix_header(r)
      << ",family,dims,networks,endpoints,finished,unfinished,global_loss,global_loss_kind,"
         "locally_open_yes,locally_open_n,locally_open_fraction,locally_open_ci95_lo,"
         "locally_open_ci95_hi,prediction_statement,prediction_source,prediction_forbids,"
@@ -277,7 +287,7 @@ std::string cells_csv(const Report& r) {
 
 std::string tolerance_csv(const Report& r) {
   std::ostringstream os;
-  os << kPrefixHeader << ",class,count_tol_x0.1,count_nominal,count_tol_x10\n";
+  os << prefix_header(r) << ",class,count_tol_x0.1,count_nominal,count_tol_x10\n";
   for (const Cell& c : r.cells) {
     for (const auto& name : tolerance_classes(r, c))
       os << prefix(r, c) << "," << csv_field(name) << "," << get(c.counts_lo, name) << ","
@@ -291,7 +301,7 @@ std::string tolerance_csv(const Report& r) {
 
 std::string histograms_csv(const Report& r) {
   std::ostringstream os;
-  os << kPrefixHeader << ",quantity,bin_lo,bin_hi,count\n";
+  os << prefix_header(r) << ",quantity,bin_lo,bin_hi,count\n";
   for (const Cell& c : r.cells) {
     hist_rows(os, prefix(r, c), "log10_loss_gap", c.gap_hist);
     hist_rows(os, prefix(r, c), "lambda_min", c.lmin_hist);
@@ -301,7 +311,7 @@ std::string histograms_csv(const Report& r) {
 
 std::string integer_counts_csv(const Report& r) {
   std::ostringstream os;
-  os << kPrefixHeader << ",quantity,value,count\n";
+  os << prefix_header(r) << ",quantity,value,count\n";
   for (const Cell& c : r.cells) {
     for (const auto& [v, k] : c.n_negative)
       os << prefix(r, c) << ",n_negative," << v << "," << k << "\n";
@@ -313,7 +323,7 @@ std::string integer_counts_csv(const Report& r) {
 
 std::string spectral_csv(const Report& r) {
   std::ostringstream os;
-  os << kPrefixHeader << ",linthresh,bin_lo,bin_hi,count\n";
+  os << prefix_header(r) << ",linthresh,bin_lo,bin_hi,count\n";
   for (const Cell& c : r.cells) {
     const Hist& hh = c.spectra.hist;
     for (std::size_t i = 0; i < hh.counts.size(); ++i)
@@ -325,7 +335,7 @@ std::string spectral_csv(const Report& r) {
 
 std::string curves_csv(const Report& r) {
   std::ostringstream os;
-  os << kPrefixHeader << ",step,n_curves,loss_q10,loss_median,loss_q90\n";
+  os << prefix_header(r) << ",step,n_curves,loss_q10,loss_median,loss_q90\n";
   for (const Cell& c : r.cells) {
     const Curves& cv = c.curves;
     for (std::size_t i = 0; i < cv.steps.size(); ++i)
@@ -342,6 +352,7 @@ json report_json(const Report& r) {
   j["schema_version"] = kSchemaVersion;
   j["run"] = run_json(r.run);
   j["classes_shown"] = r.classes;
+  j["swept_variables"] = r.sweep;
   j["loss_gap_floor"] = kGapFloor;
   j["max_curves_per_cell"] = kMaxCurves;
   j["warnings"] = r.warnings;

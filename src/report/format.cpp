@@ -109,6 +109,33 @@ std::vector<std::string> tolerance_classes(const Report& r, const Cell& c) {
   return out;
 }
 
+svg::Style class_style(const std::string& c) {
+  svg::Style st;
+  st.key = c;
+  using H = svg::Hatch;
+  using M = svg::Marker;
+  const auto set = [&](const char* colour, H hatch, M marker, const char* dash) {
+    st.colour = colour;
+    st.hatch = hatch;
+    st.marker = marker;
+    st.dash = dash;
+  };
+  if (c == "global_minimum") set(svg::kGreen, H::none, M::circle, "");
+  else if (c == "strict_saddle") set(svg::kBlue, H::diagonal, M::square, "7 3");
+  else if (c == "non_strict_saddle") set(svg::kOrange, H::back_diagonal, M::triangle, "2 2");
+  else if (c == "spurious_local_minimum") set(svg::kVermillion, H::cross, M::diamond, "8 3 2 3");
+  else if (c == "not_critical") set(svg::kSkyBlue, H::horizontal, M::down_triangle, "4 2 1 2");
+  else if (c == "diverged") set(svg::kGrey, H::vertical, M::cross, "1 3");
+  else if (c == "degenerate") set(svg::kPurple, H::dots, M::plus, "10 2");
+  else set(svg::kYellow, H::dots, M::plus, "3 3");
+  return st;
+}
+
+std::string swept_text(const Cell& c, const std::string& name) {
+  const SweptValue* v = c.swept_value(name);
+  return v ? v->text : "";
+}
+
 long get(const std::map<std::string, long>& m, const std::string& k) {
   const auto it = m.find(k);
   return it == m.end() ? 0 : it->second;

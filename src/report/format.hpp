@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "landscape/report/svg.hpp"
 #include "model.hpp"
 
 namespace landscape::report {
@@ -55,6 +56,11 @@ std::string item_verdict(const Prediction& p, const Observation& o);
 std::string item_text(const Prediction& p, const Observation& o);
 /// The report's class columns plus any further class seen at the ×0.1 or ×10 tolerances.
 std::vector<std::string> tolerance_classes(const Report& r, const Cell& c);
+/// The one style of each class in every figure: its colour (Okabe–Ito) and, for greyscale
+/// prints, a hatch for bars and a marker and dash for lines; data-key is the class name.
+svg::Style class_style(const std::string& c);
+/// The text of swept variable `name` in cell `c`, or "" when the cell did not sweep it.
+std::string swept_text(const Cell& c, const std::string& name);
 /// m[k], or 0 when absent.
 long get(const std::map<std::string, long>& m, const std::string& k);
 

@@ -19,16 +19,11 @@
 namespace landscape::report {
 namespace {
 
-const char* class_colour(const std::string& c) {
-  if (c == "global_minimum") return svg::kGreen;
-  if (c == "strict_saddle") return svg::kBlue;
-  if (c == "non_strict_saddle") return svg::kOrange;
-  if (c == "spurious_local_minimum") return svg::kVermillion;
-  if (c == "degenerate") return svg::kPurple;
-  if (c == "not_critical") return svg::kSkyBlue;
-  if (c == "diverged") return svg::kGrey;
-  return svg::kYellow;
-}
+/// Distributions that are not of a class are drawn in a neutral grey, so that no colour ever
+/// reads as a class it is not (class colours: format.hpp's class_style).
+constexpr const char* kNeutral = "#8c8c8c";
+/// At most this many class-fraction figures against the swept variables.
+constexpr int kMaxSweepFigures = 24;
 
 std::string esc(const std::string& s) { return svg::xml_escape(s); }
 
@@ -64,7 +59,7 @@ div.wide th { max-width: 7em; }
 /// Histogram of counts on a signed-log x axis (linear within ±linthresh).
 std::string symlog_histogram(const std::string& title, const std::string& x_label,
                              const std::string& y_label, double linthresh, const Hist& hist,
-                             const char* color) {
+                             const char* color, const std::string& note = "") {
   svg::Axis x;
   x.label = x_label;
   x.scale = svg::Scale::symlog;
@@ -76,6 +71,7 @@ std::string symlog_histogram(const std::string& title, const std::string& x_labe
   std::vector<double> heights;
   for (long k : hist.counts) heights.push_back(double(k));
   p.add_histogram(hist.edges, heights, "", color);
+  if (!note.empty()) p.add_note(note);
   return p.render();
 }
 
@@ -186,7 +182,9 @@ std::string class_bars_svg(const Report& r, const Cell& c) {
     hi.push_back(iv.hi);
   }
   p.set_categories(cats);
-  p.add_bars("fraction", svg::kBlue, v, lo, hi);
+  std::vector<svg::Style> styles;
+  for (const auto& name : r.classes) styles.push_back(class_style(name));
+  p.add_bars("fraction", styles, v, lo, hi);
   if (c.finished == 0) p.set_empty_message("no finished endpoints");
   return p.render();
 }
@@ -221,7 +219,8 @@ std::string cell_classes_html(const Report& r, const Cell& c) {
     os << figure(class_bars_svg(r, c),
                  "Fraction of the " + std::to_string(c.finished) +
                      " finished endpoints in each class; error bars are 95% intervals (Wilson, "
-                     "or exact Clopper–Pearson at 0 or n).");
+                     "or exact Clopper–Pearson at 0 or n; at a count of 0 or n the interval is "
+                     "one-sided, drawn dashed with one cap).");
   else
     os << "<p class=\"note\">No finished endpoints yet: no class fractions.</p>\n";
   return os.str();
@@ -241,7 +240,14 @@ std::string loss_gap_figure_html(const Cell& c) {
     std::vector<double> edges, heights;
     for (double e : c.gap_hist.edges) edges.push_back(std::pow(10.0, e));
     for (long k : c.gap_hist.counts) heights.push_back(double(k));
-    p.add_histogram(edges, heights, "", svg::kGreen);
+    p.add_histogram(edges, heights, "", kNeutral);
+    // Nearly equal gaps make one bar; the note says how close they are.
+    const double spread = c.gap_hi - c.gap_lo;
+    if (spread < 0.01)
+      p.add_note(spread == 0 ? "all " + std::to_string(c.gap_n) + " gaps equal to " +
+                                   fmt("%.4g", std::pow(10.0, c.gap_lo))
+                             : "all " + std::to_string(c.gap_n) + " gaps within " + g3(spread) +
+                                   " decades of " + fmt("%.4g", std::pow(10.0, c.gap_lo)));
     os << figure(p.render(),
                  "Histogram of log<sub>10</sub>(L − L*) over " + std::to_string(c.gap_n) +
                      " finished endpoints with a finite loss; L* = " +
@@ -262,14 +268,20 @@ std::string loss_gap_figure_html(const Cell& c) {
 std::string lambda_min_figure_html(const Cell& c) {
   std::ostringstream os;
   if (c.lmin_n > 0) {
-    os << figure(symlog_histogram("Distribution of λ_min",
-                                  "smallest Hessian eigenvalue λ_min (signed log scale)",
-                                  "endpoints (count)", c.lmin_linthresh, c.lmin_hist, svg::kBlue),
-                 "Histogram of the smallest Hessian eigenvalue at " + std::to_string(c.lmin_n) +
-                     " finished endpoints. Signed-log axis sign(λ)·log<sub>10</sub>(1 + |λ|/c): "
-                     "linear for |λ| ≲ c = " +
-                     g3(c.lmin_linthresh) +
-                     " (eigenvalue tolerance × max(1, max|λ|)), logarithmic beyond.");
+    const double spread =
+        svg::symlog(c.lmin_hi, c.lmin_linthresh) - svg::symlog(c.lmin_lo, c.lmin_linthresh);
+    const std::string note = spread < 0.01
+                                 ? "all " + std::to_string(c.lmin_n) + " values in [" +
+                                       fmt("%.4g", c.lmin_lo) + ", " + fmt("%.4g", c.lmin_hi) + "]"
+                                 : "";
+    os << figure(
+        symlog_histogram("Distribution of λ_min",
+                         "smallest Hessian eigenvalue λ_min (signed log scale)",
+                         "endpoints (count)", c.lmin_linthresh, c.lmin_hist, kNeutral, note),
+        "Histogram of the smallest Hessian eigenvalue at " + std::to_string(c.lmin_n) +
+            " finished endpoints. Signed-log axis sign(λ)·log<sub>10</sub>(1 + |λ|/c): "
+            "linear for |λ| ≲ c = " +
+            g3(c.lmin_linthresh) + " (eigenvalue tolerance × max(1, max|λ|)), logarithmic beyond.");
   } else {
     os << "<p class=\"note\">No λ_min values stored for this cell.</p>\n";
   }
@@ -281,9 +293,8 @@ std::string n_negative_figure_html(const Cell& c) {
   std::ostringstream os;
   if (!c.n_negative.empty()) {
     long total = 0;
-    const std::string fig =
-        integer_bars(c.n_negative, "Negative eigenvalues per endpoint",
-                     "number of negative Hessian eigenvalues", svg::kVermillion, total);
+    const std::string fig = integer_bars(c.n_negative, "Negative eigenvalues per endpoint",
+                                         "number of negative Hessian eigenvalues", kNeutral, total);
     os << figure(fig, "Number of Hessian eigenvalues below −eig_tol·max(1, max|λ|), over " +
                           std::to_string(total) + " finished endpoints with a spectrum summary.");
   }
@@ -297,7 +308,7 @@ std::string spectral_figure_html(const Cell& c) {
     const Spectra& s = c.spectra;
     os << figure(symlog_histogram("Pooled Hessian spectral density",
                                   "Hessian eigenvalue λ (signed log scale)", "eigenvalues (count)",
-                                  s.linthresh, s.hist, svg::kPurple),
+                                  s.linthresh, s.hist, kNeutral),
                  "All " + std::to_string(s.eigenvalues) + " Hessian eigenvalues of the " +
                      std::to_string(s.networks) +
                      " endpoints with a stored spectrum, pooled (range " + g3(s.min) + " to " +
@@ -323,11 +334,11 @@ std::string curves_figure_html(const Cell& c) {
     y.label = "loss L (log scale)";
     y.scale = svg::Scale::log10;
     svg::Plot p("Training-loss curves", x, y);
-    p.add_band(cv.steps, cv.q10, cv.q90, "10–90% of networks", svg::kSkyBlue);
-    p.add_line(cv.steps, cv.q50, "median", svg::kBlue);
+    p.add_band(cv.steps, cv.q10, cv.q90, "10–90% of networks", kNeutral);
+    p.add_line(cv.steps, cv.q50, "median", svg::kBlack);
     if (c.global_loss && *c.global_loss > 0)
       p.add_line({cv.steps.front(), cv.steps.back()}, {*c.global_loss, *c.global_loss},
-                 "global optimum L*", svg::kBlack, true);
+                 "global optimum L*", svg::kGreen, true);
     std::string cap = "Median and 10–90% quantile band of the training loss over " +
                       std::to_string(cv.used) + " curve(s)";
     if (cv.used < cv.total)
@@ -353,7 +364,7 @@ std::string excess_figure_html(const Cell& c) {
     long total = 0;
     const std::string fig = integer_bars(
         c.excess_degeneracy, "Excess degeneracy",
-        "excess degeneracy (near-zero eigenvalues − orbit dimension)", svg::kOrange, total);
+        "excess degeneracy (near-zero eigenvalues − orbit dimension)", kNeutral, total);
     os << figure(fig, "Histogram of excess_degeneracy = n_near_zero − orbit_dim over " +
                           std::to_string(total) +
                           " finished endpoints at a critical point (not_critical "
@@ -450,17 +461,21 @@ std::string run_html(const Report& r) {
 std::string across_cells_table_html(const Report& r) {
   std::ostringstream os;
   os << "<h2 id=\"across\">Across cells</h2>\n<p class=\"note\">Fraction of finished endpoints "
-        "in each class.</p>\n<div class=\"wide\"><table>\n<tr><th class=\"num\">cell</th>"
-        "<th>label</th><th class=\"num\">networks</th><th class=\"num\">finished</th>"
+        "in each class.</p>\n<div class=\"wide\"><table>\n<tr><th class=\"num\">cell</th>";
+  if (r.sweep.empty()) os << "<th>label</th>";
+  for (const auto& n : r.sweep) os << "<th>" << esc(n) << "</th>";
+  os << "<th class=\"num\">networks</th><th class=\"num\">finished</th>"
         "<th class=\"num\">unfinished</th>";
   for (const auto& name : r.classes)
     os << "<th class=\"num\" title=\"" << esc(name) << "\">" << esc(human_class(name)) << "</th>";
   os << "<th>prediction</th></tr>\n";
   for (const Cell& c : r.cells) {
     os << "<tr><td class=\"num\"><a href=\"#cell-" << c.cell_index << "\">" << c.cell_index
-       << "</a></td><td>" << esc(c.label) << "</td><td class=\"num\">" << c.networks
-       << "</td><td class=\"num\">" << c.finished << "</td><td class=\"num\">" << c.unfinished
-       << "</td>";
+       << "</a></td>";
+    if (r.sweep.empty()) os << "<td>" << esc(c.label) << "</td>";
+    for (const auto& n : r.sweep) os << "<td>" << esc(swept_text(c, n)) << "</td>";
+    os << "<td class=\"num\">" << c.networks << "</td><td class=\"num\">" << c.finished
+       << "</td><td class=\"num\">" << c.unfinished << "</td>";
     for (const auto& name : r.classes)
       os << "<td class=\"num\">" << frac_text(c.count(name), c.finished) << "</td>";
     const std::string verdict = prediction_verdict(c.prediction);
@@ -470,18 +485,67 @@ std::string across_cells_table_html(const Report& r) {
   return os.str();
 }
 
+/// The category text of every cell in the cross-cell chart: its swept values, one per line
+/// (their names go into `axis_label`), or, without swept values, its label split at spaces with
+/// the words every cell shares left out (listed in `common`).
+std::vector<std::string> cell_categories(const Report& r, std::string& axis_label,
+                                         std::string& common) {
+  std::vector<std::string> cats;
+  axis_label = "cell";
+  if (!r.sweep.empty()) {
+    std::string names;
+    for (const auto& n : r.sweep) names += (names.empty() ? "" : " / ") + n;
+    axis_label = "cell (" + names + ")";
+    for (const Cell& c : r.cells) {
+      std::string text;
+      for (const auto& n : r.sweep) {
+        const std::string v = swept_text(c, n);
+        text += (text.empty() ? "" : "\n") + (v.empty() ? "–" : v);
+      }
+      cats.push_back(text);
+    }
+    return cats;
+  }
+  std::vector<std::vector<std::string>> words;
+  for (const Cell& c : r.cells) {
+    std::vector<std::string> w;
+    std::size_t start = 0;
+    while (start <= c.label.size()) {
+      const std::size_t sp = std::min(c.label.find(' ', start), c.label.size());
+      if (sp > start) w.push_back(c.label.substr(start, sp - start));
+      start = sp + 1;
+    }
+    words.push_back(std::move(w));
+  }
+  std::vector<std::string> shared;
+  if (r.cells.size() > 1)
+    for (const auto& w : words.front()) {
+      bool all = true;
+      for (const auto& other : words) all = all && std::count(other.begin(), other.end(), w) > 0;
+      if (all) shared.push_back(w);
+    }
+  for (std::size_t i = 0; i < r.cells.size(); ++i) {
+    std::string text;
+    for (const auto& w : words[i])
+      if (std::find(shared.begin(), shared.end(), w) == shared.end())
+        text += (text.empty() ? "" : "\n") + w;
+    cats.push_back(text.empty() ? "cell " + std::to_string(r.cells[i].cell_index) : text);
+  }
+  for (const auto& w : shared) common += (common.empty() ? "" : " ") + w;
+  return cats;
+}
+
 /// Grouped bars of every class fraction in every cell.
 std::string across_cells_figure_html(const Report& r) {
   if (r.cells.empty()) return "";
   std::ostringstream os;
+  std::string common;
   svg::Axis x;
-  x.label = "cell";
+  const std::vector<std::string> cats = cell_categories(r, x.label, common);
   svg::Plot p("Class fractions by cell (95% intervals)", x, fraction_axis());
   p.set_size(
       std::clamp(200.0 + 60.0 * double(r.cells.size() * r.classes.size()) / 2.0, 560.0, 1150.0),
-      380);
-  std::vector<std::string> cats;
-  for (const Cell& c : r.cells) cats.push_back(std::to_string(c.cell_index) + ": " + c.label);
+      400);
   p.set_categories(cats);
   for (const auto& name : r.classes) {
     std::vector<double> v, lo, hi;
@@ -493,12 +557,13 @@ std::string across_cells_figure_html(const Report& r) {
       lo.push_back(c.finished ? iv.lo : nan);
       hi.push_back(c.finished ? iv.hi : nan);
     }
-    p.add_bars(human_class(name), class_colour(name), v, lo, hi);
+    p.add_bars(human_class(name), class_style(name), v, lo, hi);
   }
   os << "<figure style=\"width:auto\">\n"
      << p.render()
      << "\n<figcaption>Fraction of finished endpoints per class and cell; error bars are 95% "
-        "intervals.</figcaption>\n</figure>\n";
+        "intervals (one-sided and dashed at a count of 0 or n)."
+     << (common.empty() ? "" : " Every cell: " + esc(common) + ".") << "</figcaption>\n</figure>\n";
   return os.str();
 }
 
@@ -523,11 +588,119 @@ std::string verdicts_table_html(const Report& r) {
   return os.str();
 }
 
+/// The numeric value of a swept variable (reals and integers), NaN otherwise.
+double swept_number(const SweptValue* v) {
+  if (!v) return std::nan("");
+  if (v->kind == SweptValue::Kind::real) return v->real;
+  if (v->kind == SweptValue::Kind::integer) return double(v->integer);
+  return std::nan("");
+}
+
+/// One figure: the class fractions of `cells` (which differ only in `var`) against `var`.
+std::string sweep_figure(const Report& r, const std::string& var, const std::string& fixed,
+                         std::vector<const Cell*> cells) {
+  bool numeric = true;
+  for (const Cell* c : cells) numeric = numeric && std::isfinite(swept_number(c->swept_value(var)));
+  if (numeric)
+    std::stable_sort(cells.begin(), cells.end(), [&](const Cell* a, const Cell* b) {
+      return swept_number(a->swept_value(var)) < swept_number(b->swept_value(var));
+    });
+  std::vector<std::string> shown;  // classes that occur in these cells
+  for (const auto& name : r.classes) {
+    long k = 0;
+    for (const Cell* c : cells) k += c->count(name);
+    if (k > 0) shown.push_back(name);
+  }
+  if (shown.empty()) return "";
+  svg::Axis x;
+  x.label = var;
+  std::vector<double> xs;
+  for (const Cell* c : cells) xs.push_back(swept_number(c->swept_value(var)));
+  if (numeric) {
+    x.integer_ticks = std::all_of(cells.begin(), cells.end(), [&](const Cell* c) {
+      return c->swept_value(var)->kind == SweptValue::Kind::integer;
+    });
+    const auto [mn, mx] = std::minmax_element(xs.begin(), xs.end());
+    if (*mn > 0 && *mx / *mn >= 20) {
+      x.scale = svg::Scale::log10;
+      x.label += " (log scale)";
+    }
+  }
+  svg::Plot p("Class fractions against " + var + (fixed.empty() ? "" : " (" + fixed + ")"), x,
+              fraction_axis());
+  if (!numeric) {
+    std::vector<std::string> cats;
+    for (const Cell* c : cells) cats.push_back(swept_text(*c, var));
+    p.set_categories(cats);
+  }
+  for (std::size_t k = 0; k < shown.size(); ++k) {
+    std::vector<double> v, lo, hi;
+    for (const Cell* c : cells) {
+      const Interval iv = binomial_interval_95(c->count(shown[k]), c->finished);
+      v.push_back(fraction(c->count(shown[k]), c->finished));
+      lo.push_back(iv.lo);
+      hi.push_back(iv.hi);
+    }
+    if (numeric)
+      p.add_series(xs, v, lo, hi, human_class(shown[k]), class_style(shown[k]),
+                   (double(k) - double(shown.size() - 1) / 2) * 4);
+    else
+      p.add_bars(human_class(shown[k]), class_style(shown[k]), v, lo, hi);
+  }
+  std::string list;
+  for (const Cell* c : cells) list += (list.empty() ? "" : ", ") + std::to_string(c->cell_index);
+  return figure(p.render(),
+                "Fraction of finished endpoints in each class against " + esc(var) +
+                    (fixed.empty() ? "" : ", at " + esc(fixed)) +
+                    "; 95% intervals (one-sided and dashed at a count of 0 or n). Cells " + list +
+                    "; classes that occur in none of them are left out.");
+}
+
+/// For every swept variable, the class fractions against it: one figure per combination of the
+/// other swept variables.
+std::string sweep_figures_html(const Report& r) {
+  if (r.sweep.empty() || r.cells.size() < 2) return "";
+  std::ostringstream os;
+  os << "<h2 id=\"sweep\">Class fractions against the swept variables</h2>\n";
+  int made = 0, left_out = 0;
+  for (const auto& var : r.sweep) {
+    // Cells with finished endpoints grouped by the values of the other swept variables.
+    std::vector<std::pair<std::string, std::vector<const Cell*>>> groups;
+    for (const Cell& c : r.cells) {
+      if (c.finished == 0 || !c.swept_value(var)) continue;
+      std::string fixed;
+      for (const auto& other : r.sweep)
+        if (other != var && c.swept_value(other))
+          fixed += (fixed.empty() ? "" : " ") + other + "=" + swept_text(c, other);
+      auto it = std::find_if(groups.begin(), groups.end(),
+                             [&](const auto& g) { return g.first == fixed; });
+      if (it == groups.end())
+        groups.push_back({fixed, {&c}});
+      else
+        it->second.push_back(&c);
+    }
+    for (const auto& [fixed, cells] : groups) {
+      if (cells.size() < 2) continue;
+      if (made == kMaxSweepFigures) {
+        ++left_out;
+        continue;
+      }
+      const std::string fig = sweep_figure(r, var, fixed, cells);
+      if (!fig.empty()) ++made;
+      os << fig;
+    }
+  }
+  if (left_out)
+    os << "<p class=\"note\">" << left_out << " further figure(s) of this kind left out; "
+       << "classes.csv holds every class fraction with its swept values.</p>\n";
+  return made ? os.str() : "";
+}
+
 }  // namespace
 
 std::string report_html(const Report& r) {
   std::string html = html_head(r) + run_html(r) + across_cells_table_html(r) +
-                     across_cells_figure_html(r) + verdicts_table_html(r);
+                     across_cells_figure_html(r) + sweep_figures_html(r) + verdicts_table_html(r);
   for (const Cell& c : r.cells) html += cell_section_html(r, c);
   return html + "</body>\n</html>\n";
 }

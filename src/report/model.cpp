@@ -23,6 +23,9 @@ using json = nlohmann::json;
 
 /// Points on the step axis of the curve quantiles.
 constexpr std::size_t kCurvePoints = 300;
+/// The narrowest histogram ranges: half a decade of log10(L − L*), and 0.2 on a symlog axis
+/// (a factor 1.6 in |x| beyond the linear threshold).
+constexpr double kMinSpanDecades = 0.5, kMinSpanSymlog = 0.2;
 
 const std::vector<std::string> kClassOrder = {
     "diverged",          "not_critical",           "global_minimum", "strict_saddle",
@@ -39,18 +42,28 @@ void check_is_file(const std::string& path) {
 }
 
 /// Bins uniform in the coordinate t = x (linthresh = 0) or t = symlog(x, linthresh); edges are
-/// reported in x units.
+/// reported in x units. A range narrower than `min_span` (in t) is widened to it about its
+/// centre, so that nearly equal values make one visible bar rather than bins too thin to draw;
+/// a range that holds t = 0 gets a bin centred on 0, so that a spike at zero sits on zero.
 class Binner {
  public:
-  Binner(double xlo, double xhi, int bins, double linthresh)
+  Binner(double xlo, double xhi, int bins, double linthresh, double min_span)
       : m_bins(bins), m_linthresh(linthresh), m_tlo(fwd(xlo)), m_thi(fwd(xhi)) {
-    if (!(m_thi > m_tlo)) {
-      m_tlo -= 0.5;
-      m_thi += 0.5;
+    if (!(m_thi - m_tlo >= min_span)) {
+      const double mid = (m_tlo + m_thi) / 2;
+      m_tlo = mid - min_span / 2;
+      m_thi = mid + min_span / 2;
+      m_bins += 1 - m_bins % 2;  // odd: the values' centre is a bin's centre, not an edge
     }
-    m_hist.counts.assign(std::size_t(bins), 0);
-    for (int i = 0; i <= bins; ++i)
-      m_hist.edges.push_back(inv(m_tlo + (m_thi - m_tlo) * double(i) / double(bins)));
+    if (m_tlo < 0 && m_thi > 0) {
+      const double w = (m_thi - m_tlo) / double(bins);
+      m_tlo = w * (std::floor(m_tlo / w + 0.5) - 0.5);
+      m_bins = int(std::ceil((m_thi - m_tlo) / w - 1e-9));
+      m_thi = m_tlo + w * double(m_bins);
+    }
+    m_hist.counts.assign(std::size_t(m_bins), 0);
+    for (int i = 0; i <= m_bins; ++i)
+      m_hist.edges.push_back(inv(m_tlo + (m_thi - m_tlo) * double(i) / double(m_bins)));
   }
   void add(double x) {
     const double t = fwd(x);
@@ -234,7 +247,9 @@ void read_endpoints(Database& db, Cell& c) {
   c.gap_n = long(gaps.size());
   if (!gaps.empty()) {
     const auto [mn, mx] = std::minmax_element(gaps.begin(), gaps.end());
-    Binner b(*mn, *mx, bin_count(c.gap_n, 5, 40), 0);
+    c.gap_lo = *mn;
+    c.gap_hi = *mx;
+    Binner b(*mn, *mx, bin_count(c.gap_n, 5, 40), 0, kMinSpanDecades);
     for (double g : gaps) b.add(g);
     c.gap_hist = b.hist();
   }
@@ -243,7 +258,9 @@ void read_endpoints(Database& db, Cell& c) {
   c.lmin_linthresh = eig_rtol * std::max(1.0, max_abs_eig);
   if (!lmins.empty()) {
     const auto [mn, mx] = std::minmax_element(lmins.begin(), lmins.end());
-    Binner b(*mn, *mx, bin_count(c.lmin_n, 5, 40), c.lmin_linthresh);
+    c.lmin_lo = *mn;
+    c.lmin_hi = *mx;
+    Binner b(*mn, *mx, bin_count(c.lmin_n, 5, 40), c.lmin_linthresh, kMinSpanSymlog);
     for (double v : lmins) b.add(v);
     c.lmin_hist = b.hist();
   }
@@ -280,7 +297,7 @@ void read_spectra(Database& db, Cell& c, std::vector<std::string>& warnings) {
                        " spectra blob(s) whose length is not a multiple of 8 bytes were skipped");
   if (s.eigenvalues == 0) return;
   s.linthresh = (c.eig_rtol > 0 ? c.eig_rtol : 1e-6) * std::max(1.0, max_abs);
-  Binner b(s.min, s.max, bin_count(s.eigenvalues, 10, 60), s.linthresh);
+  Binner b(s.min, s.max, bin_count(s.eigenvalues, 10, 60), s.linthresh, kMinSpanSymlog);
   st.rewind();
   while (st.step()) {
     const auto ev = st.doubles(1);
@@ -429,11 +446,12 @@ Report read_report(const std::string& db_path) {
   Report rep;
   rep.db_path = db_path;
   rep.run = read_run(db);
-  Statement st(db,
-               "SELECT cell_id, cell_index, label, family, dims, slope, n, x_rank, y_rank, "
-               "y_kind, noise, optimizer, lr, precision, init_scale, networks, param_count, "
-               "global_loss, global_loss_kind, loss_scale, grad_rtol, loss_rtol, eig_rtol, "
-               "prediction, status FROM cells WHERE run_id = ? ORDER BY cell_index, cell_id");
+  Statement st(
+      db,
+      "SELECT cell_id, cell_index, label, family, dims, slope, n, x_rank, y_rank, "
+      "y_kind, noise, optimizer, lr, precision, init_scale, networks, param_count, "
+      "global_loss, global_loss_kind, loss_scale, grad_rtol, loss_rtol, eig_rtol, "
+      "prediction, status, swept FROM cells WHERE run_id = ? ORDER BY cell_index, cell_id");
   st.bind(rep.run.run_id);
   while (st.step()) {
     Cell c;
@@ -462,6 +480,15 @@ Report read_report(const std::string& db_path) {
     c.eig_rtol = st.real(22);
     c.prediction = read_prediction(st.opt_text(23));
     c.status = st.text(24);
+    try {
+      c.swept = parse_swept(st.text(25));
+    } catch (const std::exception& e) {
+      rep.warnings.push_back("cell " + std::to_string(c.cell_index) +
+                             ": swept values are not valid (" + e.what() + "); none shown");
+    }
+    for (const auto& v : c.swept)
+      if (std::find(rep.sweep.begin(), rep.sweep.end(), v.name) == rep.sweep.end())
+        rep.sweep.push_back(v.name);
     rep.cells.push_back(std::move(c));
   }
   std::set<std::string> seen;

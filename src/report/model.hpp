@@ -98,6 +98,7 @@ struct Cell {
   std::int64_t cell_id = 0;
   long cell_index = 0;
   std::string label, family, dims, y_kind, optimizer, precision, status;
+  std::vector<SweptValue> swept;  ///< cells.swept: the cell's swept variables, in grid order
   std::optional<std::string> global_loss_kind;
   std::optional<double> slope, global_loss;
   long n = 0, x_rank = 0, y_rank = 0, networks = 0, param_count = 0;
@@ -110,8 +111,10 @@ struct Cell {
   Prediction prediction;
 
   long gap_n = 0, gap_clamped = 0, gap_missing = 0;
-  Hist gap_hist;  // edges in log10(L − L*)
+  Hist gap_hist;                  // edges in log10(L − L*)
+  double gap_lo = 0, gap_hi = 0;  // smallest and largest log10(L − L*)
   long lmin_n = 0;
+  double lmin_lo = 0, lmin_hi = 0;  // smallest and largest λ_min
   double lmin_linthresh = 1e-6;
   Hist lmin_hist;
   std::map<long, long> n_negative, excess_degeneracy;
@@ -125,6 +128,12 @@ struct Cell {
     const auto it = counts.find(c);
     return it == counts.end() ? 0 : it->second;
   }
+  /// The swept value named `name`, or null when the cell did not sweep it.
+  const SweptValue* swept_value(const std::string& name) const {
+    for (const auto& v : swept)
+      if (v.name == name) return &v;
+    return nullptr;
+  }
 };
 
 /// Everything the report shows.
@@ -133,6 +142,7 @@ struct Report {
   RunInfo run;
   std::vector<Cell> cells;
   std::vector<std::string> classes;  // columns shown
+  std::vector<std::string> sweep;    // names of the swept variables of any cell, in grid order
   std::vector<std::string> warnings;
 };
 

@@ -208,7 +208,14 @@ std::vector<Tick> finish_axis(const Axis& a, Range& r, int target, bool pad_to_t
       r.lo -= pad;
       r.hi += pad;
     }
-    return symlog_ticks(r.lo, r.hi, a.linthresh, target);
+    std::vector<Tick> ticks = symlog_ticks(r.lo, r.hi, a.linthresh, target);
+    if (ticks.size() >= 3) return ticks;
+    // A range within about a decade: decades and 0 alone label it too sparsely (or not at
+    // all), so the ticks are round numbers of the data, placed on the symlog axis.
+    std::vector<Tick> lin = linear_ticks(symlog_inverse(r.lo, a.linthresh),
+                                         symlog_inverse(r.hi, a.linthresh), target, false);
+    for (Tick& t : lin) t.t = symlog(t.t, a.linthresh);
+    return lin.size() > ticks.size() ? lin : ticks;
   }
   if (!a.fixed_range && pad_to_ticks) {
     double step = nice_step((r.hi - r.lo) / std::max(1, target));
@@ -242,6 +249,137 @@ std::string truncate_label(const std::string& s, std::size_t max_chars) {
     out += s[i];
   }
   return out + "\xE2\x80\xA6";
+}
+
+/// Splits a category's text at line breaks.
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t nl = s.find('\n', start);
+    lines.push_back(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return lines;
+}
+
+/// ` data-key="…"` for a series with a key, else nothing.
+std::string key_attr(const Style& st) {
+  return st.key.empty() ? std::string() : " data-key=\"" + xml_escape(st.key) + "\"";
+}
+
+/// Hatch strokes inside the rectangle (x, y, w, h), as path data: parallel lines `spacing`
+/// pixels apart, each clipped to the rectangle, so no pattern definitions (and no document-wide
+/// ids) are needed.
+std::string hatch_path(Hatch hatch, double x, double y, double w, double h) {
+  if (hatch == Hatch::none || w < 1 || h < 1) return "";
+  constexpr double spacing = 5;
+  std::ostringstream d;
+  // Lines n·p = c for unit normal n, every `spacing` across the rectangle; clipped to it.
+  const auto family = [&](double nx, double ny) {
+    const double cs[4] = {nx * x + ny * y, nx * (x + w) + ny * y, nx * x + ny * (y + h),
+                          nx * (x + w) + ny * (y + h)};
+    const double cmin = *std::min_element(cs, cs + 4), cmax = *std::max_element(cs, cs + 4);
+    for (double c = std::ceil(cmin / spacing) * spacing; c < cmax; c += spacing) {
+      // Points of the line on the rectangle's boundary.
+      std::vector<std::pair<double, double>> pts;
+      if (std::abs(ny) > 1e-12)
+        for (double px : {x, x + w}) {
+          const double py = (c - nx * px) / ny;
+          if (py >= y - 1e-9 && py <= y + h + 1e-9) pts.emplace_back(px, py);
+        }
+      if (std::abs(nx) > 1e-12)
+        for (double py : {y, y + h}) {
+          const double px = (c - ny * py) / nx;
+          if (px >= x - 1e-9 && px <= x + w + 1e-9) pts.emplace_back(px, py);
+        }
+      if (pts.size() < 2) continue;
+      const auto [a, b] = std::minmax_element(pts.begin(), pts.end());
+      if (std::hypot(b->first - a->first, b->second - a->second) < 0.5) continue;
+      d << "M" << num(a->first) << "," << num(a->second) << "L" << num(b->first) << ","
+        << num(b->second);
+    }
+  };
+  const double r = std::sqrt(0.5);
+  switch (hatch) {
+    case Hatch::diagonal:
+      family(r, r);
+      break;
+    case Hatch::back_diagonal:
+      family(-r, r);
+      break;
+    case Hatch::cross:
+      family(r, r);
+      family(-r, r);
+      break;
+    case Hatch::horizontal:
+      family(0, 1);
+      break;
+    case Hatch::vertical:
+      family(1, 0);
+      break;
+    case Hatch::dots:
+      for (double py = y + spacing / 2; py < y + h; py += spacing)
+        for (double px = x + spacing / 2; px < x + w; px += spacing)
+          d << "M" << num(px - 0.6) << "," << num(py) << "h1.2";
+      break;
+    case Hatch::none:
+      break;
+  }
+  return d.str();
+}
+
+/// The hatch of a filled rectangle, as a path element (nothing for Hatch::none).
+std::string hatch_element(const Style& st, double x, double y, double w, double h) {
+  const std::string d = hatch_path(st.hatch, x, y, w, h);
+  if (d.empty()) return "";
+  return "<path d=\"" + d + "\" stroke=\"#000000\" stroke-opacity=\"0.7\" stroke-width=\"" +
+         std::string(st.hatch == Hatch::dots ? "1.6" : "0.8") + "\" fill=\"none\"" + key_attr(st) +
+         "/>\n";
+}
+
+/// A marker centred at (x, y).
+std::string marker_element(const Style& st, double x, double y) {
+  constexpr double r = 4;
+  const std::string fill = " fill=\"" + st.colour + "\" stroke=\"#000000\" stroke-width=\"0.8\"";
+  std::ostringstream os;
+  switch (st.marker) {
+    case Marker::none:
+      return "";
+    case Marker::circle:
+      os << "<circle cx=\"" << num(x) << "\" cy=\"" << num(y) << "\" r=\"" << num(r) << "\""
+         << fill;
+      break;
+    case Marker::square:
+      os << "<rect x=\"" << num(x - r * 0.85) << "\" y=\"" << num(y - r * 0.85) << "\" width=\""
+         << num(r * 1.7) << "\" height=\"" << num(r * 1.7) << "\"" << fill;
+      break;
+    case Marker::triangle:
+      os << "<path d=\"M" << num(x) << "," << num(y - r) << "L" << num(x + r) << ","
+         << num(y + r * 0.8) << "L" << num(x - r) << "," << num(y + r * 0.8) << "Z\"" << fill;
+      break;
+    case Marker::down_triangle:
+      os << "<path d=\"M" << num(x) << "," << num(y + r) << "L" << num(x + r) << ","
+         << num(y - r * 0.8) << "L" << num(x - r) << "," << num(y - r * 0.8) << "Z\"" << fill;
+      break;
+    case Marker::diamond:
+      os << "<path d=\"M" << num(x) << "," << num(y - r * 1.2) << "L" << num(x + r) << "," << num(y)
+         << "L" << num(x) << "," << num(y + r * 1.2) << "L" << num(x - r) << "," << num(y) << "Z\""
+         << fill;
+      break;
+    case Marker::cross:
+    case Marker::plus: {
+      const bool diag = st.marker == Marker::cross;
+      const double a = diag ? r * 0.8 : 0, b = diag ? r * 0.8 : r;
+      os << "<path d=\"M" << num(x - b) << "," << num(y - a) << "L" << num(x + b) << ","
+         << num(y + a) << "M" << num(x - a) << "," << num(y + b) << "L" << num(x + a) << ","
+         << num(y - b) << "\" stroke=\"" << st.colour << "\" stroke-width=\"2.2\" fill=\"none\"";
+      break;
+    }
+  }
+  os << key_attr(st) << "/>\n";
+  return os.str();
 }
 
 }  // namespace
@@ -311,18 +449,43 @@ void Plot::set_categories(std::vector<std::string> categories) {
 
 void Plot::add_bars(std::string name, std::string colour, std::vector<double> values,
                     std::vector<double> err_lo, std::vector<double> err_hi) {
-  m_bars.push_back({std::move(name), std::move(colour), std::move(values), std::move(err_lo),
-                    std::move(err_hi)});
+  Style st;
+  st.colour = std::move(colour);
+  add_bars(std::move(name), std::move(st), std::move(values), std::move(err_lo), std::move(err_hi));
 }
 
 void Plot::set_empty_message(std::string message) { m_empty_message = std::move(message); }
+
+void Plot::add_series(std::vector<double> x, std::vector<double> y, std::vector<double> lo,
+                      std::vector<double> hi, std::string name, Style style, double dx) {
+  m_series.push_back({std::move(x), std::move(y), std::move(lo), std::move(hi), std::move(name),
+                      std::move(style), dx});
+}
+
+void Plot::add_bars(std::string name, Style style, std::vector<double> values,
+                    std::vector<double> err_lo, std::vector<double> err_hi) {
+  m_bars.push_back({std::move(name),
+                    {std::move(style)},
+                    std::move(values),
+                    std::move(err_lo),
+                    std::move(err_hi)});
+}
+
+void Plot::add_bars(std::string name, std::vector<Style> styles, std::vector<double> values,
+                    std::vector<double> err_lo, std::vector<double> err_hi) {
+  if (styles.empty()) styles.emplace_back();
+  m_bars.push_back({std::move(name), std::move(styles), std::move(values), std::move(err_lo),
+                    std::move(err_hi)});
+}
+
+void Plot::add_note(std::string text) { m_notes.push_back(std::move(text)); }
 
 /// Everything one render needs besides the data: ranges and ticks in axis coordinates, the
 /// legend's placement, the category labels and the plot area in pixels.
 struct Plot::Layout {
   struct LegendEntry {
-    std::string name, colour, kind;
-    bool dashed = false;
+    std::string name, kind;  // kind: box, band, line or series
+    Style style;
   };
   struct PlacedEntry {
     LegendEntry e;
@@ -336,8 +499,8 @@ struct Plot::Layout {
   std::vector<Tick> xticks, yticks;
   std::vector<std::string> title_lines;
   std::vector<PlacedEntry> legend;
-  std::vector<std::string> cat_labels;
-  bool rotate = false;  // category labels rotated
+  std::vector<std::vector<std::string>> cat_labels;  // lines of each category label
+  bool rotate = false;                               // category labels rotated
   double px0 = 0, px1 = 0, py0 = 0, py1 = 0;
   double base_t = 0;  // bars and histograms start here (axis coordinate)
 
@@ -374,6 +537,16 @@ void Plot::data_ranges(Layout& L) const {
         any = true;
       }
     }
+  for (const auto& sr : m_series)
+    for (std::size_t i = 0; i < sr.x.size() && i < sr.y.size(); ++i) {
+      const double tx = to_axis(m_x, sr.x[i]), ty = to_axis(m_y, sr.y[i]);
+      if (!std::isfinite(tx) || !std::isfinite(ty)) continue;
+      xr.add(tx);
+      yr.add(ty);
+      any = true;
+      if (i < sr.lo.size()) yr.add(to_axis(m_y, sr.lo[i]));
+      if (i < sr.hi.size()) yr.add(to_axis(m_y, sr.hi[i]));
+    }
   for (const auto& b : m_bands)
     for (std::size_t i = 0; i < b.x.size() && i < b.lo.size() && i < b.hi.size(); ++i) {
       xr.add(to_axis(m_x, b.x[i]));
@@ -392,14 +565,23 @@ void Plot::data_ranges(Layout& L) const {
 
 double Plot::place_legend(Layout& L, double left, double right, double top) const {
   std::vector<Layout::LegendEntry> entries;
+  const auto plain = [](const std::string& colour, bool dashed) {
+    Style st;
+    st.colour = colour;
+    if (dashed) st.dash = "6 4";
+    return st;
+  };
   for (const auto& h : m_hists)
-    if (!h.name.empty()) entries.push_back({h.name, h.colour, "box"});
+    if (!h.name.empty()) entries.push_back({h.name, "box", plain(h.colour, false)});
   for (const auto& b : m_bands)
-    if (!b.name.empty()) entries.push_back({b.name, b.colour, "band"});
+    if (!b.name.empty()) entries.push_back({b.name, "band", plain(b.colour, false)});
   for (const auto& l : m_lines)
-    if (!l.name.empty()) entries.push_back({l.name, l.colour, "line", l.dashed});
+    if (!l.name.empty()) entries.push_back({l.name, "line", plain(l.colour, l.dashed)});
+  for (const auto& sr : m_series)
+    if (!sr.name.empty()) entries.push_back({sr.name, "series", sr.style});
   for (const auto& b : m_bars)
-    if (!b.name.empty() && m_bars.size() > 1) entries.push_back({b.name, b.colour, "box"});
+    if (!b.name.empty() && (m_bars.size() > 1 || !b.styles[0].key.empty()) && b.styles.size() == 1)
+      entries.push_back({b.name, "box", b.styles[0]});
   if (entries.empty()) return top + 8;
   // Rows wrapped to the plot width.
   double lx = left, ly = top + 6;
@@ -417,16 +599,27 @@ double Plot::place_legend(Layout& L, double left, double right, double top) cons
 
 double Plot::place_category_labels(Layout& L, double left, double right) const {
   if (!L.categorical) return 0;
-  std::size_t longest = 0;
+  std::size_t longest = 0, lines = 1;
   for (const auto& c : m_categories) {
-    L.cat_labels.push_back(truncate_label(c, 24));
-    longest = std::max(longest, display_length(L.cat_labels.back()));
+    std::vector<std::string> ls;
+    for (const auto& line : split_lines(c)) ls.push_back(truncate_label(line, 40));
+    for (const auto& line : ls) longest = std::max(longest, display_length(line));
+    lines = std::max(lines, ls.size());
+    L.cat_labels.push_back(std::move(ls));
   }
-  // Horizontal when they fit, else rotated.
+  // Horizontal lines stacked under each category when they fit; else each label rotated, its
+  // lines joined on one line (never cut short of the values they hold).
   const double band_guess = (m_width - left - right) / double(m_categories.size());
-  if (text_width(longest, kTickFont) <= band_guess - 4) return 0;
+  if (text_width(longest, kTickFont) <= band_guess - 4) return double(lines - 1) * (kTickFont + 2);
   L.rotate = true;
-  return text_width(longest, kTickFont) * 0.6;
+  std::size_t joined = 0;
+  for (auto& ls : L.cat_labels) {
+    std::string one;
+    for (const auto& line : ls) one += (one.empty() ? "" : ", ") + line;
+    ls.assign(1, one);
+    joined = std::max(joined, display_length(one));
+  }
+  return text_width(joined, kTickFont) * 0.6;
 }
 
 Plot::Layout Plot::layout() const {
@@ -437,7 +630,23 @@ Plot::Layout Plot::layout() const {
   if ((!m_hists.empty() || !m_bars.empty()) && L.yaxis.scale == Scale::linear)
     L.yaxis.include_zero = true;  // bars start at zero
   L.yticks = finish_axis(L.yaxis, L.yr, 5, true);
-  if (!L.categorical) L.xticks = finish_axis(m_x, L.xr, 6, false);
+  if (!L.categorical) {
+    Axis xaxis = m_x;
+    if (!m_series.empty() && !xaxis.fixed_range && L.xr.valid()) {
+      // Points sit inside the frame, not on it: 5% of the range on either side (or ±0.5 for a
+      // single x), and no rounding of a log axis out to whole decades.
+      const double pad = L.xr.hi > L.xr.lo ? 0.05 * (L.xr.hi - L.xr.lo) : 0.5;
+      const auto from_axis = [&](double t) {
+        return xaxis.scale == Scale::log10    ? std::pow(10.0, t)
+               : xaxis.scale == Scale::symlog ? symlog_inverse(t, xaxis.linthresh)
+                                              : t;
+      };
+      xaxis.fixed_range = true;
+      xaxis.lo = from_axis(L.xr.lo - pad);
+      xaxis.hi = from_axis(L.xr.hi + pad);
+    }
+    L.xticks = finish_axis(xaxis, L.xr, 6, false);
+  }
 
   // Title, legend, then the plot area with room for tick labels and axis labels.
   L.title_lines = wrap_title(m_title, m_width - 20);
@@ -480,20 +689,31 @@ void Plot::render_grid_and_ticks(std::ostream& os, const Layout& L) const {
        << "\" y2=\"" << num(y) << "\" stroke=\"#d9d9d9\" stroke-width=\"1\"/>\n";
     os << "<line x1=\"" << num(L.px0 - 5) << "\" y1=\"" << num(y) << "\" x2=\"" << num(L.px0)
        << "\" y2=\"" << num(y) << "\" stroke=\"#000000\" stroke-width=\"1\"/>\n";
-    os << "<text x=\"" << num(L.px0 - 8) << "\" y=\"" << num(y + kTickFont * 0.35)
+    os << "<text class=\"tick-y\" x=\"" << num(L.px0 - 8) << "\" y=\"" << num(y + kTickFont * 0.35)
        << "\" text-anchor=\"end\" font-size=\"" << kTickFont << "\" fill=\"#000000\">"
        << tick_text(t) << "</text>\n";
   }
-  // x ticks, dropping labels that would overlap their left neighbour.
-  double last_right = -1e300;
-  for (const auto& t : L.xticks) {
+  // x ticks. Labels that would overlap one already placed are dropped, placing 0 first (a
+  // spike at zero is read against the "0" label, never against a neighbouring ±10^k that
+  // crowds it) and then from left to right.
+  std::vector<std::size_t> order(L.xticks.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return (L.xticks[a].text == "0" && !L.xticks[a].power) >
+           (L.xticks[b].text == "0" && !L.xticks[b].power);
+  });
+  std::vector<std::pair<double, double>> placed;
+  for (std::size_t i : order) {
+    const Tick& t = L.xticks[i];
     const double x = L.map_x(t.t);
     const double w = text_width(t.chars(), kTickFont);
     os << "<line x1=\"" << num(x) << "\" y1=\"" << num(L.py1) << "\" x2=\"" << num(x) << "\" y2=\""
        << num(L.py1 + 5) << "\" stroke=\"#000000\" stroke-width=\"1\"/>\n";
-    if (x - w / 2 < last_right + 6) continue;
-    last_right = x + w / 2;
-    os << "<text x=\"" << num(x) << "\" y=\"" << num(L.py1 + 8 + kTickFont)
+    bool clash = false;
+    for (const auto& [a, b] : placed) clash = clash || (x - w / 2 < b + 6 && x + w / 2 > a - 6);
+    if (clash) continue;
+    placed.emplace_back(x - w / 2, x + w / 2);
+    os << "<text class=\"tick-x\" x=\"" << num(x) << "\" y=\"" << num(L.py1 + 8 + kTickFont)
        << "\" text-anchor=\"middle\" font-size=\"" << kTickFont << "\" fill=\"#000000\">"
        << tick_text(t) << "</text>\n";
   }
@@ -534,12 +754,18 @@ void Plot::render_histograms(std::ostream& os, const Layout& L) const {
     for (std::size_t i = 0; i + 1 < h.edges.size() && i < h.heights.size(); ++i) {
       const double ty = to_axis(L.yaxis, h.heights[i]);
       if (!std::isfinite(ty) || h.heights[i] == 0) continue;
-      const double xa = L.map_x(to_axis(m_x, h.edges[i]));
-      const double xb = L.map_x(to_axis(m_x, h.edges[i + 1]));
+      double xa = L.map_x(to_axis(m_x, h.edges[i]));
+      double xb = L.map_x(to_axis(m_x, h.edges[i + 1]));
+      if (xb < xa) std::swap(xa, xb);
+      if (xb - xa < 3) {  // a bin narrower than 3 px is widened about its centre, never lost
+        const double xc = (xa + xb) / 2;
+        xa = xc - 1.5;
+        xb = xc + 1.5;
+      }
       const double ya = L.map_y(ty), yb = L.map_y(L.base_t);
-      os << "<rect x=\"" << num(std::min(xa, xb)) << "\" y=\"" << num(std::min(ya, yb))
-         << "\" width=\"" << num(std::abs(xb - xa)) << "\" height=\"" << num(std::abs(yb - ya))
-         << "\" fill=\"" << h.colour << "\" fill-opacity=\"0.8\" stroke=\"#000000\""
+      os << "<rect x=\"" << num(xa) << "\" y=\"" << num(std::min(ya, yb)) << "\" width=\""
+         << num(xb - xa) << "\" height=\"" << num(std::abs(yb - ya)) << "\" fill=\"" << h.colour
+         << "\" fill-opacity=\"0.8\" stroke=\"#000000\""
          << " stroke-width=\"0.6\"/>\n";
     }
   }
@@ -554,28 +780,47 @@ void Plot::render_bars(std::ostream& os, const Layout& L) const {
     for (std::size_t i = 0; i < m_categories.size() && i < b.values.size(); ++i) {
       const double xa = L.px0 + band * double(i) + (band - group) / 2 + bw * double(s);
       const double ty = to_axis(L.yaxis, b.values[i]);
+      const Style& st = b.style(i);
+      std::string title = m_categories[i] + (b.name.empty() ? "" : " — " + b.name);
+      std::replace(title.begin(), title.end(), '\n', ' ');
       if (std::isfinite(ty)) {
         const double ya = L.map_y(ty), yb = L.map_y(L.base_t);
-        os << "<rect x=\"" << num(xa) << "\" y=\"" << num(std::min(ya, yb)) << "\" width=\""
-           << num(bw) << "\" height=\"" << num(std::abs(yb - ya)) << "\" fill=\"" << b.colour
-           << "\" stroke=\"#000000\" stroke-width=\"0.6\"><title>"
-           << xml_escape(m_categories[i] + (b.name.empty() ? "" : " — " + b.name))
-           << "</title></rect>\n";
+        const double top = std::min(ya, yb), height = std::abs(yb - ya);
+        os << "<rect x=\"" << num(xa) << "\" y=\"" << num(top) << "\" width=\"" << num(bw)
+           << "\" height=\"" << num(height) << "\" fill=\"" << st.colour
+           << "\" stroke=\"#000000\" stroke-width=\"0.6\"" << key_attr(st) << "><title>"
+           << xml_escape(title) << "</title></rect>\n";
+        os << hatch_element(st, xa, top, bw, height);
       }
       if (i < b.err_lo.size() && i < b.err_hi.size())
-        render_error_bar(os, L, xa + bw / 2, std::min(6.0, bw * 0.35), b.err_lo[i], b.err_hi[i]);
+        render_error_bar(os, L, xa + bw / 2, std::min(6.0, bw * 0.35), b.values[i], b.err_lo[i],
+                         b.err_hi[i], key_attr(st) + " data-for=\"" + xml_escape(title) + "\"");
     }
   }
 }
 
-void Plot::render_error_bar(std::ostream& os, const Layout& L, double xc, double cap, double lo,
-                            double hi) const {
+void Plot::render_error_bar(std::ostream& os, const Layout& L, double xc, double cap, double value,
+                            double lo, double hi, const std::string& attrs) const {
   const double tl = to_axis(L.yaxis, lo), th = to_axis(L.yaxis, hi);
   if (!std::isfinite(tl) || !std::isfinite(th)) return;
+  // An end equal to the value (an interval [0, u] at a count of 0, [l, 1] at n of n) has no cap:
+  // the bar is one-sided, dashed, from the value to the other end.
+  const auto same = [](double a, double b) {
+    return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b));
+  };
+  const bool at_lo = same(lo, value), at_hi = same(hi, value);
+  if (at_lo && at_hi) return;  // no interval to draw
   const double yl = L.map_y(tl), yh = L.map_y(th);
-  os << "<path d=\"M" << num(xc) << "," << num(yl) << "V" << num(yh) << "M" << num(xc - cap) << ","
-     << num(yl) << "H" << num(xc + cap) << "M" << num(xc - cap) << "," << num(yh) << "H"
-     << num(xc + cap) << "\" stroke=\"#000000\" stroke-width=\"1.3\" fill=\"none\"/>\n";
+  std::ostringstream d;
+  d << "M" << num(xc) << "," << num(yl) << "V" << num(yh);
+  if (!at_lo) d << "M" << num(xc - cap) << "," << num(yl) << "H" << num(xc + cap);
+  if (!at_hi) d << "M" << num(xc - cap) << "," << num(yh) << "H" << num(xc + cap);
+  const char* sided = at_lo ? "upper" : at_hi ? "lower" : "two";
+  os << "<path class=\"errorbar\" data-sided=\"" << sided << "\"" << attrs << " d=\"" << d.str()
+     << (at_lo || at_hi  // a bound, not an estimate: lighter, so that it never reads as a bar
+             ? "\" stroke=\"#595959\" stroke-width=\"1\" stroke-dasharray=\"3 2\""
+             : "\" stroke=\"#000000\" stroke-width=\"1.3\"")
+     << " fill=\"none\"/>\n";
 }
 
 void Plot::render_category_labels(std::ostream& os, const Layout& L) const {
@@ -588,13 +833,16 @@ void Plot::render_category_labels(std::ostream& os, const Layout& L) const {
     os << "<line x1=\"" << num(xc) << "\" y1=\"" << num(L.py1) << "\" x2=\"" << num(xc)
        << "\" y2=\"" << num(L.py1 + 5) << "\" stroke=\"#000000\" stroke-width=\"1\"/>\n";
     if (L.rotate) {
-      os << "<text transform=\"translate(" << num(xc + 4) << "," << num(L.py1 + 10)
+      os << "<text class=\"tick-x\" transform=\"translate(" << num(xc + 4) << "," << num(L.py1 + 10)
          << ") rotate(-35)\" text-anchor=\"end\" font-size=\"" << kTickFont
-         << "\" fill=\"#000000\">" << xml_escape(L.cat_labels[i]) << "</text>\n";
+         << "\" fill=\"#000000\">" << xml_escape(L.cat_labels[i].front()) << "</text>\n";
     } else {
-      os << "<text x=\"" << num(xc) << "\" y=\"" << num(L.py1 + 8 + kTickFont)
-         << "\" text-anchor=\"middle\" font-size=\"" << kTickFont << "\" fill=\"#000000\">"
-         << xml_escape(L.cat_labels[i]) << "</text>\n";
+      os << "<text class=\"tick-x\" x=\"" << num(xc) << "\" y=\"" << num(L.py1 + 8 + kTickFont)
+         << "\" text-anchor=\"middle\" font-size=\"" << kTickFont << "\" fill=\"#000000\">";
+      for (std::size_t k = 0; k < L.cat_labels[i].size(); ++k)
+        os << "<tspan x=\"" << num(xc) << "\"" << (k ? " dy=\"" + num(kTickFont + 2) + "\"" : "")
+           << ">" << xml_escape(L.cat_labels[i][k]) << "</tspan>";
+      os << "</text>\n";
     }
   }
 }
@@ -620,6 +868,41 @@ void Plot::render_lines(std::ostream& os, const Layout& L) const {
   }
 }
 
+void Plot::render_series(std::ostream& os, const Layout& L) const {
+  for (const auto& sr : m_series) {
+    const Style& st = sr.style;
+    std::ostringstream d;
+    bool pen = false;
+    std::vector<std::pair<double, double>> points;
+    for (std::size_t i = 0; i < sr.x.size() && i < sr.y.size(); ++i) {
+      const double tx = to_axis(m_x, sr.x[i]), ty = to_axis(m_y, sr.y[i]);
+      if (!std::isfinite(tx) || !std::isfinite(ty)) {
+        pen = false;
+        continue;
+      }
+      const double px = L.map_x(tx) + sr.dx, py = L.map_y(ty);
+      d << (pen ? "L" : "M") << num(px) << "," << num(py);
+      pen = true;
+      points.emplace_back(px, py);
+      if (i < sr.lo.size() && i < sr.hi.size())
+        render_error_bar(os, L, px, 3, sr.y[i], sr.lo[i], sr.hi[i], key_attr(st));
+    }
+    if (!points.empty())
+      os << "<path d=\"" << d.str() << "\" fill=\"none\" stroke=\"" << st.colour
+         << "\" stroke-width=\"2\" stroke-linejoin=\"round\""
+         << (st.dash.empty() ? "" : " stroke-dasharray=\"" + st.dash + "\"") << key_attr(st)
+         << "/>\n";
+    for (const auto& [px, py] : points) os << marker_element(st, px, py);
+  }
+}
+
+void Plot::render_notes(std::ostream& os, const Layout& L) const {
+  for (std::size_t i = 0; i < m_notes.size(); ++i)
+    os << "<text class=\"note\" x=\"" << num(L.px0 + 8) << "\" y=\""
+       << num(L.py0 + kLegendFont + 4 + double(i) * (kLegendFont + 4)) << "\" font-size=\""
+       << kLegendFont << "\" fill=\"#000000\">" << xml_escape(m_notes[i]) << "</text>\n";
+}
+
 void Plot::render_empty_message(std::ostream& os, const Layout& L) const {
   os << "<text x=\"" << num((L.px0 + L.px1) / 2) << "\" y=\"" << num((L.py0 + L.py1) / 2)
      << "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#000000\">"
@@ -641,16 +924,20 @@ void Plot::render_axes(std::ostream& os, const Layout& L) const {
 void Plot::render_legend(std::ostream& os, const Layout& L) const {
   for (const auto& p : L.legend) {
     const double cy = p.y + kLegendFont / 2;
-    if (p.e.kind == "line") {
+    const Style& st = p.e.style;
+    if (p.e.kind == "line" || p.e.kind == "series") {
       os << "<line x1=\"" << num(p.x) << "\" y1=\"" << num(cy) << "\" x2=\"" << num(p.x + 18)
-         << "\" y2=\"" << num(cy) << "\" stroke=\"" << p.e.colour << "\" stroke-width=\"2\""
-         << (p.e.dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n";
+         << "\" y2=\"" << num(cy) << "\" stroke=\"" << st.colour << "\" stroke-width=\"2\""
+         << (st.dash.empty() ? "" : " stroke-dasharray=\"" + st.dash + "\"") << key_attr(st)
+         << "/>\n";
+      os << marker_element(st, p.x + 9, cy);
     } else {
       os << "<rect x=\"" << num(p.x) << "\" y=\"" << num(cy - 6) << "\" width=\"18\" height=\"12\""
-         << " fill=\"" << p.e.colour << "\""
+         << " fill=\"" << st.colour << "\""
          << (p.e.kind == "band" ? " fill-opacity=\"0.35\""
                                 : " stroke=\"#000000\" stroke-width=\"0.6\"")
-         << "/>\n";
+         << key_attr(st) << "/>\n";
+      os << hatch_element(st, p.x, cy - 6, 18, 12);
     }
     os << "<text x=\"" << num(p.x + 22) << "\" y=\"" << num(cy + kLegendFont * 0.35)
        << "\" font-size=\"" << kLegendFont << "\" fill=\"#000000\">" << xml_escape(p.e.name)
@@ -671,6 +958,8 @@ std::string Plot::render() const {
     render_category_labels(os, L);
   }
   render_lines(os, L);
+  render_series(os, L);
+  render_notes(os, L);
   if (!L.any) render_empty_message(os, L);
   render_axes(os, L);
   render_legend(os, L);

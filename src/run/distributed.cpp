@@ -125,7 +125,7 @@ class Coordinator {
     // Every cell is registered up front, in grid order, so cell ids match a single process's.
     for (std::size_t ci = 0; ci < m_s.cells.size(); ++ci) {
       Cell c;
-      c.sc = m_store.ensure_cell(m_run_id, int(ci), m_s.cells[ci].label, *m_s.contexts[ci], "");
+      c.sc = m_store.ensure_cell(m_run_id, int(ci), m_s.cells[ci].label, m_s.cells[ci].swept, *m_s.contexts[ci], "");
       c.res = start_cell_result(m_s, ci);
       c.todo = cell_todo(m_store, c.sc.cell_id, m_s.cells[ci].config.networks, m_opt.shard, c.have);
       m_progress.skip(c.have);

@@ -139,10 +139,11 @@ int run_merge(const MergeOptions& opt, std::ostream& out, std::ostream& err) {
   std::vector<std::string> labels;
   try {
     for (std::size_t ci = 0; ci < cells.size(); ++ci) {
-      const StoredCell sc = store.ensure_cell(run_id, int(ci), cells[ci].label, contexts[ci], "");
+      const StoredCell sc = store.ensure_cell(run_id, int(ci), cells[ci].label, cells[ci].swept, contexts[ci], "");
       for (const ShardInput& s : in) store.copy_cell_rows(s.path, s.cells[ci].cell_id, sc.cell_id);
       SampleResult res;
       res.config = cells[ci].config;
+      res.swept = cells[ci].swept;
       res.backend = first.run.backend;
       res.device = first.run.device;
       res.data = contexts[ci].data;
@@ -152,10 +153,7 @@ int run_merge(const MergeOptions& opt, std::ostream& out, std::ostream& err) {
       results.push_back(std::move(res));
       labels.push_back(cells[ci].label);
     }
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if (results.size() > 1) out << "=== cell " << i + 1 << "/" << results.size() << ": " << labels[i] << " ===\n";
-      out << format_sample_table(results[i]) << "\n";
-    }
+    print_sample_tables(results, labels, opt.verbose, out);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!opt.out_dir.empty()) {
       std::filesystem::create_directories(opt.out_dir, ec);

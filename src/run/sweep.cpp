@@ -105,6 +105,7 @@ SampleResult start_cell_result(const SweepSetup& s, std::size_t ci) {
   const CellContext& ctx = *s.contexts[ci];
   SampleResult res;
   res.config = s.cells[ci].config;
+  res.swept = s.cells[ci].swept;
   res.backend = s.run_backend;
   res.device = s.run_device;
   res.data = ctx.data;
@@ -128,6 +129,18 @@ void finalize_stored_cell(Store& store, const SweepCell& cell, const CellContext
   for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
 }
 
+void print_sample_tables(const std::vector<SampleResult>& results, const std::vector<std::string>& labels,
+                         bool verbose, std::ostream& out) {
+  // A sweep lists each claim of the theory per cell only when asked: the compact table at the
+  // end counts the verdicts.
+  const bool sweep = results.size() > 1;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (sweep) out << "=== cell " << i + 1 << "/" << results.size() << ": " << labels[i] << " ===\n";
+    out << format_sample_table(results[i], !sweep || verbose) << "\n";
+  }
+  if (sweep) out << format_sweep_table(results) << "\n";
+}
+
 void write_sweep_outputs(const SweepOptions& opt, const SweepSetup& s, Store& store, const SweepOutcome& done,
                          const RunInfo& run, std::ostream& out) {
   const long run_id = run.run_id;
@@ -141,13 +154,7 @@ void write_sweep_outputs(const SweepOptions& opt, const SweepSetup& s, Store& st
           << "); once every shard is complete: landscape merge OUT.db SHARD.db...\n";
     return;
   }
-  if (opt.print_tables) {
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if (results.size() > 1)
-        out << "=== cell " << i + 1 << "/" << results.size() << ": " << labels[i] << " ===\n";
-      out << format_sample_table(results[i]) << "\n";
-    }
-  }
+  if (opt.print_tables) print_sample_tables(results, labels, opt.verbose, out);
   write_sample_outputs(results, labels, run, s.out_dir);
   // Complete only once its outputs are written: a run whose outputs failed is marked failed
   // (by run_sweep), and --resume writes them.
@@ -231,7 +238,7 @@ class SweepDriver {
     const auto t_cell = std::chrono::steady_clock::now();
     const CellContext& ctx = *m_setup.contexts[ci];
     Backend& backend = *m_setup.backend;
-    const StoredCell sc = m_store.ensure_cell(m_run_id, int(ci), cell.label, ctx, "");
+    const StoredCell sc = m_store.ensure_cell(m_run_id, int(ci), cell.label, cell.swept, ctx, "");
     res = start_cell_result(m_setup, ci);
     long have = 0;
     const std::vector<long> todo = cell_todo(m_store, sc.cell_id, cell.config.networks, m_opt.shard, have);

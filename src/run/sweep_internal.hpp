@@ -93,6 +93,11 @@ std::vector<long> cell_todo(Store& store, long cell_id, long networks, const Sha
 /// A cell's result before its endpoints are in: config, backend, data.
 SampleResult start_cell_result(const SweepSetup& s, std::size_t ci);
 
+/// Every cell's summary table on `out`; a sweep's list each claim only when `verbose`, and end
+/// with the compact table of all cells.
+void print_sample_tables(const std::vector<SampleResult>& results, const std::vector<std::string>& labels,
+                         bool verbose, std::ostream& out);
+
 /// With every network of the cell stored: reloads its endpoints, finds the optimum, runs the
 /// escape tests, checks the theory's claims, stores the cell's final record and counts the
 /// classes into `res`.

@@ -51,6 +51,12 @@ std::string config_text(const std::string& extra_model = "", const std::string& 
          "[data]\nn = 5\n[train]\nlr = 0.005\nsteps = 2000\n" + extra;
 }
 
+std::size_t count(const std::string& hay, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
 void expect_error(const CliRun& r, const std::string& needle1, const std::string& needle2 = "") {
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
@@ -180,6 +186,27 @@ TEST_F(Cli, PlateauEndpointsAreFlaggedCountedAndStored) {
   EXPECT_EQ(j2["dynamics"]["on_plateau"]["count"], 0);
   EXPECT_EQ(j2["dynamics"]["escape_step"]["count"], 4);
   EXPECT_GT(j2["dynamics"]["escape_step"]["median"].get<double>(), 0.0);
+}
+
+TEST_F(Cli, SweepEndsWithACompactTableAndListsClaimsOnlyWhenVerbose) {
+  const std::string cfg =
+      write("s.toml", config_text("", "[init]\nscale = [0.1, 0.30000000000000004]\n"));
+  const CliRun quiet = run({"sample", cfg, "--out", path("a"), "--quiet"});
+  ASSERT_EQ(quiet.code, 0) << quiet.err;
+  EXPECT_NE(quiet.out.find("=== cell 1/2: scale=0.1 ==="), std::string::npos) << quiet.out;
+  EXPECT_NE(quiet.out.find("=== cell 2/2: scale=0.30000000000000004 ==="), std::string::npos);
+  EXPECT_NE(quiet.out.find("sweep of 2 cells"), std::string::npos) << quiet.out;
+  EXPECT_NE(quiet.out.find("  0.1  "), std::string::npos) << quiet.out;  // the swept value
+  EXPECT_EQ(quiet.out.find("\n  theory:\n"), std::string::npos) << quiet.out;
+  const CliRun verbose = run({"sample", cfg, "--out", path("b"), "--quiet", "--verbose"});
+  ASSERT_EQ(verbose.code, 0) << verbose.err;
+  EXPECT_EQ(count(verbose.out, "\n  theory:\n  - "), 2u) << verbose.out;
+  EXPECT_NE(verbose.out.find("sweep of 2 cells"), std::string::npos);
+  // One experiment lists its claims without being asked, and prints no sweep table.
+  const CliRun one = run({"sample", write("one.toml", config_text()), "--out", path("c"), "--quiet"});
+  ASSERT_EQ(one.code, 0) << one.err;
+  EXPECT_NE(one.out.find("\n  theory:\n  - "), std::string::npos) << one.out;
+  EXPECT_EQ(one.out.find("sweep of"), std::string::npos);
 }
 
 TEST_F(Cli, SampleFromCsvData) {

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "landscape/core/common.hpp"
+#include "landscape/io/codec.hpp"
 #include "landscape/io/config.hpp"
 #include "landscape/io/schema.hpp"
 #include "landscape/io/store.hpp"
@@ -413,6 +414,100 @@ TEST_F(Sweep, ExportRoundTrip) {
   EXPECT_FALSE(std::getline(csv, line));
   EXPECT_NE(run_cli({"export", path("missing.db")}), 0);
   EXPECT_FALSE(fs::exists(path("missing.db")));
+}
+
+TEST(SweepConfig, SweptValuesAreTypedAndWrittenInTheShortestExactForm) {
+  const auto cells = expand_sweep(
+      "[model]\nfamily = \"linear\"\ndims = [[3, 2, 3], [3, 3]]\n[init]\n"
+      "scale = [0.1, 0.30000000000000004, 2.0, 1e-7]\nsmall = [false]\n[data]\ny = [\"gaussian\", \"teacher\"]\n",
+      "typed.toml");
+  ASSERT_EQ(cells.size(), 16u);
+  // Labels keep the value as written, never the 17-digit expansion of its double.
+  EXPECT_EQ(cells[0].label, "dims=[3,2,3] y=gaussian scale=0.1");
+  EXPECT_EQ(cells[3].label, "dims=[3,3] y=teacher scale=0.1");
+  EXPECT_EQ(cells[4].label, "dims=[3,2,3] y=gaussian scale=0.30000000000000004");
+  EXPECT_EQ(cells[8].label, "dims=[3,2,3] y=gaussian scale=2.0");
+  EXPECT_EQ(cells[12].label, "dims=[3,2,3] y=gaussian scale=1e-07");
+  const std::vector<SweptValue>& v = cells[13].swept;  // single-valued lists are not swept
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].name, "dims");
+  EXPECT_EQ(v[0].kind, SweptValue::Kind::integers);
+  EXPECT_EQ(v[0].integers, (std::vector<long long>{3, 3}));
+  EXPECT_EQ(v[1].name, "y");
+  EXPECT_EQ(v[1].kind, SweptValue::Kind::text);
+  EXPECT_EQ(v[1].text, "gaussian");
+  EXPECT_EQ(v[2].name, "scale");
+  EXPECT_EQ(v[2].kind, SweptValue::Kind::real);
+  EXPECT_EQ(v[2].real, 1e-7);
+  // Every text reads back as exactly the value, and the stored JSON reads back as written.
+  for (const auto& c : cells) {
+    EXPECT_EQ(std::stod(c.swept[2].text), c.config.init.scale) << c.swept[2].text;
+    const std::vector<SweptValue> back = parse_swept(dump_swept(c.swept));
+    ASSERT_EQ(back.size(), c.swept.size());
+    for (std::size_t k = 0; k < back.size(); ++k) {
+      EXPECT_EQ(back[k].name, c.swept[k].name);
+      EXPECT_EQ(back[k].text, c.swept[k].text);
+      EXPECT_EQ(back[k].kind, c.swept[k].kind);
+    }
+  }
+  EXPECT_EQ(dump_swept(cells[4].swept), R"({"dims":[3,2,3],"y":"gaussian","scale":0.30000000000000004})");
+  EXPECT_EQ(format_shortest(0.1), "0.1");
+  EXPECT_EQ(format_shortest(2.0), "2");
+  EXPECT_EQ(format_shortest(2.0, true), "2.0");
+  EXPECT_EQ(format_shortest(-1e-300), "-1e-300");
+}
+
+TEST_F(Sweep, SweptVariablesAreColumnsEverywhere) {
+  SweepOptions opt;
+  opt.config_path = m_cfg;
+  opt.out_dir = path("o");
+  opt.quiet = true;
+  std::ostringstream out, err;
+  ASSERT_EQ(run_sweep(opt, out, err), 0) << err.str();
+  const std::string db = path("o/results.db");
+  EXPECT_EQ(query_rows(db, "SELECT cell_index, swept, data_seed, steps FROM cells ORDER BY cell_index"),
+            (std::vector<std::string>{"0|{\"dims\":[3,2,2,3]}|5|400|", "1|{\"dims\":[3,3,3]}|5|400|"}));
+  // A sweep ends with its compact table; each claim of the theory is listed only with --verbose.
+  const std::string text = out.str();
+  EXPECT_NE(text.find("sweep of 2 cells"), std::string::npos) << text;
+  EXPECT_NE(text.find("claim(s):"), std::string::npos) << text;
+  EXPECT_EQ(text.find("\n  theory:\n  - "), std::string::npos) << text;
+  std::istringstream table(text.substr(text.rfind("sweep of 2 cells")));
+  std::string row;
+  std::getline(table, row);
+  std::getline(table, row);  // header
+  EXPECT_EQ(row.find("cell"), 2u) << row;
+  EXPECT_NE(row.find("dims"), std::string::npos) << row;
+  std::getline(table, row);  // rule
+  std::getline(table, row);
+  EXPECT_NE(row.find("[3,2,2,3]"), std::string::npos) << row;
+  EXPECT_NE(row.find(" 7 "), std::string::npos) << row;  // networks
+  opt.verbose = true;
+  opt.resume = true;  // the complete run: outputs and tables again
+  std::ostringstream out2;
+  ASSERT_EQ(run_sweep(opt, out2, err), 0) << err.str();
+  EXPECT_NE(out2.str().find("\n  theory:\n  - "), std::string::npos) << out2.str();
+
+  // endpoints.csv and export: one sweep_<name> column after the label.
+  std::istringstream csv(read_file(path("o/endpoints.csv")));
+  std::string header, line;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("cell,label,sweep_dims,index,", 0), 0u) << header;
+  std::getline(csv, line);
+  EXPECT_EQ(line.rfind("0,\"dims=[3,2,2,3]\",\"[3,2,2,3]\",0,", 0), 0u) << line;
+  const auto summary = nlohmann::json::parse(read_file(path("o/summary.json")));
+  EXPECT_EQ(summary["cells"][1]["swept"]["dims"], (std::vector<int>{3, 3, 3}));
+  ASSERT_EQ(run_cli({"export", db, "--csv", "--out", path("e.csv")}), 0);
+  std::istringstream ex(read_file(path("e.csv")));
+  std::getline(ex, header);
+  EXPECT_NE(header.find(",label,sweep_dims,family,"), std::string::npos) << header;
+  std::getline(ex, line);
+  EXPECT_NE(line.find(",\"dims=[3,2,2,3]\",\"[3,2,2,3]\",linear,"), std::string::npos) << line;
+  ASSERT_EQ(run_cli({"export", db, "--json", "--out", path("e.json")}), 0);
+  const auto j = nlohmann::json::parse(read_file(path("e.json")));
+  ASSERT_EQ(j.size(), 14u);
+  EXPECT_EQ(j[0]["sweep_dims"], (std::vector<int>{3, 2, 2, 3}));
+  EXPECT_EQ(j[13]["sweep_dims"], (std::vector<int>{3, 3, 3}));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // A small results database for the report tests: three runs (the newest has no endpoints), two
-// cells with varied classes, unfinished endpoints, spectra, curves and predictions.
+// cells with varied classes, unfinished endpoints, spectra, curves, predictions and a swept
+// variable (data_seed).
 #pragma once
 
 #include <sqlite3.h>
@@ -115,15 +116,17 @@ inline void insert_run(FixtureDb& db, int run_id, const std::string& hash,
 
 inline void insert_cell(FixtureDb& db, int cell_id, int run_id, int index, const std::string& label,
                         const std::string& family, const std::string& dims, FixtureDb::Value slope,
-                        FixtureDb::Value global_loss, FixtureDb::Value prediction, int networks) {
+                        FixtureDb::Value global_loss, FixtureDb::Value prediction, int networks,
+                        const std::string& swept = "{}") {
   db.run(
       "INSERT INTO cells(cell_id, run_id, cell_index, label, family, dims, slope, n, x_rank, "
       "y_rank, y_kind, noise, optimizer, lr, precision, init_scale, networks, param_count, "
       "global_loss, global_loss_kind, loss_scale, grad_rtol, loss_rtol, eig_rtol, prediction, "
-      "config_json, status) VALUES (?, ?, ?, ?, ?, ?, ?, 16, 0, 0, 'gaussian', 0.0, 'gd', "
-      "0.001, 'float64', 1.0, ?, 10, ?, 'closed_form', 12.5, 1e-5, 1e-6, 1e-6, ?, '{}', "
-      "'complete')",
-      {cell_id, run_id, index, label, family, dims, slope, networks, global_loss, prediction});
+      "config_json, status, data_seed, steps, swept) VALUES (?, ?, ?, ?, ?, ?, ?, 16, 0, 0, "
+      "'gaussian', 0.0, 'gd', 0.001, 'float64', 1.0, ?, 10, ?, 'closed_form', 12.5, 1e-5, 1e-6, "
+      "1e-6, ?, '{}', 'complete', 1, 5000, ?)",
+      {cell_id, run_id, index, label, family, dims, slope, networks, global_loss, prediction,
+       swept});
 }
 
 /// The fixture used by test_report.cpp and make_report_fixture.cpp (written to `path`, which
@@ -150,14 +153,14 @@ inline void make_report_fixture_db(const std::string& path) {
   insert_cell(db, 2, 2, 0, "two_layer, 50% & #1", "linear", "[3, 2, 2]", V(), V(1.5),
               V(R"({"statement": "every local minimum is global", "source": "N&R Thm 5", )"
                 R"("forbids": ["spurious_local_minimum"]})"),
-              40);
+              40, R"({"data_seed":1})");
   insert_cell(db, 3, 2, 1, "deep_leaky {a}", "leaky_relu", "[4, 3, 3, 2]", V(0.1), V(0.0),
               V(R"({"statement": "no spurious minima", "source": "test oracle", )"
                 R"("forbids": ["spurious_local_minimum", "non_strict_saddle"]})"),
-              36);
+              36, R"({"data_seed":2})");
 
   // A cell of run 2 that has not started: no endpoints at all.
-  insert_cell(db, 5, 2, 2, "pending", "linear", "[2, 1]", V(), V(), V(), 20);
+  insert_cell(db, 5, 2, 2, "pending", "linear", "[2, 1]", V(), V(), V(), 20, R"({"data_seed":3})");
 
   // Cell 2: 26 global, 8 strict saddles, 2 degenerate, 2 not critical, 2 unfinished.
   for (int i = 0; i < 40; ++i) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -122,6 +123,52 @@ std::map<std::string, long> sql_counts(const fs::path& db_path, const std::strin
   sqlite3_finalize(st);
   sqlite3_close(db);
   return out;
+}
+
+/// The inline <svg> elements of a page with their <title>s, in page order.
+std::vector<std::pair<std::string, std::string>> svg_figures(const std::string& html) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t p = html.find("<svg"); p != std::string::npos; p = html.find("<svg", p + 1)) {
+    const std::size_t e = html.find("</svg>", p);
+    if (e == std::string::npos) break;
+    const std::string s = html.substr(p, e + 6 - p);
+    std::smatch m;
+    std::regex_search(s, m, std::regex("<title>([^<]*)</title>"));
+    out.emplace_back(m.size() > 1 ? m[1].str() : "", s);
+  }
+  return out;
+}
+
+/// The figure titled `title` (the n-th of that title), or "".
+std::string svg_titled(const std::string& html, const std::string& title, int n = 0) {
+  for (const auto& [t, s] : svg_figures(html))
+    if (t == title && n-- == 0) return s;
+  return "";
+}
+
+/// The texts of the <text class="…"> elements of `svg` (inner tags removed).
+std::vector<std::string> texts_of_class(const std::string& svg, const std::string& cls) {
+  std::vector<std::string> out;
+  const std::regex re("<text class=\"" + cls + "\"[^>]*>(.*?)</text>");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), re); it != std::sregex_iterator(); ++it)
+    out.push_back(std::regex_replace((*it)[1].str(), std::regex("<[^>]*>"), ""));
+  return out;
+}
+
+/// Every opening tag `<name …>` of `svg`.
+std::vector<std::string> tags(const std::string& svg, const std::string& name) {
+  std::vector<std::string> out;
+  const std::regex re("<" + name + "[ >][^>]*>");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), re); it != std::sregex_iterator(); ++it)
+    out.push_back(it->str());
+  return out;
+}
+
+/// The value of attribute `name` in `tag`, or "".
+std::string attr(const std::string& tag, const std::string& name) {
+  std::smatch m;
+  if (std::regex_search(tag, m, std::regex(" " + name + "=\"([^\"]*)\""))) return m[1];
+  return "";
 }
 
 std::size_t count_of(const std::string& hay, const std::string& needle) {
@@ -390,8 +437,12 @@ TEST_F(ReportTest, LatexAndMarkdown) {
   EXPECT_NE(tex.find("\\toprule"), std::string::npos);
   EXPECT_NE(tex.find("\\midrule"), std::string::npos);
   EXPECT_NE(tex.find("\\bottomrule"), std::string::npos);
-  EXPECT_NE(tex.find("two\\_layer, 50\\% \\& \\#1"), std::string::npos);
-  EXPECT_NE(tex.find("deep\\_leaky \\{a\\}"), std::string::npos);
+  // One column per swept variable (here data_seed) instead of the label; a row per cell.
+  EXPECT_NE(tex.find("\\begin{tabular}{lr"), std::string::npos) << tex;
+  EXPECT_NE(tex.find("\ndata\\_seed & $n$ & diverged"), std::string::npos) << tex;
+  EXPECT_NE(tex.find("\n1 & 38 & "), std::string::npos) << tex;
+  EXPECT_NE(tex.find("\n2 & 36 & "), std::string::npos) << tex;
+  EXPECT_EQ(tex.find("two\\_layer"), std::string::npos) << tex;
   // An unescaped % starts a comment: outside comment lines every % must be escaped.
   std::istringstream lines(tex);
   std::string line;
@@ -403,7 +454,224 @@ TEST_F(ReportTest, LatexAndMarkdown) {
   const std::string md = file("summary.md");
   EXPECT_NE(md.find("abc123def4567890"), std::string::npos);
   EXPECT_NE(md.find("| `global_minimum` | 26 |"), std::string::npos);
+  EXPECT_NE(md.find("| cell | data\\_seed | networks |"), std::string::npos) << md;
   EXPECT_NE(md.find("consistent"), std::string::npos);
+}
+
+TEST_F(ReportTest, EveryFigureHasTickLabelsOnBothAxes) {
+  const auto figs = svg_figures(file("report.html"));
+  ASSERT_GE(figs.size(), 10u);
+  for (const auto& [title, svg] : figs) {
+    const auto x = texts_of_class(svg, "tick-x"), y = texts_of_class(svg, "tick-y");
+    EXPECT_GE(x.size(), 2u) << title;
+    EXPECT_GE(y.size(), 2u) << title;
+    for (const auto& t : x) EXPECT_FALSE(t.empty()) << title;
+    for (const auto& t : y) EXPECT_FALSE(t.empty()) << title;
+  }
+}
+
+TEST_F(ReportTest, EachClassHasOneColourInEveryChart) {
+  // data-key names the class of every bar, marker and legend box; its fill must be one colour
+  // everywhere, and no two classes may share one.
+  std::map<std::string, std::set<std::string>> fills;
+  std::size_t charts_with_keys = 0;
+  for (const auto& [title, svg] : svg_figures(file("report.html"))) {
+    bool any = false;
+    for (const char* name : {"rect", "circle", "path"})
+      for (const auto& t : tags(svg, name)) {
+        const std::string key = attr(t, "data-key"), fill = attr(t, "fill");
+        if (key.empty() || fill.empty() || fill == "none") continue;
+        fills[key].insert(fill);
+        any = true;
+      }
+    charts_with_keys += any;
+  }
+  EXPECT_GE(charts_with_keys, 4u);  // two per-cell charts, the cross-cell one, the sweep figure
+  EXPECT_EQ(fills.size(), 7u);
+  std::set<std::string> all;
+  for (const auto& [key, colours] : fills) {
+    EXPECT_EQ(colours.size(), 1u) << key;
+    all.insert(colours.begin(), colours.end());
+  }
+  EXPECT_EQ(all.size(), fills.size());
+  // The per-cell class chart draws each class in its own colour, not one colour for all.
+  std::set<std::string> cell_chart;
+  for (const auto& t : tags(svg_titled(file("report.html"), "Class fractions with 95% intervals"), "rect"))
+    if (!attr(t, "data-key").empty()) cell_chart.insert(attr(t, "fill"));
+  EXPECT_GE(cell_chart.size(), 6u);
+}
+
+TEST_F(ReportTest, ZeroCountsHaveOnlyAnUpperErrorBar) {
+  std::size_t upper = 0, two = 0;
+  for (const auto& [title, svg] : svg_figures(file("report.html"))) {
+    std::map<std::string, double> height;  // bar title -> height in pixels
+    const std::regex bar("<rect ([^>]*)><title>([^<]*)</title>");
+    for (auto it = std::sregex_iterator(svg.begin(), svg.end(), bar); it != std::sregex_iterator(); ++it)
+      height[(*it)[2]] = std::stod(attr(" " + (*it)[1].str(), "height"));
+    for (const auto& t : tags(svg, "path")) {
+      if (attr(t, "class") != "errorbar") continue;
+      const std::string sided = attr(t, "data-sided"), target = attr(t, "data-for");
+      upper += sided == "upper";
+      two += sided == "two";
+      if (target.empty()) continue;  // a series' point, checked in Svg.OneSidedIntervals
+      ASSERT_TRUE(height.count(target)) << title << ": " << target;
+      if (height[target] == 0) {
+        EXPECT_EQ(sided, "upper") << title << ": " << target;
+        EXPECT_NE(t.find("stroke-dasharray"), std::string::npos) << t;
+      }
+    }
+  }
+  EXPECT_GE(upper, 5u);  // e.g. cell 0's non-strict saddles and spurious minima
+  EXPECT_GE(two, 5u);
+}
+
+TEST_F(ReportTest, ZeroSpikeSitsOnTheZeroTick) {
+  // Cell 0: 26 λ_min within 1e-10 of 0 and 8 strict saddles near −1: the tallest bar is the
+  // spike at zero, and the tick labelled 0 lies within it.
+  const std::string svg = svg_titled(file("report.html"), "Distribution of λ_min");
+  ASSERT_FALSE(svg.empty());
+  double zero_x = NAN;
+  const std::regex tick("<text class=\"tick-x\" x=\"([0-9.]+)\"[^>]*>0</text>");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(svg, m, tick)) << svg;
+  zero_x = std::stod(m[1]);
+  double best = -1, x0 = 0, x1 = 0;
+  for (const auto& t : tags(svg, "rect")) {
+    if (attr(t, "fill") != "#8c8c8c") continue;
+    const double h = std::stod(attr(t, "height"));
+    if (h > best) {
+      best = h;
+      x0 = std::stod(attr(t, "x"));
+      x1 = x0 + std::stod(attr(t, "width"));
+    }
+  }
+  EXPECT_GT(best, 0);
+  EXPECT_GE(zero_x, x0);
+  EXPECT_LE(zero_x, x1);
+  EXPECT_LT(std::abs(zero_x - (x0 + x1) / 2), 0.1 * (x1 - x0) + 1);  // centred on the spike
+}
+
+TEST_F(ReportTest, ClassFractionsAgainstTheSweptVariable) {
+  const std::string html = file("report.html");
+  const std::string svg = svg_titled(html, "Class fractions against data_seed");
+  ASSERT_FALSE(svg.empty());
+  const auto x = texts_of_class(svg, "tick-x");
+  EXPECT_NE(std::find(x.begin(), x.end(), "1"), x.end());
+  EXPECT_NE(std::find(x.begin(), x.end(), "2"), x.end());
+  for (const char* cls : {"global_minimum", "strict_saddle", "spurious_local_minimum"})
+    EXPECT_NE(svg.find("data-key=\"" + std::string(cls) + "\""), std::string::npos) << cls;
+  EXPECT_GE(count_of(svg, "class=\"errorbar\""), 10u);  // an interval at every point
+  // The cross-cell chart keeps the swept values as its labels.
+  const std::string across = svg_titled(html, "Class fractions by cell (95% intervals)");
+  EXPECT_NE(across.find(">cell (data_seed)<"), std::string::npos);
+  const auto cats = texts_of_class(across, "tick-x");
+  EXPECT_EQ(cats, (std::vector<std::string>{"1", "2", "3"}));
+  // Every data file has the swept variable as a column.
+  for (const char* f : {"classes.csv", "cells.csv", "histograms.csv"}) {
+    const auto rows = read_csv(m_out / f);
+    ASSERT_FALSE(rows.empty()) << f;
+    EXPECT_EQ(rows.front().at("sweep_data_seed"), "1") << f;
+  }
+  const auto j = nlohmann::json::parse(file("report.json"));
+  EXPECT_EQ(j["swept_variables"], (std::vector<std::string>{"data_seed"}));
+  EXPECT_EQ(j["cells"][1]["swept"]["data_seed"], 2);
+}
+
+TEST(ReportFigures, NearlyEqualValuesMakeOneLabelledBar) {
+  // 20 strict saddles whose gaps differ by 1e-9 relative (decades 4e-10 wide) and whose λ_min
+  // differ by 1e-12: histograms with one visible bar, a note, and labelled x ticks.
+  TempDir tmp;
+  const std::string db_path = (tmp / "equal.db").string();
+  landscape::testing::make_empty_results_db(db_path, std::to_string(landscape::kSchemaVersion));
+  {
+    landscape::testing::FixtureDb db(db_path);
+    using V = landscape::testing::FixtureDb::Value;
+    landscape::testing::insert_run(db, 1, "equalhash", "# equal\n");
+    landscape::testing::insert_cell(db, 1, 1, 0, "gaps_equal 50% & #1", "linear", "[3, 2, 2]", V(),
+                                    V(1.5), V(), 20);
+    for (int i = 0; i < 20; ++i)
+      db.run("INSERT INTO endpoints(cell_id, net_index, seed, class, class_tol_lo, class_tol_hi, "
+             "loss, lambda_min, lambda_max, n_negative, steps, train_status, wall_time) VALUES "
+             "(1, ?, 1, 'strict_saddle', 'strict_saddle', 'strict_saddle', ?, ?, 4.0, 1, 100, "
+             "'converged', 0.01)",
+             {i, 1.5 + 3.2e-4 * (1 + 1e-9 * i), -0.03 * (1 + 1e-12 * i)});
+  }
+  write_report({db_path, (tmp / "rep").string()});
+  const std::string html = landscape::read_file((tmp / "rep" / "report.html").string());
+  for (const char* title : {"Distance to the global optimum", "Distribution of λ_min"}) {
+    const std::string svg = svg_titled(html, title);
+    ASSERT_FALSE(svg.empty()) << title;
+    std::size_t bars = 0;
+    for (const auto& t : tags(svg, "rect")) {
+      if (attr(t, "fill") != "#8c8c8c") continue;
+      ++bars;
+      EXPECT_GE(std::stod(attr(t, "width")), 3.0) << title;
+      EXPECT_GT(std::stod(attr(t, "height")), 100.0) << title;  // all 20 in one bar
+    }
+    EXPECT_EQ(bars, 1u) << title;
+    EXPECT_GE(texts_of_class(svg, "tick-x").size(), 2u) << title;
+    EXPECT_EQ(texts_of_class(svg, "note").size(), 1u) << title;
+  }
+  EXPECT_NE(html.find("all 20 gaps within"), std::string::npos);
+  EXPECT_NE(html.find("all 20 values in [-0.03, -0.03]"), std::string::npos);
+  // Without swept variables table.tex keeps the label column, escaped.
+  const std::string tex = landscape::read_file((tmp / "rep" / "table.tex").string());
+  EXPECT_NE(tex.find("Cell & $n$"), std::string::npos) << tex;
+  EXPECT_NE(tex.find("gaps\\_equal 50\\% \\& \\#1"), std::string::npos) << tex;
+}
+
+TEST(Svg, OneSidedIntervalsAtZeroAndOne) {
+  using namespace landscape::svg;
+  Axis x, y;
+  Plot p("bars", x, y);
+  p.set_categories({"none", "half", "all"});
+  p.add_bars("s", kGreen, {0.0, 0.5, 1.0}, {0.0, 0.4, 0.9}, {0.3, 0.6, 1.0});
+  const std::string s = p.render();
+  EXPECT_EQ(count_of(s, "data-sided=\"upper\""), 1u);
+  EXPECT_EQ(count_of(s, "data-sided=\"two\""), 1u);
+  EXPECT_EQ(count_of(s, "data-sided=\"lower\""), 1u);
+  EXPECT_EQ(count_of(s, "stroke-dasharray"), 2u);  // the one-sided ones
+  // A series draws the same rule at its points.
+  Plot q("series", x, y);
+  Style st;
+  st.marker = Marker::circle;
+  st.key = "k";
+  q.add_series({1, 2}, {0.0, 0.4}, {0.0, 0.3}, {0.2, 0.5}, "k", st);
+  const std::string t = q.render();
+  EXPECT_EQ(count_of(t, "data-sided=\"upper\""), 1u);
+  EXPECT_EQ(count_of(t, "data-sided=\"two\""), 1u);
+  EXPECT_EQ(count_of(t, "<circle"), 3u);  // two points and the legend
+}
+
+TEST(Svg, MultiLineCategoriesKeepEveryValueAndStylesCarryTheirKey) {
+  using namespace landscape::svg;
+  Axis x, y;
+  Plot p("cells", x, y);
+  p.set_categories({"[6,1,4,6]\n0.001", "[6,4,4,6]\n0.001", "[6,1,4,6]\n1.0", "[6,4,4,6]\n1.0"});
+  Style st;
+  st.colour = kOrange;
+  st.hatch = Hatch::cross;
+  st.key = "non_strict_saddle";
+  p.add_bars("a", st, {0.1, 0.2, 0.3, 0.4});
+  p.add_bars("b", kBlue, {0.4, 0.3, 0.2, 0.1});
+  const std::string s = p.render();
+  for (const char* v : {">[6,1,4,6]</tspan>", ">0.001</tspan>", ">1.0</tspan>"})
+    EXPECT_NE(s.find(v), std::string::npos) << v;
+  EXPECT_EQ(s.find("\xE2\x80\xA6"), std::string::npos);  // nothing cut short
+  // Bars, hatches and the legend box of the keyed series all carry the key.
+  EXPECT_EQ(count_of(s, "<rect x=") - 1, 8u + 2u);  // bars and legend boxes, not the background
+  EXPECT_EQ(count_of(s, "data-key=\"non_strict_saddle\""), 4u * 2 + 2u);
+}
+
+TEST(Svg, NarrowSymlogRangesStillHaveTickLabels) {
+  using namespace landscape::svg;
+  Axis x, y;
+  x.scale = Scale::symlog;
+  x.linthresh = 1e-6;
+  Plot p("narrow", x, y);
+  p.add_histogram({-0.0301, -0.0300, -0.0299}, {3, 5}, "", kGrey);
+  const std::string s = p.render();
+  EXPECT_GE(texts_of_class(s, "tick-x").size(), 2u) << s;
 }
 
 TEST(ReportErrors, MissingDatabaseIsAnErrorAndCreatesNothing) {
@@ -519,7 +787,8 @@ TEST(Svg, BarsWithErrorBarsAndEmptyPlot) {
   p.add_bars("s", kGreen, {0.2, 0.5, 0.3}, {0.1, 0.4, 0.2}, {0.3, 0.6, 0.4});
   const std::string s = p.render();
   EXPECT_EQ(count_of(s, "<rect"), 1u + 3u);        // background + bars
-  EXPECT_EQ(count_of(s, "<path d=\"M"), 3u + 1u);  // error bars + axis frame
+  EXPECT_EQ(count_of(s, "<path d=\"M"), 1u);       // axis frame
+  EXPECT_EQ(count_of(s, "class=\"errorbar\" data-sided=\"two\""), 3u);
   Plot e("empty", x, y);
   e.set_empty_message("nothing here");
   EXPECT_NE(e.render().find("nothing here"), std::string::npos);

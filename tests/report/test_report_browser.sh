@@ -52,6 +52,41 @@ fi
 grep -q '<title>Class fractions with 95% intervals</title>' "$work/dom.html" \
   || { echo "FAIL: figure titles missing from the DOM"; exit 1; }
 
+# The figures as the browser holds them: tick labels on both axes of every figure, one fill
+# colour per class (data-key) across all charts and a different one for each class, and no
+# two-sided error bar on a bar of height zero (a count of 0 has only its upper interval).
+python3 - "$work/dom.html" <<'PY'
+import re, sys
+
+dom = open(sys.argv[1], encoding="utf-8").read()
+figures = re.findall(r"<svg.*?</svg>", dom, re.S)
+fills, problems = {}, []
+for svg in figures:
+    title = (re.search(r"<title>([^<]*)</title>", svg) or [None, "?"])[1]
+    for axis in ("tick-x", "tick-y"):
+        labels = [re.sub(r"<[^>]*>", "", t) for t in re.findall(r'<text class="%s"[^>]*>(.*?)</text>' % axis, svg, re.S)]
+        if len([t for t in labels if t.strip()]) < 2:
+            problems.append(f"{title}: fewer than two {axis} labels")
+    for tag in re.findall(r"<(?:rect|circle|path)\b[^>]*>", svg):
+        key, fill = re.search(r'data-key="([^"]*)"', tag), re.search(r' fill="([^"]*)"', tag)
+        if key and fill and fill[1] != "none":
+            fills.setdefault(key[1], set()).add(fill[1].lower())
+    heights = {t: float(h) for h, t in re.findall(r'<rect [^>]*height="([0-9.]+)"[^>]*><title>([^<]*)</title>', svg)}
+    for tag in re.findall(r'<path [^>]*class="errorbar"[^>]*>', svg):
+        target, sided = re.search(r'data-for="([^"]*)"', tag), re.search(r'data-sided="([^"]*)"', tag)
+        if target and heights.get(target[1]) == 0 and sided[1] != "upper":
+            problems.append(f"{title}: {target[1]}: a {sided[1]} error bar on a zero count")
+for key, colours in fills.items():
+    if len(colours) != 1:
+        problems.append(f"class {key} drawn in {sorted(colours)}")
+every = [next(iter(c)) for c in fills.values()]
+if len(fills) < 4 or len(set(every)) != len(every):
+    problems.append(f"class colours not distinct or too few classes: {fills}")
+if problems:
+    sys.exit("FAIL: " + "; ".join(problems))
+print(f"figures: {len(figures)} with tick labels on both axes; {len(fills)} classes, one colour each")
+PY
+
 set +e
 timeout 120 "$browser" "${common[@]}" --hide-scrollbars --window-size=1200,3000 \
   --screenshot="$work/report.png" "file://$html" >"$work/shot.out" 2>"$work/shot.err"

@@ -42,6 +42,11 @@ double physical_memory_bytes();
 /// Bytes as a short human-readable size ("3.2 GiB").
 std::string format_bytes(double bytes);
 
+/// The shortest decimal text that reads back as exactly `x` (std::to_chars): 0.1 is "0.1", not
+/// "0.10000000000000001"; "nan", "inf" and "-inf" for non-finite values. With `keep_point`, a
+/// whole number keeps ".0" ("2.0") so that it still reads as a floating-point value.
+std::string format_shortest(double x, bool keep_point = false);
+
 /// Text safe inside a Markdown table cell (Markdown metacharacters and '|' escaped).
 std::string md_escape(const std::string& s);
 

@@ -229,6 +229,7 @@ struct CellContext {
 
 struct SampleResult {
   ExperimentConfig config;
+  std::vector<SweptValue> swept;  ///< the cell's swept values (none outside a sweep)
   std::string backend, device;
   Dataset data;
   GlobalOptimum optimum;

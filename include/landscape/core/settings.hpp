@@ -121,10 +121,25 @@ struct ExperimentConfig {
 /// (which also seeds the initializations).
 std::uint64_t data_seed(const ExperimentConfig& c);
 
+/// One swept variable of a sweep cell: its name as the label writes it ("dims", "scale",
+/// "data_seed") and its value in this cell.
+struct SweptValue {
+  enum class Kind { text, real, integer, boolean, integers };
+  std::string name;
+  Kind kind = Kind::text;
+  std::string text;                 ///< the value as labels and CSV files write it; a real in
+                                    ///< the shortest form that reads back exactly ("0.1", "2.0")
+  double real = 0;                  ///< Kind::real
+  long long integer = 0;            ///< Kind::integer
+  bool boolean = false;             ///< Kind::boolean
+  std::vector<long long> integers;  ///< Kind::integers (dims)
+};
+
 /// One cell of a sweep: a complete experiment and a short label naming its swept values.
 struct SweepCell {
   std::string label;
   ExperimentConfig config;
+  std::vector<SweptValue> swept;  ///< the keys with more than one alternative, in grid order
 };
 
 }  // namespace landscape

@@ -71,6 +71,19 @@ std::string dump_observations(const std::vector<Observation>& obs);
 /// Observations from stored text (a JSON array).
 std::vector<Observation> parse_observations(const std::string& text);
 
+// ---- swept values -----------------------------------------------------------------------------
+// A cell's swept values are one JSON object {name: value} in grid order (cells.swept, summary.json's
+// "swept"): reals and integers as numbers, booleans, strings, dims as an array of integers.
+
+/// One swept value as JSON.
+nlohmann::json swept_value_json(const SweptValue& v);
+nlohmann::ordered_json swept_to_json(const std::vector<SweptValue>& swept);
+/// Compact text of swept_to_json, as stored in cells.swept.
+std::string dump_swept(const std::vector<SweptValue>& swept);
+/// Swept values from stored text (each value's text as expand_sweep writes it). Throws
+/// nlohmann::json::exception on malformed text, Error on a value of no known kind.
+std::vector<SweptValue> parse_swept(const std::string& text);
+
 // ---- run ----------------------------------------------------------------------------------------
 
 /// summary.json's "run": {"run_id", "database", "config_hash", "resumed",

@@ -14,7 +14,9 @@ bool database_is_empty(Database& db);
 /// foreign and look-alike files, "schema version N, but this program …" for other versions.
 void check_results_schema(Database& db);
 
-/// Bumped whenever a table or column changes meaning.
+/// Bumped whenever a table or column changes meaning or is added (a reader requires every
+/// column). Version 2 added the tables cell_data and weights, the columns cells.data_seed,
+/// cells.steps and cells.swept, and endpoints.escape_step, loss_drop, dynamics and certified.
 inline constexpr int kSchemaVersion = 2;
 
 /// CREATE statements, idempotent. Conventions: every loss is L = ½‖F(W) − Y‖²_F; class names
@@ -66,6 +68,10 @@ CREATE TABLE IF NOT EXISTS cells (
   prediction       TEXT,              -- JSON from the theory oracle, or NULL
   config_json      TEXT NOT NULL,     -- the cell's full settings
   status           TEXT NOT NULL,     -- pending | running | complete
+  data_seed        INTEGER NOT NULL,  -- seed of the data draw (data.seed, else experiment.seed)
+  steps            INTEGER NOT NULL,  -- training step budget (train.steps)
+  swept            TEXT NOT NULL,     -- JSON object {name: value} of the swept variables, in
+                                      -- grid order, e.g. {"dims":[5,3,3,5],"scale":0.1}; {} if none
   UNIQUE (run_id, cell_index)
 );
 CREATE TABLE IF NOT EXISTS endpoints (

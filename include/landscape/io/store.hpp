@@ -46,9 +46,11 @@ class Store {
   void set_run_status(long run_id, const std::string& status);
   void add_run_seconds(long run_id, double train, double analyze);
 
-  /// Inserts the cell if it is not there yet; returns its id and status.
+  /// Inserts the cell (label, swept values and settings) if it is not there yet; returns its id
+  /// and status.
   StoredCell ensure_cell(long run_id, int cell_index, const std::string& label,
-                         const CellContext& ctx, const std::string& prediction_json);
+                         const std::vector<SweptValue>& swept, const CellContext& ctx,
+                         const std::string& prediction_json);
   /// Network indices of the cell already stored.
   std::vector<long> stored_indices(long cell_id);
   /// One transaction: endpoints, candidate weights, spectra and curves of a chunk.

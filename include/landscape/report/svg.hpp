@@ -1,5 +1,6 @@
 // A small inline-SVG plotting helper for the HTML report: histograms, line plots with a shaded
-// band, grouped bar charts with error bars; linear, log10 and signed-log (symlog) axes.
+// band, series with markers and error bars, grouped bar charts with (one-sided where due) error
+// bars and hatches; linear, log10 and signed-log (symlog) axes.
 #pragma once
 
 #include <iosfwd>
@@ -32,6 +33,21 @@ double symlog_inverse(double t, double linthresh);
 /// Escapes & < > " ' for XML/HTML text and attribute values.
 std::string xml_escape(const std::string& s);
 
+/// Fill patterns for bars: with the colour they tell series apart in greyscale.
+enum class Hatch { none, diagonal, back_diagonal, cross, horizontal, vertical, dots };
+/// Point markers of a series.
+enum class Marker { none, circle, square, triangle, diamond, down_triangle, cross, plus };
+
+/// How one series is drawn.
+struct Style {
+  std::string colour = kBlack;
+  Hatch hatch = Hatch::none;     ///< bars and their legend boxes
+  Marker marker = Marker::none;  ///< points of a series
+  std::string dash;              ///< stroke-dasharray of a series' line ("" = solid)
+  std::string key;  ///< written as data-key="…" on every element drawn for the series (e.g. the
+                    ///< class it shows), so that tests and scripts can find them
+};
+
 /// A numeric axis. The range is taken from the data unless both `lo` and `hi` are set.
 struct Axis {
   std::string label;  ///< quantity and unit, e.g. "step (optimizer iterations)"
@@ -61,12 +77,28 @@ class Plot {
   /// Shaded band between lo[i] and hi[i] at x[i].
   void add_band(std::vector<double> x, std::vector<double> lo, std::vector<double> hi,
                 std::string name, std::string colour);
-  /// Switches the x axis to categories (bar charts); call before add_bars.
+  /// Points (x[i], y[i]) joined by a line, with markers and, when `lo` and `hi` are given, an
+  /// error bar from lo[i] to hi[i] at each point (one-sided where an end equals the point: an
+  /// interval [0, u] at 0 is drawn as a dashed bar up to u with one cap). `dx` shifts the points
+  /// by that many pixels, so that the bars of several series at one x stay apart.
+  void add_series(std::vector<double> x, std::vector<double> y, std::vector<double> lo,
+                  std::vector<double> hi, std::string name, Style style, double dx = 0);
+  /// Switches the x axis to categories (bar charts); call before add_bars. A category's text
+  /// may hold line breaks ('\n'): its lines are stacked under the axis.
   void set_categories(std::vector<std::string> categories);
   /// One bar per category (a series; several series are grouped side by side). `err_lo` and
-  /// `err_hi`, when non-empty, are the lower and upper ends of an error bar in y units.
+  /// `err_hi`, when non-empty, are the lower and upper ends of an error bar in y units, drawn
+  /// one-sided where an end equals the value (a count of 0 or n).
   void add_bars(std::string name, std::string colour, std::vector<double> values,
                 std::vector<double> err_lo = {}, std::vector<double> err_hi = {});
+  void add_bars(std::string name, Style style, std::vector<double> values,
+                std::vector<double> err_lo = {}, std::vector<double> err_hi = {});
+  /// One series of bars with a style per category (a chart whose categories are the series,
+  /// e.g. one bar per class); no legend entry.
+  void add_bars(std::string name, std::vector<Style> styles, std::vector<double> values,
+                std::vector<double> err_lo = {}, std::vector<double> err_hi = {});
+  /// A line of text at the top of the plot area (e.g. what a histogram's single bar means).
+  void add_note(std::string text);
   /// Text drawn in the middle of the plot area when there is nothing to plot.
   void set_empty_message(std::string message);
 
@@ -87,9 +119,17 @@ class Plot {
     std::vector<double> x, lo, hi;
     std::string name, colour;
   };
+  struct Series {
+    std::vector<double> x, y, lo, hi;
+    std::string name;
+    Style style;
+    double dx;
+  };
   struct Bars {
-    std::string name, colour;
+    std::string name;
+    std::vector<Style> styles;  // one for every bar, or one per category
     std::vector<double> values, err_lo, err_hi;
+    const Style& style(std::size_t i) const { return i < styles.size() ? styles[i] : styles[0]; }
   };
 
   struct Layout;  // ranges, ticks, legend and plot area of one render (svg.cpp)
@@ -107,8 +147,10 @@ class Plot {
   void render_bands(std::ostream& os, const Layout& layout) const;
   void render_histograms(std::ostream& os, const Layout& layout) const;
   void render_bars(std::ostream& os, const Layout& layout) const;
-  void render_error_bar(std::ostream& os, const Layout& layout, double xc, double cap, double lo,
-                        double hi) const;
+  void render_error_bar(std::ostream& os, const Layout& layout, double xc, double cap, double value,
+                        double lo, double hi, const std::string& attrs) const;
+  void render_series(std::ostream& os, const Layout& layout) const;
+  void render_notes(std::ostream& os, const Layout& layout) const;
   void render_category_labels(std::ostream& os, const Layout& layout) const;
   void render_lines(std::ostream& os, const Layout& layout) const;
   void render_empty_message(std::ostream& os, const Layout& layout) const;
@@ -123,6 +165,8 @@ class Plot {
   std::vector<Band> m_bands;
   std::vector<std::string> m_categories;
   std::vector<Bars> m_bars;
+  std::vector<Series> m_series;
+  std::vector<std::string> m_notes;
   std::string m_empty_message = "no data";
 };
 

@@ -16,6 +16,7 @@ struct MergeOptions {
   std::string config_path;
   std::string out_dir;              ///< write summary.json and endpoints.csv here when set
   bool quiet = false;
+  bool verbose = false;             ///< a sweep's per-cell tables list every theory claim
 };
 
 /// Checks that the inputs are the N shards 1/N … N/N of one configuration (same config hash,

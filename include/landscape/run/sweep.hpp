@@ -47,6 +47,7 @@ struct SweepOptions {
   /// Run only this slice of every cell into its own database; cells are finalized by
   /// `landscape merge` once every slice is there.
   ShardSpec shard;
+  bool verbose = false;         ///< a sweep's per-cell tables list every theory claim
   /// What to tell the user after an interrupt, when not `resume_command(opt)` (the suite, which
   /// starts afresh, says to run it again).
   std::string resume_hint;
