@@ -32,6 +32,18 @@ class ClassifyCommand : public Command {
                  "refine to the nearby exact critical point before classifying");
     sub.add_option("--rank-tol", m_decide.rank_tol, "relative SVD tolerance for ranks")
         ->capture_default_str();
+    sub.add_option("--vectors", m_options.vectors,
+                   "also output the eigenvectors of the K smallest eigenvalues (--json)")
+        ->check(CLI::Range(0, 1000000));
+    sub.add_option("--max-dense-mb", m_options.max_dense_mb,
+                   "largest dense Hessian path (Hessian, solver copy, eigenvectors) in MiB; "
+                   "above it the spectrum is partial (Lanczos)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    sub.add_option("--lanczos-k", m_options.lanczos_k,
+                   "partial spectrum: eigenvalues found at each end")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000));
   }
   int run(const CommandContext& ctx) override {
     const Tolerances& tol = m_decide.tol;
@@ -39,7 +51,8 @@ class ClassifyCommand : public Command {
       require(t > 0 && std::isfinite(t), "classify", "tolerances must be finite and > 0");
     const Point p = load_point(m_point_path);
     auto backend = make_backend(m_backend, 0);
-    const PointReport r = classify_single(p, m_decide, m_restarts, *backend);
+    m_options.note = [&ctx](const std::string& line) { ctx.err << line << "\n" << std::flush; };
+    const PointReport r = classify_single(p, m_decide, m_restarts, *backend, m_options);
     ctx.out << (m_json ? point_report_json(r) : format_point_report(r));
     return 0;
   }
@@ -49,6 +62,7 @@ class ClassifyCommand : public Command {
   bool m_json = false;
   DecideSettings m_decide;
   RestartSpec m_restarts;
+  PointOptions m_options;
 };
 
 }  // namespace

@@ -149,6 +149,7 @@ Store::Store(const std::string& path) : m_path(path) {
     } else {
       check_results_schema(*m_db);
     }
+    exec(kAdditiveSchemaSql);
   } catch (...) {
     // Leave nothing behind that this call created: a database file it made and its lock.
     m_db.reset();
@@ -336,6 +337,17 @@ void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vecto
   if (prediction_json.empty()) cell.bind_null();
   else cell.bind(prediction_json);
   cell.bind(cell_id).run();
+  tx.commit();
+}
+
+void Store::write_slices(long cell_id, const std::vector<std::pair<long, LineSlice>>& slices) {
+  if (slices.empty()) return;
+  Transaction tx(*m_db, TransactionKind::immediate);
+  Statement ins(*m_db, "INSERT OR REPLACE INTO slices(cell_id, net_index, direction, t, losses) "
+                       "VALUES (?, ?, ?, ?, ?)");
+  for (const auto& [index, s] : slices)
+    ins.bind(cell_id).bind(index).bind(s.direction).bind_doubles(s.t.data(), s.t.size())
+        .bind_doubles(s.loss.data(), s.loss.size()).run();
   tx.commit();
 }
 

@@ -16,6 +16,7 @@
 #include "landscape/io/codec.hpp"
 #include "landscape/io/config.hpp"
 #include "landscape/run/experiment.hpp"
+#include "landscape/run/slice.hpp"
 #include "landscape/io/output.hpp"
 #include "landscape/run/pipeline.hpp"
 #include "landscape/io/store.hpp"
@@ -127,6 +128,7 @@ struct SweepSetup {
   std::vector<std::unique_ptr<const CellContext>> contexts;  ///< one per cell, data built
   std::unique_ptr<Backend> backend;
   std::string db_path, out_dir;
+  bool default_db = true;  ///< db_path is <output.dir>/results.db, named by neither output.db nor --db
 };
 
 /// The run a sweep writes into, and whether it was complete before (a resume that only
@@ -261,6 +263,10 @@ class SweepDriver {
         check_claims(theory_claims(cell.config.model, data_facts(ctx.data)), res.endpoints);
     res.theory = obs;
     for (const auto& o : obs) res.theory_lines.push_back(format_observation(o));
+    // The report's 1-D slices (non-strict saddles along their witness, spurious minima along
+    // their λ_min eigenvector), while the data and the weights are at hand.
+    m_store.write_slices(sc.cell_id, endpoint_slices(cell.config.model, ctx.data, res.endpoints,
+                                                     res.candidate_weights));
     m_store.write_final(sc.cell_id, res.optimum, res.endpoints, dump_observations(obs));
     res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
@@ -412,6 +418,19 @@ std::unique_ptr<Store> open_store(const std::string& db_path,
 RunHandle open_run(const SweepOptions& opt, const SweepSetup& s, Store& store) {
   RunHandle h;
   if (!opt.resume) {
+    // The default database (<output.dir>/results.db) holds one configuration: a run of another
+    // one would mix two experiments in one folder (its summary.json and endpoints.csv
+    // overwritten, a report of the wrong run). Refused, naming the clash; an explicit database
+    // (output.db or --db) may hold any runs.
+    if (s.default_db)
+      if (const auto last = store.latest_run(); last && last->config_hash != s.hash) {
+        const std::string diff = config_diff(canonical_config(last->config_text, s.db_path), s.canonical);
+        throw Error(s.db_path + ": holds run " + std::to_string(last->run_id) + " of another "
+                    "configuration than " + opt.config_path + "; what differs (stored -> given):\n" +
+                    (diff.empty() ? std::string("  (only keys outside the canonical form)\n") : diff) +
+                    "give this experiment its own folder (output.dir, or --out DIR), or name the "
+                    "database explicitly (--db FILE) to add it as another run there");
+      }
     h.run_id = store.create_run(s.text, s.hash, s.backend->name(), s.backend->device());
     return h;
   }
@@ -454,6 +473,7 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
   const ExperimentConfig& first = s.cells.front().config;
   s.out_dir = first.output.dir;
   s.db_path = first.output.db_path();
+  s.default_db = first.output.db.empty();
   s.canonical = canonical_config(s.text, opt.config_path);
   if (opt.networks_scale != 1.0) s.canonical += "networks_scale = " + std::to_string(opt.networks_scale) + "\n";
   s.hash = config_hash(s.canonical);

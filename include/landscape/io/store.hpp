@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "landscape/analysis/geometry.hpp"
 #include "landscape/core/records.hpp"
 
 namespace landscape {
@@ -58,6 +59,10 @@ class Store {
   /// One transaction: final classes and details of every endpoint, L*, status complete.
   void write_final(long cell_id, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints,
                    const std::string& prediction_json);
+
+  /// One transaction: 1-D loss slices of endpoints of the cell (table `slices`), replacing
+  /// those stored before for the same endpoint and direction.
+  void write_slices(long cell_id, const std::vector<std::pair<long, LineSlice>>& slices);
 
   /// Executes SQL with no result rows (throws on error).
   void exec(const std::string& sql);
