@@ -343,11 +343,11 @@ void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vecto
 void Store::write_slices(long cell_id, const std::vector<std::pair<long, LineSlice>>& slices) {
   if (slices.empty()) return;
   Transaction tx(*m_db, TransactionKind::immediate);
-  Statement ins(*m_db, "INSERT OR REPLACE INTO slices(cell_id, net_index, direction, t, losses) "
-                       "VALUES (?, ?, ?, ?, ?)");
+  Statement ins(*m_db, "INSERT OR REPLACE INTO slices(cell_id, net_index, direction, t, losses, vector) "
+                       "VALUES (?, ?, ?, ?, ?, ?)");
   for (const auto& [index, s] : slices)
     ins.bind(cell_id).bind(index).bind(s.direction).bind_doubles(s.t.data(), s.t.size())
-        .bind_doubles(s.loss.data(), s.loss.size()).run();
+        .bind_doubles(s.loss.data(), s.loss.size()).bind_doubles(s.vector.data(), s.vector.size()).run();
   tx.commit();
 }
 

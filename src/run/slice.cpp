@@ -127,6 +127,7 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
   // Slices are taken at the given point, also with --refine (the classification's point may
   // have moved; its class is reported alongside).
   line.loss = loss_along(p.model, p.data, w.data(), dir.data(), ts);
+  line.vector = std::move(dir);
 
   if (plane_kind != "none") {
     PlaneSlice pl;
@@ -167,6 +168,7 @@ std::optional<LineSlice> witness_slice(const Model& m, const Dataset& d, const d
   s.description = "escape witness (" + e.escape->method + ")";
   s.t = symmetric_grid(range, steps);
   s.loss = loss_along(m, d, w, e.escape->direction.data(), s.t);
+  s.vector = e.escape->direction;
   return s;
 }
 
@@ -183,6 +185,7 @@ std::optional<LineSlice> min_eig_slice(const Model& m, const Dataset& d, const d
   s.has_eigenvalue = true;
   s.t = symmetric_grid(0.1 * std::max(1.0, std::sqrt(wn)), steps);
   s.loss = loss_along(m, d, w, e.vector(0), s.t);
+  s.vector.assign(e.vector(0), e.vector(0) + P);
   return s;
 }
 

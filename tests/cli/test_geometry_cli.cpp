@@ -4,6 +4,7 @@
 // one database and `report --run`, and where `suite` finds its experiments.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +16,10 @@
 #include "landscape/cli/cli.hpp"
 #include "landscape/core/common.hpp"
 #include "landscape/core/linalg.hpp"
+#include "landscape/io/codec.hpp"
+#include "landscape/io/config.hpp"
 #include "landscape/io/point.hpp"
+#include "landscape/io/sqlite.hpp"
 #include "landscape/run/experiment.hpp"
 #include "process_util.hpp"
 #include "temp_dir_test.hpp"
@@ -200,6 +204,46 @@ TEST_F(GeometryCli, LargePointIsClassifiedWithoutTheDenseHessian) {
   EXPECT_EQ(j["eigenvalues"].size(), 4u);
   EXPECT_NE(r.err.find("34048 parameters"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("34.5 GiB"), std::string::npos) << r.err;
+}
+
+TEST_F(GeometryCli, SweepStoresSlicesOfNonStrictSaddlesCheckedAgainstDirectEvaluation) {
+  // Kawaguchi's bad saddles (the suite's third experiment, smaller): three-layer nets from a
+  // small initialization, refined to W = 0, a non-strict saddle with an escape witness.
+  const std::string cfg = write("k.toml",
+                                "[experiment]\nname = \"k\"\nnetworks = 4\nseed = 13\nbackend = \"cpu\"\n"
+                                "[model]\nfamily = \"linear\"\ndims = [4, 3, 3, 3]\n[data]\nn = 12\n"
+                                "[init]\nsmall = true\nsmall_factor = 1e-3\n"
+                                "[train]\noptimizer = \"gd\"\nlr = 0.001\nsteps = 5\n[refine]\nenabled = true\n");
+  ASSERT_EQ(run({"sample", cfg, "--out", path("o"), "--quiet"}).code, 0);
+  const auto cells = expand_sweep(read_file(cfg), cfg);
+  const CellContext ctx = make_cell_context(cells.at(0).config);
+  const Model& m = ctx.cfg.model;
+  Database db(path("o") + "/results.db", OpenMode::read_only);
+  Statement q(db, "SELECT e.net_index, e.class, e.details, s.direction, s.t, s.losses, c.weights, s.vector "
+                  "FROM endpoints e LEFT JOIN slices s USING (cell_id, net_index) "
+                  "LEFT JOIN candidates c USING (cell_id, net_index) ORDER BY e.net_index");
+  int checked = 0;
+  while (q.step()) {
+    ASSERT_EQ(q.text(1), "non_strict_saddle") << q.integer(0);
+    ASSERT_EQ(q.text(3), "witness");
+    EndpointRecord e;
+    parse_details(q.text(2), e);
+    ASSERT_TRUE(e.escape && e.escape->escaped);
+    const auto t = *q.doubles(4), losses = *q.doubles(5), w = *q.doubles(6), d = *q.doubles(7);
+    ASSERT_EQ(d.size(), m.param_count());
+    double dn = 0;
+    for (double x : d) dn += x * x;
+    EXPECT_NEAR(dn, 1.0, 1e-12);  // the unit witness
+    ASSERT_EQ(t.size(), 41u);
+    ASSERT_EQ(w.size(), m.param_count());
+    Point p{m, ctx.data, w, ""};
+    for (std::size_t i = 0; i < t.size(); ++i)
+      EXPECT_EQ(losses[i], loss_plus(p, d, t[i])) << i;
+    // The drop the escape test found lies inside the slice: the loss falls below L(w).
+    EXPECT_LT(*std::min_element(losses.begin(), losses.end()), losses[20] - e.escape->loss_drop * 0.5);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
 }
 
 TEST_F(GeometryCli, TransposedWeightsAreNamed) {

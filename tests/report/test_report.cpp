@@ -397,7 +397,7 @@ TEST_F(ReportTest, StoredSlicesAreDrawnAndWritten) {
   ASSERT_EQ(sqlite3_exec(db, landscape::kAdditiveSchemaSql, nullptr, nullptr, nullptr), SQLITE_OK);
   const std::vector<double> t{-0.5, 0.0, 0.5}, l{2.0, 1.0, 0.25};
   sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO slices VALUES (3, ?, ?, ?, ?)", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO slices VALUES (3, ?, ?, ?, ?, x'')", -1, &st, nullptr), SQLITE_OK);
   auto put = [&](long net, const char* dir, const void* tb, int tn, const void* lb, int ln) {
     sqlite3_bind_int64(st, 1, net);
     sqlite3_bind_text(st, 2, dir, -1, SQLITE_TRANSIENT);

@@ -22,6 +22,7 @@ struct LineSlice {
   double eigenvalue = 0;     ///< Hessian eigenvalue of dir, where dir is an eigenvector
   bool has_eigenvalue = false;
   double dir_norm = 1;       ///< ‖dir‖ (1 for eigenvectors and the witness)
+  std::vector<double> vector;  ///< dir itself (P numbers, parameter order)
 };
 
 /// A 2-D slice: the loss at w + a·d1 + b·d2; loss (j, i) at [j·a.size() + i] is at (a[i], b[j]).

@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS slices (
   direction TEXT NOT NULL,             -- witness (non-strict saddles) | min-eig (spurious minima)
   t         BLOB NOT NULL,             -- float64 steps t along the unit direction d
   losses    BLOB NOT NULL,             -- float64 L(w + t*d), the endpoint w at t = 0
+  vector    BLOB NOT NULL,             -- float64 d, P numbers in parameter order
   PRIMARY KEY (cell_id, net_index, direction)
 );
 )SQL";
