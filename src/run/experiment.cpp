@@ -370,6 +370,10 @@ PointReport classify_single(const Point& p, const DecideSettings& settings, cons
   std::vector<double> losses{e.finite ? e.loss : NAN};
   if (!closed_form_optimum(p.model, p.data)) {
     r.restarts = rs.restarts;
+    // About 6·n·P flops per gradient: say so when the restarts will take more than a moment.
+    if (o.note && 6.0 * p.data.n * double(P) * double(rs.restarts) * double(rs.steps) > 2e10)
+      o.note("classify: no closed-form optimum; estimating it from " + std::to_string(rs.restarts) +
+             " Adam restarts of " + std::to_string(rs.steps) + " steps (--restarts, --restart-steps)");
     for (double l : restart_losses(p, rs, r.loss_scale, backend)) losses.push_back(l);
   }
   r.optimum = find_optimum(p.model, p.data, losses);

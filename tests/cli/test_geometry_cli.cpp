@@ -21,6 +21,7 @@
 #include "landscape/io/point.hpp"
 #include "landscape/io/sqlite.hpp"
 #include "landscape/run/experiment.hpp"
+#include "landscape/run/slice.hpp"
 #include "process_util.hpp"
 #include "temp_dir_test.hpp"
 #include "test_util.hpp"
@@ -244,6 +245,34 @@ TEST_F(GeometryCli, SweepStoresSlicesOfNonStrictSaddlesCheckedAgainstDirectEvalu
     ++checked;
   }
   EXPECT_EQ(checked, 4);
+}
+
+TEST(EndpointSlices, SpuriousMinimaAlongTheirLambdaMinEigenvectorOthersNone) {
+  // endpoint_slices picks the direction by class: the λ_min eigenvector for a spurious minimum
+  // (range 0.1·max(1, ‖w‖)), nothing for classes the report does not list, nothing without
+  // weights. The record's class is all it reads besides the weights.
+  const Point p = make_point(false);
+  const std::size_t P = p.model.param_count();
+  std::vector<EndpointRecord> es(3);
+  es[0].index = 0;
+  es[0].cls = PointClass::spurious_local_minimum;
+  es[1].index = 1;
+  es[1].cls = PointClass::strict_saddle;
+  es[2].index = 2;
+  es[2].cls = PointClass::spurious_local_minimum;  // no weights stored
+  const std::map<long, std::vector<double>> weights{{0, p.weights}, {1, p.weights}};
+  const auto slices = endpoint_slices(p.model, p.data, es, weights);
+  ASSERT_EQ(slices.size(), 1u);
+  EXPECT_EQ(slices[0].first, 0);
+  const LineSlice& s = slices[0].second;
+  EXPECT_EQ(s.direction, "min-eig");
+  ASSERT_EQ(s.vector.size(), P);
+  const Eigenpairs e = smallest_eigenpairs(p.model, p.data, p.weights.data(), 1);
+  EXPECT_DOUBLE_EQ(s.eigenvalue, e.values[0]);
+  double wn = 0;
+  for (double x : p.weights) wn += x * x;
+  EXPECT_DOUBLE_EQ(s.t.back(), 0.1 * std::max(1.0, std::sqrt(wn)));
+  for (std::size_t i = 0; i < s.t.size(); ++i) EXPECT_EQ(s.loss[i], loss_plus(p, s.vector, s.t[i]));
 }
 
 TEST_F(GeometryCli, TransposedWeightsAreNamed) {
