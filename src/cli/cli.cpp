@@ -72,6 +72,13 @@ std::string suggestion(const CLI::App& app, int argc, const char* const* argv) {
   for (const CommandEntry& e : kCommands) commands.push_back(e.name);
   int k = 1;
   while (k < argc && argv[k][0] == '-') ++k;  // global flags (--help, --version)
+  for (int i = 1; i < k; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h" || a == "--version") continue;
+    const std::string c = closest(a, {"--help", "--version"});
+    return "unknown option '" + a + "'" + (c.empty() ? "" : "; did you mean '" + c + "'?") +
+           " (landscape --help lists the commands)";
+  }
   if (k >= argc) return "";
   const std::string word = argv[k];
   const CLI::App* sub = nullptr;

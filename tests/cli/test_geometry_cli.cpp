@@ -306,6 +306,9 @@ TEST_F(GeometryCli, VersionFlagAndSuggestions) {
             std::string::npos) << o.err;
   const CliRun s = run({"slice", "p.json", "--stesp", "5"});
   EXPECT_NE(s.err.find("did you mean '--steps'?"), std::string::npos) << s.err;
+  const CliRun g = run({"--verison"});
+  EXPECT_EQ(g.code, 2);
+  EXPECT_NE(g.err.find("did you mean '--version'?"), std::string::npos) << g.err;
   const CliRun far = run({"zzzzzzzzzz"});
   EXPECT_EQ(far.code, 2);
   EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
