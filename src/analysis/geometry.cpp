@@ -74,7 +74,8 @@ std::vector<double> filter_normalized_direction(const Model& m, const double* w,
   for (double& x : v) x = rng.normal();
   std::size_t off = 0;
   for (int i = 1; i <= m.depth(); ++i) {
-    const std::size_t rows = std::size_t(m.dims[std::size_t(i)]), cols = std::size_t(m.dims[std::size_t(i - 1)]);
+    const std::size_t rows = std::size_t(m.dims[std::size_t(i)]),
+                      cols = std::size_t(m.dims[std::size_t(i - 1)]);
     for (std::size_t r = 0; r < rows; ++r) {
       double* vr = v.data() + off + r * cols;
       const double* wr = w + off + r * cols;
@@ -93,7 +94,8 @@ std::vector<double> filter_normalized_direction(const Model& m, const double* w,
 
 Eigenpairs smallest_eigenpairs(const Model& m, const Dataset& d, const double* w, int k) {
   const int P = int(m.param_count());
-  require(k >= 1 && k <= P, "vectors", "needs 1 ≤ K ≤ P = " + std::to_string(P) + ", got " + std::to_string(k));
+  require(k >= 1 && k <= P, "vectors",
+          "needs 1 ≤ K ≤ P = " + std::to_string(P) + ", got " + std::to_string(k));
   std::vector<double> values, vectors;
   hessian_eigensystem(m, d, w, values, vectors);  // ascending, row i ↔ λ_i
   Eigenpairs e;
@@ -111,7 +113,8 @@ HessianBlocks hessian_blocks(const Model& m, const double* H) {
   Eigen::Map<const RowMat> Hm(H, P, P);
   std::vector<Eigen::Index> off(std::size_t(h) + 1, 0);
   for (int i = 1; i <= h; ++i)
-    off[std::size_t(i)] = off[std::size_t(i - 1)] + Eigen::Index(m.dims[std::size_t(i)]) * m.dims[std::size_t(i - 1)];
+    off[std::size_t(i)] =
+        off[std::size_t(i - 1)] + Eigen::Index(m.dims[std::size_t(i)]) * m.dims[std::size_t(i - 1)];
   HessianBlocks b;
   b.layers = h;
   b.frobenius.resize(std::size_t(h) * h);

@@ -26,8 +26,8 @@ HessianOperator::HessianOperator(const Model& m, const Dataset& d, const double*
   m_G.resize(as);
   m_grad.resize(m_P);
   m_rws.resize(math::hessian_workspace(m_s) - 2 * as);
-  m_loss = math::prepare_hessian(m_s, d.X.data(), d.Y.data(), m_w.data(), m_acts.data(),
-                                 m_G.data(), m_grad.data());
+  m_loss = math::prepare_hessian(m_s, d.X.data(), d.Y.data(), m_w.data(), m_acts.data(), m_G.data(),
+                                 m_grad.data());
 }
 
 void HessianOperator::apply(const double* v, double* out) {
@@ -44,8 +44,11 @@ class SpectraOp {
  public:
   using Scalar = double;
   SpectraOp(HessianOperator& h, const LanczosProgress& progress, long& products)
-      : m_h(h), m_progress(progress), m_products(products),
-        m_t0(std::chrono::steady_clock::now()), m_next(2.0) {}
+      : m_h(h),
+        m_progress(progress),
+        m_products(products),
+        m_t0(std::chrono::steady_clock::now()),
+        m_next(2.0) {}
   Eigen::Index rows() const { return Eigen::Index(m_h.size()); }
   Eigen::Index cols() const { return Eigen::Index(m_h.size()); }
   void perform_op(const double* x, double* y) const {
@@ -87,7 +90,8 @@ PartialSpectrum lanczos_extreme(const Model& m, const Dataset& d, const double* 
     require(eigs.info() == Spectra::CompInfo::Successful, "lanczos",
             std::string("the ") + which + " " + std::to_string(k) +
                 " eigenvalues did not converge (P = " + std::to_string(P) + ")");
-    return std::make_pair(Eigen::VectorXd(eigs.eigenvalues()), Eigen::MatrixXd(eigs.eigenvectors()));
+    return std::make_pair(Eigen::VectorXd(eigs.eigenvalues()),
+                          Eigen::MatrixXd(eigs.eigenvectors()));
   };
   const auto lo = run(Spectra::SortRule::SmallestAlge, "smallest");
   const auto hi = run(Spectra::SortRule::LargestAlge, "largest");
@@ -100,7 +104,8 @@ PartialSpectrum lanczos_extreme(const Model& m, const Dataset& d, const double* 
   e.values = r.smallest;
   e.vectors.resize(std::size_t(k) * std::size_t(P));
   for (int i = 0; i < k; ++i)
-    for (long p = 0; p < P; ++p) e.vectors[std::size_t(i) * std::size_t(P) + std::size_t(p)] = lo.second(p, i);
+    for (long p = 0; p < P; ++p)
+      e.vectors[std::size_t(i) * std::size_t(P) + std::size_t(p)] = lo.second(p, i);
   return r;
 }
 

@@ -1,11 +1,12 @@
 // `landscape slice`: the loss around one point (POINT.json) along a direction and on a plane.
+#include "landscape/report/slice.hpp"
+
 #include <filesystem>
 #include <string>
 
 #include "commands.hpp"
 #include "landscape/core/common.hpp"
 #include "landscape/io/point.hpp"
-#include "landscape/report/slice.hpp"
 #include "landscape/run/slice.hpp"
 
 namespace landscape {
@@ -18,7 +19,8 @@ class SliceCommand : public Command {
     sub.add_option("--direction", m_spec.direction,
                    "auto | witness | min-eig | eig:K | random | FILE.json")
         ->capture_default_str();
-    sub.add_option("--plane", m_spec.plane, "auto | eig:I,eig:J | random | none")->capture_default_str();
+    sub.add_option("--plane", m_spec.plane, "auto | eig:I,eig:J | random | none")
+        ->capture_default_str();
     sub.add_option("--range", m_spec.range, "t, a, b run over [-R, R]")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
@@ -40,15 +42,19 @@ class SliceCommand : public Command {
     const Point p = load_point(m_point_path);
     auto backend = make_backend(m_backend, 0);
     m_options.note = [&ctx](const std::string& line) { ctx.err << line << "\n" << std::flush; };
-    const SliceResult r = slice_point(p, m_spec, DecideSettings{}, RestartSpec{}, *backend, m_options);
+    const SliceResult r =
+        slice_point(p, m_spec, DecideSettings{}, RestartSpec{}, *backend, m_options);
     const std::filesystem::path pp(m_point_path);
-    const std::string out = m_out.empty() ? (pp.parent_path() / (pp.stem().string() + "-slice")).string() : m_out;
-    write_slice_outputs(out, pp.filename().string(), r.report, r.line, r.plane ? &*r.plane : nullptr);
-    ctx.out << "class " << to_string(r.report.endpoint.cls) << "; loss along " << r.line.direction << " ("
-            << r.line.description << ")";
-    if (r.plane) ctx.out << " and on the plane of " << r.plane->direction1 << ", " << r.plane->direction2;
-    ctx.out << " written to " << out << "/ (slice.html, line.csv"
-            << (r.plane ? ", plane.csv" : "") << (r.report.blocks ? ", blocks.csv" : "") << ", slice.json)\n";
+    const std::string out =
+        m_out.empty() ? (pp.parent_path() / (pp.stem().string() + "-slice")).string() : m_out;
+    write_slice_outputs(out, pp.filename().string(), r.report, r.line,
+                        r.plane ? &*r.plane : nullptr);
+    ctx.out << "class " << to_string(r.report.endpoint.cls) << "; loss along " << r.line.direction
+            << " (" << r.line.description << ")";
+    if (r.plane)
+      ctx.out << " and on the plane of " << r.plane->direction1 << ", " << r.plane->direction2;
+    ctx.out << " written to " << out << "/ (slice.html, line.csv" << (r.plane ? ", plane.csv" : "")
+            << (r.report.blocks ? ", blocks.csv" : "") << ", slice.json)\n";
     return 0;
   }
 

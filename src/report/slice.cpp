@@ -35,7 +35,8 @@ std::string viridis(double t) {
   const int i = std::min(7, int(t));
   const double f = t - i;
   char buf[8];
-  std::snprintf(buf, sizeof buf, "#%02x%02x%02x", int(std::lround(c[i][0] + f * (c[i + 1][0] - c[i][0]))),
+  std::snprintf(buf, sizeof buf, "#%02x%02x%02x",
+                int(std::lround(c[i][0] + f * (c[i + 1][0] - c[i][0]))),
                 int(std::lround(c[i][1] + f * (c[i + 1][1] - c[i][1]))),
                 int(std::lround(c[i][2] + f * (c[i + 1][2] - c[i][2]))));
   return buf;
@@ -71,15 +72,17 @@ std::string plane_slice_svg(const PlaneSlice& s, const std::string& title) {
       lo = std::min(lo, v);
       hi = std::max(hi, v);
     }
-  const double eps = std::isfinite(lo) ? std::max(1e-12 * std::max(1.0, std::abs(hi)), 1e-3 * (hi - lo)) : 1;
+  const double eps =
+      std::isfinite(lo) ? std::max(1e-12 * std::max(1.0, std::abs(hi)), 1e-3 * (hi - lo)) : 1;
   const auto level = [&](double v) { return std::log10(v - lo + eps); };
   const double llo = std::isfinite(lo) ? level(lo) : 0, lhi = std::isfinite(lo) ? level(hi) : 1;
   const auto colour = [&](double v) {
     return viridis(lhi > llo ? (level(v) - llo) / (lhi - llo) : 0.0);
   };
   std::ostringstream os;
-  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"" << W << "\" height=\"" << H
-     << "\" viewBox=\"0 0 " << W << " " << H << "\" font-family=\"DejaVu Sans, Arial, sans-serif\">"
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"" << W << "\" height=\""
+     << H << "\" viewBox=\"0 0 " << W << " " << H
+     << "\" font-family=\"DejaVu Sans, Arial, sans-serif\">"
      << "<title>" << svg::xml_escape(title) << "</title>"
      << "<text x=\"" << W / 2 << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">"
      << svg::xml_escape(title) << "</text>";
@@ -100,21 +103,22 @@ std::string plane_slice_svg(const PlaneSlice& s, const std::string& title) {
     const double fx = left + side * k / 2.0, fy = top + side - side * k / 2.0;
     const double av = s.a.front() + (s.a.back() - s.a.front()) * k / 2.0;
     const double bv = s.b.front() + (s.b.back() - s.b.front()) * k / 2.0;
-    os << "<line x1=\"" << fx << "\" y1=\"" << top + side << "\" x2=\"" << fx << "\" y2=\"" << top + side + 5
-       << "\" stroke=\"#000\"/><text x=\"" << fx << "\" y=\"" << top + side + 18
+    os << "<line x1=\"" << fx << "\" y1=\"" << top + side << "\" x2=\"" << fx << "\" y2=\""
+       << top + side + 5 << "\" stroke=\"#000\"/><text x=\"" << fx << "\" y=\"" << top + side + 18
        << "\" text-anchor=\"middle\" font-size=\"12\">" << num(av, "%.3g") << "</text>";
     os << "<line x1=\"" << left - 5 << "\" y1=\"" << fy << "\" x2=\"" << left << "\" y2=\"" << fy
        << "\" stroke=\"#000\"/><text x=\"" << left - 8 << "\" y=\"" << fy + 4
        << "\" text-anchor=\"end\" font-size=\"12\">" << num(bv, "%.3g") << "</text>";
   }
   os << "<text x=\"" << left + side / 2 << "\" y=\"" << top + side + 36
-     << "\" text-anchor=\"middle\" font-size=\"13\">a (along " << svg::xml_escape(s.direction1) << ")</text>";
+     << "\" text-anchor=\"middle\" font-size=\"13\">a (along " << svg::xml_escape(s.direction1)
+     << ")</text>";
   os << "<text transform=\"translate(" << left - 48 << "," << top + side / 2
      << ") rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">b (along "
      << svg::xml_escape(s.direction2) << ")</text>";
   // The point itself.
-  os << "<path d=\"M" << left + side / 2 - 6 << "," << top + side / 2 << "h12M" << left + side / 2 << ","
-     << top + side / 2 - 6 << "v12\" stroke=\"#D55E00\" stroke-width=\"2\"/>";
+  os << "<path d=\"M" << left + side / 2 - 6 << "," << top + side / 2 << "h12M" << left + side / 2
+     << "," << top + side / 2 - 6 << "v12\" stroke=\"#D55E00\" stroke-width=\"2\"/>";
   // Colour bar.
   for (int k = 0; k < 50; ++k)
     os << "<rect x=\"" << bar_x << "\" y=\"" << num(top + side - (k + 1) * side / 50.0, "%.2f")
@@ -133,8 +137,8 @@ void write_slice_outputs(const std::string& dir, const std::string& name, const 
                          const LineSlice& line, const PlaneSlice* plane) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  require(!ec && std::filesystem::is_directory(dir), dir, "cannot create the output folder" +
-                                                              (ec ? ": " + ec.message() : std::string()));
+  require(!ec && std::filesystem::is_directory(dir), dir,
+          "cannot create the output folder" + (ec ? ": " + ec.message() : std::string()));
   const std::filesystem::path out(dir);
   const EndpointRecord& e = r.endpoint;
   {
@@ -159,8 +163,8 @@ void write_slice_outputs(const std::string& dir, const std::string& name, const 
     const HessianBlocks& b = *r.blocks;
     for (int i = 0; i < b.layers; ++i)
       for (int j = 0; j < b.layers; ++j)
-        os << i + 1 << "," << j + 1 << "," << csv_number(b.frobenius[std::size_t(i * b.layers + j)]) << ","
-           << (i == j ? csv_number(b.lambda_min[std::size_t(i)]) : "") << ","
+        os << i + 1 << "," << j + 1 << "," << csv_number(b.frobenius[std::size_t(i * b.layers + j)])
+           << "," << (i == j ? csv_number(b.lambda_min[std::size_t(i)]) : "") << ","
            << (i == j ? csv_number(b.lambda_max[std::size_t(i)]) : "") << "\n";
     write_file_atomic((out / "blocks.csv").string(), os.str());
   }
@@ -182,13 +186,19 @@ void write_slice_outputs(const std::string& dir, const std::string& name, const 
   j["global_loss_kind"] = r.optimum.kind;
   j["lambda_min"] = number_to_json(e.nominal_spectrum().lambda_min);
   j["spectrum"] = r.spectrum;
-  j["line"] = {{"direction", line.direction}, {"description", line.description},
-               {"direction_norm", line.dir_norm}, {"t", line.t}, {"loss", json::array()}};
+  j["line"] = {{"direction", line.direction},
+               {"description", line.description},
+               {"direction_norm", line.dir_norm},
+               {"t", line.t},
+               {"loss", json::array()}};
   for (double x : line.loss) j["line"]["loss"].push_back(number_to_json(x));
   if (line.has_eigenvalue) j["line"]["eigenvalue"] = line.eigenvalue;
   if (plane) {
-    j["plane"] = {{"direction1", plane->direction1}, {"direction2", plane->direction2},
-                  {"description", plane->description}, {"a", plane->a}, {"b", plane->b},
+    j["plane"] = {{"direction1", plane->direction1},
+                  {"direction2", plane->direction2},
+                  {"description", plane->description},
+                  {"a", plane->a},
+                  {"b", plane->b},
                   {"loss", json::array()}};
     for (double x : plane->loss) j["plane"]["loss"].push_back(number_to_json(x));
   }
@@ -196,22 +206,28 @@ void write_slice_outputs(const std::string& dir, const std::string& name, const 
     json fro = json::array();
     for (int i = 0; i < r.blocks->layers; ++i) {
       json row = json::array();
-      for (int k = 0; k < r.blocks->layers; ++k) row.push_back(r.blocks->frobenius[std::size_t(i * r.blocks->layers + k)]);
+      for (int k = 0; k < r.blocks->layers; ++k)
+        row.push_back(r.blocks->frobenius[std::size_t(i * r.blocks->layers + k)]);
       fro.push_back(row);
     }
-    j["blocks"] = {{"frobenius", fro}, {"lambda_min", r.blocks->lambda_min}, {"lambda_max", r.blocks->lambda_max}};
+    j["blocks"] = {{"frobenius", fro},
+                   {"lambda_min", r.blocks->lambda_min},
+                   {"lambda_max", r.blocks->lambda_max}};
   }
   write_file_atomic((out / "slice.json").string(), j.dump(1) + "\n");
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
-       << svg::xml_escape("slice of " + name) << "</title><style>body{font-family:DejaVu Sans,Arial,"
-       "sans-serif;max-width:60em;margin:1em auto;padding:0 1em}figure{margin:1em 0}</style></head><body>"
-       << "<h1>" << svg::xml_escape("The loss around " + name) << "</h1><p>class <b>" << to_string(e.cls)
-       << "</b>, loss " << num(e.loss, "%.10g") << ", L* " << num(r.optimum.value, "%.10g") << " ("
-       << r.optimum.kind << "), lambda_min " << num(e.nominal_spectrum().lambda_min) << " ("
-       << r.spectrum << " spectrum). Loss L = 0.5*||F(W) - Y||^2.</p>"
-       << "<figure>" << line_svg << "<figcaption>" << svg::xml_escape(line.description)
-       << " (norm " << num(line.dir_norm) << "); data in line.csv.</figcaption></figure>";
+       << svg::xml_escape("slice of " + name)
+       << "</title><style>body{font-family:DejaVu Sans,Arial,"
+          "sans-serif;max-width:60em;margin:1em auto;padding:0 1em}figure{margin:1em "
+          "0}</style></head><body>"
+       << "<h1>" << svg::xml_escape("The loss around " + name) << "</h1><p>class <b>"
+       << to_string(e.cls) << "</b>, loss " << num(e.loss, "%.10g") << ", L* "
+       << num(r.optimum.value, "%.10g") << " (" << r.optimum.kind << "), lambda_min "
+       << num(e.nominal_spectrum().lambda_min) << " (" << r.spectrum
+       << " spectrum). Loss L = 0.5*||F(W) - Y||^2.</p>"
+       << "<figure>" << line_svg << "<figcaption>" << svg::xml_escape(line.description) << " (norm "
+       << num(line.dir_norm) << "); data in line.csv.</figcaption></figure>";
   if (plane)
     html << "<figure>" << plane_svg << "<figcaption>" << svg::xml_escape(plane->description)
          << "; data in plane.csv.</figcaption></figure>";

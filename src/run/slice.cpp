@@ -56,10 +56,12 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
     double wmin_row = INFINITY;
     std::size_t off = 0;
     for (int i = 1; i <= p.model.depth(); ++i) {
-      const std::size_t rows = std::size_t(p.model.dims[std::size_t(i)]), cols = std::size_t(p.model.dims[std::size_t(i - 1)]);
+      const std::size_t rows = std::size_t(p.model.dims[std::size_t(i)]),
+                        cols = std::size_t(p.model.dims[std::size_t(i - 1)]);
       for (std::size_t r = 0; r < rows; ++r) {
         double n = 0;
-        for (std::size_t c = 0; c < cols; ++c) n += p.weights[off + r * cols + c] * p.weights[off + r * cols + c];
+        for (std::size_t c = 0; c < cols; ++c)
+          n += p.weights[off + r * cols + c] * p.weights[off + r * cols + c];
         wmin_row = std::min(wmin_row, n);
       }
       off += rows * cols;
@@ -73,20 +75,22 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
     plane_dirs = {plane_kind.substr(0, comma), plane_kind.substr(comma + 1)};
     for (const auto& d : plane_dirs) {
       const int k = eig_index(d);
-      require(k >= 0, "--plane", "expected eig:I,eig:J, random, auto or none, got '" + spec.plane + "'");
+      require(k >= 0, "--plane",
+              "expected eig:I,eig:J, random, auto or none, got '" + spec.plane + "'");
       need = std::max(need, k + 1);
     }
     require(plane_dirs[0] != plane_dirs[1], "--plane", "the two directions must differ");
   }
-  require(need <= P, "--direction", "eigenvector " + std::to_string(need - 1) +
-                                        " does not exist: P = " + std::to_string(P));
+  require(need <= P, "--direction",
+          "eigenvector " + std::to_string(need - 1) + " does not exist: P = " + std::to_string(P));
   options.vectors = std::max(options.vectors, need);
   options.lanczos_k = std::max(options.lanczos_k, need);
   SliceResult res;
   res.report = classify_single(p, settings, rs, backend, options);
   const PointReport& r = res.report;
   const EndpointRecord& e = r.endpoint;
-  require(e.finite, src, "the loss, gradient or Hessian is not finite at this point: nothing to slice");
+  require(e.finite, src,
+          "the loss, gradient or Hessian is not finite at this point: nothing to slice");
 
   const std::vector<double> ts = symmetric_grid(spec.range, spec.steps);
   LineSlice& line = res.line;
@@ -95,13 +99,16 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
   const bool has_witness = e.escape && e.escape->escaped && !e.escape->direction.empty();
   if (kind == "auto") kind = has_witness ? "witness" : "eig:0";
   if (kind == "witness") {
-    require(has_witness, "--direction witness",
-            "this point (class " + to_string(e.cls) + ") has no escape witness: the escape test "
+    require(
+        has_witness, "--direction witness",
+        "this point (class " + to_string(e.cls) +
+            ") has no escape witness: the escape test "
             "runs only where the Hessian is PSD to tolerance above L*, and gives a witness only "
             "when it finds a loss drop (use --direction min-eig)");
     dir = e.escape->direction;
     line.description = "escape witness (" + e.escape->method + "), loss drop " +
-                       std::to_string(e.escape->loss_drop) + " at t = " + std::to_string(e.escape->step);
+                       std::to_string(e.escape->loss_drop) +
+                       " at t = " + std::to_string(e.escape->step);
   } else if (const int k = eig_index(kind); k >= 0) {
     dir = eigen_direction(r, k, "--direction", line.eigenvalue);
     line.has_eigenvalue = true;
@@ -110,7 +117,8 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
                        std::to_string(line.eigenvalue) + ")";
   } else if (kind == "random") {
     dir = filter_normalized_direction(p.model, p.weights.data(), spec.seed, 1);
-    line.description = "filter-normalised random direction (Li et al. 2018), seed " + std::to_string(spec.seed);
+    line.description =
+        "filter-normalised random direction (Li et al. 2018), seed " + std::to_string(spec.seed);
   } else {
     require(std::filesystem::exists(kind), "--direction",
             "expected auto, witness, min-eig, eig:K, random or a direction file; '" + kind +
@@ -138,18 +146,21 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
       d2 = filter_normalized_direction(p.model, w.data(), spec.seed, 3);
       pl.direction1 = "random 1";
       pl.direction2 = "random 2";
-      pl.description = "two filter-normalised random directions (Li et al. 2018), seed " + std::to_string(spec.seed);
+      pl.description = "two filter-normalised random directions (Li et al. 2018), seed " +
+                       std::to_string(spec.seed);
     } else {
       double l1 = 0, l2 = 0;
       d1 = eigen_direction(r, eig_index(plane_dirs[0]), "--plane", l1);
       d2 = eigen_direction(r, eig_index(plane_dirs[1]), "--plane", l2);
       pl.direction1 = plane_dirs[0];
       pl.direction2 = plane_dirs[1];
-      pl.description = "Hessian eigenvectors " + plane_dirs[0] + " (eigenvalue " + std::to_string(l1) +
-                       ") and " + plane_dirs[1] + " (eigenvalue " + std::to_string(l2) + ")";
+      pl.description = "Hessian eigenvectors " + plane_dirs[0] + " (eigenvalue " +
+                       std::to_string(l1) + ") and " + plane_dirs[1] + " (eigenvalue " +
+                       std::to_string(l2) + ")";
     }
-    require(norm2(d1) > 0 && norm2(d2) > 0, "--plane",
-            "a filter-normalised direction is zero (all weights are zero): use --plane eig:0,eig:1");
+    require(
+        norm2(d1) > 0 && norm2(d2) > 0, "--plane",
+        "a filter-normalised direction is zero (all weights are zero): use --plane eig:0,eig:1");
     pl.loss = loss_on_plane(p.model, p.data, w.data(), d1.data(), d2.data(), pl.a, pl.b);
     res.plane = std::move(pl);
   }
@@ -172,7 +183,8 @@ std::optional<LineSlice> witness_slice(const Model& m, const Dataset& d, const d
   return s;
 }
 
-std::optional<LineSlice> min_eig_slice(const Model& m, const Dataset& d, const double* w, int steps) {
+std::optional<LineSlice> min_eig_slice(const Model& m, const Dataset& d, const double* w,
+                                       int steps) {
   if (dense_hessian_bytes(m) > kDefaultMaxDenseMb * 1024.0 * 1024.0) return std::nullopt;
   const Eigenpairs e = smallest_eigenpairs(m, d, w, 1);
   const std::size_t P = m.param_count();
@@ -189,16 +201,18 @@ std::optional<LineSlice> min_eig_slice(const Model& m, const Dataset& d, const d
   return s;
 }
 
-std::vector<std::pair<long, LineSlice>> endpoint_slices(const Model& m, const Dataset& d,
-                                                        const std::vector<EndpointRecord>& endpoints,
-                                                        const std::map<long, std::vector<double>>& weights) {
+std::vector<std::pair<long, LineSlice>> endpoint_slices(
+    const Model& m, const Dataset& d, const std::vector<EndpointRecord>& endpoints,
+    const std::map<long, std::vector<double>>& weights) {
   std::vector<std::pair<long, LineSlice>> out;
   for (const auto& e : endpoints) {
     const auto it = weights.find(e.index);
     if (it == weights.end()) continue;
     std::optional<LineSlice> s;
-    if (e.cls == PointClass::non_strict_saddle) s = witness_slice(m, d, it->second.data(), e);
-    else if (e.cls == PointClass::spurious_local_minimum) s = min_eig_slice(m, d, it->second.data());
+    if (e.cls == PointClass::non_strict_saddle)
+      s = witness_slice(m, d, it->second.data(), e);
+    else if (e.cls == PointClass::spurious_local_minimum)
+      s = min_eig_slice(m, d, it->second.data());
     if (s) out.emplace_back(e.index, std::move(*s));
   }
   return out;

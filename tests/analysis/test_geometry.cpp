@@ -179,7 +179,8 @@ TEST_P(MatrixFree, LanczosExtremeEigenvaluesMatchTheDenseSolver) {
   EXPECT_THROW(lanczos_extreme(m, d, w.data(), P / 2), Error);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, MatrixFree, ::testing::Values(Family::linear, Family::leaky_relu),
+INSTANTIATE_TEST_SUITE_P(Families, MatrixFree,
+                         ::testing::Values(Family::linear, Family::leaky_relu),
                          [](const auto& info) { return to_string(info.param); });
 
 TEST(MatrixFree, DenseMemoryEstimate) {

@@ -57,7 +57,8 @@ Point make_point(bool zero, std::vector<int> dims = {3, 3, 3, 2}, int n = 6) {
   Point p;
   p.model = landscape::testing::make_model(Family::linear, std::move(dims));
   p.data = landscape::testing::gaussian_data(p.model, n, 4);
-  p.weights = zero ? std::vector<double>(p.model.param_count(), 0.0) : landscape::testing::random_weights(p.model, 3);
+  p.weights = zero ? std::vector<double>(p.model.param_count(), 0.0)
+                   : landscape::testing::random_weights(p.model, 3);
   return p;
 }
 
@@ -109,15 +110,18 @@ TEST_F(GeometryCli, SliceAlongTheMinEigenvectorMatchesDirectEvaluation) {
   const CliRun s = run({"slice", pt, "--direction", "min-eig", "--range", "0.5", "--steps", "11",
                         "--plane-steps", "5", "--out", out});
   ASSERT_EQ(s.code, 0) << s.err;
-  for (const char* f : {"line.csv", "plane.csv", "blocks.csv", "line.svg", "plane.svg", "slice.json", "slice.html"})
+  for (const char* f :
+       {"line.csv", "plane.csv", "blocks.csv", "line.svg", "plane.svg", "slice.json", "slice.html"})
     EXPECT_TRUE(fs::exists(fs::path(out) / f)) << f;
   const auto line = read_csv(out + "/line.csv");
   ASSERT_EQ(line.size(), 11u);
   EXPECT_EQ(line[5][0], 0.0);
-  for (const auto& row : line) EXPECT_NEAR(row[1], loss_plus(p, v, row[0]), 1e-12 * std::max(1.0, row[1]));
+  for (const auto& row : line)
+    EXPECT_NEAR(row[1], loss_plus(p, v, row[0]), 1e-12 * std::max(1.0, row[1]));
   const auto plane = read_csv(out + "/plane.csv");
   ASSERT_EQ(plane.size(), 25u);
-  EXPECT_DOUBLE_EQ(plane[12][2], landscape::testing::loss_at(p.model, p.data, p.weights));  // the centre
+  EXPECT_DOUBLE_EQ(plane[12][2],
+                   landscape::testing::loss_at(p.model, p.data, p.weights));  // the centre
   const json sj = json::parse(read_file(out + "/slice.json"));
   EXPECT_EQ(sj["line"]["direction"], "eig:0");
   EXPECT_EQ(sj["plane"]["direction1"], "random 1");
@@ -132,7 +136,8 @@ TEST_F(GeometryCli, SliceAlongAUserDirectionAndTheWitness) {
   std::vector<double> dir(p.model.param_count());
   for (std::size_t k = 0; k < dir.size(); ++k) dir[k] = std::sin(double(k) + 1.0);
   const std::string df = write("d.json", json({{"direction", dir}}).dump());
-  const CliRun s = run({"slice", pt, "--direction", df, "--plane", "none", "--steps", "7", "--out", path("u")});
+  const CliRun s =
+      run({"slice", pt, "--direction", df, "--plane", "none", "--steps", "7", "--out", path("u")});
   ASSERT_EQ(s.code, 0) << s.err;
   EXPECT_FALSE(fs::exists(path("u") + "/plane.csv"));
   for (const auto& row : read_csv(path("u") + "/line.csv"))
@@ -166,7 +171,8 @@ TEST_F(GeometryCli, PartialSpectrumAgreesWithTheDenseOne) {
   const Point p = make_point(false, {8, 8, 6, 5}, 12);
   const std::string pt = write("p.json", point_to_json(p));
   const CliRun d = run({"classify", pt, "--json"});
-  const CliRun l = run({"classify", pt, "--json", "--max-dense-mb", "0.01", "--lanczos-k", "5", "--vectors", "1"});
+  const CliRun l = run(
+      {"classify", pt, "--json", "--max-dense-mb", "0.01", "--lanczos-k", "5", "--vectors", "1"});
   ASSERT_EQ(d.code, 0) << d.err;
   ASSERT_EQ(l.code, 0) << l.err;
   const json jd = json::parse(d.out), jl = json::parse(l.out);
@@ -197,7 +203,8 @@ TEST_F(GeometryCli, LargePointIsClassifiedWithoutTheDenseHessian) {
   // address-space limit the partial path runs through (k = 4 keeps it short).
   Point p = make_point(false, {128, 128, 128, 10}, 12);
   const std::string pt = write("big.json", point_to_json(p));
-  const test::Proc r = test::run_binary("classify " + pt + " --json --lanczos-k 4", m_dir, "ulimit -v 3000000;");
+  const test::Proc r =
+      test::run_binary("classify " + pt + " --json --lanczos-k 4", m_dir, "ulimit -v 3000000;");
   ASSERT_EQ(r.code, 0) << r.err;
   const json j = json::parse(r.out);
   EXPECT_EQ(j["spectrum"], "partial");
@@ -210,19 +217,22 @@ TEST_F(GeometryCli, LargePointIsClassifiedWithoutTheDenseHessian) {
 TEST_F(GeometryCli, SweepStoresSlicesOfNonStrictSaddlesCheckedAgainstDirectEvaluation) {
   // Kawaguchi's bad saddles (the suite's third experiment, smaller): three-layer nets from a
   // small initialization, refined to W = 0, a non-strict saddle with an escape witness.
-  const std::string cfg = write("k.toml",
-                                "[experiment]\nname = \"k\"\nnetworks = 4\nseed = 13\nbackend = \"cpu\"\n"
-                                "[model]\nfamily = \"linear\"\ndims = [4, 3, 3, 3]\n[data]\nn = 12\n"
-                                "[init]\nsmall = true\nsmall_factor = 1e-3\n"
-                                "[train]\noptimizer = \"gd\"\nlr = 0.001\nsteps = 5\n[refine]\nenabled = true\n");
+  const std::string cfg =
+      write("k.toml",
+            "[experiment]\nname = \"k\"\nnetworks = 4\nseed = 13\nbackend = \"cpu\"\n"
+            "[model]\nfamily = \"linear\"\ndims = [4, 3, 3, 3]\n[data]\nn = 12\n"
+            "[init]\nsmall = true\nsmall_factor = 1e-3\n"
+            "[train]\noptimizer = \"gd\"\nlr = 0.001\nsteps = 5\n[refine]\nenabled = true\n");
   ASSERT_EQ(run({"sample", cfg, "--out", path("o"), "--quiet"}).code, 0);
   const auto cells = expand_sweep(read_file(cfg), cfg);
   const CellContext ctx = make_cell_context(cells.at(0).config);
   const Model& m = ctx.cfg.model;
   Database db(path("o") + "/results.db", OpenMode::read_only);
-  Statement q(db, "SELECT e.net_index, e.class, e.details, s.direction, s.t, s.losses, c.weights, s.vector "
-                  "FROM endpoints e LEFT JOIN slices s USING (cell_id, net_index) "
-                  "LEFT JOIN candidates c USING (cell_id, net_index) ORDER BY e.net_index");
+  Statement q(
+      db,
+      "SELECT e.net_index, e.class, e.details, s.direction, s.t, s.losses, c.weights, s.vector "
+      "FROM endpoints e LEFT JOIN slices s USING (cell_id, net_index) "
+      "LEFT JOIN candidates c USING (cell_id, net_index) ORDER BY e.net_index");
   int checked = 0;
   while (q.step()) {
     ASSERT_EQ(q.text(1), "non_strict_saddle") << q.integer(0);
@@ -238,10 +248,10 @@ TEST_F(GeometryCli, SweepStoresSlicesOfNonStrictSaddlesCheckedAgainstDirectEvalu
     ASSERT_EQ(t.size(), 41u);
     ASSERT_EQ(w.size(), m.param_count());
     Point p{m, ctx.data, w, ""};
-    for (std::size_t i = 0; i < t.size(); ++i)
-      EXPECT_EQ(losses[i], loss_plus(p, d, t[i])) << i;
+    for (std::size_t i = 0; i < t.size(); ++i) EXPECT_EQ(losses[i], loss_plus(p, d, t[i])) << i;
     // The drop the escape test found lies inside the slice: the loss falls below L(w).
-    EXPECT_LT(*std::min_element(losses.begin(), losses.end()), losses[20] - e.escape->loss_drop * 0.5);
+    EXPECT_LT(*std::min_element(losses.begin(), losses.end()),
+              losses[20] - e.escape->loss_drop * 0.5);
     ++checked;
   }
   EXPECT_EQ(checked, 4);
@@ -288,8 +298,11 @@ TEST_F(GeometryCli, TransposedWeightsAreNamed) {
   j["weights"][0] = t;
   const CliRun r = run({"classify", write("t.json", j.dump())});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("t.json: weights[0]: shape (3, 2) looks like (in, out); landscape expects (out, in)"),
-            std::string::npos) << r.err;
+  EXPECT_NE(
+      r.err.find(
+          "t.json: weights[0]: shape (3, 2) looks like (in, out); landscape expects (out, in)"),
+      std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("nn.Linear.weight"), std::string::npos) << r.err;
 }
 
@@ -299,11 +312,13 @@ TEST_F(GeometryCli, VersionFlagAndSuggestions) {
   EXPECT_EQ(v.out, std::string("landscape ") + LANDSCAPE_VERSION + "\n");
   const CliRun c = run({"smaple", "x.toml"});
   EXPECT_EQ(c.code, 2);
-  EXPECT_NE(c.err.find("unknown command 'smaple'; did you mean 'sample'?"), std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("unknown command 'smaple'; did you mean 'sample'?"), std::string::npos)
+      << c.err;
   const CliRun o = run({"classify", "p.json", "--jsno"});
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("unknown option '--jsno' for 'landscape classify'; did you mean '--json'?"),
-            std::string::npos) << o.err;
+            std::string::npos)
+      << o.err;
   const CliRun s = run({"slice", "p.json", "--stesp", "5"});
   EXPECT_NE(s.err.find("did you mean '--steps'?"), std::string::npos) << s.err;
   const CliRun g = run({"--verison"});
@@ -316,7 +331,8 @@ TEST_F(GeometryCli, VersionFlagAndSuggestions) {
 
 std::string tiny_config(long steps) {
   return "[experiment]\nname = \"t\"\nnetworks = 3\nseed = 3\nbackend = \"cpu\"\n"
-         "[model]\nfamily = \"linear\"\ndims = [3, 2, 2]\n[data]\nn = 5\n[train]\nlr = 0.005\nsteps = " +
+         "[model]\nfamily = \"linear\"\ndims = [3, 2, 2]\n[data]\nn = 5\n[train]\nlr = "
+         "0.005\nsteps = " +
          std::to_string(steps) + "\n";
 }
 
@@ -330,10 +346,12 @@ TEST_F(GeometryCli, RunsOfDifferentConfigsAreKeptApartAndReportSelectsARun) {
   EXPECT_NE(clash.err.find("holds run 2 of another configuration"), std::string::npos) << clash.err;
   EXPECT_NE(clash.err.find("train.steps: 300 -> 400"), std::string::npos) << clash.err;
   // Named explicitly, the database takes any run.
-  ASSERT_EQ(run({"sample", b, "--out", path("o2"), "--db", out + "/results.db", "--quiet"}).code, 0);
+  ASSERT_EQ(run({"sample", b, "--out", path("o2"), "--db", out + "/results.db", "--quiet"}).code,
+            0);
   for (int id : {1, 3}) {
     const std::string rep = path("rep" + std::to_string(id));
-    const CliRun r = run({"report", out + "/results.db", "--out", rep, "--run", std::to_string(id)});
+    const CliRun r =
+        run({"report", out + "/results.db", "--out", rep, "--run", std::to_string(id)});
     ASSERT_EQ(r.code, 0) << r.err;
     const json j = json::parse(read_file(rep + "/report.json"));
     EXPECT_EQ(j["run"]["run_id"], id) << j["run"].dump();
@@ -341,7 +359,8 @@ TEST_F(GeometryCli, RunsOfDifferentConfigsAreKeptApartAndReportSelectsARun) {
   const CliRun missing = run({"report", out + "/results.db", "--out", path("r9"), "--run", "9"});
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.err.find("--run 9: no such run with endpoints (runs with endpoints: 1, 2, 3)"),
-            std::string::npos) << missing.err;
+            std::string::npos)
+      << missing.err;
 }
 
 TEST_F(GeometryCli, SuiteTakesItsFolderAsAnOption) {

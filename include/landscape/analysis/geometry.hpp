@@ -16,12 +16,12 @@ namespace landscape {
 
 /// A 1-D slice: the loss at w + t·dir for each t.
 struct LineSlice {
-  std::string direction;     ///< what dir is: "witness", "eig:0", "random", a file name, …
-  std::string description;   ///< one line for captions
+  std::string direction;    ///< what dir is: "witness", "eig:0", "random", a file name, …
+  std::string description;  ///< one line for captions
   std::vector<double> t, loss;
-  double eigenvalue = 0;     ///< Hessian eigenvalue of dir, where dir is an eigenvector
+  double eigenvalue = 0;  ///< Hessian eigenvalue of dir, where dir is an eigenvector
   bool has_eigenvalue = false;
-  double dir_norm = 1;       ///< ‖dir‖ (1 for eigenvectors and the witness)
+  double dir_norm = 1;         ///< ‖dir‖ (1 for eigenvectors and the witness)
   std::vector<double> vector;  ///< dir itself (P numbers, parameter order)
 };
 
@@ -37,6 +37,7 @@ std::vector<double> loss_along(const Model& m, const Dataset& d, const double* w
 
 /// L(w + a·d1 + b·d2) on the grid as × bs, row-major with b the row: value (j, i) at
 /// [j·as.size() + i] is the loss at (as[i], bs[j]).
+// Seven parameters: the point (model, data, weights), the plane's two directions, its grid.
 std::vector<double> loss_on_plane(const Model& m, const Dataset& d, const double* w,
                                   const double* d1, const double* d2, const std::vector<double>& as,
                                   const std::vector<double>& bs);

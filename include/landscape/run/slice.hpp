@@ -4,10 +4,10 @@
 
 #include <cstdint>
 #include <map>
-#include <utility>
-#include <vector>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "landscape/analysis/geometry.hpp"
 #include "landscape/run/experiment.hpp"
@@ -49,13 +49,14 @@ std::optional<LineSlice> witness_slice(const Model& m, const Dataset& d, const d
 /// The 1-D slice along the eigenvector of λ_min at w (unit), over `steps` points in
 /// [−range, range], range = 0.1·max(1, ‖w‖); empty when the dense Hessian would exceed
 /// kDefaultMaxDenseMb.
-std::optional<LineSlice> min_eig_slice(const Model& m, const Dataset& d, const double* w, int steps = 41);
+std::optional<LineSlice> min_eig_slice(const Model& m, const Dataset& d, const double* w,
+                                       int steps = 41);
 
 /// The slices the report draws for a finalized cell: every non-strict saddle along its escape
 /// witness and every spurious local minimum along its λ_min eigenvector, from the endpoints'
 /// weights (`weights`: the escape candidates, which hold both classes), by network index.
-std::vector<std::pair<long, LineSlice>> endpoint_slices(const Model& m, const Dataset& d,
-                                                        const std::vector<EndpointRecord>& endpoints,
-                                                        const std::map<long, std::vector<double>>& weights);
+std::vector<std::pair<long, LineSlice>> endpoint_slices(
+    const Model& m, const Dataset& d, const std::vector<EndpointRecord>& endpoints,
+    const std::map<long, std::vector<double>>& weights);
 
 }  // namespace landscape
