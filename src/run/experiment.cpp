@@ -7,7 +7,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <condition_variable>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "landscape/analysis/classify.hpp"
 #include "landscape/analysis/geometry.hpp"
@@ -257,6 +260,56 @@ SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Pro
 
 namespace {
 
+/// Progress of one single-point classification: once it has taken two seconds, a line
+/// "classify: <stage>, N s" every two seconds from a thread of its own. The caller names the
+/// stages; an empty stage is silent (one with its own progress lines, such as Lanczos). Every
+/// line, the caller's notes included, goes through one mutex, so lines never interleave.
+class Heartbeat {
+ public:
+  explicit Heartbeat(std::function<void(const std::string&)> sink) : m_sink(std::move(sink)) {
+    if (m_sink) m_thread = std::thread([this] { loop(); });
+  }
+  ~Heartbeat() {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_done = true;
+    }
+    m_cv.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+  }
+  Heartbeat(const Heartbeat&) = delete;
+  Heartbeat& operator=(const Heartbeat&) = delete;
+
+  void stage(std::string s) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_stage = std::move(s);
+  }
+  /// A sink for the caller's own lines (empty when there is no sink at all).
+  std::function<void(const std::string&)> note() {
+    if (!m_sink) return {};
+    return [this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_sink(line);
+    };
+  }
+
+ private:
+  void loop() {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(m_mutex);
+    while (!m_cv.wait_for(lock, std::chrono::seconds(2), [this] { return m_done; }))
+      if (!m_stage.empty())
+        m_sink("classify: " + m_stage + ", " + std::to_string(int(seconds_since(t0))) + " s");
+  }
+
+  std::function<void(const std::string&)> m_sink;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::string m_stage;
+  bool m_done = false;
+  std::thread m_thread;
+};
+
 std::string number_text(double x) {
   std::ostringstream os;
   os << x;
@@ -328,7 +381,10 @@ void describe_partial(const Point& p, const DecideSettings& settings, const Poin
 }  // namespace
 
 PointReport classify_single(const Point& p, const DecideSettings& settings, const RestartSpec& rs,
-                            Backend& backend, const PointOptions& o) {
+                            Backend& backend, const PointOptions& options) {
+  Heartbeat beat(options.note);
+  PointOptions o = options;
+  o.note = beat.note();
   PointReport r;
   r.settings = settings;
   const std::size_t P = p.model.param_count();
@@ -350,6 +406,7 @@ PointReport classify_single(const Point& p, const DecideSettings& settings, cons
     require(!settings.refine.enabled, src + ": --refine",
             "refinement solves with the dense Hessian, which exceeds --max-dense-mb for P = " +
                 std::to_string(P) + " (raise --max-dense-mb, or classify without --refine)");
+    beat.stage("");  // Lanczos reports its own progress
     describe_partial(p, settings, o, r, ps);
   } else {
     check_point_memory(p, physical_memory_bytes());
@@ -360,9 +417,12 @@ PointReport classify_single(const Point& p, const DecideSettings& settings, cons
              "diagonalizing it takes a while");
     std::vector<EndpointAnalysis> a(1);
     std::vector<double> ev(P, NAN);
+    beat.stage("exact Hessian and its eigenvalues (P = " + std::to_string(P) + ")");
     backend.analyze(p.model, p.data, 1, p.weights.data(), a.data(), ev.data());
     PointFacts facts = a[0].facts;
     facts.finite = facts.finite && a[0].has_spectrum;
+    beat.stage(settings.refine.enabled ? "refinement, symmetry orbit and openness"
+                                       : "symmetry orbit and openness");
     describe_endpoint({p.model, p.data, r.loss_scale, settings}, true, w, facts, ev.data(), e);
     r.eigenvalues = e.eigenvalues;
   }
@@ -370,6 +430,8 @@ PointReport classify_single(const Point& p, const DecideSettings& settings, cons
   std::vector<double> losses{e.finite ? e.loss : NAN};
   if (!closed_form_optimum(p.model, p.data)) {
     r.restarts = rs.restarts;
+    beat.stage("empirical optimum, " + std::to_string(rs.restarts) + " Adam restarts of " +
+               std::to_string(rs.steps) + " steps");
     // About 6·n·P flops per gradient: say so when the restarts will take more than a moment.
     if (o.note && 6.0 * p.data.n * double(P) * double(rs.restarts) * double(rs.steps) > 2e10)
       o.note("classify: no closed-form optimum; estimating it from " + std::to_string(rs.restarts) +
@@ -377,9 +439,11 @@ PointReport classify_single(const Point& p, const DecideSettings& settings, cons
     for (double l : restart_losses(p, rs, r.loss_scale, backend)) losses.push_back(l);
   }
   r.optimum = find_optimum(p.model, p.data, losses);
+  beat.stage("classes at three tolerance levels and the escape test");
   finalize_endpoint({p.model, p.data, r.loss_scale, settings}, r.optimum, e.finite ? w.data() : nullptr,
                     e, partial ? &ps.smallest_pairs : nullptr);
   if (!e.finite) return r;
+  beat.stage("eigenvectors and Hessian blocks");
   if (o.vectors > 0) {
     if (partial) {
       require(o.vectors <= ps.smallest_pairs.count, src + ": --vectors",

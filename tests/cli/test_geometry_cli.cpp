@@ -285,6 +285,20 @@ TEST(EndpointSlices, SpuriousMinimaAlongTheirLambdaMinEigenvectorOthersNone) {
   for (std::size_t i = 0; i < s.t.size(); ++i) EXPECT_EQ(s.loss[i], loss_plus(p, s.vector, s.t[i]));
 }
 
+TEST_F(GeometryCli, LongClassificationsShowProgress) {
+  // A leaky-ReLU point has no closed-form optimum: 16 million Adam steps of restarts take
+  // about three seconds, past the two after which the stage is reported every two seconds.
+  const std::string pt = write("l.json", R"({"model": {"family": "leaky_relu", "dims": [2, 2, 2], "slope": 0.1},
+    "X": [[1.0, 0.0, 2.0, -1.0], [0.0, 1.0, 1.0, 3.0]], "Y": [[1.0, 2.0, 0.0, 1.0], [0.0, 1.0, 1.0, -1.0]],
+    "weights": [[[0.5, 0.1], [0.2, 0.3]], [[0.4, 0.1], [0.3, 0.2]]]})");
+  const CliRun r = run({"classify", pt, "--restarts", "1", "--restart-steps", "16000000"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("classify: empirical optimum, 1 Adam restarts of 16000000 steps, 2 s"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("class:"), std::string::npos);
+}
+
 TEST_F(GeometryCli, TransposedWeightsAreNamed) {
   Point p = make_point(false, {3, 2, 2});
   std::string text = point_to_json(p);
