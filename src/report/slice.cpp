@@ -193,6 +193,7 @@ void write_slice_outputs(const std::string& dir, const std::string& name, const 
                {"loss", json::array()}};
   for (double x : line.loss) j["line"]["loss"].push_back(number_to_json(x));
   if (line.has_eigenvalue) j["line"]["eigenvalue"] = line.eigenvalue;
+  j["line"]["vector"] = line.vector;  // the direction itself, parameter order
   if (plane) {
     j["plane"] = {{"direction1", plane->direction1},
                   {"direction2", plane->direction2},

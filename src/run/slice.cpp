@@ -129,7 +129,10 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
   }
   line.direction = kind;
   line.dir_norm = norm2(dir);
-  require(line.dir_norm > 0, "--direction", "the direction is zero");
+  require(line.dir_norm > 0, "--direction",
+          kind == "random" ? "the filter-normalised direction is zero (so are the weights): use "
+                             "--direction min-eig"
+                           : "the direction is zero");
   line.t = ts;
   const std::vector<double>& w = p.weights;
   // Slices are taken at the given point, also with --refine (the classification's point may

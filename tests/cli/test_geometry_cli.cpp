@@ -124,6 +124,7 @@ TEST_F(GeometryCli, SliceAlongTheMinEigenvectorMatchesDirectEvaluation) {
                    landscape::testing::loss_at(p.model, p.data, p.weights));  // the centre
   const json sj = json::parse(read_file(out + "/slice.json"));
   EXPECT_EQ(sj["line"]["direction"], "eig:0");
+  EXPECT_EQ(sj["line"]["vector"].get<std::vector<double>>(), v);
   EXPECT_EQ(sj["plane"]["direction1"], "random 1");
   const std::string html = read_file(out + "/slice.html");
   EXPECT_NE(html.find("<svg"), std::string::npos);
