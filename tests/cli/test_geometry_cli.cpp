@@ -204,8 +204,10 @@ TEST_F(GeometryCli, LargePointIsClassifiedWithoutTheDenseHessian) {
   // address-space limit the partial path runs through (k = 4 keeps it short).
   Point p = make_point(false, {128, 128, 128, 10}, 12);
   const std::string pt = write("big.json", point_to_json(p));
-  const test::Proc r =
-      test::run_binary("classify " + pt + " --json --lanczos-k 4", m_dir, "ulimit -v 3000000;");
+  // Two threads and two malloc arenas, so that the limit measures the algorithm's memory and
+  // not per-thread stack and arena reservations, which grow with the machine's core count.
+  const test::Proc r = test::run_binary("classify " + pt + " --json --lanczos-k 4", m_dir,
+                                        "ulimit -v 3000000; OMP_NUM_THREADS=2 MALLOC_ARENA_MAX=2");
   ASSERT_EQ(r.code, 0) << r.err;
   const json j = json::parse(r.out);
   EXPECT_EQ(j["spectrum"], "partial");
@@ -213,6 +215,15 @@ TEST_F(GeometryCli, LargePointIsClassifiedWithoutTheDenseHessian) {
   EXPECT_EQ(j["eigenvalues"].size(), 4u);
   EXPECT_NE(r.err.find("34048 parameters"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("34.5 GiB"), std::string::npos) << r.err;
+  // The control: forced onto the dense path, the same point fails at once (refused by the
+  // memory check, or its 9 GB Hessian refused by the limit), never runs.
+  const test::Proc dense =
+      test::run_binary("classify " + pt + " --json --max-dense-mb 100000", m_dir,
+                       "ulimit -v 3000000; OMP_NUM_THREADS=2 MALLOC_ARENA_MAX=2");
+  EXPECT_EQ(dense.code, 1) << dense.err;
+  EXPECT_TRUE(dense.err.find("this machine has") != std::string::npos ||
+              dense.err.find("out of host memory") != std::string::npos)
+      << dense.err;
 }
 
 TEST_F(GeometryCli, SweepStoresSlicesOfNonStrictSaddlesCheckedAgainstDirectEvaluation) {
