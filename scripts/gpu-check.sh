@@ -127,7 +127,7 @@ check_prerequisites() {
     echo "build dependencies: carried .deps/ (scripts/vendor-deps.sh)" >> "$OUT/meta.txt"
   elif command -v dpkg-query >/dev/null; then
     for p in pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev \
-             libgtest-dev libgmock-dev libsqlite3-dev; do
+             libgtest-dev libgmock-dev libsqlite3-dev libspectra-dev; do
       dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
   fi

@@ -17,6 +17,8 @@ copy() {  # copy PATH (file or folder) under /usr into $DEST with the same relat
 }
 copy /usr/include/eigen3
 copy /usr/share/eigen3
+copy /usr/include/Spectra
+copy /usr/share/spectra
 copy /usr/include/CLI
 copy /usr/share/cmake/CLI11
 copy /usr/include/nlohmann

@@ -151,7 +151,7 @@ bool describe_endpoint(const EndpointProblem& pb, bool keep_spectrum, std::vecto
 /// Classes at the three tolerance levels, with the escape test wherever the second-order
 /// verdict is `degenerate`. `w` is the endpoint (required when it is a candidate).
 void finalize_endpoint(const EndpointProblem& pb, const GlobalOptimum& opt, const double* w,
-                       EndpointRecord& e) {
+                       EndpointRecord& e, const Eigenpairs* partial) {
   const Model& m = pb.model;
   const Dataset& d = pb.data;
   const double loss_scale = pb.loss_scale;
@@ -168,12 +168,18 @@ void finalize_endpoint(const EndpointProblem& pb, const GlobalOptimum& opt, cons
   double drop = 0;
   if (need_escape && w) {
     std::vector<double> values, vectors;
-    hessian_eigensystem(m, d, w, values, vectors);
+    if (partial) {
+      values = partial->values;
+      vectors = partial->vectors;
+    } else {
+      hessian_eigensystem(m, d, w, values, vectors);
+    }
     const int P = int(m.param_count());
+    const int count = int(values.size());
     // Near-null eigenvectors (loosest threshold), smallest |λ| first.
     const double thr = e.spectrum[kTolHi].eig_threshold;
     std::vector<int> idx;
-    for (int i = 0; i < P; ++i)
+    for (int i = 0; i < count; ++i)
       if (std::abs(values[std::size_t(i)]) <= thr) idx.push_back(i);
     std::sort(idx.begin(), idx.end(), [&](int a, int b) {
       return std::abs(values[std::size_t(a)]) < std::abs(values[std::size_t(b)]);

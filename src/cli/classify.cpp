@@ -32,6 +32,18 @@ class ClassifyCommand : public Command {
                  "refine to the nearby exact critical point before classifying");
     m_rank = sub.add_option("--rank-tol", m_cli.rank_tol, "relative SVD tolerance for ranks")
                  ->capture_default_str();
+    sub.add_option("--vectors", m_options.vectors,
+                   "also output the eigenvectors of the K smallest eigenvalues (--json)")
+        ->check(CLI::Range(0, 1000000));
+    sub.add_option("--max-dense-mb", m_options.max_dense_mb,
+                   "largest dense Hessian path (Hessian, solver copy, eigenvectors) in MiB; "
+                   "above it the spectrum is partial (Lanczos)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    sub.add_option("--lanczos-k", m_options.lanczos_k,
+                   "partial spectrum: eigenvalues found at each end")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100000));
   }
   int run(const CommandContext& ctx) override {
     for (double t : {m_cli.tol.grad, m_cli.tol.loss, m_cli.tol.eig, m_cli.rank_tol})
@@ -46,7 +58,8 @@ class ClassifyCommand : public Command {
     if (!p.settings || m_rank->count()) decide.rank_tol = m_cli.rank_tol;
     if (m_cli.refine.enabled) decide.refine.enabled = true;
     auto backend = make_backend(m_backend, 0);
-    const PointReport r = classify_single(p, decide, m_restarts, *backend);
+    m_options.note = [&ctx](const std::string& line) { ctx.err << line << "\n" << std::flush; };
+    const PointReport r = classify_single(p, decide, m_restarts, *backend, m_options);
     ctx.out << (m_json ? point_report_json(r) : format_point_report(r));
     return 0;
   }
@@ -57,6 +70,7 @@ class ClassifyCommand : public Command {
   DecideSettings m_cli;  ///< the settings' command-line options
   CLI::Option *m_grad = nullptr, *m_loss = nullptr, *m_eig = nullptr, *m_rank = nullptr;
   RestartSpec m_restarts;
+  PointOptions m_options;
 };
 
 }  // namespace

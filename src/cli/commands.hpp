@@ -38,6 +38,7 @@ std::unique_ptr<Command> make_sample_command();    ///< sample: run an experimen
 std::unique_ptr<Command> make_export_command();    ///< export: a results database as CSV/JSON
 std::unique_ptr<Command> make_classify_command();  ///< classify: one POINT.json
 std::unique_ptr<Command> make_point_command();     ///< point: a stored endpoint as POINT.json
+std::unique_ptr<Command> make_slice_command();     ///< slice: the loss around one POINT.json
 std::unique_ptr<Command> make_report_command();    ///< report: the report of a database
 std::unique_ptr<Command> make_theory_command();    ///< theory: which theorems apply
 std::unique_ptr<Command> make_suite_command();     ///< suite: the reproduction suite

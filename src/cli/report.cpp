@@ -13,15 +13,18 @@ class ReportCommand : public Command {
   void add_options(CLI::App& sub) override {
     sub.add_option("db", m_db, "results database")->required();
     sub.add_option("--out", m_out, "output directory")->required();
+    sub.add_option("--run", m_run, "the run to report (runs.run_id; default: the newest with endpoints)")
+        ->check(CLI::PositiveNumber);
   }
   int run(const CommandContext& ctx) override {
-    write_report({m_db, m_out});
+    write_report({m_db, m_out, m_run});
     ctx.out << "wrote " << m_out << "/report.html, summary.md, table.tex and CSV/JSON data\n";
     return 0;
   }
 
  private:
   std::string m_db, m_out;
+  long m_run = 0;
 };
 
 }  // namespace

@@ -439,6 +439,50 @@ std::string point_report_json(const PointReport& r) {
   j["tolerances"]["rank_rtol"] = r.settings.rank_tol;
   if (r.optimum.kind == "empirical") j["empirical_restarts"] = r.restarts;
   j["loss_definition"] = "0.5*||F(W)-Y||_F^2";
+  j["spectrum"] = r.spectrum;
+  j["dense_hessian_bytes"] = r.dense_bytes;
+  if (r.spectrum == "partial") {
+    json hi = json::array();
+    for (double x : r.eigenvalues_largest) hi.push_back(number_to_json(x));
+    j["eigenvalues_largest"] = hi;
+    j["spectrum_k"] = r.spectrum_k;
+    j["hessian_vector_products"] = r.hessian_vector_products;
+    j["spectrum_note"] =
+        "partial spectrum (Lanczos on exact Hessian-vector products): eigenvalues holds the " +
+        std::to_string(r.spectrum_k) + " smallest and eigenvalues_largest the " +
+        std::to_string(r.spectrum_k) + " largest; lambda_min, lambda_max and eig_threshold are "
+        "exact, negative_eigenvalues and near_zero_eigenvalues count only those found (a count "
+        "of spectrum_k means at least that many). lambda_min < -eig_threshold still proves a "
+        "strict saddle; a PSD verdict means no negative eigenvalue among the " +
+        std::to_string(r.spectrum_k) + " smallest, which is exact for lambda_min; the escape "
+        "test probes the near-null vectors among them, and the symmetry orbit is not computed";
+  }
+  if (r.vectors) {
+    json v = json::array();
+    for (int i = 0; i < r.vectors->count; ++i) {
+      json vi = json::array();
+      for (int k = 0; k < r.vectors->P; ++k) vi.push_back(number_to_json(r.vectors->vector(i)[k]));
+      v.push_back({{"eigenvalue", number_to_json(r.vectors->values[std::size_t(i)])}, {"vector", vi}});
+    }
+    j["vectors"] = v;
+  }
+  if (r.blocks) {
+    const HessianBlocks& b = *r.blocks;
+    json fro = json::array(), diag = json::array();
+    for (int i = 0; i < b.layers; ++i) {
+      json row = json::array();
+      for (int k = 0; k < b.layers; ++k) row.push_back(number_to_json(b.frobenius[std::size_t(i * b.layers + k)]));
+      fro.push_back(row);
+      diag.push_back({{"layer", i + 1},
+                      {"lambda_min", number_to_json(b.lambda_min[std::size_t(i)])},
+                      {"lambda_max", number_to_json(b.lambda_max[std::size_t(i)])}});
+    }
+    j["blocks"] = {{"frobenius", fro}, {"diagonal", diag},
+                   {"note", "block (i, j) is d2L/dW_i dW_j; frobenius[i][j] its Frobenius norm, "
+                            "diagonal[i] the extreme eigenvalues of block (i, i)"}};
+  } else {
+    j["blocks"] = nullptr;
+  }
   j.update(details_to_json(e, true));
   if (e.escape && !e.escape->escaped)
     j["escape"]["budget"] = {{"random_directions", r.settings.escape.random_directions},
@@ -463,9 +507,24 @@ std::string format_point_report(const PointReport& r) {
   os << ")\n";
   os << "grad norm:   " << fmt("%.3e", e.grad_norm) << "  (tolerance "
      << fmt("%.3e", r.settings.tol.grad * r.loss_scale) << ")\n";
-  os << "Hessian:     P = " << r.eigenvalues.size() << ", lambda_min " << fmt("%.6g", sp.lambda_min)
-     << ", lambda_max " << fmt("%.6g", sp.lambda_max) << ", " << sp.n_negative << " negative, "
-     << sp.n_near_zero << " near zero (|lambda| <= " << fmt("%.3e", sp.eig_threshold) << ")\n";
+  if (r.spectrum == "partial")
+    os << "Hessian:     partial spectrum (Lanczos, the " << r.spectrum_k << " smallest and largest of "
+       << r.eigenvalues.size() + r.eigenvalues_largest.size() << " found), lambda_min "
+       << fmt("%.6g", sp.lambda_min) << ", lambda_max " << fmt("%.6g", sp.lambda_max) << ", "
+       << sp.n_negative << (sp.n_negative >= r.spectrum_k ? " or more" : "") << " negative, "
+       << sp.n_near_zero << " near zero among those found (|lambda| <= " << fmt("%.3e", sp.eig_threshold)
+       << ")\n";
+  else
+    os << "Hessian:     P = " << r.eigenvalues.size() << ", lambda_min " << fmt("%.6g", sp.lambda_min)
+       << ", lambda_max " << fmt("%.6g", sp.lambda_max) << ", " << sp.n_negative << " negative, "
+       << sp.n_near_zero << " near zero (|lambda| <= " << fmt("%.3e", sp.eig_threshold) << ")\n";
+  if (r.blocks) {
+    os << "blocks:      per layer lambda_min/lambda_max of d2L/dW_i^2:";
+    for (int i = 0; i < r.blocks->layers; ++i)
+      os << " W_" << i + 1 << " " << fmt("%.4g", r.blocks->lambda_min[std::size_t(i)]) << "/"
+         << fmt("%.4g", r.blocks->lambda_max[std::size_t(i)]);
+    os << "\n";
+  }
   if (e.symmetry)
     os << "symmetry:    orbit dimension " << e.symmetry->orbit_dim << " (max " << e.symmetry->orbit_dim_max
        << "), excess degeneracy " << e.symmetry->excess << "\n";

@@ -37,6 +37,18 @@ void read_matrix(const json& v, int rows, int cols, const std::string& where,
   }
 }
 
+/// A weight matrix given as (in, out) where landscape expects (out, in): names the layout, so a
+/// transposed export (e.g. W.T of a PyTorch weight, or a Keras/JAX kernel) is not reported as a
+/// bare row-count mismatch. Square layers cannot tell and pass through.
+void refuse_transposed(const json& v, int rows, int cols, const std::string& where) {
+  if (rows == cols || !v.is_array() || int(v.size()) != cols || v.empty()) return;
+  for (const json& row : v)
+    if (!row.is_array() || int(row.size()) != rows) return;
+  throw Error(where + ": shape (" + std::to_string(cols) + ", " + std::to_string(rows) +
+              ") looks like (in, out); landscape expects (out, in) = (" + std::to_string(rows) +
+              ", " + std::to_string(cols) + ") as PyTorch's nn.Linear.weight: transpose it");
+}
+
 /// Parses `text`, refusing a key given twice in one object (JSON allows it and the parser
 /// would keep the last value silently).
 json parse_unique_keys(const std::string& text, const std::string& source) {
@@ -142,14 +154,55 @@ Point parse_point(const std::string& text, const std::string& source) {
   require(int(W.size()) == h, source + ": weights",
           "expected " + std::to_string(h) + " matrices (one per layer), got " +
               std::to_string(W.size()));
-  for (int i = 1; i <= h; ++i)
-    read_matrix(W[std::size_t(i - 1)], p.model.dims[i], p.model.dims[i - 1],
-                source + ": weights[" + std::to_string(i - 1) + "]", p.weights);
+  for (int i = 1; i <= h; ++i) {
+    const std::string wi = source + ": weights[" + std::to_string(i - 1) + "]";
+    refuse_transposed(W[std::size_t(i - 1)], p.model.dims[i], p.model.dims[i - 1], wi);
+    read_matrix(W[std::size_t(i - 1)], p.model.dims[i], p.model.dims[i - 1], wi, p.weights);
+  }
   // Optional: the decision settings and, where no closed form applies, the L* of the sweep the
   // point was taken from (`landscape point` writes both), so classify reproduces its class.
   if (j.contains("settings")) p.settings = decide_settings_from_json(j["settings"], source + ": settings");
   if (j.contains("global_loss")) p.global_loss = number_at(j["global_loss"], source + ": global_loss");
   return p;
+}
+
+std::vector<double> parse_direction(const std::string& text, const std::string& source,
+                                    const Model& m) {
+  const json j = parse_point_json(text, source);
+  const std::size_t P = m.param_count();
+  std::vector<double> v;
+  const json* d = &j;
+  if (j.is_object()) {
+    for (const auto& [k, x] : j.items()) {
+      (void)x;
+      require(k == "direction" || k == "weights", source + ": " + k,
+              "unknown key (expected direction or weights)");
+    }
+    require(j.size() == 1, source, "expected one of direction (P numbers) or weights (h matrices)");
+    d = j.contains("direction") ? &j["direction"] : &j["weights"];
+  }
+  const std::string where = source + (j.is_object() ? ": " + j.begin().key() : std::string());
+  require(d->is_array(), where, "expected a list of P numbers or of h weight matrices");
+  if (!d->empty() && (*d)[0].is_array()) {
+    require(int(d->size()) == m.depth(), where,
+            "expected " + std::to_string(m.depth()) + " matrices (one per layer), got " +
+                std::to_string(d->size()));
+    for (int i = 1; i <= m.depth(); ++i) {
+      const std::string wi = where + "[" + std::to_string(i - 1) + "]";
+      refuse_transposed((*d)[std::size_t(i - 1)], m.dims[i], m.dims[i - 1], wi);
+      read_matrix((*d)[std::size_t(i - 1)], m.dims[i], m.dims[i - 1], wi, v);
+    }
+  } else {
+    require(d->size() == P, where,
+            "expected P = " + std::to_string(P) + " numbers (parameter order), got " +
+                std::to_string(d->size()));
+    for (std::size_t k = 0; k < P; ++k) v.push_back(number_at((*d)[k], where + "[" + std::to_string(k) + "]"));
+  }
+  return v;
+}
+
+std::vector<double> load_direction(const std::string& path, const Model& m) {
+  return parse_direction(read_file(path), path, m);
 }
 
 Point load_point(const std::string& path) { return parse_point(read_file(path), path); }

@@ -21,6 +21,13 @@ std::set<std::string> columns_of(Database& db, const std::string& table) {
 
 }  // namespace
 
+bool has_table(Database& db, const std::string& name) {
+  Statement st(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?");
+  st.bind(name);
+  st.step();
+  return st.int64(0) > 0;
+}
+
 bool database_is_empty(Database& db) {
   Statement st(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'");
   st.step();
@@ -50,6 +57,17 @@ void check_results_schema(Database& db) {
     const std::set<std::string> have = columns_of(db, table);
     if (have.empty()) throw Error(not_ours + " (no table '" + table + "')");
     for (const std::string& c : columns_of(reference, table))
+      if (!have.count(c)) throw Error(not_ours + " (table '" + table + "' has no column '" + c + "')");
+  }
+  // Additive tables are optional, but one that is there must have every column.
+  Database additive(":memory:", OpenMode::read_write);
+  additive.exec(kAdditiveSchemaSql);
+  Statement extra(additive, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  while (extra.step()) {
+    const std::string table = extra.text(0);
+    const std::set<std::string> have = columns_of(db, table);
+    if (have.empty()) continue;
+    for (const std::string& c : columns_of(additive, table))
       if (!have.count(c)) throw Error(not_ours + " (table '" + table + "' has no column '" + c + "')");
   }
 }

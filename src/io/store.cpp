@@ -151,6 +151,7 @@ Store::Store(const std::string& path) : m_path(path) {
     } else {
       check_results_schema(*m_db);
     }
+    exec(kAdditiveSchemaSql);
   } catch (...) {
     // Leave nothing behind that this call created: a database file it made and its lock.
     m_db.reset();
@@ -532,6 +533,17 @@ ExportSweep export_sweep(Database& db) {
 }
 
 }  // namespace
+
+void Store::write_slices(long cell_id, const std::vector<std::pair<long, LineSlice>>& slices) {
+  if (slices.empty()) return;
+  Transaction tx(*m_db, TransactionKind::immediate);
+  Statement ins(*m_db, "INSERT OR REPLACE INTO slices(cell_id, net_index, direction, t, losses, vector) "
+                       "VALUES (?, ?, ?, ?, ?, ?)");
+  for (const auto& [index, s] : slices)
+    ins.bind(cell_id).bind(index).bind(s.direction).bind_doubles(s.t.data(), s.t.size())
+        .bind_doubles(s.loss.data(), s.loss.size()).bind_doubles(s.vector.data(), s.vector.size()).run();
+  tx.commit();
+}
 
 std::string export_database(const std::string& db_path, bool as_json) {
   if (::access(db_path.c_str(), R_OK) != 0) throw Error(db_path + ": cannot read database: " + std::strerror(errno));

@@ -345,6 +345,17 @@ std::string curves_csv(const Report& r) {
   return os.str();
 }
 
+std::string slices_csv(const Report& r) {
+  std::ostringstream os;
+  os << prefix_header(r) << ",net_index,class,direction,t,loss\n";
+  for (const Cell& c : r.cells)
+    for (const EndpointSlice& s : c.slices)
+      for (std::size_t i = 0; i < s.t.size(); ++i)
+        os << prefix(r, c) << "," << s.net_index << "," << s.cls << "," << s.direction << ","
+           << full(s.t[i]) << "," << full(s.loss[i]) << "\n";
+  return os.str();
+}
+
 json report_json(const Report& r) {
   json j;
   j["program"] = {{"name", "landscape"}, {"version", LANDSCAPE_VERSION}};

@@ -23,6 +23,9 @@ std::string integer_counts_csv(const Report& r);
 std::string spectral_csv(const Report& r);
 /// curves.csv: training-loss quantiles per step.
 std::string curves_csv(const Report& r);
+/// slices.csv: every stored 1-D slice (non-strict saddles along the witness, spurious minima
+/// along the λ_min eigenvector), one row per point.
+std::string slices_csv(const Report& r);
 /// report.json: everything above and the run, as one document.
 nlohmann::json report_json(const Report& r);
 

@@ -407,11 +407,51 @@ std::string openness_html(const Cell& c) {
   return os.str();
 }
 
+/// The loss around the non-strict saddles (along the escape witness, which must show a drop)
+/// and the spurious minima (along the λ_min eigenvector, which must not) of the cell: at most
+/// kMaxSlicesShown per class, every one in slices.csv.
+std::string slices_figure_html(const Cell& c) {
+  if (c.slices.empty()) return "";
+  constexpr long kMaxSlicesShown = 8;
+  svg::Axis x;
+  x.label = "t / range (each endpoint's own range, t = 0 the endpoint)";
+  svg::Axis y;
+  y.label = "L(w + t·d) − L(w) (loss units)";
+  svg::Plot p("The loss along the escape witness (non-strict saddles) and the λ_min eigenvector "
+              "(spurious minima)", x, y);
+  std::map<std::string, long> shown, total;
+  for (const EndpointSlice& s : c.slices) {
+    const long k = total[s.cls]++;
+    if (k >= kMaxSlicesShown) continue;
+    ++shown[s.cls];
+    const double range = std::max(std::abs(s.t.front()), std::abs(s.t.back()));
+    const double l0 = s.loss[s.loss.size() / 2];
+    std::vector<double> xs, ys;
+    for (std::size_t i = 0; i < s.t.size(); ++i) {
+      xs.push_back(range > 0 ? s.t[i] / range : 0.0);
+      ys.push_back(s.loss[i] - l0);
+    }
+    const bool first = k == 0;
+    p.add_line(xs, ys, first ? s.cls + " (" + s.direction + ")" : "", class_style(s.cls).colour,
+               s.cls == "spurious_local_minimum");
+  }
+  std::string caption = "One line per endpoint: ";
+  bool sep = false;
+  for (const auto& [cls, n] : total) {
+    caption += (sep ? "; " : "") + std::to_string(shown[cls]) + " of " + std::to_string(n) + " " + esc(cls);
+    sep = true;
+  }
+  caption += ". The loss is L = ½‖F(W) − Y‖²; t runs over each endpoint's own range (the witness: "
+             "twice the step at which the escape test found its drop; the eigenvector: 0.1·max(1, ‖w‖)). "
+             "Every slice is in slices.csv.";
+  return "<h3>The loss around non-strict saddles and spurious minima</h3>\n" + figure(p.render(), caption);
+}
+
 std::string cell_section_html(const Report& r, const Cell& c) {
   return cell_intro_html(c) + cell_classes_html(r, c) + loss_gap_figure_html(c) +
          lambda_min_figure_html(c) + n_negative_figure_html(c) + spectral_figure_html(c) +
-         curves_figure_html(c) + excess_figure_html(c) + tolerance_table_html(r, c) +
-         openness_html(c);
+         curves_figure_html(c) + excess_figure_html(c) + slices_figure_html(c) +
+         tolerance_table_html(r, c) + openness_html(c);
 }
 
 /// The document head, title, conventions and warnings.

@@ -96,17 +96,35 @@ double quantile_sorted(const std::vector<double>& v, double q) {
   return v[lo] + (h - double(lo)) * (v[lo + 1] - v[lo]);
 }
 
-RunInfo read_run(Database& db) {
+RunInfo read_run(Database& db, long run_id) {
   Statement any(db, "SELECT COUNT(*) FROM runs");
   any.step();
   if (any.integer(0) == 0) throw Error(db.path() + ": no runs in the database");
-  Statement newest(db,
-                   "SELECT MAX(c.run_id) FROM cells c WHERE EXISTS "
-                   "(SELECT 1 FROM endpoints e WHERE e.cell_id = c.cell_id)");
-  newest.step();
-  if (newest.is_null(0)) throw Error(db.path() + ": no run has any endpoints yet");
   RunInfo r;
-  r.run_id = newest.int64(0);
+  if (run_id > 0) {
+    // The run asked for: it must exist and have endpoints; the message lists those that do.
+    Statement with(db,
+                   "SELECT DISTINCT c.run_id FROM cells c WHERE EXISTS "
+                   "(SELECT 1 FROM endpoints e WHERE e.cell_id = c.cell_id) ORDER BY c.run_id");
+    std::string ids;
+    bool found = false;
+    while (with.step()) {
+      ids += (ids.empty() ? "" : ", ") + std::to_string(with.int64(0));
+      found = found || with.int64(0) == run_id;
+    }
+    if (!found)
+      throw Error(db.path() + ": --run " + std::to_string(run_id) +
+                  ": no such run with endpoints (runs with endpoints: " +
+                  (ids.empty() ? std::string("none") : ids) + ")");
+    r.run_id = run_id;
+  } else {
+    Statement newest(db,
+                     "SELECT MAX(c.run_id) FROM cells c WHERE EXISTS "
+                     "(SELECT 1 FROM endpoints e WHERE e.cell_id = c.cell_id)");
+    newest.step();
+    if (newest.is_null(0)) throw Error(db.path() + ": no run has any endpoints yet");
+    r.run_id = newest.int64(0);
+  }
   Statement st(db,
                "SELECT config_text, config_hash, version, backend, device, started_at, "
                "finished_at, status, seconds_train, seconds_analyze FROM runs WHERE run_id = ?");
@@ -264,6 +282,33 @@ void read_endpoints(Database& db, Cell& c) {
     for (double v : lmins) b.add(v);
     c.lmin_hist = b.hist();
   }
+}
+
+/// The cell's stored slices; a database written before the table existed has none.
+void read_slices(Database& db, Cell& c, std::vector<std::string>& warnings) {
+  if (!has_table(db, "slices")) return;
+  Statement st(db, "SELECT s.net_index, e.class, s.direction, s.t, s.losses FROM slices s "
+                   "JOIN endpoints e ON e.cell_id = s.cell_id AND e.net_index = s.net_index "
+                   "WHERE s.cell_id = ? ORDER BY s.net_index, s.direction");
+  st.bind(c.cell_id);
+  long bad = 0;
+  while (st.step()) {
+    EndpointSlice s;
+    s.net_index = st.integer(0);
+    s.cls = st.opt_text(1).value_or("");
+    s.direction = st.text(2);
+    const auto t = st.doubles(3), l = st.doubles(4);
+    if (!t || !l || t->size() != l->size() || t->empty()) {
+      ++bad;
+      continue;
+    }
+    s.t = *t;
+    s.loss = *l;
+    c.slices.push_back(std::move(s));
+  }
+  if (bad)
+    warnings.push_back("cell " + std::to_string(c.cell_index) + ": " + std::to_string(bad) +
+                       " stored slice(s) with malformed blobs were skipped");
 }
 
 void read_spectra(Database& db, Cell& c, std::vector<std::string>& warnings) {
@@ -438,14 +483,14 @@ void read_verdicts(Database& db, Cell& c) {
   v.verdict_flips = v.refined > 0 && v.raw_verdict != v.refined_verdict;
 }
 
-Report read_report(const std::string& db_path) {
+Report read_report(const std::string& db_path, long run_id) {
   check_is_file(db_path);
   Database db(db_path, OpenMode::read_only, 5000);
   check_results_schema(db);
   Transaction snapshot(db);  // one consistent snapshot while a writer may be running
   Report rep;
   rep.db_path = db_path;
-  rep.run = read_run(db);
+  rep.run = read_run(db, run_id);
   Statement st(
       db,
       "SELECT cell_id, cell_index, label, family, dims, slope, n, x_rank, y_rank, "
@@ -497,6 +542,7 @@ Report read_report(const std::string& db_path) {
     read_spectra(db, c, rep.warnings);
     read_curves(db, c, rep.warnings);
     read_verdicts(db, c);
+    read_slices(db, c, rep.warnings);
     for (const auto& [name, k] : c.counts)
       if (k > 0) seen.insert(name);
     if (c.prediction.form == Prediction::Form::invalid)

@@ -94,6 +94,14 @@ struct Verdicts {
 };
 
 /// One cell (a configuration of the run) and the statistics of its endpoints.
+/// A stored 1-D slice of one endpoint (table `slices`): its class and the loss along the
+/// direction, t = 0 being the endpoint.
+struct EndpointSlice {
+  long net_index = 0;
+  std::string cls, direction;
+  std::vector<double> t, loss;
+};
+
 struct Cell {
   std::int64_t cell_id = 0;
   long cell_index = 0;
@@ -122,6 +130,7 @@ struct Cell {
   Spectra spectra;
   Curves curves;
   Verdicts verdicts;
+  std::vector<EndpointSlice> slices;  ///< non-strict saddles and spurious minima, by net_index
 
   /// Finished endpoints of class `c`.
   long count(const std::string& c) const {
@@ -149,6 +158,6 @@ struct Report {
 /// Reads the newest run with endpoints from the database at `db_path` (opened read-only, in one
 /// read transaction); throws Error naming the file when it is missing, not a landscape
 /// database, of another schema version, or holds no run with endpoints.
-Report read_report(const std::string& db_path);
+Report read_report(const std::string& db_path, long run_id = 0);
 
 }  // namespace landscape::report

@@ -16,7 +16,7 @@ namespace landscape {
 
 void write_report(const ReportOptions& opt) {
   using namespace report;
-  const Report rep = read_report(opt.db_path);
+  const Report rep = read_report(opt.db_path, opt.run_id);
   std::error_code ec;
   std::filesystem::create_directories(opt.out_dir, ec);
   if (ec) throw Error(opt.out_dir + ": cannot create output directory: " + ec.message());
@@ -31,6 +31,7 @@ void write_report(const ReportOptions& opt) {
       {"integer_counts.csv", integer_counts_csv},
       {"spectral_density.csv", spectral_csv},
       {"curves.csv", curves_csv},
+      {"slices.csv", slices_csv},
       {"report.json", [](const Report& r) { return report_json(r).dump(2) + "\n"; }},
       {"summary.md", summary_md},
       {"table.tex", table_tex},

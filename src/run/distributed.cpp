@@ -22,6 +22,7 @@
 #include "landscape/io/codec.hpp"
 #include "landscape/run/experiment.hpp"
 #include "landscape/run/mpi.hpp"
+#include "landscape/run/slice.hpp"
 #include "sweep_internal.hpp"
 
 namespace landscape {
@@ -275,6 +276,8 @@ class Coordinator {
     cell_warnings(ctx, res.optimum, res.endpoints, res.warnings);
     res.theory = check_claims(theory_claims(m_s.cells[ci].config.model, data_facts(ctx.data)), res.endpoints);
     for (const auto& o : res.theory) res.theory_lines.push_back(format_observation(o));
+    m_store.write_slices(c.sc.cell_id, endpoint_slices(m_s.cells[ci].config.model, ctx.data, res.endpoints,
+                                                       res.candidate_weights));
     m_store.write_final(c.sc.cell_id, res.optimum, res.endpoints, dump_observations(res.theory));
     for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
     c.finalized = true;

@@ -7,9 +7,15 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <condition_variable>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
+#include "landscape/analysis/classify.hpp"
+#include "landscape/analysis/geometry.hpp"
 #include "landscape/analysis/hessian.hpp"
+#include "landscape/analysis/openness.hpp"
 #include "landscape/core/common.hpp"
 #include "landscape/core/parallel.hpp"
 #include "landscape/io/config.hpp"
@@ -282,27 +288,178 @@ SampleResult run_sample(const ExperimentConfig& cfg, Backend& backend, const Pro
   return res;
 }
 
+namespace {
+
+/// Progress of one single-point classification: once it has taken two seconds, a line
+/// "classify: <stage>, N s" every two seconds from a thread of its own. The caller names the
+/// stages; an empty stage is silent (one with its own progress lines, such as Lanczos). Every
+/// line, the caller's notes included, goes through one mutex, so lines never interleave.
+class Heartbeat {
+ public:
+  explicit Heartbeat(std::function<void(const std::string&)> sink) : m_sink(std::move(sink)) {
+    if (m_sink) m_thread = std::thread([this] { loop(); });
+  }
+  ~Heartbeat() {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_done = true;
+    }
+    m_cv.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+  }
+  Heartbeat(const Heartbeat&) = delete;
+  Heartbeat& operator=(const Heartbeat&) = delete;
+
+  void stage(std::string s) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_stage = std::move(s);
+  }
+  /// A sink for the caller's own lines (empty when there is no sink at all).
+  std::function<void(const std::string&)> note() {
+    if (!m_sink) return {};
+    return [this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_sink(line);
+    };
+  }
+
+ private:
+  void loop() {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::unique_lock<std::mutex> lock(m_mutex);
+    while (!m_cv.wait_for(lock, std::chrono::seconds(2), [this] { return m_done; }))
+      if (!m_stage.empty())
+        m_sink("classify: " + m_stage + ", " + std::to_string(int(seconds_since(t0))) + " s");
+  }
+
+  std::function<void(const std::string&)> m_sink;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::string m_stage;
+  bool m_done = false;
+  std::thread m_thread;
+};
+
+std::string number_text(double x) {
+  std::ostringstream os;
+  os << x;
+  return os.str();
+}
+
+/// The empirical optimum's restarts where no closed form applies: the best of the point's own
+/// loss and rs.restarts Adam runs.
+std::vector<double> restart_losses(const Point& p, const RestartSpec& rs, double loss_scale,
+                                   Backend& backend) {
+  const std::size_t P = p.model.param_count();
+  std::vector<double> losses;
+  std::vector<double> rw(std::size_t(rs.restarts) * P);
+  for (int i = 0; i < rs.restarts; ++i)
+    math::init_network(rs.seed, math::kStreamRestart * 1000003ull + std::uint64_t(i),
+                       p.model.depth(), p.model.dims.data(), 1.0, rw.data() + std::size_t(i) * P);
+  TrainSpec ts;
+  ts.optimizer = "adam";
+  ts.lr = rs.lr;
+  ts.steps = rs.steps;
+  ts.grad_tol = 0;
+  std::vector<math::TrainOutcome> out(std::size_t(rs.restarts));
+  backend.train(p.model, p.data, make_train_settings(ts, loss_scale), std::size_t(rs.restarts),
+                rw.data(), out.data());
+  for (int i = 0; i < rs.restarts; ++i) {
+    const PointFacts f = point_facts(p.model, p.data, rw.data() + std::size_t(i) * P);
+    if (f.finite) losses.push_back(f.loss);
+  }
+  return losses;
+}
+
+/// The partial-spectrum path: Lanczos for the k extreme eigenvalues at each end, the spectrum
+/// summaries over those 2k values (λ_min, λ_max and the threshold exact; the counts are of the
+/// values found, so a negative count below k is exact and a count of k is "at least k"), no
+/// symmetry orbit (its P × K tangent matrix is as large as the Hessian), openness as usual.
+void describe_partial(const Point& p, const DecideSettings& settings, const PointOptions& o,
+                      PointReport& r, PartialSpectrum& ps) {
+  const Model& m = p.model;
+  const int P = int(m.param_count());
+  EndpointRecord& e = r.endpoint;
+  const PointFacts facts = point_facts(m, p.data, p.weights.data());
+  e.finite = facts.finite;
+  e.loss = facts.loss;
+  e.grad_norm = facts.grad_norm;
+  e.kink_distance = facts.kink_distance;
+  const int k = std::max(1, std::min(o.lanczos_k, (P - 1) / 2));
+  r.spectrum = "partial";
+  r.spectrum_k = k;
+  if (!e.finite) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  ps = lanczos_extreme(m, p.data, p.weights.data(), k, 1e-10, [&](long products, double sec) {
+    if (o.note)
+      o.note("classify: Lanczos, " + std::to_string(products) + " Hessian-vector products, " +
+             std::to_string(int(sec)) + " s");
+  });
+  r.hessian_vector_products = ps.products;
+  if (o.note && seconds_since(t0) > 2)
+    o.note("classify: Lanczos done, " + std::to_string(ps.products) + " Hessian-vector products");
+  std::vector<double> ends = ps.smallest;
+  ends.insert(ends.end(), ps.largest.begin(), ps.largest.end());
+  for (int l = 0; l < 3; ++l)
+    e.spectrum[std::size_t(l)] = summarize_spectrum(ends.data(), int(ends.size()), settings.tol.eig * kTolFactor[l]);
+  if (!e.nominal_spectrum().finite) e.finite = false;
+  r.eigenvalues = ps.smallest;
+  r.eigenvalues_largest = ps.largest;
+  e.openness = openness(m, p.weights.data(), settings.rank_tol);
+}
+
+}  // namespace
+
 PointReport classify_single(const Point& p, const DecideSettings& settings, const RestartSpec& rs,
-                            Backend& backend) {
+                            Backend& backend, const PointOptions& options) {
+  Heartbeat beat(options.note);
+  PointOptions o = options;
+  o.note = beat.note();
   PointReport r;
   r.settings = settings;
   const std::size_t P = p.model.param_count();
-  check_point_memory(p, physical_memory_bytes());
   const bool closed_form = closed_form_optimum(p.model, p.data).has_value();
   require(!p.global_loss || !closed_form, (p.source.empty() ? std::string("point") : p.source) + ": global_loss",
           "a closed-form optimum applies to this model and data; an optimum may be given only where "
           "none does (an empirical one)");
   r.loss_scale = loss_scale(p.data);
-  std::vector<EndpointAnalysis> a(1);
-  std::vector<double> ev(P, NAN);
-  backend.analyze(p.model, p.data, 1, p.weights.data(), a.data(), ev.data());
-  std::vector<double> w = p.weights;
+  r.dense_bytes = dense_hessian_bytes(p.model);
+  const std::string src = p.source.empty() ? std::string("point") : p.source;
+  const bool partial = r.dense_bytes > o.max_dense_mb * 1024.0 * 1024.0;
   EndpointRecord& e = r.endpoint;
   e.train_status = math::TrainStatus::converged;
-  PointFacts facts = a[0].facts;
-  facts.finite = facts.finite && a[0].has_spectrum;
-  describe_endpoint({p.model, p.data, r.loss_scale, settings}, true, w, facts, ev.data(), e);
-  r.eigenvalues = e.eigenvalues;
+  std::vector<double> w = p.weights;
+  PartialSpectrum ps;
+  if (partial) {
+    if (o.note)
+      o.note("classify: P = " + std::to_string(P) + " parameters; the dense Hessian and its "
+             "eigendecomposition would need about " + format_bytes(r.dense_bytes) +
+             " (above --max-dense-mb " + number_text(o.max_dense_mb) + "), so the spectrum is partial: "
+             "the " + std::to_string(std::max(1, std::min<int>(o.lanczos_k, int(P - 1) / 2))) +
+             " smallest and largest eigenvalues by Lanczos on exact Hessian-vector products");
+    require(!settings.refine.enabled, src + ": --refine",
+            "refinement solves with the dense Hessian, which exceeds --max-dense-mb for P = " +
+                std::to_string(P) + " (raise --max-dense-mb, or classify without --refine)");
+    beat.stage("");  // Lanczos reports its own progress
+    describe_partial(p, settings, o, r, ps);
+  } else {
+    check_point_memory(p, physical_memory_bytes());
+    if (o.note && P >= 2000)
+      o.note("classify: P = " + std::to_string(P) + " parameters, dense Hessian of " +
+             format_bytes(double(P) * double(P) * sizeof(double)) +
+             " (about " + format_bytes(r.dense_bytes) + " with the solver's copies); forming and "
+             "diagonalizing it takes a while");
+    std::vector<EndpointAnalysis> a(1);
+    std::vector<double> ev(P, NAN);
+    beat.stage("exact Hessian and its eigenvalues (P = " + std::to_string(P) + ")");
+    backend.analyze(p.model, p.data, 1, p.weights.data(), a.data(), ev.data());
+    PointFacts facts = a[0].facts;
+    facts.finite = facts.finite && a[0].has_spectrum;
+    beat.stage(settings.refine.enabled ? "refinement, symmetry orbit and openness"
+                                       : "symmetry orbit and openness");
+    describe_endpoint({p.model, p.data, r.loss_scale, settings}, true, w, facts, ev.data(), e);
+    r.eigenvalues = e.eigenvalues;
+  }
 
   std::vector<double> losses{e.finite ? e.loss : NAN};
   if (p.global_loss) {
@@ -311,25 +468,37 @@ PointReport classify_single(const Point& p, const DecideSettings& settings, cons
   } else if (!closed_form) {
     // No formula: the empirical optimum is the best of this point and a set of Adam restarts.
     r.restarts = rs.restarts;
-    std::vector<double> rw(std::size_t(rs.restarts) * P);
-    for (int i = 0; i < rs.restarts; ++i)
-      math::init_network(rs.seed, math::kStreamRestart * 1000003ull + std::uint64_t(i),
-                         p.model.depth(), p.model.dims.data(), 1.0, rw.data() + std::size_t(i) * P);
-    TrainSpec ts;
-    ts.optimizer = "adam";
-    ts.lr = rs.lr;
-    ts.steps = rs.steps;
-    ts.grad_tol = 0;
-    std::vector<math::TrainOutcome> out(std::size_t(rs.restarts));
-    backend.train(p.model, p.data, make_train_settings(ts, r.loss_scale), std::size_t(rs.restarts),
-                  rw.data(), out.data());
-    for (int i = 0; i < rs.restarts; ++i) {
-      const PointFacts f = point_facts(p.model, p.data, rw.data() + std::size_t(i) * P);
-      if (f.finite) losses.push_back(f.loss);
-    }
+    beat.stage("empirical optimum, " + std::to_string(rs.restarts) + " Adam restarts of " +
+               std::to_string(rs.steps) + " steps");
+    // About 6·n·P flops per gradient: say so when the restarts will take more than a moment.
+    if (o.note && 6.0 * p.data.n * double(P) * double(rs.restarts) * double(rs.steps) > 2e10)
+      o.note("classify: no closed-form optimum; estimating it from " + std::to_string(rs.restarts) +
+             " Adam restarts of " + std::to_string(rs.steps) + " steps (--restarts, --restart-steps)");
+    for (double l : restart_losses(p, rs, r.loss_scale, backend)) losses.push_back(l);
   }
   r.optimum = find_optimum(p.model, p.data, losses);
-  finalize_endpoint({p.model, p.data, r.loss_scale, settings}, r.optimum, e.finite ? w.data() : nullptr, e);
+  beat.stage("classes at three tolerance levels and the escape test");
+  finalize_endpoint({p.model, p.data, r.loss_scale, settings}, r.optimum, e.finite ? w.data() : nullptr,
+                    e, partial ? &ps.smallest_pairs : nullptr);
+  if (!e.finite) return r;
+  beat.stage("eigenvectors and Hessian blocks");
+  if (o.vectors > 0) {
+    if (partial) {
+      require(o.vectors <= ps.smallest_pairs.count, src + ": --vectors",
+              "a partial spectrum has " + std::to_string(ps.smallest_pairs.count) +
+                  " eigenvectors (raise --lanczos-k)");
+      Eigenpairs v = ps.smallest_pairs;
+      v.count = o.vectors;
+      v.values.resize(std::size_t(o.vectors));
+      v.vectors.resize(std::size_t(o.vectors) * P);
+      r.vectors = std::move(v);
+    } else {
+      require(std::size_t(o.vectors) <= P, src + ": --vectors",
+              "at most P = " + std::to_string(P) + " eigenvectors");
+      r.vectors = smallest_eigenpairs(p.model, p.data, w.data(), o.vectors);
+    }
+  }
+  if (o.blocks && !partial) r.blocks = hessian_blocks(p.model, p.data, w.data());
   return r;
 }
 

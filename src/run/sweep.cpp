@@ -16,6 +16,7 @@
 #include "landscape/io/codec.hpp"
 #include "landscape/io/config.hpp"
 #include "landscape/run/experiment.hpp"
+#include "landscape/run/slice.hpp"
 #include "landscape/io/output.hpp"
 #include "landscape/run/pipeline.hpp"
 #include "landscape/io/store.hpp"
@@ -124,6 +125,9 @@ void finalize_stored_cell(Store& store, const SweepCell& cell, const CellContext
       check_claims(theory_claims(cell.config.model, data_facts(ctx.data)), res.endpoints);
   res.theory = obs;
   for (const auto& o : obs) res.theory_lines.push_back(format_observation(o));
+  // The report's 1-D slices (non-strict saddles along their witness, spurious minima along
+  // their λ_min eigenvector), while the data and the weights are at hand.
+  store.write_slices(cell_id, endpoint_slices(cell.config.model, ctx.data, res.endpoints, res.candidate_weights));
   store.write_final(cell_id, res.optimum, res.endpoints, dump_observations(obs));
   res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
@@ -414,6 +418,19 @@ RunHandle open_run(const SweepOptions& opt, const SweepSetup& s, Store& store) {
   check_shard_meta(opt, s, store);
   RunHandle h;
   if (!opt.resume) {
+    // The default database (<output.dir>/results.db) holds one configuration: a run of another
+    // one would mix two experiments in one folder (its summary.json and endpoints.csv
+    // overwritten, a report of the wrong run). Refused, naming the clash; an explicit database
+    // (output.db or --db) may hold any runs.
+    if (s.default_db)
+      if (const auto last = store.latest_run(); last && last->config_hash != s.hash) {
+        const std::string diff = config_diff(canonical_config(last->config_text, s.db_path), s.canonical);
+        throw Error(s.db_path + ": holds run " + std::to_string(last->run_id) + " of another "
+                    "configuration than " + opt.config_path + "; what differs (stored -> given):\n" +
+                    (diff.empty() ? std::string("  (only keys outside the canonical form)\n") : diff) +
+                    "give this experiment its own folder (output.dir, or --out DIR), or name the "
+                    "database explicitly (--db FILE) to add it as another run there");
+      }
     h.run_id = store.create_run(s.text, s.hash, s.run_backend, s.run_device);
     if (opt.shard.active()) store.set_meta("shard", opt.shard.text());
     return h;
@@ -494,6 +511,7 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
   s.db_path = first.output.db_path();
   // Shards of one experiment never share a database unless --db says so.
   if (opt.shard.active() && opt.db_path.empty()) s.db_path = shard_db_path(s.db_path, opt.shard);
+  s.default_db = first.output.db.empty();
   s.canonical = canonical_config(s.text, opt.config_path);
   if (opt.networks_scale != 1.0) s.canonical += "networks_scale = " + std::to_string(opt.networks_scale) + "\n";
   s.hash = config_hash(s.canonical);

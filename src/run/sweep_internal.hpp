@@ -73,6 +73,7 @@ struct SweepSetup {
   std::vector<std::unique_ptr<const CellContext>> contexts;  ///< one per cell, data built
   std::unique_ptr<Backend> backend;
   std::string db_path, out_dir;
+  bool default_db = true;  ///< db_path is <output.dir>/results.db, named by neither output.db nor --db
   std::string run_backend, run_device;  ///< as the run records them (every rank's, under MPI)
   std::vector<std::vector<long>> rank_chunks;  ///< MPI, rank 0: networks per unit, [rank][cell]
 };

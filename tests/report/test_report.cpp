@@ -187,7 +187,8 @@ const std::vector<std::string> kFiles = {"report.html",
                                          "histograms.csv",
                                          "curves.csv",
                                          "spectral_density.csv",
-                                         "integer_counts.csv"};
+                                         "integer_counts.csv",
+                                         "slices.csv"};
 
 class ReportTest : public ::testing::Test {
  protected:
@@ -672,6 +673,57 @@ TEST(Svg, NarrowSymlogRangesStillHaveTickLabels) {
   p.add_histogram({-0.0301, -0.0300, -0.0299}, {3, 5}, "", kGrey);
   const std::string s = p.render();
   EXPECT_GE(texts_of_class(s, "tick-x").size(), 2u) << s;
+}
+
+TEST_F(ReportTest, DatabaseWithoutSlicesTableWritesAnEmptySlicesCsv) {
+  // The fixture is written with kSchemaSql alone, like a database from before the table.
+  const auto rows = read_csv(m_out / "slices.csv");
+  EXPECT_TRUE(rows.empty());
+  const std::string header = file("slices.csv").substr(0, file("slices.csv").find('\n'));
+  EXPECT_EQ(header.rfind("run_id,cell_id,cell_index,label,", 0), 0u) << header;
+  EXPECT_NE(header.find(",net_index,class,direction,t,loss"), std::string::npos) << header;
+  EXPECT_EQ(file("report.html").find("The loss around non-strict saddles"), std::string::npos);
+}
+
+TEST_F(ReportTest, StoredSlicesAreDrawnAndWritten) {
+  // A slice of a non-strict saddle of cell 3 (the fixture's cell with such endpoints), and a
+  // malformed one (a losses blob that is not whole float64s).
+  const auto nss = sql_counts(m_db, "SELECT class, MIN(net_index) FROM endpoints WHERE cell_id = 3 "
+                                    "AND class IN ('non_strict_saddle', 'spurious_local_minimum') GROUP BY class");
+  ASSERT_EQ(nss.count("non_strict_saddle"), 1u);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(m_db.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, landscape::kAdditiveSchemaSql, nullptr, nullptr, nullptr), SQLITE_OK);
+  const std::vector<double> t{-0.5, 0.0, 0.5}, l{2.0, 1.0, 0.25};
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO slices VALUES (3, ?, ?, ?, ?, x'')", -1, &st, nullptr), SQLITE_OK);
+  auto put = [&](long net, const char* dir, const void* tb, int tn, const void* lb, int ln) {
+    sqlite3_bind_int64(st, 1, net);
+    sqlite3_bind_text(st, 2, dir, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 3, tb, tn, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 4, lb, ln, SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_reset(st);
+  };
+  put(nss.at("non_strict_saddle"), "witness", t.data(), 24, l.data(), 24);
+  put(nss.at("non_strict_saddle"), "min-eig", t.data(), 24, l.data(), 20);  // malformed: skipped
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  write_report({m_db.string(), m_out.string()});
+  const auto rows = read_csv(m_out / "slices.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(rows[i].at("cell_id"), "3");
+    EXPECT_EQ(std::stol(rows[i].at("net_index")), nss.at("non_strict_saddle"));
+    EXPECT_EQ(rows[i].at("class"), "non_strict_saddle");
+    EXPECT_EQ(rows[i].at("direction"), "witness");
+    EXPECT_EQ(std::stod(rows[i].at("t")), t[i]);
+    EXPECT_EQ(std::stod(rows[i].at("loss")), l[i]);
+  }
+  const std::string html = file("report.html");
+  EXPECT_NE(html.find("The loss around non-strict saddles"), std::string::npos);
+  EXPECT_NE(html.find("1 of 1 non_strict_saddle"), std::string::npos);
+  EXPECT_NE(file("report.json").find("malformed blobs were skipped"), std::string::npos);
 }
 
 TEST(ReportErrors, MissingDatabaseIsAnErrorAndCreatesNothing) {

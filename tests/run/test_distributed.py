@@ -182,11 +182,18 @@ def main():
                 sys.exit(f"FAIL: a job whose rank {victim} was killed exited 0")
             _, n = table(f"{name}/results.db", "SELECT COUNT(*) FROM endpoints")
             _, st = table(f"{name}/results.db", "SELECT status FROM runs")
+            if victim == "1" and st[0][0] == "complete" and n[0][0] == total:
+                # The other ranks finished every unit before the launcher tore the job down: the
+                # dead worker had already delivered its chunk, so nothing is lost or to resume.
+                print(f"ok: rank 1 killed after the others finished: job exited {p.returncode}, run complete")
+                continue
             if st[0][0] == "complete" or n[0][0] > total or (victim == "0" and not 0 < n[0][0] < total):
                 sys.exit(f"FAIL: after killing rank {victim}: {n[0][0]} of {total} endpoints stored, run {st[0][0]}")
             print(f"ok: rank {victim} killed: job exited {p.returncode}, {n[0][0]} of {total} endpoints committed, "
                   f"run {st[0][0]}")
-        run([binary, "sample", "exp.toml", "--out", "killed1", "--threads", "1", "--quiet", "--resume"])
+        _, st1 = table("killed1/results.db", "SELECT status FROM runs")
+        if st1[0][0] != "complete":
+            run([binary, "sample", "exp.toml", "--out", "killed1", "--threads", "1", "--quiet", "--resume"])
         assert_same(ref, "killed1/results.db", "rank 1 killed under mpirun, resumed in one process")
         # Resumed with train-ahead forced on (as a GPU rank runs: the next unit trains while this
         # one is analyzed); mpirun passes the variable on with -x.

@@ -36,8 +36,10 @@ bool describe_endpoint(const EndpointProblem& pb, bool keep_spectrum, std::vecto
                        const PointFacts& facts, const double* ev, EndpointRecord& e);
 
 /// Classes at the three tolerance levels, with the escape test wherever the second-order
-/// verdict is `degenerate`. `w` is the endpoint (required when it is a candidate).
+/// verdict is `degenerate`. `w` is the endpoint (required when it is a candidate). The escape
+/// test probes the near-null eigenvectors of the dense Hessian, or, when `partial` is given (a
+/// partial spectrum from Lanczos, too large a P for the dense solver), those among its pairs.
 void finalize_endpoint(const EndpointProblem& pb, const GlobalOptimum& opt, const double* w,
-                       EndpointRecord& e);
+                       EndpointRecord& e, const Eigenpairs* partial = nullptr);
 
 }  // namespace landscape

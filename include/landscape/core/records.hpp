@@ -289,6 +289,23 @@ struct Point {
   std::optional<double> global_loss;
 };
 
+/// Eigenpairs of a Hessian: `count` eigenvalues ascending and their unit eigenvectors, row-major
+/// count × P (analysis/geometry and analysis/lanczos fill it).
+struct Eigenpairs {
+  std::vector<double> values;
+  std::vector<double> vectors;
+  int count = 0, P = 0;
+  const double* vector(int i) const { return vectors.data() + std::size_t(i) * std::size_t(P); }
+};
+
+/// The Hessian's h × h block structure by layer: block (i, j) is ∂²L/∂vec(W_i)∂vec(W_j).
+struct HessianBlocks {
+  int layers = 0;                  ///< h
+  std::vector<double> frobenius;   ///< h × h row-major: ‖H_ij‖_F
+  std::vector<double> lambda_min;  ///< per diagonal block H_ii, its smallest eigenvalue
+  std::vector<double> lambda_max;  ///< and its largest
+};
+
 /// The classification of one user-given point.
 struct PointReport {
   EndpointRecord endpoint;          ///< facts, spectra, decisions (index 0)
@@ -297,6 +314,15 @@ struct PointReport {
   double loss_scale = 1;
   DecideSettings settings;
   int restarts = 0;  ///< restarts used for an empirical optimum (0 for closed form)
+  /// "full" (every eigenvalue, dense solver) or "partial" (Lanczos: `eigenvalues` holds the
+  /// spectrum_k smallest, `eigenvalues_largest` the spectrum_k largest, both ascending).
+  std::string spectrum = "full";
+  int spectrum_k = 0;
+  std::vector<double> eigenvalues_largest;
+  long hessian_vector_products = 0;     ///< partial spectrum: products the Lanczos runs used
+  double dense_bytes = 0;               ///< memory the dense path needs (estimated up front)
+  std::optional<Eigenpairs> vectors;    ///< with --vectors K: the K smallest eigenpairs
+  std::optional<HessianBlocks> blocks;  ///< per-layer blocks (dense path)
 };
 
 }  // namespace landscape

@@ -2,9 +2,29 @@
 // exporter and the report generator; documented in README.md.
 #pragma once
 
+#include <string>
+
 namespace landscape {
 
 class Database;
+
+/// Tables added after schema version 1 without changing the meaning of any other: a writer
+/// creates them (CREATE … IF NOT EXISTS, also in an older database it adds a run to), readers
+/// treat them as optional, since a database written before they existed lacks them.
+inline constexpr const char* kAdditiveSchemaSql = R"SQL(
+CREATE TABLE IF NOT EXISTS slices (
+  cell_id   INTEGER NOT NULL,
+  net_index INTEGER NOT NULL,
+  direction TEXT NOT NULL,             -- witness (non-strict saddles) | min-eig (spurious minima)
+  t         BLOB NOT NULL,             -- float64 steps t along the unit direction d
+  losses    BLOB NOT NULL,             -- float64 L(w + t*d), the endpoint w at t = 0
+  vector    BLOB NOT NULL,             -- float64 d, P numbers in parameter order
+  PRIMARY KEY (cell_id, net_index, direction)
+);
+)SQL";
+
+/// True when `db` has the table `name`.
+bool has_table(Database& db, const std::string& name);
 
 /// True when the database holds no table at all (a new or empty file).
 bool database_is_empty(Database& db);

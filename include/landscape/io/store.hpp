@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "landscape/analysis/geometry.hpp"
 #include "landscape/core/records.hpp"
 
 namespace landscape {
@@ -70,6 +71,9 @@ class Store {
   /// One transaction: every endpoint, candidate, spectrum and curve row of cell `from_cell` of
   /// the database at `from_path` copied, column by column, into cell `to_cell` of this one.
   void copy_cell_rows(const std::string& from_path, long from_cell, long to_cell);
+  /// One transaction: 1-D loss slices of endpoints of the cell (table `slices`), replacing
+  /// those stored before for the same endpoint and direction.
+  void write_slices(long cell_id, const std::vector<std::pair<long, LineSlice>>& slices);
 
   /// Executes SQL with no result rows (throws on error).
   void exec(const std::string& sql);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "landscape/analysis/lanczos.hpp"
 #include "landscape/backends/backend.hpp"
 #include "landscape/core/records.hpp"
 #include "landscape/core/settings.hpp"
@@ -95,10 +96,23 @@ struct RestartSpec {
   std::uint64_t seed = 12345;
 };
 
+/// What classify_single does beyond the class: the large-P switch and the optional geometry.
+struct PointOptions {
+  /// The dense Hessian path (every eigenvalue) is taken while its memory, dense_hessian_bytes,
+  /// stays at or below this many MiB; above it the spectrum is partial: the `lanczos_k`
+  /// smallest and largest eigenvalues by Lanczos on exact Hessian-vector products.
+  double max_dense_mb = kDefaultMaxDenseMb;
+  int lanczos_k = 20;
+  int vectors = 0;      ///< report the eigenvectors of this many smallest eigenvalues
+  bool blocks = true;   ///< report the per-layer Hessian blocks (dense path only)
+  /// Where notes and progress lines go (stderr in the CLI); none when empty.
+  std::function<void(const std::string&)> note;
+};
+
 /// Classifies one user-given point (the `classify` command), refinement and escape test included.
 /// Against p.global_loss where the point gives one (only where no closed form applies: else an
 /// Error naming the field), else the closed form, else the best of the point and the restarts.
 PointReport classify_single(const Point& p, const DecideSettings& settings, const RestartSpec& rs,
-                            Backend& backend);
+                            Backend& backend, const PointOptions& options = {});
 
 }  // namespace landscape
