@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev
-          nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev)
+          nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev libhwy-dev
+          liblapacke-dev libopenblas-dev)
 test_packages=()
 if [ "${1:-}" = "--test" ]; then
   test_packages=(chromium python3)
