@@ -15,6 +15,7 @@
 #include "landscape/backends/backend.hpp"
 #include "landscape/backends/simd.hpp"
 #include "landscape/core/common.hpp"
+#include "landscape/run/experiment.hpp"
 #include "test_util.hpp"
 
 using namespace landscape;
@@ -200,6 +201,51 @@ TEST(Simd, Float32AgreesWithTheScalarLoopWithinTolerance) {
         EXPECT_GE(double(agree), 0.9 * double(count)) << agree << " of " << count << " agree";
       }
     }
+}
+
+// float32 endpoints on every target give the scalar loop's classes (after the float64 analysis
+// and refinement) on test configs of both families: a two-layer linear net, a deep linear net
+// with saddles about, and a pyramidal leaky-ReLU net.
+TEST(Simd, Float32GivesTheScalarLoopsClasses) {
+  struct Config {
+    Family family;
+    std::vector<int> dims;
+    int n;
+    double lr;
+  };
+  for (const Config& c : {Config{Family::linear, {3, 5, 2}, 8, 5e-3}, Config{Family::linear, {4, 2, 3, 4}, 10, 5e-3},
+                          Config{Family::leaky_relu, {6, 4, 2}, 5, 1e-2}}) {
+    ExperimentConfig cfg;
+    cfg.networks = 12;
+    cfg.model = make_model(c.family, c.dims, 0.1);
+    cfg.data.n = c.n;
+    cfg.train.lr = c.lr;
+    cfg.train.optimizer = c.family == Family::leaky_relu ? "adam" : "gd";
+    cfg.train.steps = 4000;
+    cfg.train.precision = Precision::f32;
+    cfg.train.grad_tol = 1e-6;
+    const auto classes = [&](const std::string& t) {
+      SimdEnv env(t);
+      auto cpu = make_cpu_backend(2);
+      std::vector<PointClass> k;
+      for (const auto& e : run_sample(cfg, *cpu, nullptr).endpoints) k.push_back(e.cls);
+      return k;
+    };
+    const std::vector<PointClass> ref = classes("scalar");
+    ASSERT_EQ(ref.size(), 12u);
+    // Trained to somewhere worth classifying: no network diverged.
+    EXPECT_EQ(std::count(ref.begin(), ref.end(), PointClass::diverged), 0);
+    std::string seen;
+    for (PointClass k : ref) seen += to_string(k) + " ";
+    SCOPED_TRACE("scalar classes: " + seen);
+    for (const std::string& t : lane_targets()) {
+      SCOPED_TRACE(t + " " + to_string(c.family) + " d0 " + std::to_string(c.dims[0]));
+      const std::vector<PointClass> k = classes(t);
+      ASSERT_EQ(k.size(), ref.size());
+      for (std::size_t i = 0; i < k.size(); ++i)
+        EXPECT_EQ(to_string(k[i]), to_string(ref[i])) << "network " << i;
+    }
+  }
 }
 
 // Masks: in one register, networks that diverge at once next to ones that converge after

@@ -24,8 +24,8 @@ std::string simd_target();
 int simd_lanes(const std::string& target, Precision precision);
 
 /// The FMA peak of `threads` threads (0: all cores) in FLOP/s, measured with independent
-/// multiply-add chains on the widest target here (each FMA counts two flops). Takes about a
-/// tenth of a second; every thread measures at once, so the figure includes their contention.
+/// multiply-add chains on the widest target here (each FMA counts two flops): every thread at
+/// once, the best of 32 short runs each, a few tens of milliseconds in all.
 double measure_fma_peak(Precision precision, int threads);
 
 }  // namespace landscape

@@ -95,4 +95,105 @@ inline Lane<T, BYTES> sqrt(Lane<T, BYTES> x) {
   return r;
 }
 
+// Register-blocked products for lanes, found by argument-dependent lookup from the math's
+// unqualified matmul_rows / matmul_tn calls (more specialized in the output type, so chosen
+// over the generic ones). The generic loops load and store an output element for every
+// multiply-add, which caps them at one vector multiply-add per cycle (one store port); here
+// 2 rows × 4 samples accumulate in registers. Each element is still summed in the same order
+// from the same start (+0, or the old value when accumulating), so results are bitwise those of
+// math::matmul_rows and math::matmul_tn.
+
+/// out (dout×n) = W (dout×din) · in (din×n), as math::matmul_rows.
+template <class PW, class PI, class T, int B>
+inline void matmul_rows(PW W, PI in, Lane<T, B>* out, int dout, int din, int n) {
+  using L = Lane<T, B>;
+  const std::size_t sn = std::size_t(n);
+  int r = 0;
+  for (; r + 2 <= dout; r += 2) {
+    const std::size_t w0 = std::size_t(r) * din, w1 = w0 + std::size_t(din);
+    int k = 0;
+    for (; k + 4 <= n; k += 4) {
+      L a0(0), a1(0), a2(0), a3(0), b0(0), b1(0), b2(0), b3(0);
+      for (int c = 0; c < din; ++c) {
+        const L u = W[w0 + c], v = W[w1 + c];
+        const std::size_t x = std::size_t(c) * sn + std::size_t(k);
+        const L x0 = in[x], x1 = in[x + 1], x2 = in[x + 2], x3 = in[x + 3];
+        a0 += u * x0;
+        a1 += u * x1;
+        a2 += u * x2;
+        a3 += u * x3;
+        b0 += v * x0;
+        b1 += v * x1;
+        b2 += v * x2;
+        b3 += v * x3;
+      }
+      L* o0 = out + std::size_t(r) * sn + std::size_t(k);
+      L* o1 = o0 + sn;
+      o0[0] = a0, o0[1] = a1, o0[2] = a2, o0[3] = a3;
+      o1[0] = b0, o1[1] = b1, o1[2] = b2, o1[3] = b3;
+    }
+    for (; k < n; ++k)
+      for (int rr = r; rr < r + 2; ++rr) {
+        L a(0);
+        for (int c = 0; c < din; ++c) a += W[std::size_t(rr) * din + c] * in[std::size_t(c) * sn + k];
+        out[std::size_t(rr) * sn + k] = a;
+      }
+  }
+  for (; r < dout; ++r)
+    for (int k = 0; k < n; ++k) {
+      L a(0);
+      for (int c = 0; c < din; ++c) a += W[std::size_t(r) * din + c] * in[std::size_t(c) * sn + k];
+      out[std::size_t(r) * sn + k] = a;
+    }
+}
+
+/// out (din×n) (+)= Wᵀ (din×dout) · g (dout×n), as math::matmul_tn.
+// Seven parameters, as math::matmul_tn (BLAS gemm's operands, sizes and accumulate flag).
+template <class PW, class PG, class T, int B>
+inline void matmul_tn(PW W, PG g, Lane<T, B>* out, int dout, int din, int n, bool accumulate) {
+  using L = Lane<T, B>;
+  const std::size_t sn = std::size_t(n);
+  const auto start = [&](std::size_t i) { return accumulate ? out[i] : L(0); };
+  int c = 0;
+  for (; c + 2 <= din; c += 2) {
+    L* o0 = out + std::size_t(c) * sn;
+    L* o1 = o0 + sn;
+    int k = 0;
+    for (; k + 4 <= n; k += 4) {
+      const std::size_t i0 = std::size_t(c) * sn + std::size_t(k), i1 = i0 + sn;
+      L a0 = start(i0), a1 = start(i0 + 1), a2 = start(i0 + 2), a3 = start(i0 + 3);
+      L b0 = start(i1), b1 = start(i1 + 1), b2 = start(i1 + 2), b3 = start(i1 + 3);
+      for (int r = 0; r < dout; ++r) {
+        const L u = W[std::size_t(r) * din + c], v = W[std::size_t(r) * din + c + 1];
+        const std::size_t x = std::size_t(r) * sn + std::size_t(k);
+        const L x0 = g[x], x1 = g[x + 1], x2 = g[x + 2], x3 = g[x + 3];
+        a0 += u * x0;
+        a1 += u * x1;
+        a2 += u * x2;
+        a3 += u * x3;
+        b0 += v * x0;
+        b1 += v * x1;
+        b2 += v * x2;
+        b3 += v * x3;
+      }
+      o0[k] = a0, o0[k + 1] = a1, o0[k + 2] = a2, o0[k + 3] = a3;
+      o1[k] = b0, o1[k + 1] = b1, o1[k + 2] = b2, o1[k + 3] = b3;
+    }
+    for (; k < n; ++k)
+      for (int cc = c; cc < c + 2; ++cc) {
+        const std::size_t i = std::size_t(cc) * sn + std::size_t(k);
+        L a = start(i);
+        for (int r = 0; r < dout; ++r) a += W[std::size_t(r) * din + cc] * g[std::size_t(r) * sn + k];
+        out[i] = a;
+      }
+  }
+  for (; c < din; ++c)
+    for (int k = 0; k < n; ++k) {
+      const std::size_t i = std::size_t(c) * sn + std::size_t(k);
+      L a = start(i);
+      for (int r = 0; r < dout; ++r) a += W[std::size_t(r) * din + c] * g[std::size_t(r) * sn + k];
+      out[i] = a;
+    }
+}
+
 }  // namespace landscape::cpu::lanes

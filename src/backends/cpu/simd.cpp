@@ -150,10 +150,11 @@ double measure_fma_peak(Precision precision, int threads) {
   const std::size_t i = cpu::dispatch_index(best);
   double (*rate)(long, int) = precision == Precision::f32 ? HWY_DISPATCH_TABLE(cpu::FmaRateF32)[i]
                                                           : HWY_DISPATCH_TABLE(cpu::FmaRateF64)[i];
-  // 2^21 rounds: 25M FMAs a run, a few milliseconds; the best of 8 runs per thread.
-  constexpr long kIters = 1L << 21;
-  constexpr int kReps = 8;
-  rate(kIters / 16, 1);  // warm up: clocks and (on some x86) the upper vector halves
+  // 2^18 rounds: 3M FMAs a run, well under a millisecond, so on a busy machine some runs fit
+  // between two preemptions; the best of 32 runs per thread.
+  constexpr long kIters = 1L << 18;
+  constexpr int kReps = 32;
+  rate(kIters * 4, 1);  // warm up: clocks and (on some x86) the upper vector halves
   double total = 0;
 #pragma omp parallel num_threads(nt) reduction(+ : total)
   {
