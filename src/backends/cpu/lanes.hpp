@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "landscape/math/network.hpp"
+
 namespace landscape::cpu::lanes {
 
 template <class T, int BYTES>
@@ -93,6 +95,36 @@ inline Lane<T, BYTES> sqrt(Lane<T, BYTES> x) {
   Lane<T, BYTES> r;
   for (int i = 0; i < Lane<T, BYTES>::N; ++i) r.v[i] = std::sqrt(x.v[i]);
   return r;
+}
+
+/// L = ½‖A_h − Y‖², found by argument-dependent lookup from math::loss_and_gradient. float64
+/// keeps math::loss_from_acts's single running sum (bitwise the scalar loop); float32, which is
+/// not bitwise the scalar loop anyway (FMA), keeps four, so the sum is not one chain of
+/// dependent adds (at W-S's d_h·n = 192 terms that chain cost a third as much as the products).
+template <class T, int B>
+inline Lane<T, B> loss_from_acts(const math::Shape& s, const Lane<T, B>* Y, Lane<T, B>* acts) {
+  using L = Lane<T, B>;
+  if constexpr (!std::is_same_v<T, float>) {
+    return math::loss_from_acts<L, L*>(s, Y, acts);
+  } else {
+    const L* F = math::layer_ptr(s, acts, s.h);
+    const std::size_t m = std::size_t(s.dims[s.h]) * s.n;
+    L a0(0), a1(0), a2(0), a3(0);
+    std::size_t k = 0;
+    for (; k + 4 <= m; k += 4) {
+      const L r0 = F[k] - Y[k], r1 = F[k + 1] - Y[k + 1];
+      const L r2 = F[k + 2] - Y[k + 2], r3 = F[k + 3] - Y[k + 3];
+      a0 += r0 * r0;
+      a1 += r1 * r1;
+      a2 += r2 * r2;
+      a3 += r3 * r3;
+    }
+    for (; k < m; ++k) {
+      const L r = F[k] - Y[k];
+      a0 += r * r;
+    }
+    return L(0.5) * ((a0 + a1) + (a2 + a3));
+  }
 }
 
 // Register-blocked products for lanes, found by argument-dependent lookup from the math's

@@ -84,6 +84,7 @@ HWY_AFTER_NAMESPACE();
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <vector>
 
 #include "landscape/backends/simd.hpp"
 #include "landscape/core/common.hpp"
@@ -108,10 +109,17 @@ std::string target_name(std::int64_t t) {
   return s;
 }
 
+/// hwy::SupportedAndGeneratedTargets(), asked once: Highway 1.0.3 measures the timer's
+/// resolution on every call (about 0.2 ms), and every chunk asks which target to run.
+const std::vector<std::int64_t>& supported_targets() {
+  static const std::vector<std::int64_t> targets = hwy::SupportedAndGeneratedTargets();
+  return targets;
+}
+
 }  // namespace
 
 std::int64_t simd_target_bit(const std::string& name) {
-  for (std::int64_t t : hwy::SupportedAndGeneratedTargets())
+  for (std::int64_t t : supported_targets())
     if (target_name(t) == name) return t;
   if (name == "scalar") return 0;
   std::string known;
@@ -124,7 +132,7 @@ std::int64_t simd_target_bit(const std::string& name) {
 
 std::vector<std::string> simd_targets() {
   std::vector<std::string> names;
-  for (std::int64_t t : hwy::SupportedAndGeneratedTargets()) names.push_back(cpu::target_name(t));
+  for (std::int64_t t : cpu::supported_targets()) names.push_back(cpu::target_name(t));
   names.push_back("scalar");
   return names;
 }
@@ -146,7 +154,7 @@ int simd_lanes(const std::string& target, Precision precision) {
 
 double measure_fma_peak(Precision precision, int threads) {
   const int nt = thread_count(threads);
-  const std::int64_t best = hwy::SupportedAndGeneratedTargets().front();
+  const std::int64_t best = cpu::supported_targets().front();
   const std::size_t i = cpu::dispatch_index(best);
   double (*rate)(long, int) = precision == Precision::f32 ? HWY_DISPATCH_TABLE(cpu::FmaRateF32)[i]
                                                           : HWY_DISPATCH_TABLE(cpu::FmaRateF64)[i];

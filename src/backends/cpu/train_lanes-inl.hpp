@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 #include "lanes.hpp"
 #include "simd_dispatch.hpp"
@@ -97,7 +98,21 @@ __attribute__((flatten)) void train_group(const LaneJob& j, std::size_t first, v
   for (long step = 0;; ++step) {
     const L loss = math::loss_and_gradient(s, X, Y, w, g, gws);
     L g2(0);
-    for (std::size_t k = 0; k < P; ++k) g2 += g[k] * g[k];
+    if constexpr (std::is_same_v<T, float>) {
+      // Four running sums, as in the float32 loss (lanes.hpp): not one chain of dependent adds.
+      L p0(0), p1(0), p2(0), p3(0);
+      std::size_t k = 0;
+      for (; k + 4 <= P; k += 4) {
+        p0 += g[k] * g[k];
+        p1 += g[k + 1] * g[k + 1];
+        p2 += g[k + 2] * g[k + 2];
+        p3 += g[k + 3] * g[k + 3];
+      }
+      for (; k < P; ++k) p0 += g[k] * g[k];
+      g2 = (p0 + p1) + (p2 + p3);
+    } else {
+      for (std::size_t k = 0; k < P; ++k) g2 += g[k] * g[k];  // as train_network: bitwise
+    }
     int running = 0;
     for (int l = 0; l < live_count; ++l) {
       if (!live[l]) continue;
