@@ -3,8 +3,10 @@
 // LAPACK's dsyevd for the eigen stage's large spectra.
 #include "landscape/core/linalg.hpp"
 
+#ifdef LANDSCAPE_HAVE_LAPACK
 #include <dlfcn.h>
 #include <lapacke.h>
+#endif
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -48,6 +50,9 @@ std::vector<double> symmetric_eigenvalues(const double* H, int P) {
   return std::vector<double>(ev.data(), ev.data() + ev.size());
 }
 
+#ifdef LANDSCAPE_HAVE_LAPACK
+bool lapack_available() { return true; }
+
 namespace {
 
 /// The eigen stage already runs one matrix per thread: a multithreaded OpenBLAS would start
@@ -74,12 +79,20 @@ int lapack_symmetric_eigenvalues(double* A, int P, double* out) {
                 std::to_string(P) + ")");
   return int(info);
 }
+#else
+bool lapack_available() { return false; }
+
+int lapack_symmetric_eigenvalues(double*, int P, double*) {
+  if (P <= 0) return 0;
+  throw Error("this build has no LAPACK (liblapacke-dev was not found when it was configured)");
+}
+#endif
 
 bool symmetric_spectrum(double* A, int P, double* out) {
   if (P <= 0) return true;
   // LAPACKE refuses a non-finite matrix as a bad argument; Eigen's solver says what it can.
   const bool finite = std::all_of(A, A + std::size_t(P) * P, [](double x) { return std::isfinite(x); });
-  if (P >= kLapackMinP && finite) {
+  if (lapack_available() && P >= kLapackMinP && finite) {
     Eigen::Map<const RowMat> H(A, P, P);
     const RowMat keep = H;  // dsyevd overwrites A; a retry needs the matrix
     if (lapack_symmetric_eigenvalues(A, P, out) == 0) return true;
