@@ -126,7 +126,8 @@ TEST(Simd, TargetsEndWithTheScalarReferenceAndNameTheirLanes) {
   }
 #if defined(__x86_64__)
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    EXPECT_NE(std::find(t.begin(), t.end(), "avx2"), t.end()) << "an AVX2 CPU without the avx2 path";
+    EXPECT_NE(std::find(t.begin(), t.end(), "avx2"), t.end())
+        << "an AVX2 CPU without the avx2 path";
 #endif
 }
 
@@ -143,8 +144,8 @@ TEST(Simd, UnknownTargetIsAnErrorNamingTheVariable) {
   const Dataset d = gaussian_data(m, 4, 1);
   std::vector<double> w = network_batch(m, 1, 2);
   std::vector<math::TrainOutcome> out(2);
-  EXPECT_THROW(make_cpu_backend(1)->train(m, d, settings(Precision::f64, math::OptimizerKind::gd), 2,
-                                          w.data(), out.data()),
+  EXPECT_THROW(make_cpu_backend(1)->train(m, d, settings(Precision::f64, math::OptimizerKind::gd),
+                                          2, w.data(), out.data()),
                Error);
 }
 
@@ -191,12 +192,14 @@ TEST(Simd, Float32AgreesWithTheScalarLoopWithinTolerance) {
         for (std::size_t i = 0; i < count; ++i) {
           bool same = b.out[i].status == ref.out[i].status && b.out[i].steps == ref.out[i].steps &&
                       close(b.out[i].loss, ref.out[i].loss);
-          for (std::size_t j = 0; j < P; ++j) same = same && close(b.w[i * P + j], ref.w[i * P + j]);
+          for (std::size_t j = 0; j < P; ++j)
+            same = same && close(b.w[i * P + j], ref.w[i * P + j]);
           for (int j = 0; j < kCurveLen; ++j)
             same = same && close(b.curves[i * kCurveLen + j], ref.curves[i * kCurveLen + j]);
           agree += same;
           if (!same && pr.family == Family::linear)
-            ADD_FAILURE() << "network " << i << ": loss " << b.out[i].loss << " vs " << ref.out[i].loss;
+            ADD_FAILURE() << "network " << i << ": loss " << b.out[i].loss << " vs "
+                          << ref.out[i].loss;
         }
         EXPECT_GE(double(agree), 0.9 * double(count)) << agree << " of " << count << " agree";
       }
@@ -213,8 +216,9 @@ TEST(Simd, Float32GivesTheScalarLoopsClasses) {
     int n;
     double lr;
   };
-  for (const Config& c : {Config{Family::linear, {3, 5, 2}, 8, 5e-3}, Config{Family::linear, {4, 2, 3, 4}, 10, 5e-3},
-                          Config{Family::leaky_relu, {6, 4, 2}, 5, 1e-2}}) {
+  for (const Config& c :
+       {Config{Family::linear, {3, 5, 2}, 8, 5e-3}, Config{Family::linear, {4, 2, 3, 4}, 10, 5e-3},
+        Config{Family::leaky_relu, {6, 4, 2}, 5, 1e-2}}) {
     ExperimentConfig cfg;
     cfg.networks = 12;
     cfg.model = make_model(c.family, c.dims, 0.1);
@@ -280,7 +284,8 @@ TEST(Simd, StoppedAndDivergedLanesNeverAffectTheirNeighbours) {
           if (prec == Precision::f64)
             EXPECT_TRUE(same_bits(b.w[i * P + k], ref.w[i * P + k])) << "network " << i;
           else
-            EXPECT_NEAR(b.w[i * P + k], ref.w[i * P + k], 1e-3 * std::max(1.0, std::abs(ref.w[i * P + k])));
+            EXPECT_NEAR(b.w[i * P + k], ref.w[i * P + k],
+                        1e-3 * std::max(1.0, std::abs(ref.w[i * P + k])));
       }
       if (prec == Precision::f64) expect_bitwise(b, ref, P);
       // The twins (networks 2 and 3 share a register on every target) end identically.
@@ -314,7 +319,8 @@ TEST(Simd, HessiansInLanesAreBitwiseTheScalarOnes) {
     std::vector<double> w = network_batch(m, 6, count);
     w[1 * P + 3] = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t k = 0; k < P; ++k) w[2 * P + k] = 1e200;
-    const auto run = [&](const std::string& t, std::vector<EndpointAnalysis>& a, std::vector<double>& ev) {
+    const auto run = [&](const std::string& t, std::vector<EndpointAnalysis>& a,
+                         std::vector<double>& ev) {
       SimdEnv env(t);
       a.assign(count, EndpointAnalysis{});
       ev.assign(count * P, 0.0);

@@ -11,9 +11,9 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "landscape/math/network.hpp"
 #include "lanes.hpp"
 #include "simd_dispatch.hpp"
-#include "landscape/math/network.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace landscape::cpu {
@@ -26,8 +26,8 @@ std::size_t HessianLanes() { return std::size_t(HL::N); }
 
 std::size_t HessianScratchBytes(const math::Shape& s) {
   const std::size_t P = math::param_count(s);
-  const std::size_t values = std::size_t(s.dims[0]) * s.n + std::size_t(s.dims[s.h]) * s.n +
-                             2 * P + P + math::hessian_workspace(s);
+  const std::size_t values = std::size_t(s.dims[0]) * s.n + std::size_t(s.dims[s.h]) * s.n + 2 * P +
+                             P + math::hessian_workspace(s);
   return values * sizeof(HL);
 }
 

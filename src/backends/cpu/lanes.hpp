@@ -22,17 +22,29 @@ namespace landscape::cpu::lanes {
 template <class T, int BYTES>
 struct VecOf;
 template <>
-struct VecOf<float, 16> { typedef float type __attribute__((vector_size(16))); };
+struct VecOf<float, 16> {
+  typedef float type __attribute__((vector_size(16)));
+};
 template <>
-struct VecOf<float, 32> { typedef float type __attribute__((vector_size(32))); };
+struct VecOf<float, 32> {
+  typedef float type __attribute__((vector_size(32)));
+};
 template <>
-struct VecOf<float, 64> { typedef float type __attribute__((vector_size(64))); };
+struct VecOf<float, 64> {
+  typedef float type __attribute__((vector_size(64)));
+};
 template <>
-struct VecOf<double, 16> { typedef double type __attribute__((vector_size(16))); };
+struct VecOf<double, 16> {
+  typedef double type __attribute__((vector_size(16)));
+};
 template <>
-struct VecOf<double, 32> { typedef double type __attribute__((vector_size(32))); };
+struct VecOf<double, 32> {
+  typedef double type __attribute__((vector_size(32)));
+};
 template <>
-struct VecOf<double, 64> { typedef double type __attribute__((vector_size(64))); };
+struct VecOf<double, 64> {
+  typedef double type __attribute__((vector_size(64)));
+};
 
 /// N = BYTES / sizeof(T) values, one per network.
 template <class T, int BYTES>
@@ -62,10 +74,22 @@ struct alignas(BYTES) Lane {
   friend Lane operator*(Lane a, Lane b) { return from(a.v * b.v); }
   friend Lane operator/(Lane a, Lane b) { return from(a.v / b.v); }
   friend Lane operator-(Lane a) { return from(-a.v); }
-  Lane& operator+=(Lane b) { v = v + b.v; return *this; }
-  Lane& operator-=(Lane b) { v = v - b.v; return *this; }
-  Lane& operator*=(Lane b) { v = v * b.v; return *this; }
-  Lane& operator/=(Lane b) { v = v / b.v; return *this; }
+  Lane& operator+=(Lane b) {
+    v = v + b.v;
+    return *this;
+  }
+  Lane& operator-=(Lane b) {
+    v = v - b.v;
+    return *this;
+  }
+  Lane& operator*=(Lane b) {
+    v = v * b.v;
+    return *this;
+  }
+  Lane& operator/=(Lane b) {
+    v = v / b.v;
+    return *this;
+  }
 };
 
 /// Lane-wise mask: all bits set where true.
@@ -167,7 +191,8 @@ inline void matmul_rows(PW W, PI in, Lane<T, B>* out, int dout, int din, int n) 
     for (; k < n; ++k)
       for (int rr = r; rr < r + 2; ++rr) {
         L a(0);
-        for (int c = 0; c < din; ++c) a += W[std::size_t(rr) * din + c] * in[std::size_t(c) * sn + k];
+        for (int c = 0; c < din; ++c)
+          a += W[std::size_t(rr) * din + c] * in[std::size_t(c) * sn + k];
         out[std::size_t(rr) * sn + k] = a;
       }
   }
@@ -215,7 +240,8 @@ inline void matmul_tn(PW W, PG g, Lane<T, B>* out, int dout, int din, int n, boo
       for (int cc = c; cc < c + 2; ++cc) {
         const std::size_t i = std::size_t(cc) * sn + std::size_t(k);
         L a = start(i);
-        for (int r = 0; r < dout; ++r) a += W[std::size_t(r) * din + cc] * g[std::size_t(r) * sn + k];
+        for (int r = 0; r < dout; ++r)
+          a += W[std::size_t(r) * din + cc] * g[std::size_t(r) * sn + k];
         out[i] = a;
       }
   }

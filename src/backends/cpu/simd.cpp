@@ -46,9 +46,9 @@ HWY_NOINLINE double FmaChains(D d, long iters, double* seconds) {
     a11 = hn::MulAdd(a11, mul, add);
   }
   *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const auto sum = hn::Add(hn::Add(hn::Add(hn::Add(a0, a1), hn::Add(a2, a3)),
-                                   hn::Add(hn::Add(a4, a5), hn::Add(a6, a7))),
-                           hn::Add(hn::Add(a8, a9), hn::Add(a10, a11)));
+  const auto sum = hn::Add(
+      hn::Add(hn::Add(hn::Add(a0, a1), hn::Add(a2, a3)), hn::Add(hn::Add(a4, a5), hn::Add(a6, a7))),
+      hn::Add(hn::Add(a8, a9), hn::Add(a10, a11)));
   // The result must be used, or the chains are dead code; it is 12 per lane after convergence.
   if (!(hn::GetLane(sum) > T(0))) *seconds = -1;
   return double(iters) * 12.0 * 2.0 * double(hn::Lanes(d));

@@ -25,7 +25,7 @@ struct LaneJob {
   std::size_t count = 0;
   double* weights = nullptr;  ///< count × P, in and out
   math::TrainOutcome* outcomes = nullptr;
-  double* curves = nullptr;   ///< count × p.curve_len, or null
+  double* curves = nullptr;  ///< count × p.curve_len, or null
 };
 
 /// The functions of one target and precision: lanes per register, scratch per thread (bytes,
@@ -62,9 +62,9 @@ std::int64_t simd_target_bit(const std::string& name);
 
 /// Entry of `target` in an HWY_EXPORT table of this binary.
 inline std::size_t dispatch_index(std::int64_t target) {
-  return hwy::Num0BitsBelowLS1Bit_Nonzero64(static_cast<std::uint64_t>(
-      (HWY_CHOSEN_TARGET_SHIFT(target) | HWY_CHOSEN_TARGET_MASK_SCALAR) &
-      HWY_CHOSEN_TARGET_MASK_TARGETS));
+  return hwy::Num0BitsBelowLS1Bit_Nonzero64(
+      static_cast<std::uint64_t>((HWY_CHOSEN_TARGET_SHIFT(target) | HWY_CHOSEN_TARGET_MASK_SCALAR) &
+                                 HWY_CHOSEN_TARGET_MASK_TARGETS));
 }
 
 }  // namespace landscape::cpu

@@ -18,10 +18,10 @@
 #include <cstddef>
 #include <type_traits>
 
-#include "lanes.hpp"
-#include "simd_dispatch.hpp"
 #include "landscape/math/network.hpp"
 #include "landscape/math/train.hpp"
+#include "lanes.hpp"
+#include "simd_dispatch.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace landscape::cpu {
@@ -124,7 +124,7 @@ __attribute__((flatten)) void train_group(const LaneJob& j, std::size_t first, v
     }
     if (running == 0) break;
     const math::StepScalars<T> sc = math::next_step_scalars<T>(p, clock);
-    const math::StepScalars<L> scl{L(sc.lr), L(sc.mu), L(sc.b1), L(sc.b2),
+    const math::StepScalars<L> scl{L(sc.lr),  L(sc.mu), L(sc.b1), L(sc.b2),
                                    L(sc.eps), L(sc.c1), L(sc.c2)};
     L on(0);
     for (int l = 0; l < N; ++l) on.set(l, live[l] ? T(1) : T(0));
