@@ -9,7 +9,7 @@ set -euo pipefail
 
 packages=(g++ cmake make pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev
           nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev python3-dev pybind11-dev
-          libspectra-dev)
+          libspectra-dev libhwy-dev liblapacke-dev libopenblas-dev)
 test_packages=()
 if [ "${1:-}" = "--test" ]; then
   test_packages=(chromium python3 python3-numpy python3-pandas python3-pytest openmpi-bin libopenmpi-dev)

@@ -33,4 +33,9 @@ for f in /usr/lib/$ARCH/libgtest*.a /usr/lib/$ARCH/libgmock*.a; do copy "$f"; do
 copy /usr/include/sqlite3.h
 copy /usr/include/sqlite3ext.h
 for f in /usr/lib/$ARCH/libsqlite3.so*; do copy "$f"; done
+copy /usr/include/hwy
+copy /usr/lib/$ARCH/cmake/hwy
+for f in /usr/lib/$ARCH/libhwy*.so*; do copy "$f"; done  # hwy-config checks all three libraries
+# LAPACK is not carried (OpenBLAS and its Fortran runtime): a build from .deps/ takes every
+# spectrum from Eigen's solver.
 echo "vendored build dependencies into $DEST ($(du -sh "$DEST" | cut -f1))"

@@ -1,5 +1,7 @@
-// `landscape version`: the version and the backends built (and why CUDA is unusable, if so).
+// `landscape version`: the version, the backends built (and why CUDA is unusable, if so) and
+// the CPU backend's SIMD path.
 #include "commands.hpp"
+#include "landscape/backends/simd.hpp"
 #include "landscape/core/common.hpp"
 #include "landscape/run/mpi.hpp"
 #ifdef LANDSCAPE_HAVE_CUDA
@@ -21,6 +23,11 @@ class VersionCommand : public Command {
             << ")\n";
     const std::string mpi = mpi_library();
     ctx.out << "mpi: " << (mpi.empty() ? std::string("not built") : mpi) << "\n";
+    // The CPU backend's training path: the one it runs (LANDSCAPE_SIMD or the best) and every
+    // one this binary can run on this CPU.
+    std::string all;
+    for (const std::string& t : simd_targets()) all += (all.empty() ? "" : ", ") + t;
+    ctx.out << "cpu simd: " << simd_target() << " (available: " << all << ")\n";
     return 0;
   }
 };

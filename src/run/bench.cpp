@@ -17,6 +17,7 @@
 #include "landscape/analysis/classify.hpp"
 #include "landscape/analysis/hessian.hpp"
 #include "landscape/backends/backend.hpp"
+#include "landscape/backends/simd.hpp"
 #include "landscape/core/common.hpp"
 #include "landscape/io/config.hpp"
 #include "landscape/core/data.hpp"
@@ -468,9 +469,15 @@ int run_bench(const BenchOptions& opt, std::ostream& out_stream, std::ostream& e
   results["device"] = backend->device();
   results["peak_flops_fp32"] = backend->peak_flops(Precision::f32);
   results["peak_flops_fp64"] = backend->peak_flops(Precision::f64);
+  if (backend->name() == "cpu") {
+    // The CPU training path that ran, and networks per register on it in the bench's float32.
+    results["cpu_simd"] = simd_target();
+    results["cpu_simd_lanes_fp32"] = simd_lanes(simd_target(), Precision::f32);
+  }
   results["workloads"] = json::array();
   char line[256];
-  out << "# landscape bench, backend " << backend->name() << " (" << backend->device() << ")\n";
+  out << "# landscape bench, backend " << backend->name() << " (" << backend->device()
+      << (backend->name() == "cpu" ? ", SIMD " + simd_target() : std::string()) << ")\n";
   std::snprintf(line, sizeof line, "%-5s %9s %7s  %-8s %10s %12s %12s %10s\n", "load", "networks", "steps",
                 "stage", "seconds", "networks/s", "GFLOP/s", "of peak");
   out << line;

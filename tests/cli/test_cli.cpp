@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "landscape/backends/simd.hpp"
 #include "landscape/cli/cli.hpp"
 #include "landscape/core/common.hpp"
 #include "landscape/io/config.hpp"
@@ -406,6 +407,7 @@ TEST_F(Cli, VersionAndUsage) {
   const CliRun v = run({"version"});
   EXPECT_EQ(v.code, 0);
   EXPECT_NE(v.out.find("landscape"), std::string::npos);
+  EXPECT_NE(v.out.find("cpu simd: " + landscape::simd_target() + " (available: "), std::string::npos) << v.out;
   EXPECT_EQ(run({}).code, 2);
   EXPECT_EQ(run({"frobnicate"}).code, 2);
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "landscape/backends/simd.hpp"
 #include "landscape/core/linalg.hpp"
 #include "landscape/analysis/hessian.hpp"
 #include "landscape/run/bench.hpp"
@@ -29,7 +30,13 @@ TEST(Bench, ReportsEveryStageOfEveryWorkload) {
   ASSERT_EQ(run_bench(opt, out, err), 0) << err.str();
   const auto j = nlohmann::json::parse(read_file(opt.json_path));
   ASSERT_EQ(j["workloads"].size(), 3u);
+  // The CPU's measured FMA peak, the SIMD path that ran, and training's share of the peak.
+  EXPECT_GT(j["peak_flops_fp32"].get<double>(), 0.0);
+  EXPECT_GT(j["peak_flops_fp64"].get<double>(), 0.0);
+  EXPECT_EQ(j["cpu_simd"].get<std::string>(), simd_target());
+  EXPECT_EQ(j["cpu_simd_lanes_fp32"].get<int>(), simd_lanes(simd_target(), Precision::f32));
   for (const auto& w : j["workloads"]) {
+    EXPECT_GT(w["stages"]["train"]["fraction_of_peak"].get<double>(), 0.0) << w["name"];
     EXPECT_EQ(w["networks"], 3);
     EXPECT_TRUE(w["scaled"].get<bool>());
     for (const char* s : {"train", "hessian", "eigen", "classify", "total"}) {

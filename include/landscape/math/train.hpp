@@ -96,9 +96,11 @@ LS_HD inline void update_parameter(const StepScalars<T>& s, T& w, T g, T& m, T& 
     m = s.mu * m - s.lr * g;
     w += m;
   } else {
+    // Unqualified, so the CPU backend's lane vectors find their own lane-wise sqrt.
+    using std::sqrt;
     m = s.b1 * m + (T(1) - s.b1) * g;
     v = s.b2 * v + (T(1) - s.b2) * g * g;
-    w -= s.lr * (m * s.c1) / (std::sqrt(v * s.c2) + s.eps);
+    w -= s.lr * (m * s.c1) / (sqrt(v * s.c2) + s.eps);
   }
 }
 

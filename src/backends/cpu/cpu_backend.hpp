@@ -1,7 +1,9 @@
 // The CPU reference backend (OpenMP over networks, each network running the single-source
-// math): its class, shared by backends/cpu/backend.cpp, train.cpp and hessian.cpp.
+// math, SIMD lanes of networks where a target is available): its class, shared by
+// backends/cpu/backend.cpp, train.cpp and hessian.cpp.
 #pragma once
 
+#include <mutex>
 #include <string>
 
 #include "landscape/backends/backend.hpp"
@@ -14,9 +16,9 @@ class CpuBackend final : public Backend {
   explicit CpuBackend(int threads) : m_threads(thread_count(threads)) {}
 
   std::string name() const override { return "cpu"; }
-  std::string device() const override {
-    return "CPU, " + std::to_string(m_threads) + " thread" + (m_threads == 1 ? "" : "s");
-  }
+  std::string device() const override;
+  /// The FMA peak of this backend's threads, measured on first use (measure_fma_peak).
+  double peak_flops(Precision p) const override;
   long preferred_chunk(const Model&) const override { return 32L * m_threads; }
 
   /// Training (train.cpp): every network of the batch on the OpenMP threads.
@@ -34,6 +36,8 @@ class CpuBackend final : public Backend {
                 double* weights, math::TrainOutcome* outcomes, double* curves);
 
   int m_threads;
+  mutable std::once_flag m_peak_once;
+  mutable double m_peak[2] = {0, 0};  ///< FLOP/s, float32 then float64
 };
 
 }  // namespace landscape::cpu

@@ -1,22 +1,67 @@
-// The CPU backend's training: OpenMP over networks, each trained by the single-source loop
-// (math/train.hpp) in the requested precision.
+// The CPU backend's training: OpenMP over groups of networks trained side by side in SIMD
+// lanes (train_lanes-inl.hpp, on the target simd_target() names), or, on the "scalar" path,
+// over networks each trained by the single-source loop (math/train.hpp): the reference.
+#include <hwy/aligned_allocator.h>
 #include <omp.h>
 
+#include <new>
 #include <vector>
 
 #include "cpu_backend.hpp"
+#include "landscape/backends/simd.hpp"
 #include "landscape/core/parallel.hpp"
 #include "landscape/math/network.hpp"
 #include "landscape/math/train.hpp"
+#include "simd_dispatch.hpp"
 
 namespace landscape::cpu {
+namespace {
+
+/// Trains the batch in groups of the target's lane count, one group at a time per thread.
+// Seven parameters, as Backend::train with the lane trainer of the target.
+void train_in_lanes(const LaneTrainer& tr, const Model& m, const Dataset& d,
+                    const math::TrainParams& p, std::size_t count, double* weights,
+                    math::TrainOutcome* outcomes, double* curves, int threads) {
+  LaneJob j;
+  j.s = m.shape(d.n);
+  j.X = d.X.data();
+  j.Y = d.Y.data();
+  j.p = p;
+  j.count = count;
+  j.weights = weights;
+  j.outcomes = outcomes;
+  j.curves = curves;
+  const std::size_t lanes = tr.lanes();
+  const std::size_t groups = (count + lanes - 1) / lanes;
+  ExceptionCollector errors;
+#pragma omp parallel num_threads(threads)
+  {
+    hwy::AlignedFreeUniquePtr<unsigned char[]> scratch;
+    errors.run([&] {
+      scratch = hwy::AllocateAligned<unsigned char>(tr.scratch_bytes(j.s));
+      if (!scratch) throw std::bad_alloc();
+    });
+#pragma omp for schedule(dynamic, 1)
+    for (std::ptrdiff_t g = 0; g < std::ptrdiff_t(groups); ++g)
+      if (scratch) tr.train_group(j, std::size_t(g) * lanes, scratch.get());
+  }
+  errors.rethrow();
+}
+
+}  // namespace
 
 void CpuBackend::train(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
                        double* weights, math::TrainOutcome* outcomes, double* curves) {
-  if (st.precision == Precision::f32)
+  const std::int64_t target = simd_target_bit(simd_target());
+  if (target != 0 && count > 0) {
+    const LaneTrainer tr =
+        st.precision == Precision::f32 ? lane_trainer_f32(target) : lane_trainer_f64(target);
+    train_in_lanes(tr, m, d, st.params, count, weights, outcomes, curves, m_threads);
+  } else if (st.precision == Precision::f32) {
     train_as<float>(m, d, st.params, count, weights, outcomes, curves);
-  else
+  } else {
     train_as<double>(m, d, st.params, count, weights, outcomes, curves);
+  }
 }
 
 template <class T>

@@ -1,0 +1,31 @@
+// The CPU backend's SIMD paths: which instruction sets this binary can run here, which one it
+// runs, and the machine's measured FMA peak.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "landscape/core/settings.hpp"
+
+namespace landscape {
+
+/// The CPU backend's training paths on this machine, best first: the dispatch targets this
+/// binary was built for and the CPU supports ("avx512", "avx2", "sse4", "emu128", "neon", …),
+/// then "scalar" (the per-network reference loop, always available).
+std::vector<std::string> simd_targets();
+
+/// The path the CPU backend runs: the value of the environment variable LANDSCAPE_SIMD when it
+/// is set (Error naming LANDSCAPE_SIMD when it is not one of simd_targets()), else the first of
+/// simd_targets().
+std::string simd_target();
+
+/// Networks trained side by side in one SIMD register on `target` in `precision` (1 for
+/// "scalar"). Error for a target not in simd_targets().
+int simd_lanes(const std::string& target, Precision precision);
+
+/// The FMA peak of `threads` threads (0: all cores) in FLOP/s, measured with independent
+/// multiply-add chains on the widest target here (each FMA counts two flops): every thread at
+/// once, the best of 32 short runs each, a few tens of milliseconds in all.
+double measure_fma_peak(Precision precision, int threads);
+
+}  // namespace landscape
