@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
       ChunkResult c = real;
       const long n = std::min<long>(long(c.endpoints.size()), networks - written);
       c.endpoints.resize(std::size_t(n));
+      c.weights.resize(std::size_t(n) * cfg.model.param_count());  // every endpoint's weights, as stored
       c.candidates.clear();
       for (long i = 0; i < n; ++i) {
         const long from = c.endpoints[std::size_t(i)].index;

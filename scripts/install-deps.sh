@@ -21,6 +21,13 @@ missing_of() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
   done
 }
+# The Python package's tests run under the `python3` on PATH, which need not be Debian's (pyenv,
+# a virtual environment): give it NumPy, pandas and pytest from PyPI when it lacks them.
+if [ "${1:-}" = "--test" ] && command -v python3 >/dev/null && ! python3 -c "import numpy, pandas, pytest" 2>/dev/null; then
+  echo "installing (tests only, PyPI): numpy pandas pytest for $(command -v python3)" >&2
+  python3 -m pip install --quiet numpy pandas pytest >/dev/null 2>&1 ||
+    echo "warning: could not pip install numpy pandas pytest; the Python tests will report themselves skipped" >&2
+fi
 mapfile -t missing < <(missing_of "${packages[@]}")
 mapfile -t missing_test < <(missing_of "${test_packages[@]}")
 [ ${#missing[@]} -eq 0 ] && [ ${#missing_test[@]} -eq 0 ] && exit 0
