@@ -214,6 +214,9 @@ StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& la
     q.bind(run_id).bind(cell_index);
     if (q.step()) return {long(q.int64(0)), cell_index, label, q.text(1)};
   }
+  // The cell's row and its data in one transaction: a run killed between them would leave a cell
+  // that --resume finds (and keeps) without the X and Y its endpoints are read back with.
+  Transaction tx(*m_db, TransactionKind::immediate);
   const ExperimentConfig& c = ctx.cfg;
   json dims = c.model.dims;
   json cfg = {{"family", to_string(c.model.family)}, {"dims", c.model.dims}, {"networks", c.networks},
@@ -246,6 +249,7 @@ StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& la
   Statement data(*m_db, "INSERT INTO cell_data(cell_id, x, y) VALUES (?, ?, ?)");
   data.bind(cell_id).bind_doubles(ctx.data.X.data(), ctx.data.X.size())
       .bind_doubles(ctx.data.Y.data(), ctx.data.Y.size()).run();
+  tx.commit();
   return {cell_id, cell_index, label, "running"};
 }
 
@@ -563,7 +567,8 @@ std::string export_database(const std::string& db_path, bool as_json) {
                   "e.train_status, e.wall_time, e.kink_distance, e.near_kink, e.orbit_dim, e.excess_degeneracy, "
                   "e.non_degenerate, e.locally_open, r.status AS run_status, c.status AS cell_status, "
                   "json_extract(c.config_json, '$.data_seed') AS data_seed, e.loss - c.global_loss AS loss_gap, "
-                  "json_extract(e.details, '$.escape.loss_drop') AS escape_drop "
+                  "json_extract(e.details, '$.escape.loss_drop') AS escape_drop, e.escape_step, e.loss_drop, "
+                  "e.dynamics, e.certified "
                   "FROM endpoints e JOIN cells c ON e.cell_id = c.cell_id "
                   "JOIN runs r ON c.run_id = r.run_id ORDER BY r.run_id, c.cell_index, e.net_index",
               db_path + ": not a landscape results database");

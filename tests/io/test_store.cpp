@@ -408,6 +408,12 @@ TEST_F(Sweep, ExportRoundTrip) {
     EXPECT_EQ(j[i]["data_seed"], 5);  // the experiment seed: the file sets no data.seed
     EXPECT_DOUBLE_EQ(j[i]["loss_gap"].get<double>(), l - j[i]["global_loss"].get<double>());
     EXPECT_TRUE(j[i].contains("escape_drop"));
+    // The training dynamics and the certificate travel with every endpoint.
+    ASSERT_TRUE(j[i].contains("dynamics") && j[i].contains("escape_step") && j[i].contains("loss_drop") &&
+                j[i].contains("certified"));
+    const std::string dyn = j[i]["dynamics"];
+    EXPECT_TRUE(dyn == "plateau" || dyn == "descending" || dyn == "settled") << dyn;
+    EXPECT_TRUE(j[i]["loss_drop"].is_number());
     ASSERT_TRUE(std::getline(csv, line));
     EXPECT_NE(line.find("," + cls + ","), std::string::npos) << line;
   }
