@@ -40,17 +40,21 @@ void set_normal_margin(const double* ev, int P, SymmetryInfo& sym) {
   sym.normal_margin = sorted[std::size_t(sym.orbit_dim)];
 }
 
-/// The certificate of a minimum (docs/math.md §7): PSD to tolerance, excess degeneracy 0 (the
-/// near-null space has exactly the orbit's dimension, so at a critical point it is the orbit's
-/// tangent space: a Morse–Bott point), not at a kink, and a margin above the spectrum's error.
-MinimumCertificate certify_minimum(const EndpointRecord& e, const Tolerances& tol) {
+/// The certificate of a minimum (docs/math.md §7): a critical point to the refinement's
+/// tolerance (‖∇L‖ ≤ `critical_grad`: the Morse–Bott argument is about an exact critical point,
+/// which an endpoint of gradient descent stopped at the classification tolerance is not), PSD to
+/// tolerance, excess degeneracy 0 (the near-null space has exactly the orbit's dimension, so at a
+/// critical point it is the orbit's tangent space: a Morse–Bott point), not at a kink, and a
+/// margin above the spectrum's error.
+MinimumCertificate certify_minimum(const EndpointRecord& e, const Tolerances& tol, double critical_grad) {
   MinimumCertificate c;
   c.status = e.cls == PointClass::global_minimum ? "loss_only" : "no_descent_found";
   if (!e.symmetry) return c;
   c.margin = e.symmetry->normal_margin;
   c.error_bound = e.symmetry->spectrum_error;
   const bool kink = e.near_kink || (std::isfinite(e.kink_distance) && e.kink_distance < tol.kink);
-  if (e.finite && !kink && e.nominal_spectrum().n_negative == 0 && e.symmetry->excess == 0 &&
+  if (e.finite && !kink && e.grad_norm <= critical_grad && e.nominal_spectrum().n_negative == 0 &&
+      e.symmetry->excess == 0 &&
       std::isfinite(c.margin) && c.margin > c.error_bound)
     c.status = "certified";
   return c;
@@ -203,7 +207,7 @@ void finalize_endpoint(const EndpointProblem& pb, const GlobalOptimum& opt, cons
   e.cls = e.cls_by_tol[kTolNominal];
   e.minimum.reset();
   if (e.cls == PointClass::global_minimum || e.cls == PointClass::spurious_local_minimum)
-    e.minimum = certify_minimum(e, s.tol);
+    e.minimum = certify_minimum(e, s.tol, s.refine.grad_rtol * loss_scale);
 }
 
 

@@ -75,6 +75,15 @@ OpennessInfo openness(const Model& m, const double* w, double rank_rtol) {
       int r = rank_above(prod, threshold(i, j));
       // Rounding can only matter where a singular value sits on its threshold; the clamp keeps
       // the invariant there too.
+      // Sylvester's inequality from below, at every split W_j⋯W_{l+1} · W_l⋯W_i (inner width d_l):
+      // a product's smallest singular values can scale like rtol^len while its threshold scales
+      // like rtol, so the rule alone could report rank(AB) < rank A + rank B − k. The upper
+      // clamp wins should the two ever disagree.
+      int lower = 0;
+      for (int l = i; l < j; ++l)
+        lower = std::max(lower, rank[std::size_t(l) + 1][std::size_t(j)] + rank[std::size_t(i)][std::size_t(l)] -
+                                    m.dims[std::size_t(l)]);
+      r = std::max(r, lower);
       r = std::min({r, rank[std::size_t(i)][std::size_t(j) - 1], rank[std::size_t(i) + 1][std::size_t(j)]});
       rank[std::size_t(i)][std::size_t(j)] = r;
     }

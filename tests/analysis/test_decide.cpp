@@ -198,6 +198,18 @@ TEST(CertifiedMinima, MorseBottGlobalMinimaAreCertifiedWithTheirMargin) {
               10.0 * double(w.size()) * std::numeric_limits<double>::epsilon() * values.back(),
               1e-6 * r.endpoint.minimum->error_bound);
 
+  // The same minimum moved off its critical manifold (gradient far above the refinement's
+  // target, still under the classification tolerance) is a global minimum but not certified:
+  // the Morse–Bott argument is about an exact critical point.
+  {
+    std::vector<double> off = w;
+    off[0] += 1e-8;
+    const PointReport ro = decide(m, d, off);
+    ASSERT_EQ(ro.endpoint.cls, PointClass::global_minimum);
+    ASSERT_GT(ro.endpoint.grad_norm, 1e-12 * loss_scale(d));
+    EXPECT_EQ(ro.endpoint.minimum->status, "loss_only");
+  }
+
   // A global minimum with flat directions beyond the orbit (rank-1 targets, width 2: the unused
   // hidden direction is free) rests on its loss alone.
   const Dataset d1 = gaussian_data(m, 8, 35, 0, 1);
@@ -303,7 +315,7 @@ TEST(Openness, FromWeightsMatchesTheFormula) {
 namespace {
 
 /// rank(W_j⋯W_i) ≤ min(rank of every factor and sub-product), for every reported product.
-void expect_rank_invariant(const OpennessInfo& o, const std::string& what) {
+void expect_rank_invariant(const OpennessInfo& o, const std::string& what, const std::vector<int>& dims = {}) {
   const auto rank_of = [&](int i, int j) {
     if (i == j) return o.layer_ranks[std::size_t(i) - 1];
     for (const auto& p : o.partial)
@@ -315,6 +327,12 @@ void expect_rank_invariant(const OpennessInfo& o, const std::string& what) {
     for (int k = p.from; k < p.to; ++k)  // W_to⋯W_from = (W_to⋯W_{k+1})(W_k⋯W_from)
       EXPECT_LE(p.rank, std::min(rank_of(k + 1, p.to), rank_of(p.from, k)))
           << what << ": product " << p.from << ".." << p.to << " split after " << k;
+  // Sylvester from below: rank(AB) ≥ rank A + rank B − (inner width).
+  if (!dims.empty())
+    for (const auto& p : o.partial)
+      for (int k = p.from; k < p.to; ++k)
+        EXPECT_GE(p.rank, rank_of(k + 1, p.to) + rank_of(p.from, k) - dims[std::size_t(k)])
+            << what << ": product " << p.from << ".." << p.to << " split after " << k;
   EXPECT_EQ(o.product_rank, rank_of(1, int(o.layer_ranks.size())));
 }
 
@@ -344,13 +362,25 @@ TEST(Openness, ProductRanksNeverExceedTheirFactors) {
   for (std::uint64_t seed = 1; seed <= 4; ++seed)
     for (double scale : {2.0, 1.0, 1e-3, 1e-6}) {
       const std::vector<double> w = random_weights(deep, seed, scale);
-      expect_rank_invariant(openness(deep, w.data(), 1e-6), "random, scale " + std::to_string(scale));
+      expect_rank_invariant(openness(deep, w.data(), 1e-6), "random, scale " + std::to_string(scale), deep.dims);
       RefineSpec spec;
       spec.max_iterations = 20;
       const RefineResult r = refine_critical_point(deep, d, w.data(), loss_scale(d), spec);
       expect_rank_invariant(openness(deep, r.weights.data(), 1e-6),
-                            "refined, scale " + std::to_string(scale));
+                            "refined, scale " + std::to_string(scale), deep.dims);
     }
+  // Two full-rank factors whose product's small singular value (4e-12) falls under the product's
+  // threshold (1e-6 · ‖A‖‖B‖): Sylvester keeps rank(AB) = 2, and AB stays locally open.
+  {
+    const Model two = make_model(Family::linear, {2, 2, 2});
+    const std::vector<double> ab{1.0, 0.0, 0.0, 2e-6, 1.0, 0.0, 0.0, 2e-6};
+    const OpennessInfo s = openness(two, ab.data(), 1e-6);
+    EXPECT_EQ(s.layer_ranks, (std::vector<int>{2, 2}));
+    EXPECT_EQ(s.product_rank, 2);
+    ASSERT_TRUE(s.locally_open.has_value());
+    EXPECT_TRUE(*s.locally_open);
+    expect_rank_invariant(s, "Sylvester example", two.dims);
+  }
   // Exactly zero weights have rank 0 everywhere.
   const std::vector<double> zero(deep.param_count(), 0.0);
   const OpennessInfo o = openness(deep, zero.data(), 1e-6);
