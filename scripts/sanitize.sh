@@ -12,6 +12,7 @@ JOBS=${JOBS:-$(nproc)}
 # Release/RelWithDebInfo (-DNDEBUG) would drop.
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
       -DLANDSCAPE_SANITIZE=ON -DLANDSCAPE_ENABLE_CUDA=OFF -DLANDSCAPE_BUILD_BENCH=OFF \
+      -DLANDSCAPE_ENABLE_MPI=OFF \
       ${CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS"
 
@@ -24,7 +25,12 @@ export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 # Excluded tests, each for one reason:
 #   report_browser:   renders HTML in headless Chromium; the sanitized code only writes the
 #                     fixture, which landscape_report_tests already covers.
-exclude='^(report_browser)$'
+# MPI is left out of this build (its distributed tests report themselves skipped here and run in
+# the main build): LeakSanitizer reports Open MPI's own allocations at exit as leaks.
+# LargePointIsClassifiedWithoutTheDenseHessian runs under an address-space limit, which
+# AddressSanitizer's shadow-memory reservation (terabytes of address space) cannot meet; the
+# main build runs it.
+exclude='^(report_browser|GeometryCli\.LargePointIsClassifiedWithoutTheDenseHessian)$'
 
 cd "$BUILD_DIR"
 ctest --output-on-failure -j "$JOBS" -L cpu -E "$exclude"
