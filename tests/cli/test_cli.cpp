@@ -15,6 +15,7 @@
 #include "landscape/io/sqlite.hpp"
 #include "landscape/io/store.hpp"
 #include "landscape/run/sweep.hpp"
+#include "cli_run.hpp"
 #include "temp_dir_test.hpp"
 
 namespace fs = std::filesystem;
@@ -22,19 +23,8 @@ using landscape::cli_main;
 
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun run(std::vector<std::string> args) {
-  args.insert(args.begin(), "landscape");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = cli_main(int(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using landscape::test::CliRun;
+using landscape::test::run;
 
 class Cli : public landscape::test::TempDirTest {
  protected:

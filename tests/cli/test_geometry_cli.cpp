@@ -25,6 +25,7 @@
 #include "landscape/run/experiment.hpp"
 #include "landscape/run/slice.hpp"
 #include "process_util.hpp"
+#include "cli_run.hpp"
 #include "temp_dir_test.hpp"
 #include "test_util.hpp"
 
@@ -34,19 +35,8 @@ using json = nlohmann::json;
 
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun run(std::vector<std::string> args) {
-  args.insert(args.begin(), "landscape");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = cli_main(int(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using landscape::test::CliRun;
+using landscape::test::run;
 
 class GeometryCli : public test::TempDirTest {
  protected:

@@ -12,6 +12,7 @@
 #include "landscape/io/config.hpp"
 #include "landscape/io/sqlite.hpp"
 #include "landscape/run/experiment.hpp"
+#include "cli_run.hpp"
 #include "temp_dir_test.hpp"
 
 namespace {
@@ -21,19 +22,8 @@ using landscape::OpenMode;
 using landscape::Statement;
 using landscape::cli_main;
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun run(std::vector<std::string> args) {
-  args.insert(args.begin(), "landscape");
-  std::vector<const char*> argv;
-  for (auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = cli_main(int(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using landscape::test::CliRun;
+using landscape::test::run;
 
 class Point : public landscape::test::TempDirTest {
  protected:
