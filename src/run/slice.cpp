@@ -176,6 +176,8 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
         norm2(d1) > 0 && norm2(d2) > 0, "--plane",
         "a filter-normalised direction is zero (all weights are zero): use --plane eig:0,eig:1");
     pl.loss = loss_on_plane(p.model, p.data, w.data(), d1.data(), d2.data(), pl.a, pl.b);
+    pl.vector1 = std::move(d1);
+    pl.vector2 = std::move(d2);
     res.plane = std::move(pl);
   }
   return res;
