@@ -20,12 +20,14 @@ class SliceCommand : public Command {
     sub.add_option("point", m_point_path,
                    "POINT.json (see README), or a results database with --cell and --net")
         ->required();
-    m_cell_opt = sub.add_option("--cell", m_cell, "database: cell index in its run (as `landscape point`)")
-                     ->check(CLI::NonNegativeNumber);
+    m_cell_opt =
+        sub.add_option("--cell", m_cell, "database: cell index in its run (as `landscape point`)")
+            ->check(CLI::NonNegativeNumber);
     m_net_opt = sub.add_option("--net", m_net, "database: network index in the cell")
                     ->check(CLI::NonNegativeNumber);
-    m_run_opt = sub.add_option("--run", m_run, "database: run id (default: the newest run with that cell)")
-                    ->check(CLI::PositiveNumber);
+    m_run_opt =
+        sub.add_option("--run", m_run, "database: run id (default: the newest run with that cell)")
+            ->check(CLI::PositiveNumber);
     sub.add_flag("--refined", m_refined,
                  "database: the endpoint as its run refined it (runs with [refine] enabled)");
     sub.add_option("--direction", m_spec.direction,
@@ -76,8 +78,7 @@ class SliceCommand : public Command {
     // The point's own settings (a stored endpoint's are its cell's), as `classify` takes them.
     const SliceResult r = slice_point(p, m_spec, p.settings.value_or(DecideSettings{}),
                                       RestartSpec{}, *backend, m_options);
-    const std::string out =
-        m_out.empty() ? (pp.parent_path() / (stem + "-slice")).string() : m_out;
+    const std::string out = m_out.empty() ? (pp.parent_path() / (stem + "-slice")).string() : m_out;
     write_slice_outputs(out, name, r.report, r.line, r.plane ? &*r.plane : nullptr);
     ctx.out << "class " << to_string(r.report.endpoint.cls) << "; loss along " << r.line.direction
             << " (" << r.line.description << ")";

@@ -52,8 +52,9 @@ bool is_results_database(const std::string& path) {
   while (in.get(c) && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
   }
   if (in && (c == '{' || c == '[')) return false;  // parse_point says what is wrong with a list
-  throw Error(path + ": neither a POINT.json file (a JSON object) nor a landscape results database "
-                     "(an SQLite file)");
+  throw Error(path +
+              ": neither a POINT.json file (a JSON object) nor a landscape results database "
+              "(an SQLite file)");
 }
 
 }  // namespace landscape
