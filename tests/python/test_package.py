@@ -361,16 +361,19 @@ def test_slice_of_a_stored_endpoint_equals_the_cli(sweep, tmp_path):
 
 
 def test_load_reads_the_swept_column(tmp_path):
+    # init.scale has no column of its own in the cells table (init_scale does), so its column
+    # comes from cells.swept alone
     config = {"experiment": {"networks": 1, "backend": "cpu"},
               "model": {"family": "linear", "dims": [2, 2]},
-              "data": {"n": [4, 6]}, "train": {"lr": [0.01, 0.02], "steps": 20}}
+              "data": {"n": [4, 6]}, "init": {"scale": [1.0, 0.5]}, "train": {"steps": 20}}
     res = landscape.sample(config, db=tmp_path / "s.db", out=tmp_path / "out", quiet=True)
-    assert res.swept == ["n", "lr"]  # grid order
-    assert list(res.cells["n"]) == [4, 6, 4, 6] and list(res.cells["lr"]) == [0.01, 0.01, 0.02, 0.02]
-    assert res.cells["n"].dtype == np.int64 and res.cells["lr"].dtype == np.float64
-    assert res.endpoints["n"].dtype == np.int64 and res.endpoints["lr"].dtype == np.float64
-    assert list(res.endpoints["lr"]) == [0.01, 0.01, 0.02, 0.02]
-    assert res.cells["swept"][3] == {"n": 6, "lr": 0.02}
+    assert res.swept == ["n", "scale"]  # grid order
+    assert list(res.cells["n"]) == [4, 6, 4, 6] and list(res.cells["scale"]) == [1.0, 1.0, 0.5, 0.5]
+    assert res.cells["n"].dtype == np.int64 and res.cells["scale"].dtype == np.float64
+    assert res.endpoints["n"].dtype == np.int64 and res.endpoints["scale"].dtype == np.float64
+    assert list(res.endpoints["scale"]) == [1.0, 1.0, 0.5, 0.5]
+    assert list(res.cells["init_scale"]) == list(res.cells["scale"])
+    assert res.cells["swept"][3] == {"n": 6, "scale": 0.5}
     # read from cells.swept, not from the label: a database whose labels say nothing loads the same
     import shutil
     import sqlite3
@@ -378,8 +381,8 @@ def test_load_reads_the_swept_column(tmp_path):
     with sqlite3.connect(tmp_path / "t.db") as con:
         con.execute("UPDATE cells SET label = 'cell ' || cell_index")
     again = landscape.load(tmp_path / "t.db")
-    assert again.swept == ["n", "lr"]
-    assert again.cells[["n", "lr"]].equals(res.cells[["n", "lr"]])
+    assert again.swept == ["n", "scale"]
+    assert again.cells[["n", "scale"]].equals(res.cells[["n", "scale"]])
     assert landscape.swept_values('{"dims":[3,2,3],"small":true}') == {"dims": (3, 2, 3), "small": True}
     assert landscape.swept_values("{}") == {}
 
