@@ -45,7 +45,9 @@ class SliceCommand : public Command {
         ->capture_default_str()
         ->check(CLI::Range(2, 2000));
     sub.add_option("--seed", m_spec.seed, "seed of the random directions")->capture_default_str();
-    sub.add_option("--out", m_out, "output folder (default: <point>-slice next to the point)");
+    sub.add_option("--out", m_out,
+                   "output folder (default: <point>-slice next to the point; for a database "
+                   "<db>-cell<C>-net<I>-slice)");
     sub.add_option("--max-dense-mb", m_options.max_dense_mb,
                    "largest dense Hessian path in MiB; above it the spectrum is partial (Lanczos)")
         ->capture_default_str()
