@@ -197,12 +197,15 @@ def test_long_calls_release_the_gil():
     import time
 
     rng = np.random.default_rng(0)
-    dims = [20, 20, 20, 20]
-    Ws = [rng.standard_normal((dims[i + 1], dims[i])) / 5 for i in range(3)]
-    X, Y = rng.standard_normal((20, 50)), rng.standard_normal((20, 50))
-    calls = {"hessian": lambda: landscape.hessian(Ws, X, Y),
-             "classify": lambda: landscape.classify(Ws, X, Y),
-             "slice": lambda: landscape.slice(Ws, X, Y, direction="random", steps=1000)}
+
+    def point(width, n):  # a three-layer linear net of the given width, a few tenths of a second
+        return ([rng.standard_normal((width, width)) / 5 for _ in range(3)], rng.standard_normal((width, n)),
+                rng.standard_normal((width, n)))
+
+    big, small = point(30, 60), point(12, 30)  # P = 2700 for the Hessian alone, P = 432
+    calls = {"hessian": lambda: landscape.hessian(*big),
+             "classify": lambda: landscape.classify(*small),
+             "slice": lambda: landscape.slice(*small, direction="random", steps=200)}
     for name, call in calls.items():
         window = []
 
@@ -216,7 +219,7 @@ def test_long_calls_release_the_gil():
         worker.start()
         while worker.is_alive():
             ticks.append(time.perf_counter())
-            time.sleep(0.001)
+            time.sleep(0.005)
         worker.join()
         t0, t1 = window
         assert t1 - t0 > 0.05, (name, t1 - t0)  # long enough to tell
