@@ -387,6 +387,7 @@ void read_train(TableReader tr, TrainSpec& train) {
   tr.number("grad_tol", train.grad_tol);
   require(train.grad_tol >= 0, tr.where("grad_tol"), "must be >= 0");
   tr.positive("diverge_factor", train.diverge_factor);
+  tr.boolean("compress", train.compress);
   tr.finish();
 }
 
@@ -462,6 +463,7 @@ TrainSettings make_train_settings(const TrainSpec& t, double loss_scale) {
   s.params.max_steps = t.steps;
   s.params.grad_tol = t.grad_tol * loss_scale;
   s.params.diverge_loss = t.diverge_factor * loss_scale;
+  s.compress = t.compress;
   return s;
 }
 
