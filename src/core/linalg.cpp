@@ -93,10 +93,16 @@ bool symmetric_spectrum(double* A, int P, double* out) {
   // LAPACKE refuses a non-finite matrix as a bad argument; Eigen's solver says what it can.
   const bool finite = std::all_of(A, A + std::size_t(P) * P, [](double x) { return std::isfinite(x); });
   if (lapack_available() && P >= kLapackMinP && finite) {
-    Eigen::Map<const RowMat> H(A, P, P);
-    const RowMat keep = H;  // dsyevd overwrites A; a retry needs the matrix
+    // dsyevd destroys only the triangle it reads, the column-major lower one with the diagonal
+    // (the row-major upper); the row-major strict lower triangle survives, so a retry needs
+    // only the diagonal kept, not a copy of the matrix.
+    std::vector<double> diagonal(std::size_t(P));
+    for (int i = 0; i < P; ++i) diagonal[std::size_t(i)] = A[std::size_t(i) * P + i];
     if (lapack_symmetric_eigenvalues(A, P, out) == 0) return true;
-    std::copy(keep.data(), keep.data() + std::size_t(P) * P, A);
+    for (int i = 0; i < P; ++i) {
+      A[std::size_t(i) * P + i] = diagonal[std::size_t(i)];
+      for (int j = i + 1; j < P; ++j) A[std::size_t(i) * P + j] = A[std::size_t(j) * P + i];
+    }
   }
   Eigen::Map<const RowMat> H(A, P, P);
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(H, Eigen::EigenvaluesOnly);
