@@ -96,7 +96,7 @@ bool symmetric_spectrum(double* A, int P, double* out) {
     // dsyevd destroys only the triangle it reads, the column-major lower one with the diagonal
     // (the row-major upper); the row-major strict lower triangle survives, so a retry needs
     // only the diagonal kept, not a copy of the matrix.
-    std::vector<double> diagonal(std::size_t(P));
+    std::vector<double> diagonal(static_cast<std::size_t>(P));
     for (int i = 0; i < P; ++i) diagonal[std::size_t(i)] = A[std::size_t(i) * P + i];
     if (lapack_symmetric_eigenvalues(A, P, out) == 0) return true;
     for (int i = 0; i < P; ++i) {
