@@ -1,7 +1,6 @@
 // Data generation and CSV loading.
 #include "landscape/core/data.hpp"
 
-#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -177,21 +176,57 @@ bool compresses(const Model& model, const Dataset& d) {
 }
 
 CompressedData compress_linear_data(const Dataset& d) {
-  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const RowMat> X(d.X.data(), d.d0, d.n), Y(d.Y.data(), d.dh, d.n);
-  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(X.transpose());
-  const Eigen::MatrixXd Q = qr.householderQ() * Eigen::MatrixXd::Identity(d.n, d.d0);
-  const RowMat Xc =
-      qr.matrixQR().topRows(d.d0).triangularView<Eigen::Upper>().toDenseMatrix().transpose();
-  const RowMat Yc = Y * Q;
+  const int d0 = d.d0, dh = d.dh, n = d.n;
+  require(n >= d0, "data", "compression needs at least d0 = " + std::to_string(d0) +
+                               " samples, got n = " + std::to_string(n));
+  // Unblocked Householder QR of Xᵀ with its reflectors applied to Yᵀ as they are made, in plain
+  // loops of fixed order (no BLAS, no threads, no cache-dependent blocking): the compressed data
+  // is the same bits on every machine, thread count and run, so every backend and MPI rank
+  // trains on the same numbers. Column j of Xᵀ is row j of X, and column r of Yᵀ row r of Y,
+  // both contiguous, so A and B hold those columns one after another.
+  std::vector<double> A(d.X), B(d.Y), v(static_cast<std::size_t>(n));
+  const auto col = [n](std::vector<double>& M, int j) { return M.data() + std::size_t(j) * n; };
+  // Applies I − β·v·vᵀ (v living in rows k..n−1) to column c of a matrix held by columns.
+  const auto reflect = [&](double* c, int k, double beta) {
+    double s = 0;
+    for (int i = k; i < n; ++i) s += v[std::size_t(i)] * c[i];
+    s *= beta;
+    for (int i = k; i < n; ++i) c[i] -= s * v[std::size_t(i)];
+  };
+  for (int k = 0; k < d0; ++k) {
+    double* a = col(A, k);
+    double norm2 = 0;
+    for (int i = k; i < n; ++i) norm2 += a[i] * a[i];
+    if (norm2 == 0) continue;  // a zero column: the identity reflects it
+    const double norm = std::sqrt(norm2);
+    const double alpha = a[k] > 0 ? -norm : norm;  // the sign that avoids cancellation in v_k
+    for (int i = k; i < n; ++i) v[std::size_t(i)] = a[i];
+    v[std::size_t(k)] -= alpha;
+    double v2 = 0;
+    for (int i = k; i < n; ++i) v2 += v[std::size_t(i)] * v[std::size_t(i)];
+    const double beta = 2.0 / v2;
+    a[k] = alpha;
+    for (int i = k + 1; i < n; ++i) a[i] = 0.0;
+    for (int j = k + 1; j < d0; ++j) reflect(col(A, j), k, beta);
+    for (int r = 0; r < dh; ++r) reflect(col(B, r), k, beta);
+  }
+  // Now QᵀXᵀ = [R̂; 0] and QᵀYᵀ = B: X̃ = R̂ᵀ (X̃[i][k] = R̂[k][i] = A's column i, row k), Ỹ is
+  // B's first d0 rows transposed, and the rest of B is the part of Y no W can reach.
   CompressedData c;
-  c.data.d0 = d.d0;
-  c.data.dh = d.dh;
-  c.data.n = d.d0;
-  c.data.X.assign(Xc.data(), Xc.data() + Xc.size());
-  c.data.Y.assign(Yc.data(), Yc.data() + Yc.size());
-  // The residual itself, not ‖Y‖² − ‖YQ̂‖², which cancels when Y lies (nearly) in X's row space.
-  c.loss_offset = 0.5 * (Y - Yc * Q.transpose()).squaredNorm();
+  c.data.d0 = d0;
+  c.data.dh = dh;
+  c.data.n = d0;
+  c.data.X.assign(std::size_t(d0) * d0, 0.0);
+  c.data.Y.assign(std::size_t(dh) * d0, 0.0);
+  for (int i = 0; i < d0; ++i)
+    for (int k = 0; k <= i; ++k) c.data.X[std::size_t(i) * d0 + k] = col(A, i)[k];
+  double rest = 0;
+  for (int r = 0; r < dh; ++r) {
+    const double* b = col(B, r);
+    for (int k = 0; k < d0; ++k) c.data.Y[std::size_t(r) * d0 + k] = b[k];
+    for (int i = d0; i < n; ++i) rest += b[i] * b[i];
+  }
+  c.loss_offset = 0.5 * rest;
   return c;
 }
 

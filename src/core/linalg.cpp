@@ -89,6 +89,10 @@ int lapack_symmetric_eigenvalues(double*, int P, double*) {
 #endif
 
 bool symmetric_spectrum(double* A, int P, double* out) {
+  return symmetric_spectrum_with(A, P, out, lapack_symmetric_eigenvalues);
+}
+
+bool symmetric_spectrum_with(double* A, int P, double* out, LapackEigenSolver lapack) {
   if (P <= 0) return true;
   // LAPACKE refuses a non-finite matrix as a bad argument; Eigen's solver says what it can.
   const bool finite = std::all_of(A, A + std::size_t(P) * P, [](double x) { return std::isfinite(x); });
@@ -98,7 +102,7 @@ bool symmetric_spectrum(double* A, int P, double* out) {
     // only the diagonal kept, not a copy of the matrix.
     std::vector<double> diagonal(static_cast<std::size_t>(P));
     for (int i = 0; i < P; ++i) diagonal[std::size_t(i)] = A[std::size_t(i) * P + i];
-    if (lapack_symmetric_eigenvalues(A, P, out) == 0) return true;
+    if (lapack(A, P, out) == 0) return true;
     for (int i = 0; i < P; ++i) {
       A[std::size_t(i) * P + i] = diagonal[std::size_t(i)];
       for (int j = i + 1; j < P; ++j) A[std::size_t(i) * P + j] = A[std::size_t(j) * P + i];

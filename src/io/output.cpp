@@ -262,7 +262,8 @@ static json sample_summary_json(const SampleResult& r) {
                {"y_file", ds.y == TargetKind::csv ? json(ds.y_file) : json(nullptr)}};
   j["train"] = {{"optimizer", r.config.train.optimizer}, {"lr", r.config.train.lr},
                 {"steps", r.config.train.steps}, {"precision", to_string(r.config.train.precision)},
-                {"grad_tol_rtol", r.config.train.grad_tol}, {"init_scale", r.config.init.effective_scale()}};
+                {"grad_tol_rtol", r.config.train.grad_tol}, {"init_scale", r.config.init.effective_scale()},
+                {"compress", r.config.train.compress}};
   j["loss"] = "0.5*||F(W)-Y||_F^2 (square loss, no 1/n)";
   j["global_loss"] = number_to_json(r.optimum.value);
   j["global_loss_kind"] = r.optimum.kind;

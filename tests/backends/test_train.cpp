@@ -318,6 +318,36 @@ TEST(CompressedTraining, SameEndpointsAsTheSamples) {
   }
 }
 
+TEST(CompressedTraining, StopsByGradientToleranceAsTheSamplesDo) {
+  // n ≫ d0 and a real gradient tolerance: the constant part of the loss is large, and the stop
+  // test must still see the same loss and gradient norm as on the samples.
+  const Model m = make_model(Family::linear, {4, 3, 2});
+  const Dataset d = gaussian_data(m, 2000, 13);
+  const std::size_t count = 8;
+  TrainSettings s;
+  s.params.kind = math::OptimizerKind::adam;
+  s.params.lr = 1e-2;
+  s.params.max_steps = 20000;
+  s.params.grad_tol = 1e-7 * std::max(1.0, 0.5 * [&] {
+    double y2 = 0;
+    for (double y : d.Y) y2 += y * y;
+    return y2;
+  }());
+  std::vector<math::TrainOutcome> oc(count), ou(count);
+  std::vector<double> wc = network_batch(m, 9, count), wu = wc;
+  make_cpu_backend(2)->train(m, d, s, count, wc.data(), oc.data());
+  s.compress = false;
+  make_cpu_backend(2)->train(m, d, s, count, wu.data(), ou.data());
+  for (std::size_t i = 0; i < count; ++i) {
+    SCOPED_TRACE("network " + std::to_string(i));
+    EXPECT_EQ(oc[i].status, math::TrainStatus::converged);
+    EXPECT_EQ(oc[i].status, ou[i].status);
+    EXPECT_LE(std::labs(oc[i].steps - ou[i].steps), 1);  // rounding at the threshold at most
+    EXPECT_LE(rel(oc[i].loss, ou[i].loss), 1e-12);
+    EXPECT_LE(oc[i].grad_norm, s.params.grad_tol);
+  }
+}
+
 TEST(CompressedTraining, LeakyNetworksAndFewSamplesTrainOnTheDataAsGiven) {
   const Model leaky = make_model(Family::leaky_relu, {6, 4, 2});
   const Model lin = make_model(Family::linear, {6, 4, 2});

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
+#include "landscape/core/common.hpp"
 #include "landscape/core/data.hpp"
 #include "landscape/math/network.hpp"
 #include "test_util.hpp"
@@ -82,7 +84,9 @@ INSTANTIATE_TEST_SUITE_P(
                       CompressCase{{16, 16, 16, 16}, 64, 0, TargetKind::gaussian},  // W-M
                       CompressCase{{5, 3, 2}, 7, 2, TargetKind::gaussian},     // rank-deficient X
                       CompressCase{{4, 6, 3}, 40, 0, TargetKind::teacher},     // realizable Y
-                      CompressCase{{3, 1}, 200, 0, TargetKind::gaussian}));    // one layer
+                      CompressCase{{3, 1}, 200, 0, TargetKind::gaussian},     // one layer
+                      CompressCase{{8, 8, 8}, 2000, 0, TargetKind::gaussian},  // n ≫ d0
+                      CompressCase{{5, 3, 2}, 40, 2, TargetKind::teacher}));   // both at once
 
 TEST(Compressed, RealizableTargetsLeaveNoConstant) {
   // Y = W*X lies in X's row space: the constant is rounding only, and the compressed loss at the
@@ -96,6 +100,27 @@ TEST(Compressed, RealizableTargetsLeaveNoConstant) {
   for (double y : d.Y) y2 += y * y;
   const CompressedData cd = compress_linear_data(d);
   EXPECT_LE(cd.loss_offset, 1e-24 * y2);
+}
+
+TEST(Compressed, SameBitsOnAnyThreadAndInsideParallelRegions) {
+  // Every backend and MPI rank must train on the same numbers: the reduction may not depend on
+  // the threads around it (a threaded or cache-blocked product would).
+  const Model m = make_model(Family::linear, {16, 16, 16, 16});
+  const Dataset d = gaussian_data(m, 1000, 8);
+  const CompressedData ref = compress_linear_data(d);
+  const auto same = [&](const CompressedData& c) {
+    return c.data.X == ref.data.X && c.data.Y == ref.data.Y &&
+           std::memcmp(&c.loss_offset, &ref.loss_offset, sizeof(double)) == 0;
+  };
+  int mismatches = 0;
+#pragma omp parallel num_threads(2) reduction(+ : mismatches)
+  mismatches += same(compress_linear_data(d)) ? 0 : 1;
+  EXPECT_EQ(mismatches, 0);
+}
+
+TEST(Compressed, RefusesFewerSamplesThanInputs) {
+  const Model m = make_model(Family::linear, {6, 4, 6});
+  EXPECT_THROW(compress_linear_data(gaussian_data(m, 5, 1)), Error);
 }
 
 TEST(Compressed, OnlyDeepLinearNetworksWithMoreSamplesThanInputs) {

@@ -61,6 +61,25 @@ TEST(Linalg, LapackEigenvaluesMatchEigenAndHaveSmallResiduals) {
   }
 }
 
+TEST(Linalg, FailedLapackSolveIsRetriedOnTheWholeMatrix) {
+  if (!lapack_available()) GTEST_SKIP() << "built without LAPACK";
+  // A LAPACK step that fails after destroying everything dsyevd may destroy: the column-major
+  // lower triangle with the diagonal (row-major: the upper triangle with the diagonal).
+  const LapackEigenSolver failing = [](double* A, int P, double* out) {
+    for (int i = 0; i < P; ++i)
+      for (int j = i; j < P; ++j) A[std::size_t(i) * P + j] = 1e300;
+    for (int k = 0; k < P; ++k) out[k] = 7.0;
+    return 1;
+  };
+  const int P = kLapackMinP + 3;
+  const std::vector<double> A = random_symmetric(P, 5u);
+  const std::vector<double> ref = symmetric_eigenvalues(A.data(), P);
+  std::vector<double> work = A, lam(static_cast<std::size_t>(P));
+  ASSERT_TRUE(symmetric_spectrum_with(work.data(), P, lam.data(), failing));
+  const double scale = std::max(std::abs(ref.front()), std::abs(ref.back()));
+  for (int k = 0; k < P; ++k) EXPECT_NEAR(lam[std::size_t(k)], ref[std::size_t(k)], 1e-12 * scale);
+}
+
 TEST(Linalg, EmptyAndNonFiniteInput) {
   if (!lapack_available()) GTEST_SKIP() << "built without LAPACK";
   std::vector<double> A(4, 0.0), lam(2, 1.0);

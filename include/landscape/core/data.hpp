@@ -31,21 +31,25 @@ struct DataSpec {
   long long seed = -1;        ///< seed of the data draw (X, Y, teacher, noise); -1: experiment.seed
 };
 
-/// A deep linear network's data reduced to d0 samples (docs/math.md §2a). With the thin
-/// Householder QR Xᵀ = Q̂R̂ (Q̂ n×d0 with orthonormal columns), X = R̂ᵀQ̂ᵀ, and for every W
-///   ½‖WX − Y‖² = ½‖W·R̂ᵀ − Y·Q̂‖² + ½‖Y − Y·Q̂Q̂ᵀ‖²,
+/// A deep linear network's data reduced to d0 samples (docs/math.md §2a). With the Householder
+/// QR Xᵀ = Q[R̂; 0] (Q = [Q̂ Q̂⊥] n×n orthogonal, Q̂ its first d0 columns), X = R̂ᵀQ̂ᵀ, and for
+/// every W
+///   ½‖WX − Y‖² = ½‖W·R̂ᵀ − Y·Q̂‖² + ½‖Y·Q̂⊥‖²,
 /// so training on (R̂ᵀ, YQ̂) with the constant second term added back gives the same loss and
 /// gradient (and Hessian) at d0/n of the per-sample cost, without forming XXᵀ (whose rounding
 /// would square X's condition number and cancel in the loss).
 struct CompressedData {
   Dataset data;              ///< X = R̂ᵀ (d0×d0), Y = YQ̂ (dh×d0), n = d0
-  double loss_offset = 0.0;  ///< ½‖Y − YQ̂Q̂ᵀ‖²: the part of Y outside X's row space
+  /// ½‖YQ̂⊥‖²: for full-rank X, the part of Y outside X's row space (for rank-deficient X, Q̂
+  /// spans more than the row space, and the rest of Y's projection stays in the first term)
+  double loss_offset = 0.0;
 };
 
 /// True when `model` trains on compressed data: a deep linear network with n > d0 samples.
 bool compresses(const Model& model, const Dataset& d);
 
-/// The compressed form of `d` (any n and rank; deterministic: the same bits on every run).
+/// The compressed form of `d` (n ≥ d0, any rank), in plain loops of fixed order: the same bits
+/// on every machine, thread count and run. Throws Error when n < d0.
 CompressedData compress_linear_data(const Dataset& d);
 
 /// Builds the data for `model` from `spec`, reproducibly from `seed`. Gaussian entries are

@@ -44,4 +44,12 @@ int lapack_symmetric_eigenvalues(double* A, int P, double* out);
 /// `out` all NaN) when no solver converged.
 bool symmetric_spectrum(double* A, int P, double* out);
 
+/// The LAPACK step of symmetric_spectrum: lapack_symmetric_eigenvalues's contract.
+using LapackEigenSolver = int (*)(double* A, int P, double* out);
+
+/// symmetric_spectrum with its LAPACK step given, so a test can make it fail (a positive info,
+/// the column-major lower triangle and diagonal destroyed, as dsyevd may leave them) and check
+/// the retry on the rebuilt matrix.
+bool symmetric_spectrum_with(double* A, int P, double* out, LapackEigenSolver lapack);
+
 }  // namespace landscape

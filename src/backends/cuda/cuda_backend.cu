@@ -273,8 +273,9 @@ class CudaBackend final : public Backend {
       return_freed_memory(m_train_stream);
       const std::size_t half = count / 2, P = m.param_count();
       const std::size_t len = std::size_t(std::max(0, st.params.curve_len));
-      train(m, d, st, half, weights, outcomes, curves);
-      train(m, d, st, count - half, weights + half * P, outcomes + half, curves ? curves + half * len : nullptr);
+      train_batch(m, d, st, half, weights, outcomes, curves);
+      train_batch(m, d, st, count - half, weights + half * P, outcomes + half,
+                  curves ? curves + half * len : nullptr);
     }
   }
 
