@@ -96,6 +96,8 @@ def have_mpi(binary):
     if "mpi: not built" in v:
         print("SKIPPED: this build has no MPI (install libopenmpi-dev and reconfigure)")
         return False
+    built = [l for l in v.splitlines() if l.startswith("mpi:")]
+    print(f"launcher: {launcher()} ({'Open MPI' if open_mpi() else 'Hydra/other'}), build {built[0] if built else '?'}")
     return True
 
 
@@ -453,7 +455,7 @@ def main():
         assert_same("plain3/results.db", "term-mpirun/results.db", "SIGTERM to mpirun, resumed under mpirun -np 2")
     elif case == "shards":
         # Shards and MPI combine: where MPI is there, shard 2/3 runs on two ranks.
-        mpi = shutil.which("mpirun") is not None and "mpi: not built" not in run([binary, "version"]).stdout
+        mpi = bool(launcher() and shutil.which(launcher())) and "mpi: not built" not in run([binary, "version"]).stdout
         for i in (1, 2, 3):
             launch = mpirun_prefix(2) if mpi and i == 2 else []
             p = run(launch + [binary, "sample", "exp.toml", "--out", "sh", "--threads", "1", "--quiet", "--shard",
