@@ -418,11 +418,11 @@ def main():
         # scancel: SIGTERM to every rank. Rank 0 commits what is finished, marks the run
         # interrupted and exits non-zero; the workers stop too; --resume completes it. Then the
         # same with SIGTERM to mpirun, which passes it on to the ranks.
-        run([binary, "sample", "exp.toml", "--out", "plain3", "--threads", "1", "--quiet", "--networks-scale", "3"])
-        total3 = 8 * 60
+        run([binary, "sample", "exp.toml", "--out", "plain12", "--threads", "1", "--quiet", "--networks-scale", "12"])
+        total12 = 8 * 240
         for name, target in (("term-ranks", "ranks"), ("term-mpirun", "mpirun")):
             cmd = mpirun_prefix(3) + [binary, "sample", "exp.toml", "--out", name, "--threads", "1", "--quiet",
-                                      "--networks-scale", "3"]
+                                      "--networks-scale", "12"]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             wait_for_endpoints(f"{name}/results.db", proc)
             pids = rank_pids(proc.pid, binary)
@@ -442,17 +442,17 @@ def main():
                 proc.kill()
                 sys.exit(f"FAIL: SIGTERM ({target}): the job did not stop within 20 s")
             n, st = count(f"{name}/results.db"), table(f"{name}/results.db", "SELECT status FROM runs")[1][0][0]
-            if proc.returncode == 0 or "stopped by signal 15" not in err or st != "interrupted" or not 0 < n < total3:
-                sys.exit(f"FAIL: SIGTERM ({target}): exit {proc.returncode}, run {st}, {n} of {total3} endpoints; "
+            if proc.returncode == 0 or "stopped by signal 15" not in err or st != "interrupted" or not 0 < n < total12:
+                sys.exit(f"FAIL: SIGTERM ({target}): exit {proc.returncode}, run {st}, {n} of {total12} endpoints; "
                          f"stderr:\n{err}")
             print(f"ok: SIGTERM ({target}): stopped in {time.time() - t0:.1f} s, exit {proc.returncode}, "
-                  f"{n} of {total3} endpoints committed, run interrupted")
+                  f"{n} of {total12} endpoints committed, run interrupted")
         run([binary, "sample", "exp.toml", "--out", "term-ranks", "--threads", "1", "--quiet", "--networks-scale",
-             "3", "--resume"])
-        assert_same("plain3/results.db", "term-ranks/results.db", "SIGTERM to every rank, resumed in one process")
+             "12", "--resume"])
+        assert_same("plain12/results.db", "term-ranks/results.db", "SIGTERM to every rank, resumed in one process")
         run(mpirun_prefix(2) + [binary, "sample", "exp.toml", "--out", "term-mpirun", "--threads", "1", "--quiet",
-                                "--networks-scale", "3", "--resume"])
-        assert_same("plain3/results.db", "term-mpirun/results.db", "SIGTERM to mpirun, resumed under mpirun -np 2")
+                                "--networks-scale", "12", "--resume"])
+        assert_same("plain12/results.db", "term-mpirun/results.db", "SIGTERM to mpirun, resumed under mpirun -np 2")
     elif case == "shards":
         # Shards and MPI combine: where MPI is there, shard 2/3 runs on two ranks.
         mpi = bool(launcher() and shutil.which(launcher())) and "mpi: not built" not in run([binary, "version"]).stdout
