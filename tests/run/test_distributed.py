@@ -442,7 +442,10 @@ def main():
                 proc.kill()
                 sys.exit(f"FAIL: SIGTERM ({target}): the job did not stop within 20 s")
             n, st = count(f"{name}/results.db"), table(f"{name}/results.db", "SELECT status FROM runs")[1][0][0]
-            if proc.returncode == 0 or "stopped by signal 15" not in err or st != "interrupted" or not 0 < n < total12:
+            # Rank 0 exits 130; a launcher that was signalled itself reports its own status (Open MPI's
+            # mpirun 1, MPICH's Hydra sometimes 0), so only Open MPI's is checked there.
+            nonzero = proc.returncode != 0 or (target == "mpirun" and not open_mpi())
+            if not nonzero or "stopped by signal 15" not in err or st != "interrupted" or not 0 < n < total12:
                 sys.exit(f"FAIL: SIGTERM ({target}): exit {proc.returncode}, run {st}, {n} of {total12} endpoints; "
                          f"stderr:\n{err}")
             print(f"ok: SIGTERM ({target}): stopped in {time.time() - t0:.1f} s, exit {proc.returncode}, "
