@@ -5,8 +5,9 @@
 # train a small deep linear network (PyTorch when it is installed, NumPy gradient descent
 # otherwise), classify the endpoint with `landscape.classify`, then evaluate the loss along the
 # direction that matters - the escape witness where the test found one, else the eigenvector of
-# the smallest Hessian eigenvalue - with `landscape.loss_and_gradient`. The slice is written as
-# CSV, and plotted when matplotlib is installed.
+# the smallest Hessian eigenvalue - with `landscape.slice` (what `landscape slice` computes),
+# checked against `landscape.loss_and_gradient`. The slice is written as CSV, and plotted when
+# matplotlib is installed.
 #
 #     PYTHONPATH=build/python python3 examples/python_quickstart.py --out quickstart-out
 
@@ -91,12 +92,19 @@ print(f"W = 0: class {saddle['class']} (second order: {saddle['raw_class']})")
 assert saddle["class"] == "non_strict_saddle"
 
 # %% [markdown]
-# The loss along a direction d: L(w + t d) for t in [-T, T]. For the trained point d is the
-# eigenvector of lambda_min (parameter order [vec(W_1); ...], each W_i row-major); for W = 0 the
-# escape witness.
-
+# The loss along a direction d: L(w + t d) for t in [-T, T], by `landscape.slice`. For the trained
+# point d is the eigenvector of lambda_min (parameter order [vec(W_1); ...], each W_i row-major;
+# also returned per layer); for W = 0 the escape witness.
 
 # %%
+trained = landscape.slice(weights, X, Y, direction="min-eig", range=1.0, steps=41)
+at_zero = landscape.slice(zeros, X, Y, direction="witness", range=1.0, steps=41)
+ts, trained_slice, saddle_slice = trained["line"]["t"], trained["line"]["loss"], at_zero["line"]["loss"]
+print(f"slices: along {trained['line']['description']}; at W = 0 along the {at_zero['line']['description']}")
+
+
+# Checks, independent of the slice code: the dense Hessian's smallest eigenvalue, and the loss
+# at w + t d evaluated directly.
 def unpack(w):
     out, off = [], 0
     for i in range(len(dims) - 1):
@@ -111,20 +119,15 @@ def loss_slice(Ws, direction, ts):
     return np.array([landscape.loss_and_gradient(unpack(w0 + t * direction), X, Y)[0] for t in ts])
 
 
-H = landscape.hessian(weights, X, Y)
-values, vectors = np.linalg.eigh(H)
+values = np.linalg.eigvalsh(landscape.hessian(weights, X, Y))
 assert np.allclose(values, result["eigenvalues"], rtol=0, atol=1e-9 * max(1, np.abs(values).max()))
-lam_dir = vectors[:, 0]
-witness = saddle["escape"]["direction"]
-ts = np.linspace(-1.0, 1.0, 41)
-trained_slice = loss_slice(weights, lam_dir, ts)
-saddle_slice = loss_slice(zeros, witness, ts)
-
-# Checks: the slices pass through the points' losses, and the witness goes down.
+assert abs(trained["line"]["eigenvalue"] - values[0]) <= 1e-9 * max(1, np.abs(values).max())
+np.testing.assert_allclose(trained_slice, loss_slice(weights, trained["line"]["vector"], ts), rtol=1e-12)
+np.testing.assert_allclose(saddle_slice, loss_slice(zeros, saddle["escape"]["direction"], ts), rtol=1e-12)
 assert abs(trained_slice[20] - landscape.loss_and_gradient(weights, X, Y)[0]) < 1e-12 * max(1, trained_slice[20])
 assert abs(saddle_slice[20] - saddle["loss"]) < 1e-12 * saddle["loss"]
 step = saddle["escape"]["step"]
-assert loss_slice(zeros, witness, [step])[0] < saddle["loss"]
+assert loss_slice(zeros, at_zero["line"]["vector"], [step])[0] < saddle["loss"]
 
 path = os.path.join(args.out, "slice.csv")
 with open(path, "w", newline="") as f:

@@ -1,5 +1,6 @@
 // The Python package's extension module `landscape._landscape`: the library's own code paths
-// (classify, Hessian, loss and gradient, sample, stored endpoints) on NumPy arrays. The friendly
+// (classify, Hessian, loss and gradient, slices, sample, stored endpoints) on NumPy arrays.
+// Every call that computes more than a copy releases the GIL while it runs. The friendly
 // signatures and the pandas side live in python/landscape/__init__.py.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -22,6 +23,7 @@
 #include "landscape/io/store.hpp"
 #include "landscape/math/network.hpp"
 #include "landscape/run/experiment.hpp"
+#include "landscape/run/slice.hpp"
 #include "landscape/run/stored_point.hpp"
 #include "landscape/run/sweep.hpp"
 
@@ -223,12 +225,19 @@ py::tuple sample(const std::string& config_path, const py::object& config_text, 
 py::dict stored_endpoint(const std::string& db, int cell, long net, long run, bool refined) {
   require(cell >= 0, "cell", "must be >= 0");
   require(net >= 0, "net", "must be >= 0");
-  const landscape::StoredEndpoint s = landscape::read_stored_endpoint(db, run, cell, net);
-  landscape::Point p = s.point;
-  if (refined) {
-    const landscape::DecideSettings settings = p.settings.value_or(landscape::DecideSettings{});
-    require(settings.refine.enabled, p.source, "refined: the run did not refine its endpoints ([refine] enabled = false)");
-    p = landscape::stored_point(s, true);
+  landscape::StoredEndpoint s;
+  landscape::Point p;
+  {
+    // Reading the database and refining (Newton steps with dense Hessians) can take a while.
+    py::gil_scoped_release unlocked;
+    s = landscape::read_stored_endpoint(db, run, cell, net);
+    p = s.point;
+    if (refined) {
+      const landscape::DecideSettings settings = p.settings.value_or(landscape::DecideSettings{});
+      require(settings.refine.enabled, p.source,
+              "refined: the run did not refine its endpoints ([refine] enabled = false)");
+      p = landscape::stored_point(s, true);
+    }
   }
   py::dict d;
   d["run"] = s.run_id;
@@ -257,7 +266,115 @@ py::dict stored_endpoint(const std::string& db, int cell, long net, long run, bo
 std::string point_json(const std::string& db, int cell, long net, long run, bool refined) {
   require(cell >= 0, "cell", "must be >= 0");
   require(net >= 0, "net", "must be >= 0");
+  py::gil_scoped_release unlocked;
   return landscape::point_to_json(landscape::stored_point(landscape::read_stored_endpoint(db, run, cell, net), refined));
+}
+
+/// What to slice, as `landscape slice` takes it; `direction_vector` (None or P numbers) is a
+/// direction given as numbers, which `direction` then names.
+landscape::SliceSpec slice_spec(const std::string& direction, const py::object& direction_vector,
+                                const std::string& plane, double range, int steps, int plane_steps,
+                                std::uint64_t seed) {
+  landscape::SliceSpec spec;
+  spec.direction = direction;
+  spec.plane = plane;
+  spec.range = range;
+  spec.steps = steps;
+  spec.plane_steps = plane_steps;
+  spec.seed = seed;
+  require(steps <= 100000, "steps", "at most 100000 points along the line");
+  require(plane_steps <= 2000, "plane_steps", "at most 2000 points per side of the plane");
+  if (!direction_vector.is_none()) {
+    const Array v = direction_vector.cast<Array>();
+    require(v.ndim() == 1, "direction", "expected P numbers in parameter order (a 1-D array)");
+    spec.direction_vector = std::vector<double>(v.data(), v.data() + v.size());
+  }
+  return spec;
+}
+
+/// slice_point on `p` (the GIL released), as a dict of NumPy arrays: the line (t, loss, the
+/// direction), the plane (a, b, the loss grid of shape (len(b), len(a)), both directions) or
+/// None, and the classification as `classify --json`'s text.
+py::dict slice_dict(const landscape::Point& p, const landscape::DecideSettings& settings,
+                    const landscape::SliceSpec& spec, const std::string& backend, double max_dense_mb) {
+  require(max_dense_mb > 0 && std::isfinite(max_dense_mb), "max_dense_mb", "must be finite and > 0");
+  landscape::PointOptions options;
+  options.max_dense_mb = max_dense_mb;
+  landscape::SliceResult r;
+  std::string report;
+  {
+    py::gil_scoped_release unlocked;
+    auto be = landscape::make_backend(backend, 0);
+    r = landscape::slice_point(p, spec, settings, landscape::RestartSpec{}, *be, options);
+    report = landscape::point_report_json(r.report);
+  }
+  const py::ssize_t P = py::ssize_t(p.model.param_count());
+  py::dict line;
+  line["direction"] = r.line.direction;
+  line["description"] = r.line.description;
+  line["t"] = to_numpy(std::move(r.line.t), {py::ssize_t(spec.steps)});
+  line["loss"] = to_numpy(std::move(r.line.loss), {py::ssize_t(spec.steps)});
+  line["eigenvalue"] = r.line.has_eigenvalue ? py::object(py::float_(r.line.eigenvalue)) : py::none();
+  line["direction_norm"] = r.line.dir_norm;
+  line["vector"] = to_numpy(std::move(r.line.vector), {P});
+  py::dict d;
+  d["line"] = line;
+  if (r.plane) {
+    landscape::PlaneSlice& pl = *r.plane;
+    const py::ssize_t na = py::ssize_t(pl.a.size()), nb = py::ssize_t(pl.b.size());
+    py::dict plane;
+    plane["direction1"] = pl.direction1;
+    plane["direction2"] = pl.direction2;
+    plane["description"] = pl.description;
+    plane["a"] = to_numpy(std::move(pl.a), {na});
+    plane["b"] = to_numpy(std::move(pl.b), {nb});
+    plane["loss"] = to_numpy(std::move(pl.loss), {nb, na});
+    plane["vector1"] = to_numpy(std::move(pl.vector1), {P});
+    plane["vector2"] = to_numpy(std::move(pl.vector2), {P});
+    d["plane"] = plane;
+  } else {
+    d["plane"] = py::none();
+  }
+  d["classification"] = report;
+  d["dims"] = p.model.dims;
+  return d;
+}
+
+/// `landscape.slice` on a point given as arrays.
+py::dict slice_arrays(const std::vector<Array>& weights, const Array& X, const Array& Y, const std::string& family,
+                      const py::object& slope, const std::string& settings_json, const py::object& global_loss,
+                      const std::string& direction, const py::object& direction_vector, const std::string& plane,
+                      double range, int steps, int plane_steps, std::uint64_t seed, const std::string& backend,
+                      double max_dense_mb) {
+  landscape::Point p = make_point(weights, X, Y, family, slope);
+  if (!global_loss.is_none()) {
+    p.global_loss = global_loss.cast<double>();
+    require(std::isfinite(*p.global_loss), "global_loss", "non-finite number");
+  }
+  const landscape::DecideSettings settings =
+      landscape::decide_settings_from_json(nlohmann::json::parse(settings_json), "settings");
+  return slice_dict(p, settings,
+                    slice_spec(direction, direction_vector, plane, range, steps, plane_steps, seed),
+                    backend, max_dense_mb);
+}
+
+/// `landscape.slice` on a stored endpoint: the point `landscape point` writes for it, with its
+/// cell's settings, as `landscape slice DB --cell C --net I` slices it.
+py::dict slice_stored(const std::string& db, int cell, long net, long run, bool refined,
+                      const std::string& direction, const py::object& direction_vector, const std::string& plane,
+                      double range, int steps, int plane_steps, std::uint64_t seed, const std::string& backend,
+                      double max_dense_mb) {
+  require(cell >= 0, "cell", "must be >= 0");
+  require(net >= 0, "net", "must be >= 0");
+  const landscape::SliceSpec spec =
+      slice_spec(direction, direction_vector, plane, range, steps, plane_steps, seed);
+  landscape::Point p;
+  {
+    py::gil_scoped_release unlocked;
+    p = landscape::stored_point(landscape::read_stored_endpoint(db, run, cell, net), refined);
+  }
+  const landscape::DecideSettings settings = p.settings.value_or(landscape::DecideSettings{});
+  return slice_dict(p, settings, spec, backend, max_dense_mb);
 }
 
 }  // namespace
@@ -279,6 +396,15 @@ PYBIND11_MODULE(_landscape, m) {
         py::arg("backend"), py::arg("threads"), py::arg("resume"), py::arg("quiet"));
   m.def("stored_endpoint", &stored_endpoint, py::arg("db"), py::arg("cell"), py::arg("net"), py::arg("run"),
         py::arg("refined"));
+  m.def("slice_arrays", &slice_arrays, py::arg("weights"), py::arg("X"), py::arg("Y"), py::arg("family"),
+        py::arg("slope"), py::arg("settings_json"), py::arg("global_loss"), py::arg("direction"),
+        py::arg("direction_vector"), py::arg("plane"), py::arg("range"), py::arg("steps"),
+        py::arg("plane_steps"), py::arg("seed"), py::arg("backend"), py::arg("max_dense_mb"));
+  m.def("slice_stored", &slice_stored, py::arg("db"), py::arg("cell"), py::arg("net"), py::arg("run"),
+        py::arg("refined"), py::arg("direction"), py::arg("direction_vector"), py::arg("plane"),
+        py::arg("range"), py::arg("steps"), py::arg("plane_steps"), py::arg("seed"), py::arg("backend"),
+        py::arg("max_dense_mb"));
+  m.attr("DEFAULT_MAX_DENSE_MB") = landscape::kDefaultMaxDenseMb;
   m.def("point_json", &point_json, py::arg("db"), py::arg("cell"), py::arg("net"), py::arg("run"),
         py::arg("refined"));
 }

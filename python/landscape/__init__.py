@@ -4,6 +4,8 @@ The Python side of the ``landscape`` C++ library (the same code the ``landscape`
 
 * :func:`classify` - classify one point (what ``landscape classify --json`` prints, as a dict);
 * :func:`hessian`, :func:`loss_and_gradient` - the exact float64 Hessian, the loss and gradient;
+* :func:`slice` - the loss along a direction and on a plane around a point or a stored endpoint
+  (what ``landscape slice`` computes);
 * :func:`sample` - run an experiment (a TOML file or a dict of its tables) into a results database;
 * :func:`load` - a results database as pandas DataFrames; :func:`endpoint` - one stored endpoint.
 
@@ -31,8 +33,8 @@ import numpy as np
 from . import _landscape
 from ._landscape import Error
 
-__all__ = ["Error", "classify", "hessian", "loss_and_gradient", "sample", "load", "endpoint", "point",
-           "swept_values", "config_to_toml", "__version__"]
+__all__ = ["Error", "classify", "hessian", "loss_and_gradient", "slice", "sample", "load", "endpoint",
+           "point", "swept_values", "config_to_toml", "__version__"]
 __version__ = _landscape.__version__
 
 # classify's keyword tolerances and the [classify] keys they set.
@@ -45,6 +47,17 @@ def _arrays(weights, X, Y):
                     "got one array")
     return [np.asarray(W, dtype=np.float64) for W in weights], np.asarray(X, np.float64), \
         np.asarray(Y, np.float64)
+
+
+def _classification(text: str) -> dict:
+    """``classify --json``'s text as a dict, the eigenvalues and escape witness as arrays."""
+    result = json.loads(text)
+    result["eigenvalues"] = np.array([math.nan if v is None else v for v in result["eigenvalues"]],
+                                     dtype=np.float64)
+    escape = result.get("escape")
+    if escape and escape.get("direction") is not None:
+        escape["direction"] = np.asarray(escape["direction"], dtype=np.float64)
+    return result
 
 
 def _settings_json(settings: Mapping[str, Any] | str | None, refine: bool,
@@ -84,13 +97,7 @@ def classify(weights: Sequence[Any], X: Any, Y: Any, family: str = "linear",
     Ws, Xa, Ya = _arrays(weights, X, Y)
     text = _landscape.classify_json(Ws, Xa, Ya, family, slope, _settings_json(settings, refine, tolerances),
                                     global_loss, backend, int(restarts), int(restart_steps))
-    result = json.loads(text)
-    result["eigenvalues"] = np.array([math.nan if v is None else v for v in result["eigenvalues"]],
-                                     dtype=np.float64)
-    escape = result.get("escape")
-    if escape and escape.get("direction") is not None:
-        escape["direction"] = np.asarray(escape["direction"], dtype=np.float64)
-    return result
+    return _classification(text)
 
 
 def hessian(weights: Sequence[Any], X: Any, Y: Any, family: str = "linear",
@@ -105,6 +112,109 @@ def loss_and_gradient(weights: Sequence[Any], X: Any, Y: Any, family: str = "lin
     """L = 0.5*||F(W) - Y||_F^2 and its gradient, one array per layer shaped like W_i."""
     Ws, Xa, Ya = _arrays(weights, X, Y)
     return _landscape.loss_and_gradient(Ws, Xa, Ya, family, slope)
+
+
+def _per_layer(v: np.ndarray, dims: Sequence[int]) -> list[np.ndarray]:
+    """A vector in parameter order as one array per layer, shaped like W_i (views of v)."""
+    out, off = [], 0
+    for i in range(1, len(dims)):
+        size = dims[i] * dims[i - 1]
+        out.append(v[off:off + size].reshape(dims[i], dims[i - 1]))
+        off += size
+    return out
+
+
+def _direction_vector(direction: Any, weights: Sequence[np.ndarray] | None) -> np.ndarray:
+    """A direction given as numbers: P numbers in parameter order, or one array per layer shaped
+    like the weights (checked against them where they are known)."""
+    if isinstance(direction, np.ndarray) and direction.ndim == 1:
+        return np.ascontiguousarray(direction, dtype=np.float64)
+    if isinstance(direction, (list, tuple)) and direction and all(np.ndim(D) == 2 for D in direction):
+        parts = [np.asarray(D, dtype=np.float64) for D in direction]
+        if weights is not None:
+            if len(parts) != len(weights):
+                raise Error(f"direction: expected {len(weights)} arrays (one per layer), got {len(parts)}")
+            for i, (D, W) in enumerate(zip(parts, weights)):
+                if D.shape != W.shape:
+                    raise Error(f"direction[{i}]: expected shape {W.shape} (as weights[{i}]), got {D.shape}")
+        return np.concatenate([D.ravel() for D in parts])
+    if isinstance(direction, (list, tuple)) and all(np.ndim(x) == 0 for x in direction):
+        return np.asarray(direction, dtype=np.float64)
+    raise Error("direction: expected auto, witness, min-eig, eig:K, random, a 1-D array of P numbers "
+                "or a list of arrays shaped like the weights")
+
+
+def slice(weights: Sequence[Any] | Mapping[str, Any] | None = None, X: Any = None, Y: Any = None,
+          family: str = "linear", slope: float | None = None, *, direction: Any = "auto",
+          plane: str | None = None, range: float = 1.0, steps: int = 41, plane_steps: int = 21,
+          seed: int = 1, db: str | os.PathLike | None = None, cell: int | None = None,
+          net: int | None = None, run: int | None = None, refined: bool = False,
+          settings: Mapping[str, Any] | None = None, global_loss: float | None = None,
+          backend: str = "cpu", max_dense_mb: float | None = None) -> dict:
+    """The loss around a point along a direction and on a plane: ``landscape slice``'s C++ code
+    (the same numbers as its line.csv and plane.csv), the GIL released while it runs.
+
+    The point: ``weights, X, Y, family, slope`` as for :func:`classify` (with ``settings`` and
+    ``global_loss`` as there); or an endpoint dict from :func:`endpoint` as ``weights`` (its
+    arrays, settings and L*); or a stored endpoint ``db=..., cell=..., net=...`` (``run``,
+    ``refined`` as for :func:`endpoint`), which is the point ``landscape point`` writes, sliced
+    as ``landscape slice DB --cell C --net I`` slices it.
+
+    ``direction``: ``"auto"`` (the escape witness where the point has one, else ``"min-eig"``),
+    ``"witness"``, ``"min-eig"`` (= ``"eig:0"``), ``"eig:K"`` (the eigenvector of the K-th
+    smallest eigenvalue), ``"random"`` (filter-normalised), or the direction itself: a 1-D array
+    of P numbers in parameter order or a list of arrays shaped like the weights (used as given,
+    not normalised). ``plane``: None (no plane), ``"eig:I,eig:J"``, ``"random"`` (two
+    filter-normalised random directions) or ``"auto"``. t, a and b run over [-range, range] with
+    ``steps`` points along the line and ``plane_steps`` per side of the plane; ``seed`` draws the
+    random directions.
+
+    Returns a dict: ``line`` with ``t`` and ``loss`` (arrays, loss[k] = L(W + t[k]*d)),
+    ``direction`` (its name), ``description``, ``vector`` (d, parameter order), ``vectors``
+    (d per layer), ``eigenvalue`` (for an eigenvector, else None) and ``direction_norm``;
+    ``plane`` (None without one) with ``a``, ``b``, ``loss`` of shape (len(b), len(a)), loss[j, i]
+    = L(W + a[i]*d1 + b[j]*d2), ``direction1``, ``direction2``, ``vector1``, ``vector2`` (and per
+    layer ``vectors1``, ``vectors2``), ``description``; and ``classification``, the point's :func:`classify` dict."""
+    vector = None
+    if isinstance(weights, Mapping):  # an endpoint from landscape.endpoint
+        e = weights
+        weights, X, Y = e["weights"], e["X"], e["Y"]
+        family, slope = e["family"], e["slope"]
+        if settings is None:
+            settings = e.get("settings")
+        if global_loss is None:
+            global_loss = e.get("point_global_loss")
+    name = direction if isinstance(direction, str) else "given"
+    if db is not None:
+        if weights is not None or X is not None or Y is not None:
+            raise Error("slice: give either the point (weights, X, Y) or a stored endpoint (db, cell, net)")
+        if cell is None or net is None:
+            raise Error(f"{os.fspath(db)}: a results database: name the endpoint with cell= and net=")
+        if not isinstance(direction, str):
+            vector = _direction_vector(direction, None)
+        res = _landscape.slice_stored(os.fspath(db), int(cell), int(net), int(run or 0), bool(refined), name,
+                                      vector, plane or "none", float(range), int(steps), int(plane_steps),
+                                      int(seed), backend,
+                                      float(max_dense_mb or _landscape.DEFAULT_MAX_DENSE_MB))
+    else:
+        if weights is None or X is None or Y is None:
+            raise Error("slice: give the point (weights, X, Y), an endpoint dict, or db=, cell=, net=")
+        for key, value in (("cell", cell), ("net", net), ("run", run)):
+            if value is not None:
+                raise Error(f"{key}: only for a stored endpoint (db=...)")
+        Ws, Xa, Ya = _arrays(weights, X, Y)
+        if not isinstance(direction, str):
+            vector = _direction_vector(direction, Ws)
+        res = _landscape.slice_arrays(Ws, Xa, Ya, family, slope, _settings_json(settings, False, {}),
+                                      global_loss, name, vector, plane or "none", float(range), int(steps),
+                                      int(plane_steps), int(seed), backend,
+                                      float(max_dense_mb or _landscape.DEFAULT_MAX_DENSE_MB))
+    res["line"]["vectors"] = _per_layer(res["line"]["vector"], res["dims"])
+    if res["plane"] is not None:
+        for k in ("1", "2"):
+            res["plane"]["vectors" + k] = _per_layer(res["plane"]["vector" + k], res["dims"])
+    res["classification"] = _classification(res["classification"])
+    return res
 
 
 def _toml_value(v: Any, where: str) -> str:
@@ -168,29 +278,17 @@ def sample(config: str | os.PathLike | Mapping[str, Any], db: str | os.PathLike 
 
 # ---- reading a results database ---------------------------------------------------------------
 
-# The keys a sweep may vary, as a cell's label names them (io/config: expand_sweep).
-_SWEPT_NAMES = ("family", "dims", "slope", "n", "x_rank", "y_rank", "y", "noise", "data_seed",
-                "scale", "small", "optimizer", "lr", "steps", "precision")
-
-
-def swept_values(label: str) -> dict:
-    """The swept variables of a cell and their values, from what the database holds for it.
-
-    Today that is the cell's label ("dims=[5,3,3,5] y_rank=1": name=value pairs, values as in the
-    experiment file); this is the one place that reads it, to be switched to the cells table's own
-    columns where a database has them. A label that is not such a list (a single-cell run's name)
-    gives {}."""
-    values = {}
-    for token in label.split(" "):
-        name, eq, text = token.partition("=")
-        if not eq or name not in _SWEPT_NAMES or name in values:
-            return {}
-        try:
-            value = json.loads(text)
-        except ValueError:
-            value = text  # a bare string (family, y, optimizer, precision)
-        values[name] = tuple(value) if isinstance(value, list) else value
-    return values
+def swept_values(swept: str | None) -> dict:
+    """A cell's swept variables and their values from its ``cells.swept`` text (a JSON object
+    {name: value} in grid order, written by the run that made the cell; {} where none was
+    swept). Values as in the experiment file: numbers, booleans, strings, and ``dims`` as a
+    tuple of ints."""
+    if not swept:
+        return {}
+    values = json.loads(swept)
+    if not isinstance(values, dict):
+        raise Error(f"cells.swept: expected a JSON object, got {swept[:80]}")
+    return {name: tuple(v) if isinstance(v, list) else v for name, v in values.items()}
 
 
 def _connect(db: str | os.PathLike) -> sqlite3.Connection:
@@ -214,7 +312,8 @@ def load(db: str | os.PathLike, run: int | None = None) -> SimpleNamespace:
     """A results database as pandas DataFrames, for one run (default: the newest).
 
     Returns a namespace with ``runs`` (every run of the file), ``cells`` (the run's cells, one
-    column per swept variable besides the table's own; ``swept`` lists them), ``endpoints`` (the
+    column per swept variable besides the table's own, from ``cells.swept``, numbers with a
+    numeric dtype; ``swept`` lists them in grid order), ``endpoints`` (the
     run's endpoints with their cell's ``cell_index``, ``label`` and swept variables, ``details``
     parsed into dicts, and ``loss_gap`` = L - L*), and ``db``, ``run``."""
     import pandas as pd
@@ -236,13 +335,14 @@ def load(db: str | os.PathLike, run: int | None = None) -> SimpleNamespace:
             "JOIN cells c USING (cell_id) WHERE c.run_id = ? ORDER BY c.cell_index, e.net_index",
             con, params=(run,))
     cells["dims"] = [tuple(json.loads(d)) for d in cells["dims"]]
-    swept = [swept_values(label) for label in cells["label"]]
-    names = [n for n in _SWEPT_NAMES if any(n in s for s in swept)]
+    swept = [swept_values(text) for text in cells["swept"]]
+    cells["swept"] = swept
+    names = list(dict.fromkeys(name for values in swept for name in values))  # grid order
     for name in names:
-        cells[name] = [s.get(name) for s in swept]
-    by_cell = {cid: s for cid, s in zip(cells["cell_id"], swept)}
+        # pandas infers the dtype: int64 or float64 for numbers, bool, object for dims and text
+        cells[name] = pd.Series([values.get(name) for values in swept], index=cells.index)
     for name in names:
-        endpoints[name] = [by_cell[c].get(name) for c in endpoints["cell_id"]]
+        endpoints[name] = endpoints["cell_id"].map(cells.set_index("cell_id")[name])
     endpoints["details"] = [json.loads(d) if isinstance(d, str) else None for d in endpoints["details"]]
     return SimpleNamespace(db=path, run=run, runs=runs, cells=cells, endpoints=endpoints, swept=names)
 

@@ -11,6 +11,18 @@
 
 namespace landscape {
 
+void Backend::train(const Model& m, const Dataset& d, const TrainSettings& settings,
+                    std::size_t count, double* weights, math::TrainOutcome* outcomes,
+                    double* curves) {
+  if (!settings.compress || count == 0 || !compresses(m, d)) {
+    train_batch(m, d, settings, count, weights, outcomes, curves);
+    return;
+  }
+  const CompressedData c = compress_linear_data(d);
+  TrainSettings s = settings;
+  s.params.loss_offset = c.loss_offset;
+  train_batch(m, c.data, s, count, weights, outcomes, curves);
+}
 
 bool cuda_available() {
 #ifdef LANDSCAPE_HAVE_CUDA
@@ -22,7 +34,9 @@ bool cuda_available() {
 
 std::unique_ptr<Backend> make_backend(const std::string& kind, int threads, int device_slot) {
 #ifdef LANDSCAPE_HAVE_CUDA
-  const auto device = [device_slot] { return std::max(0, device_slot) % std::max(1, cuda_device_count()); };
+  const auto device = [device_slot] {
+    return std::max(0, device_slot) % std::max(1, cuda_device_count());
+  };
 #else
   (void)device_slot;
 #endif

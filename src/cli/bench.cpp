@@ -19,6 +19,8 @@ class BenchCommand : public Command {
     sub.add_option("--backend", m_opt.backend, "auto | cpu | cuda")->capture_default_str();
     sub.add_option("--threads", m_opt.threads, "CPU threads (0 = all)")
         ->check(CLI::Range(0, 1 << 16));
+    sub.add_flag("--per-sample", [this](std::int64_t) { m_opt.compress = false; },
+                 "train deep linear networks on X and Y as given, not on their compressed form");
     sub.add_option("--json", m_opt.json_path, "write the results as JSON");
     sub.add_option("--baseline", m_opt.baseline_path,
                    "under MPI: a --json file of a one-rank run, the reference of the parallel efficiency");

@@ -25,7 +25,9 @@ const CommandEntry kCommands[] = {
     {"classify", "Classify one point given as POINT.json", make_classify_command},
     {"point", "Write a stored endpoint as POINT.json (classify reproduces its class)",
      make_point_command},
-    {"slice", "The loss around one point along a direction and on a plane (CSV, SVG, HTML)",
+    {"slice",
+     "The loss around one point (POINT.json or a stored endpoint) along a direction and on a "
+     "plane (CSV, SVG, HTML)",
      make_slice_command},
     {"report", "Write the HTML/Markdown/LaTeX/CSV/JSON report of a results database",
      make_report_command},

@@ -1,6 +1,7 @@
 // Data generation and CSV loading.
 #include "landscape/core/data.hpp"
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -30,7 +31,8 @@ std::vector<double> gaussian_matrix(int rows, int cols, int rank, std::uint64_t 
   for (int i = 0; i < rows; ++i)
     for (int j = 0; j < cols; ++j) {
       double acc = 0;
-      for (int k = 0; k < rank; ++k) acc += A[std::size_t(i) * rank + k] * B[std::size_t(k) * cols + j];
+      for (int k = 0; k < rank; ++k)
+        acc += A[std::size_t(i) * rank + k] * B[std::size_t(k) * cols + j];
       M[std::size_t(i) * cols + j] = acc * inv;
     }
   return M;
@@ -56,11 +58,13 @@ std::vector<double> read_csv_matrix(const std::string& path, int& rows, int& col
     std::size_t pos = 0;
     while (true) {
       const std::size_t comma = line.find(',', pos);
-      std::string field = line.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      std::string field =
+          line.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
       const auto b = field.find_first_not_of(" \t");
       const auto e = field.find_last_not_of(" \t");
       field = b == std::string::npos ? std::string() : field.substr(b, e - b + 1);
-      const std::string where = path + ":" + std::to_string(lineno) + ": column " + std::to_string(c + 1);
+      const std::string where =
+          path + ":" + std::to_string(lineno) + ": column " + std::to_string(c + 1);
       require(!field.empty(), where, "empty field");
       char* end = nullptr;
       const double v = std::strtod(field.c_str(), &end);
@@ -104,9 +108,9 @@ void check_data_ranks(const DataSpec& spec, int d0, int dh, int n, const std::st
   const auto check = [&](int rank, int rows, const char* rows_name, const std::string& field) {
     const int cap = std::min(rows, n);
     require(rank >= 0, field, "must be >= 0 (0 = full rank)");
-    require(rank <= cap, field, "must be <= min(" + std::string(rows_name) + ", n) = " +
-                                    std::to_string(cap) + " (0 = full rank; n = " +
-                                    std::to_string(n) + " samples)");
+    require(rank <= cap, field,
+            "must be <= min(" + std::string(rows_name) + ", n) = " + std::to_string(cap) +
+                " (0 = full rank; n = " + std::to_string(n) + " samples)");
   };
   if (spec.x == InputKind::gaussian) check(spec.x_rank, d0, "dims[0]", x_rank_field);
   if (spec.y == TargetKind::gaussian) check(spec.y_rank, dh, "dims[h]", y_rank_field);
@@ -119,8 +123,9 @@ Dataset make_dataset(const DataSpec& spec, const Model& model, std::uint64_t see
   if (spec.x == InputKind::csv) {
     int r = 0, c = 0;
     d.X = read_csv_matrix(spec.x_file, r, c);
-    require(r == d.d0, spec.x_file, "has " + std::to_string(r) + " rows but dims[0] = " +
-                                        std::to_string(d.d0) + " (rows are features, columns samples)");
+    require(r == d.d0, spec.x_file,
+            "has " + std::to_string(r) + " rows but dims[0] = " + std::to_string(d.d0) +
+                " (rows are features, columns samples)");
     d.n = c;
   } else {
     require(spec.n >= 1, "data.n", "must be a positive integer");
@@ -135,10 +140,11 @@ Dataset make_dataset(const DataSpec& spec, const Model& model, std::uint64_t see
     case TargetKind::csv: {
       int r = 0, c = 0;
       d.Y = read_csv_matrix(spec.y_file, r, c);
-      require(r == d.dh, spec.y_file, "has " + std::to_string(r) + " rows but dims[h] = " +
-                                          std::to_string(d.dh));
-      require(c == d.n, spec.y_file, "has " + std::to_string(c) + " columns but X has " +
-                                         std::to_string(d.n) + " samples");
+      require(r == d.dh, spec.y_file,
+              "has " + std::to_string(r) + " rows but dims[h] = " + std::to_string(d.dh));
+      require(
+          c == d.n, spec.y_file,
+          "has " + std::to_string(c) + " columns but X has " + std::to_string(d.n) + " samples");
       break;
     }
     case TargetKind::gaussian:
@@ -164,6 +170,29 @@ Dataset make_dataset(const DataSpec& spec, const Model& model, std::uint64_t see
   }
   validate_dataset(d, model, "data");
   return d;
+}
+
+bool compresses(const Model& model, const Dataset& d) {
+  return model.family == Family::linear && d.n > d.d0;
+}
+
+CompressedData compress_linear_data(const Dataset& d) {
+  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMat> X(d.X.data(), d.d0, d.n), Y(d.Y.data(), d.dh, d.n);
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(X.transpose());
+  const Eigen::MatrixXd Q = qr.householderQ() * Eigen::MatrixXd::Identity(d.n, d.d0);
+  const RowMat Xc =
+      qr.matrixQR().topRows(d.d0).triangularView<Eigen::Upper>().toDenseMatrix().transpose();
+  const RowMat Yc = Y * Q;
+  CompressedData c;
+  c.data.d0 = d.d0;
+  c.data.dh = d.dh;
+  c.data.n = d.d0;
+  c.data.X.assign(Xc.data(), Xc.data() + Xc.size());
+  c.data.Y.assign(Yc.data(), Yc.data() + Yc.size());
+  // The residual itself, not ‖Y‖² − ‖YQ̂‖², which cancels when Y lies (nearly) in X's row space.
+  c.loss_offset = 0.5 * (Y - Yc * Q.transpose()).squaredNorm();
+  return c;
 }
 
 }  // namespace landscape

@@ -8,6 +8,7 @@
 
 #include "landscape/analysis/theory.hpp"
 #include "landscape/core/common.hpp"
+#include "landscape/io/settings_keys.hpp"
 
 namespace landscape {
 namespace {
@@ -300,34 +301,27 @@ void from_json(const json& j, RunInfo& r) {
 
 // ---- decision settings ------------------------------------------------------------------------
 
-json decide_settings_to_json(const DecideSettings& s) {
-  const EscapeSpec& e = s.escape;
-  return {{"classify",
-           {{"grad_tol", s.tol.grad},
-            {"loss_tol", s.tol.loss},
-            {"eig_tol", s.tol.eig},
-            {"kink_tol", s.tol.kink},
-            {"rank_tol", s.rank_tol}}},
-          {"refine",
-           {{"enabled", s.refine.enabled},
-            {"max_iterations", s.refine.max_iterations},
-            {"grad_tol", s.refine.grad_rtol}}},
-          {"escape",
-           {{"random_directions", e.random_directions},
-            {"null_directions", e.null_directions},
-            {"null_combinations", e.null_combinations},
-            {"step_min", e.step_min},
-            {"step_max", e.step_max},
-            {"step_factor", e.step_factor},
-            {"perturbed_runs", e.perturbed_runs},
-            {"perturb_radius", e.perturb_radius},
-            {"perturbed_steps", e.perturbed_steps}}}};
-}
-
 namespace {
 
-/// Reads the keys of one settings section, with the experiment file's rules; unknown keys are
-/// errors (finish).
+/// Writes one settings section's keys into a JSON object (the Section adaptor of
+/// io/settings_keys.hpp, as a writer).
+class SectionWriter {
+ public:
+  explicit SectionWriter(json& j) : m_j(j) {}
+  std::string where(const std::string& key) const { return key; }
+  void positive(const std::string& key, double& v) { m_j[key] = v; }
+  template <class I>
+  void integer(const std::string& key, I& v, long long) {
+    m_j[key] = v;
+  }
+  void boolean(const std::string& key, bool& v) { m_j[key] = v; }
+
+ private:
+  json& m_j;
+};
+
+/// Reads the keys of one settings section (the Section adaptor of io/settings_keys.hpp, as a
+/// reader), with the experiment file's rules; unknown keys are errors (finish).
 class SectionReader {
  public:
   SectionReader(const json* j, std::string where) : m_j(j), m_where(std::move(where)) {
@@ -345,9 +339,9 @@ class SectionReader {
       require(v->is_number(), where(key), "expected a number");
       const double x = v->get<double>();
       require(std::isfinite(x), where(key), "must be finite");
-      require(x > 0, where(key), "must be > 0");
       out = x;
     }
+    require(out > 0, where(key), "must be > 0");
   }
   template <class I>
   void integer(const std::string& key, I& out, long long min_value) {
@@ -381,41 +375,28 @@ class SectionReader {
 
 }  // namespace
 
+json decide_settings_to_json(const DecideSettings& settings) {
+  DecideSettings s = settings;  // the key walk takes references
+  json j = {{"classify", json::object()}, {"refine", json::object()}, {"escape", json::object()}};
+  SectionWriter cl(j["classify"]), rf(j["refine"]), es(j["escape"]);
+  classify_keys(cl, s);
+  refine_keys(rf, s.refine);
+  escape_keys(es, s.escape);
+  return j;
+}
+
 DecideSettings decide_settings_from_json(const json& j, const std::string& where) {
   DecideSettings s;
   SectionReader top(&j, where);
-  {
-    SectionReader cl(top.get("classify"), where + ".classify");
-    cl.positive("grad_tol", s.tol.grad);
-    cl.positive("loss_tol", s.tol.loss);
-    cl.positive("eig_tol", s.tol.eig);
-    cl.positive("kink_tol", s.tol.kink);
-    cl.positive("rank_tol", s.rank_tol);
-    cl.finish();
-  }
-  {
-    SectionReader rf(top.get("refine"), where + ".refine");
-    rf.boolean("enabled", s.refine.enabled);
-    rf.integer("max_iterations", s.refine.max_iterations, 1);
-    rf.positive("grad_tol", s.refine.grad_rtol);
-    rf.finish();
-  }
-  {
-    EscapeSpec& e = s.escape;
-    SectionReader es(top.get("escape"), where + ".escape");
-    es.integer("random_directions", e.random_directions, 0);
-    es.integer("null_directions", e.null_directions, 0);
-    es.integer("null_combinations", e.null_combinations, 0);
-    es.positive("step_min", e.step_min);
-    es.positive("step_max", e.step_max);
-    require(e.step_max >= e.step_min, es.where("step_max"), "must be >= escape.step_min");
-    es.positive("step_factor", e.step_factor);
-    require(e.step_factor > 1, es.where("step_factor"), "must be > 1");
-    es.integer("perturbed_runs", e.perturbed_runs, 0);
-    es.positive("perturb_radius", e.perturb_radius);
-    es.integer("perturbed_steps", e.perturbed_steps, 0);
-    es.finish();
-  }
+  SectionReader cl(top.get("classify"), where + ".classify");
+  classify_keys(cl, s);
+  cl.finish();
+  SectionReader rf(top.get("refine"), where + ".refine");
+  refine_keys(rf, s.refine);
+  rf.finish();
+  SectionReader es(top.get("escape"), where + ".escape");
+  escape_keys(es, s.escape);
+  es.finish();
   top.finish();
   return s;
 }

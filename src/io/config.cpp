@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "landscape/core/common.hpp"
+#include "landscape/io/settings_keys.hpp"
 
 namespace landscape {
 namespace {
@@ -386,40 +387,24 @@ void read_train(TableReader tr, TrainSpec& train) {
   tr.number("grad_tol", train.grad_tol);
   require(train.grad_tol >= 0, tr.where("grad_tol"), "must be >= 0");
   tr.positive("diverge_factor", train.diverge_factor);
+  tr.boolean("compress", train.compress);
   tr.finish();
 }
 
-/// [classify]: the relative tolerances of the decision.
+/// [classify], [refine] and [escape]: the decision settings, with the keys and bounds that
+/// POINT.json's "settings" also takes (io/settings_keys.hpp).
 void read_classify(TableReader cl, DecideSettings& decide) {
-  cl.positive("grad_tol", decide.tol.grad);
-  cl.positive("loss_tol", decide.tol.loss);
-  cl.positive("eig_tol", decide.tol.eig);
-  cl.positive("kink_tol", decide.tol.kink);
-  cl.positive("rank_tol", decide.rank_tol);
+  classify_keys(cl, decide);
   cl.finish();
 }
 
-/// [refine]: refinement to the nearby exact critical point.
 void read_refine(TableReader rf, RefineSpec& refine) {
-  rf.boolean("enabled", refine.enabled);
-  rf.integer("max_iterations", refine.max_iterations, 1);
-  rf.positive("grad_tol", refine.grad_rtol);
+  refine_keys(rf, refine);
   rf.finish();
 }
 
-/// [escape]: the probes of the escape test.
 void read_escape(TableReader es, EscapeSpec& e) {
-  es.integer("random_directions", e.random_directions, 0);
-  es.integer("null_directions", e.null_directions, 0);
-  es.integer("null_combinations", e.null_combinations, 0);
-  es.positive("step_min", e.step_min);
-  es.positive("step_max", e.step_max);
-  require(e.step_max >= e.step_min, es.where("step_max"), "must be >= escape.step_min");
-  es.positive("step_factor", e.step_factor);
-  require(e.step_factor > 1, es.where("step_factor"), "must be > 1");
-  es.integer("perturbed_runs", e.perturbed_runs, 0);
-  es.positive("perturb_radius", e.perturb_radius);
-  es.integer("perturbed_steps", e.perturbed_steps, 0);
+  escape_keys(es, e);
   es.finish();
 }
 
@@ -478,6 +463,7 @@ TrainSettings make_train_settings(const TrainSpec& t, double loss_scale) {
   s.params.max_steps = t.steps;
   s.params.grad_tol = t.grad_tol * loss_scale;
   s.params.diverge_loss = t.diverge_factor * loss_scale;
+  s.compress = t.compress;
   return s;
 }
 

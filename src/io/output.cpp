@@ -451,11 +451,14 @@ std::string point_report_json(const PointReport& r) {
         "partial spectrum (Lanczos on exact Hessian-vector products): eigenvalues holds the " +
         std::to_string(r.spectrum_k) + " smallest and eigenvalues_largest the " +
         std::to_string(r.spectrum_k) + " largest; lambda_min, lambda_max and eig_threshold are "
-        "exact, negative_eigenvalues and near_zero_eigenvalues count only those found (a count "
-        "of spectrum_k means at least that many). lambda_min < -eig_threshold still proves a "
-        "strict saddle; a PSD verdict means no negative eigenvalue among the " +
-        std::to_string(r.spectrum_k) + " smallest, which is exact for lambda_min; the escape "
-        "test probes the near-null vectors among them, and the symmetry orbit is not computed";
+        "converged Ritz values, negative_eigenvalues and near_zero_eigenvalues count only those "
+        "found, and Lanczos may count a repeated eigenvalue once (lower bounds). "
+        "lambda_min < -eig_threshold still proves a strict saddle; a PSD verdict means no "
+        "negative eigenvalue among the " +
+        std::to_string(r.spectrum_k) + " smallest, and holds with high probability: Lanczos "
+        "finds the extreme eigenvalues from a random start, which a start orthogonal to their "
+        "eigenvectors would miss; the escape test probes the near-null vectors among them, and "
+        "the symmetry orbit is not computed";
   }
   if (r.vectors) {
     json v = json::array();

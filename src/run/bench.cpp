@@ -196,6 +196,7 @@ BenchCase make_case(const Workload& w, const BenchOptions& opt, bool gpu) {
   c.d = workload_data(w);
   c.P = w.model.param_count();
   c.s.precision = Precision::f32;
+  c.s.compress = opt.compress;
   c.s.params.lr = w.lr;
   c.s.params.max_steps = c.steps;
   c.s.params.grad_tol = 0;  // the whole budget: a fixed amount of work
@@ -318,15 +319,23 @@ Timings time_stages(const BenchCase& c, Backend& backend, int host_threads, doub
   return t;
 }
 
+/// Samples a training step of the case touches: d0 on compressed data, else n.
+int training_samples(const BenchCase& c) {
+  return c.s.compress && compresses(c.w.model, c.d) ? c.d.d0 : c.d.n;
+}
+
 /// One printed line and one JSON object per stage: seconds, networks/s, FLOP/s, share of peak.
 json stage_results(const BenchCase& c, const Timings& t, const Backend& backend, std::ostream& out) {
   const Workload& w = c.w;
   const double N = double(c.networks);
+  // Training counts the work it does: on compressed data (Backend::train) a step touches d0
+  // samples, not n.
+  const int trained_n = training_samples(c);
   struct Stage {
     const char* name;
     double seconds, flops, peak;
   } stages[] = {
-      {"train", t.train, N * double(c.steps) * train_step_flops(w.model, w.n), backend.peak_flops(Precision::f32)},
+      {"train", t.train, N * double(c.steps) * train_step_flops(w.model, trained_n), backend.peak_flops(Precision::f32)},
       {"hessian", t.hessian, N * hessian_flops(w.model, w.n), backend.peak_flops(Precision::f64)},
       {"eigen", t.eigen, N * eigen_flops(w.model), backend.peak_flops(Precision::f64)},
       {"classify", t.classify, 0, 0},
@@ -433,7 +442,7 @@ std::optional<json> bench_workload(const BenchCase& c, Backend& backend, int hos
   EigenComparison cmp;
   const bool compared = backend.compare_eigen(w.model, c.d, t.cmp_weights.size() / c.P, t.cmp_weights.data(), cmp);
   json wj = {{"name", w.name}, {"family", to_string(w.model.family)}, {"dims", w.model.dims},
-             {"n", w.n}, {"param_count", c.P}, {"networks", c.networks},
+             {"n", w.n}, {"training_samples", training_samples(c)}, {"param_count", c.P}, {"networks", c.networks},
              {"networks_standard", w.networks}, {"scaled", c.scaled}, {"steps", c.steps},
              {"lr", w.lr}, {"train_precision", "float32"}, {"end_to_end_seconds", t.total},
              {"train_ahead", t.overlap},

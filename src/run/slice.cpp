@@ -46,7 +46,8 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
   require(spec.plane_steps >= 2, "--plane-steps", "needs at least 2 points");
   // Which eigenvectors the directions need: the classification returns them.
   int need = 1;  // auto falls back to eig:0
-  if (const int k = eig_index(spec.direction); k >= 0) need = std::max(need, k + 1);
+  if (const int k = spec.direction_vector ? -1 : eig_index(spec.direction); k >= 0)
+    need = std::max(need, k + 1);
   std::vector<std::string> plane_dirs;
   std::string plane_kind = spec.plane;
   const int P = int(p.model.param_count());
@@ -98,7 +99,17 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
   std::string kind = spec.direction;
   const bool has_witness = e.escape && e.escape->escaped && !e.escape->direction.empty();
   if (kind == "auto") kind = has_witness ? "witness" : "eig:0";
-  if (kind == "witness") {
+  if (spec.direction_vector) {
+    require(spec.direction_vector->size() == std::size_t(P), "direction",
+            "expected " + std::to_string(P) + " numbers (P, parameter order), got " +
+                std::to_string(spec.direction_vector->size()));
+    for (std::size_t k = 0; k < spec.direction_vector->size(); ++k)
+      require(std::isfinite((*spec.direction_vector)[k]), "direction[" + std::to_string(k) + "]",
+              "non-finite number");
+    dir = *spec.direction_vector;
+    kind = spec.direction == "auto" ? "given" : spec.direction;
+    line.description = "direction given as numbers (as given, not normalised)";
+  } else if (kind == "witness") {
     require(
         has_witness, "--direction witness",
         "this point (class " + to_string(e.cls) +
@@ -165,6 +176,8 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
         norm2(d1) > 0 && norm2(d2) > 0, "--plane",
         "a filter-normalised direction is zero (all weights are zero): use --plane eig:0,eig:1");
     pl.loss = loss_on_plane(p.model, p.data, w.data(), d1.data(), d2.data(), pl.a, pl.b);
+    pl.vector1 = std::move(d1);
+    pl.vector2 = std::move(d2);
     res.plane = std::move(pl);
   }
   return res;

@@ -1,6 +1,10 @@
 // A stored endpoint as a point to classify (see stored_point.hpp).
 #include "landscape/run/stored_point.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
 #include "landscape/analysis/hessian.hpp"
 #include "landscape/analysis/refine.hpp"
 #include "landscape/core/common.hpp"
@@ -31,6 +35,26 @@ Point stored_point(const StoredEndpoint& s, bool refined) {
     p.settings->refine.enabled = false;
   }
   return p;
+}
+
+bool is_results_database(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot read: " + std::strerror(errno));
+  char head[16] = {};
+  in.read(head, sizeof head);
+  static const char kSqlite[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f',
+                                   'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+  if (in.gcount() == 16 && std::memcmp(head, kSqlite, 16) == 0) return true;
+  // JSON: the first character that is not white space opens an object (or a list).
+  in.clear();
+  in.seekg(0);
+  char c = 0;
+  while (in.get(c) && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+  }
+  if (in && (c == '{' || c == '[')) return false;  // parse_point says what is wrong with a list
+  throw Error(path +
+              ": neither a POINT.json file (a JSON object) nor a landscape results database "
+              "(an SQLite file)");
 }
 
 }  // namespace landscape

@@ -120,7 +120,7 @@ class Sequential final : public Backend {
   std::string device() const override { return m_b.device(); }
   long preferred_chunk(const Model& m) const override { return m_b.preferred_chunk(m); }
   bool supports_overlap() const override { return false; }
-  void train(const Model& m, const Dataset& d, const TrainSettings& s, std::size_t count,
+  void train_batch(const Model& m, const Dataset& d, const TrainSettings& s, std::size_t count,
              double* weights, math::TrainOutcome* outcomes, double* curves) override {
     m_b.train(m, d, s, count, weights, outcomes, curves);
   }

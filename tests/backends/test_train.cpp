@@ -2,6 +2,8 @@
 // optimizer; divergence is caught per network; results do not depend on thread count.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <tuple>
@@ -256,6 +258,76 @@ TEST(InterleavedTraining, BitwiseThePlainLoop) {
       expect_interleaved_training_is_bitwise<double>(f, k);
       expect_interleaved_training_is_bitwise<float>(f, k);
     }
+}
+
+/// Trains `count` networks of `m` on `d` with compression on or off; returns weights, outcomes
+/// and curves.
+struct Trained {
+  std::vector<double> w, curves;
+  std::vector<math::TrainOutcome> out;
+};
+Trained train_batch_with(const Model& m, const Dataset& d, Precision prec, bool compress,
+                         std::size_t count) {
+  TrainSettings s;
+  s.precision = prec;
+  s.compress = compress;
+  s.params.lr = 2e-3;
+  s.params.max_steps = 400;
+  s.params.grad_tol = 0;
+  s.params.curve_every = 100;
+  s.params.curve_len = 5;
+  Trained t;
+  t.w = network_batch(m, 5, count);
+  t.out.resize(count);
+  t.curves.resize(count * 5);
+  make_cpu_backend(2)->train(m, d, s, count, t.w.data(), t.out.data(), t.curves.data());
+  return t;
+}
+
+double rel(double a, double b) { return std::fabs(a - b) / std::max(std::fabs(b), 1e-300); }
+
+TEST(CompressedTraining, SameEndpointsAsTheSamples) {
+  // W-S's shape: n = 32 > d0 = 6, so training runs on the 6 compressed samples.
+  const Model m = make_model(Family::linear, {6, 4, 4, 6});
+  const Dataset d = gaussian_data(m, 32, 21);
+  const std::size_t count = 12, P = m.param_count();
+  const std::vector<double> init = network_batch(m, 5, count);
+  for (Precision prec : {Precision::f64, Precision::f32}) {
+    const double tol = prec == Precision::f64 ? 1e-12 : 1e-4;
+    const Trained c = train_batch_with(m, d, prec, true, count);
+    const Trained u = train_batch_with(m, d, prec, false, count);
+    for (std::size_t i = 0; i < count; ++i) {
+      SCOPED_TRACE("network " + std::to_string(i) + (prec == Precision::f64 ? " f64" : " f32"));
+      EXPECT_EQ(c.out[i].status, u.out[i].status);
+      EXPECT_EQ(c.out[i].steps, u.out[i].steps);
+      EXPECT_EQ(c.out[i].escape_step, u.out[i].escape_step);
+      // The constant part of the loss is added back: the initial loss is the data's.
+      const std::vector<double> w0(init.begin() + long(i * P), init.begin() + long((i + 1) * P));
+      EXPECT_LE(rel(c.out[i].initial_loss, loss_at(m, d, w0)), tol);
+      EXPECT_LE(rel(c.out[i].loss, u.out[i].loss), tol);
+      EXPECT_LE(rel(c.out[i].late_loss, u.out[i].late_loss), tol);
+      EXPECT_LE(rel(c.out[i].grad_norm, u.out[i].grad_norm), prec == Precision::f64 ? 1e-9 : 1e-2);
+      for (int k = 0; k < 5; ++k) EXPECT_LE(rel(c.curves[i * 5 + k], u.curves[i * 5 + k]), tol);
+      double dw = 0, wmax = 0;
+      for (std::size_t k = 0; k < P; ++k) {
+        dw = std::max(dw, std::fabs(c.w[i * P + k] - u.w[i * P + k]));
+        wmax = std::max(wmax, std::fabs(u.w[i * P + k]));
+      }
+      EXPECT_LE(dw, (prec == Precision::f64 ? 1e-10 : 1e-3) * wmax);
+    }
+  }
+}
+
+TEST(CompressedTraining, LeakyNetworksAndFewSamplesTrainOnTheDataAsGiven) {
+  const Model leaky = make_model(Family::leaky_relu, {6, 4, 2});
+  const Model lin = make_model(Family::linear, {6, 4, 2});
+  for (const auto& [m, n] : {std::pair<Model, int>{leaky, 32}, std::pair<Model, int>{lin, 6}}) {
+    const Dataset d = gaussian_data(m, n, 4);
+    const Trained c = train_batch_with(m, d, Precision::f64, true, 8);
+    const Trained u = train_batch_with(m, d, Precision::f64, false, 8);
+    EXPECT_EQ(0, std::memcmp(c.w.data(), u.w.data(), c.w.size() * sizeof(double)));
+    EXPECT_EQ(0, std::memcmp(c.curves.data(), u.curves.data(), c.curves.size() * sizeof(double)));
+  }
 }
 
 }  // namespace

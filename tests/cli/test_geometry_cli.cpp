@@ -297,7 +297,7 @@ class SlowTrainingBackend : public Backend {
   std::string name() const override { return m_cpu->name(); }
   std::string device() const override { return m_cpu->device(); }
   long preferred_chunk(const Model& m) const override { return m_cpu->preferred_chunk(m); }
-  void train(const Model& m, const Dataset& d, const TrainSettings& settings, std::size_t count,
+  void train_batch(const Model& m, const Dataset& d, const TrainSettings& settings, std::size_t count,
              double* weights, math::TrainOutcome* outcomes, double* curves) override {
     std::this_thread::sleep_for(std::chrono::duration<double>(m_seconds));
     m_cpu->train(m, d, settings, count, weights, outcomes, curves);

@@ -3,6 +3,7 @@
 // `landscape classify` of that file reproduces the stored class, refined or not.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -180,6 +181,72 @@ const char* kPointJson = R"({"model": {"family": "linear", "dims": [2, 1, 2]},
   "X": [[1, 0, 2], [0, 1, 1]],
   "Y": [[1, 2, 0], [0, 1, 1]],
   "weights": [[[0, 0]], [[0], [0]]])";
+
+// `landscape slice DB --cell C --net I` slices the point `landscape point` writes: the same CSV
+// bytes as `point` then `slice` on the POINT.json, and the stored class in slice.json.
+TEST_F(Point, SliceOfAStoredEndpointEqualsPointThenSlice) {
+  const std::string db = sample(sweep_config("family = \"linear\"\n"));
+  const std::vector<Stored> stored = stored_classes(db);
+  int compared = 0;
+  for (const Stored& s : stored) {
+    if (s.train_status == "diverged" || (s.net != 0 && s.net != 3)) continue;
+    for (const bool refined : {false, true}) {
+      const std::string where = "cell " + std::to_string(s.cell) + " net " + std::to_string(s.net) +
+                                (refined ? " refined" : "");
+      std::vector<std::string> which = {"--cell", std::to_string(s.cell), "--net", std::to_string(s.net)};
+      if (refined) which.push_back("--refined");
+      std::vector<std::string> point = {"point", db, "--out", path("q.json")};
+      point.insert(point.end(), which.begin(), which.end());
+      CliRun r = run(point);
+      ASSERT_EQ(r.code, 0) << where << ": " << r.err;
+      const std::vector<std::string> opts = {"--direction", "random", "--plane", "random", "--steps", "9",
+                                             "--plane-steps", "5", "--seed", "3"};
+      std::vector<std::string> from_json = {"slice", path("q.json"), "--out", path("sj")};
+      from_json.insert(from_json.end(), opts.begin(), opts.end());
+      r = run(from_json);
+      ASSERT_EQ(r.code, 0) << where << ": " << r.err;
+      std::vector<std::string> from_db = {"slice", db, "--out", path("sd")};
+      from_db.insert(from_db.end(), which.begin(), which.end());
+      from_db.insert(from_db.end(), opts.begin(), opts.end());
+      r = run(from_db);
+      ASSERT_EQ(r.code, 0) << where << ": " << r.err;
+      for (const char* f : {"line.csv", "plane.csv"}) {
+        const std::string a = landscape::read_file(path("sj") + "/" + f);
+        EXPECT_EQ(a, landscape::read_file(path("sd") + "/" + f)) << where << ": " << f;
+        EXPECT_GT(a.size(), 50u) << where << ": " << f;
+      }
+      const auto j = nlohmann::json::parse(landscape::read_file(path("sd") + "/slice.json"));
+      EXPECT_EQ(j["class"], s.cls) << where;  // decided with the cell's settings
+      EXPECT_EQ(j["point"], "db.sqlite cell" + std::to_string(s.cell) + "-net" + std::to_string(s.net) +
+                                (refined ? "-refined" : ""));
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 4);
+  // Without an output folder it goes next to the database, named after the endpoint.
+  CliRun r = run({"slice", db, "--cell", "1", "--net", "0", "--plane", "none", "--steps", "5"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(path("db-cell1-net0-slice/line.csv"))) << r.out;
+  // The options belong to one kind of argument each, and the kind is told from the file.
+  r = run({"slice", db, "--cell", "0"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(db + ": a results database: name the endpoint with --cell C --net I"), std::string::npos)
+      << r.err;
+  const std::string pt = write("pt.json", std::string(kPointJson) + "}");
+  r = run({"slice", pt, "--net", "0"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--net: only for a results database; " + pt + " is a POINT.json file"), std::string::npos)
+      << r.err;
+  r = run({"slice", write("t.txt", "cell,net\n0,1\n"), "--cell", "0", "--net", "0"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("t.txt: neither a POINT.json file (a JSON object) nor a landscape results database"),
+            std::string::npos)
+      << r.err;
+  r = run({"slice", db, "--cell", "9", "--net", "0"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(db + ": no cell 9 in any run"), std::string::npos) << r.err;
+}
+
 
 TEST_F(Point, ClassifyTakesThePointsSettingsUnderTheCommandLine) {
   // W = 0 is a strict saddle; a gradient tolerance is irrelevant there, but an eigenvalue

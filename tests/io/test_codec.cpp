@@ -11,6 +11,7 @@
 #include "landscape/analysis/theory.hpp"
 #include "landscape/core/common.hpp"
 #include "landscape/io/codec.hpp"
+#include "landscape/io/config.hpp"
 
 using namespace landscape;
 using json = nlohmann::json;
@@ -395,4 +396,92 @@ TEST(Codec, RunRoundTrip) {
   EXPECT_EQ(back.resumed, r.resumed);
   EXPECT_EQ(back.seconds_this_process, r.seconds_this_process);
   EXPECT_EQ(back.networks_this_process, r.networks_this_process);
+}
+
+namespace {
+
+/// The message of the Error `f` throws, or "" when it throws none.
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+/// What an error message says after the field `field` (and a TOML line number): "must be > 0".
+std::string why(const std::string& message, const std::string& field) {
+  std::size_t pos = message.find(field);
+  if (pos == std::string::npos) return "<no field " + field + " in: " + message + ">";
+  pos += field.size();
+  if (message.compare(pos, 2, " (") == 0) pos = message.find(')', pos) + 1;
+  if (message.compare(pos, 2, ": ") != 0) return "<no ': ' after " + field + " in: " + message + ">";
+  return message.substr(pos + 2);
+}
+
+}  // namespace
+
+TEST(Codec, DecideSettingsRoundTripEveryKey) {
+  DecideSettings s;
+  s.tol.grad = 2e-7;
+  s.tol.kink = 3e-5;
+  s.rank_tol = 4e-8;
+  s.refine.enabled = true;
+  s.refine.max_iterations = 7;
+  s.escape.step_max = 0.5;
+  s.escape.perturbed_steps = 123;
+  const json j = decide_settings_to_json(s);
+  EXPECT_EQ(j["classify"].size(), 5u);
+  EXPECT_EQ(j["refine"].size(), 3u);
+  EXPECT_EQ(j["escape"].size(), 9u);
+  const DecideSettings t = decide_settings_from_json(j, "settings");
+  EXPECT_EQ(decide_settings_to_json(t), j);
+  EXPECT_EQ(t.tol.grad, 2e-7);
+  EXPECT_EQ(t.rank_tol, 4e-8);
+  EXPECT_TRUE(t.refine.enabled);
+  EXPECT_EQ(t.refine.max_iterations, 7);
+  EXPECT_EQ(t.escape.perturbed_steps, 123);
+}
+
+// POINT.json's settings and the experiment file's [classify], [refine] and [escape] are read by
+// one key table: the same bad value gets the same message in both, each naming its own field.
+TEST(Codec, DecideSettingsBoundsAreTheExperimentFilesBounds) {
+  struct Case {
+    const char* section;
+    const char* key;
+    const char* value;  // the same text is TOML and JSON
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"classify", "eig_tol", "-1.0", "must be > 0"},
+      {"classify", "rank_tol", "0", "must be > 0"},
+      {"classify", "grad_tol", "true", "expected a number"},
+      {"refine", "max_iterations", "0", "must be >= 1"},
+      {"refine", "max_iterations", "2.5", "expected an integer"},
+      {"refine", "enabled", "1", "expected true or false"},
+      {"escape", "random_directions", "-2", "must be >= 0"},
+      {"escape", "step_factor", "0.5", "must be > 1"},
+      {"escape", "step_max", "1e-9", "must be >= escape.step_min"},
+      {"escape", "perturb_radius", "0.0", "must be > 0"},
+  };
+  for (const Case& c : cases) {
+    const std::string field = std::string(c.section) + "." + c.key;
+    const std::string toml = std::string("[model]\nfamily = \"linear\"\ndims = [2, 2]\n[") + c.section +
+                             "]\n" + c.key + " = " + c.value + "\n";
+    const std::string toml_error = error_of([&] { parse_config(toml, "bad.toml"); });
+    const std::string json_text = std::string("{\"") + c.section + "\": {\"" + c.key + "\": " + c.value + "}}";
+    const std::string json_error =
+        error_of([&] { decide_settings_from_json(json::parse(json_text), "p.json: settings"); });
+    EXPECT_EQ(why(toml_error, "bad.toml: " + field), c.expected) << toml_error;
+    EXPECT_EQ(why(json_error, "p.json: settings." + field), c.expected) << json_error;
+  }
+  // Unknown keys too.
+  EXPECT_EQ(why(error_of([] { decide_settings_from_json(json::parse(R"({"escape": {"steps": 3}})"), "s"); }),
+                "s.escape.steps"),
+            "unknown key (see README for the documented keys)");
+  EXPECT_EQ(why(error_of([] { parse_config("[model]\nfamily = \"linear\"\ndims = [2, 2]\n[escape]\nsteps = 3\n", "b.toml"); }),
+                "b.toml: escape.steps"),
+            "unknown key (see README for the documented keys)");
 }

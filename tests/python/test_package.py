@@ -1,7 +1,8 @@
 """The Python package against the command line and against finite differences: classify equals
-`landscape classify --json`, load/endpoint round-trip a stored sweep whose every class classify
-reproduces, the Hessian matches finite differences of the gradient, errors carry the CLI's
-messages. Run by CTest (python_package) with PYTHONPATH at the build tree's package."""
+`landscape classify --json`, slices equal `landscape slice`'s CSV and direct loss evaluations,
+load/endpoint round-trip a stored sweep whose every class classify reproduces (swept variables
+as typed columns), the Hessian matches finite differences of the gradient, errors carry the
+CLI's messages. Run by CTest (python_package) with PYTHONPATH at the build tree's package."""
 
 import json
 import os
@@ -61,6 +62,35 @@ def write_point(tmp_path, name, p):
     return path
 
 
+def read_csv(path):
+    """A CSV of numbers (line.csv, plane.csv) as an array, one row per line after the header."""
+    return np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+
+
+def with_step(weights, direction, t):
+    return [W + t * D for W, D in zip(weights, direction)]
+
+
+def check_slice_against_cli(res, out):
+    """res (landscape.slice's dict) holds the numbers `landscape slice` wrote into out/."""
+    line = read_csv(out / "line.csv")
+    np.testing.assert_array_equal(res["line"]["t"], line[:, 0])
+    np.testing.assert_array_equal(res["line"]["loss"], line[:, 1])
+    sj = json.load(open(out / "slice.json"))
+    assert res["line"]["direction"] == sj["line"]["direction"]
+    np.testing.assert_array_equal(res["line"]["vector"], sj["line"]["vector"])
+    assert res["classification"]["class"] == sj["class"]
+    if res["plane"] is not None:
+        plane = read_csv(out / "plane.csv")
+        a, b, grid = res["plane"]["a"], res["plane"]["b"], res["plane"]["loss"]
+        assert grid.shape == (len(b), len(a))
+        np.testing.assert_array_equal(np.tile(a, len(b)), plane[:, 0])
+        np.testing.assert_array_equal(np.repeat(b, len(a)), plane[:, 1])
+        np.testing.assert_array_equal(grid.ravel(), plane[:, 2])
+    else:
+        assert not (out / "plane.csv").exists()
+
+
 W0_DEEP = {"model": {"family": "linear", "dims": [2, 2, 2, 2]},
            "X": [[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]], "Y": [[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]],
            "weights": [[[0, 0], [0, 0]]] * 3}
@@ -98,6 +128,103 @@ def test_classify_equals_cli_json(tmp_path):
     moved = [w[0:4].reshape(2, 2), w[4:8].reshape(2, 2), w[8:12].reshape(2, 2)]
     loss, _ = landscape.loss_and_gradient(moved, args["X"], args["Y"])
     assert deep["loss"] - loss == pytest.approx(deep["escape"]["loss_drop"], rel=1e-9)
+
+
+def test_slice_equals_cli_csv_and_direct_loss(tmp_path):
+    p = leaky_point()
+    args = point_args(p)
+    pt = write_point(tmp_path, "p.json", p)
+    cli("slice", pt, "--direction", "eig:1", "--plane", "random", "--steps", 9, "--plane-steps", 5,
+        "--range", 0.5, "--seed", 4, "--out", tmp_path / "s")
+    res = landscape.slice(**args, direction="eig:1", plane="random", steps=9, plane_steps=5, range=0.5, seed=4)
+    check_slice_against_cli(res, tmp_path / "s")
+    line = res["line"]
+    assert line["direction"] == "eig:1" and len(line["t"]) == 9
+    assert line["eigenvalue"] == pytest.approx(res["classification"]["eigenvalues"][1], rel=1e-12)
+    assert np.linalg.norm(line["vector"]) == pytest.approx(1.0, rel=1e-12)
+    # every value is L(W + t*d), d the returned direction, as loss_and_gradient evaluates it
+    for t, value in zip(line["t"], line["loss"]):
+        loss, _ = landscape.loss_and_gradient(with_step(args["weights"], line["vectors"], t), args["X"], args["Y"],
+                                              "leaky_relu", 0.2)
+        assert value == pytest.approx(loss, rel=1e-12, abs=1e-14)
+    pl = res["plane"]
+    d1, d2 = pl["vectors1"], pl["vectors2"]
+    for k in ("1", "2"):
+        assert [x.shape for x in pl["vectors" + k]] == [W.shape for W in args["weights"]]
+        np.testing.assert_array_equal(np.concatenate([x.ravel() for x in pl["vectors" + k]]), pl["vector" + k])
+    for j, b in enumerate(pl["b"]):
+        for i, a in enumerate(pl["a"]):
+            W = [W0 + a * D1 + b * D2 for W0, D1, D2 in zip(args["weights"], d1, d2)]
+            loss, _ = landscape.loss_and_gradient(W, args["X"], args["Y"], "leaky_relu", 0.2)
+            assert pl["loss"][j, i] == pytest.approx(loss, rel=1e-12, abs=1e-14)
+    # the centre of an odd grid is the point itself
+    loss0, _ = landscape.loss_and_gradient(**args)
+    assert line["loss"][4] == loss0 and pl["loss"][2, 2] == loss0
+
+    # a direction given as arrays shaped like the weights, against the CLI's direction file
+    rng = np.random.default_rng(9)
+    D = [rng.standard_normal(W.shape) for W in args["weights"]]
+    (tmp_path / "d.json").write_text(json.dumps({"weights": [x.tolist() for x in D]}))
+    cli("slice", pt, "--direction", tmp_path / "d.json", "--plane", "none", "--steps", 7, "--out", tmp_path / "u")
+    given = landscape.slice(**args, direction=D, steps=7)
+    flat = landscape.slice(**args, direction=np.concatenate([x.ravel() for x in D]), steps=7)
+    assert given["plane"] is None and given["line"]["direction"] == "given"
+    np.testing.assert_array_equal(given["line"]["loss"], read_csv(tmp_path / "u" / "line.csv")[:, 1])
+    np.testing.assert_array_equal(flat["line"]["loss"], given["line"]["loss"])
+    np.testing.assert_array_equal(given["line"]["vector"], np.concatenate([x.ravel() for x in D]))
+    for t, value in zip(given["line"]["t"], given["line"]["loss"]):
+        loss, _ = landscape.loss_and_gradient(with_step(args["weights"], D, t), args["X"], args["Y"], "leaky_relu", 0.2)
+        assert value == pytest.approx(loss, rel=1e-12)
+    # the witness at W = 0 of a deep net, as the CLI takes it
+    cli("slice", write_point(tmp_path, "w0.json", W0_DEEP), "--direction", "witness", "--plane", "eig:0,eig:1",
+        "--steps", 5, "--plane-steps", 3, "--out", tmp_path / "w")
+    w = landscape.slice(**point_args(W0_DEEP), direction="witness", plane="eig:0,eig:1", steps=5, plane_steps=3)
+    check_slice_against_cli(w, tmp_path / "w")
+    assert w["classification"]["class"] == "non_strict_saddle"
+    np.testing.assert_array_equal(w["line"]["vector"], w["classification"]["escape"]["direction"])
+    # bad requests name the argument
+    with pytest.raises(landscape.Error, match=r"^direction\[1\]: expected shape \(2, 4\)"):
+        landscape.slice(**args, direction=[D[0], D[1].T])
+    with pytest.raises(landscape.Error, match=r"^direction: expected 20 numbers"):
+        landscape.slice(**args, direction=np.ones(5))
+    with pytest.raises(landscape.Error, match="has no escape witness"):
+        landscape.slice(**args, direction="witness")
+
+
+def test_long_calls_release_the_gil():
+    """Another Python thread runs while hessian, classify and slice compute."""
+    import threading
+    import time
+
+    rng = np.random.default_rng(0)
+
+    def point(width, n):  # a three-layer linear net of the given width, a few tenths of a second
+        return ([rng.standard_normal((width, width)) / 5 for _ in range(3)], rng.standard_normal((width, n)),
+                rng.standard_normal((width, n)))
+
+    big, small = point(30, 60), point(12, 30)  # P = 2700 for the Hessian alone, P = 432
+    calls = {"hessian": lambda: landscape.hessian(*big),
+             "classify": lambda: landscape.classify(*small),
+             "slice": lambda: landscape.slice(*small, direction="random", steps=200)}
+    for name, call in calls.items():
+        window = []
+
+        def work():
+            t0 = time.perf_counter()
+            call()
+            window.extend([t0, time.perf_counter()])
+
+        worker = threading.Thread(target=work)
+        ticks = []
+        worker.start()
+        while worker.is_alive():
+            ticks.append(time.perf_counter())
+            time.sleep(0.005)
+        worker.join()
+        t0, t1 = window
+        assert t1 - t0 > 0.05, (name, t1 - t0)  # long enough to tell
+        inside = [t for t in ticks if t0 + 0.01 < t < t1 - 0.01]
+        assert len(inside) >= 3, (name, t1 - t0, len(inside))
 
 
 def test_hessian_and_gradient_against_finite_differences():
@@ -203,6 +330,64 @@ def test_load_has_swept_columns_and_endpoint_round_trips(sweep, tmp_path):
         assert landscape.point(e) == ref
     # the same cells' data as the dataset the sweep trained on: the stored X has the run's n
     assert res.cells["n"].tolist() == [6, 6, 6, 6]
+
+
+def test_slice_of_a_stored_endpoint_equals_the_cli(sweep, tmp_path):
+    d, res = sweep
+    db = d / "results.db"
+    for cell, net in [(0, 0), (3, 2)]:
+        for refined in (False, True):
+            which = ["--cell", cell, "--net", net] + (["--refined"] if refined else [])
+            out = tmp_path / f"c{cell}n{net}{refined}"
+            cli("slice", db, *which, "--direction", "min-eig", "--plane", "random", "--steps", 7,
+                "--plane-steps", 3, "--out", out)
+            kw = dict(direction="min-eig", plane="random", steps=7, plane_steps=3)
+            stored = landscape.slice(db=db, cell=cell, net=net, refined=refined, **kw)
+            check_slice_against_cli(stored, out)
+            row = res.endpoints[(res.endpoints["cell_index"] == cell) & (res.endpoints["net_index"] == net)]
+            assert stored["classification"]["class"] == row["class"].item()
+            # the same from landscape.endpoint's dict (its arrays, settings and L*)
+            e = landscape.endpoint(db, cell, net, refined=refined)
+            via = landscape.slice(e, **kw)
+            np.testing.assert_array_equal(via["line"]["loss"], stored["line"]["loss"])
+            np.testing.assert_array_equal(via["plane"]["loss"], stored["plane"]["loss"])
+            assert via["classification"]["class"] == row["class"].item()
+            loss, _ = landscape.loss_and_gradient(e["weights"], e["X"], e["Y"])
+            assert stored["line"]["loss"][3] == loss
+    with pytest.raises(landscape.Error, match="name the endpoint with cell= and net="):
+        landscape.slice(db=db, cell=0)
+    with pytest.raises(landscape.Error, match=r"^cell: only for a stored endpoint"):
+        landscape.slice(**point_args(W0_DEEP), cell=0)
+    with pytest.raises(landscape.Error) as err:
+        landscape.slice(db=db, cell=9, net=0)
+    assert str(err.value) == cli_error("slice", db, "--cell", 9, "--net", 0)
+
+
+def test_load_reads_the_swept_column(tmp_path):
+    # init.scale has no column of its own in the cells table (init_scale does), so its column
+    # comes from cells.swept alone
+    config = {"experiment": {"networks": 1, "backend": "cpu"},
+              "model": {"family": "linear", "dims": [2, 2]},
+              "data": {"n": [4, 6]}, "init": {"scale": [1.0, 0.5]}, "train": {"steps": 20}}
+    res = landscape.sample(config, db=tmp_path / "s.db", out=tmp_path / "out", quiet=True)
+    assert res.swept == ["n", "scale"]  # grid order
+    assert list(res.cells["n"]) == [4, 6, 4, 6] and list(res.cells["scale"]) == [1.0, 1.0, 0.5, 0.5]
+    assert res.cells["n"].dtype == np.int64 and res.cells["scale"].dtype == np.float64
+    assert res.endpoints["n"].dtype == np.int64 and res.endpoints["scale"].dtype == np.float64
+    assert list(res.endpoints["scale"]) == [1.0, 1.0, 0.5, 0.5]
+    assert list(res.cells["init_scale"]) == list(res.cells["scale"])
+    assert res.cells["swept"][3] == {"n": 6, "scale": 0.5}
+    # read from cells.swept, not from the label: a database whose labels say nothing loads the same
+    import shutil
+    import sqlite3
+    shutil.copy(tmp_path / "s.db", tmp_path / "t.db")
+    with sqlite3.connect(tmp_path / "t.db") as con:
+        con.execute("UPDATE cells SET label = 'cell ' || cell_index")
+    again = landscape.load(tmp_path / "t.db")
+    assert again.swept == ["n", "scale"]
+    assert again.cells[["n", "scale"]].equals(res.cells[["n", "scale"]])
+    assert landscape.swept_values('{"dims":[3,2,3],"small":true}') == {"dims": (3, 2, 3), "small": True}
+    assert landscape.swept_values("{}") == {}
 
 
 def test_errors_carry_the_cli_messages(sweep, tmp_path):

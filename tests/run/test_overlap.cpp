@@ -33,7 +33,7 @@ class OverlapCpuBackend final : public Backend {
   long preferred_chunk(const Model& m) const override { return m_cpu->preferred_chunk(m); }
   bool supports_overlap() const override { return true; }
 
-  void train(const Model& m, const Dataset& d, const TrainSettings& s, std::size_t count,
+  void train_batch(const Model& m, const Dataset& d, const TrainSettings& s, std::size_t count,
              double* weights, math::TrainOutcome* outcomes, double* curves) override {
     {
       std::lock_guard<std::mutex> lock(m_mutex);

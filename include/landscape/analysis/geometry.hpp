@@ -29,6 +29,7 @@ struct LineSlice {
 struct PlaneSlice {
   std::string direction1, direction2, description;
   std::vector<double> a, b, loss;
+  std::vector<double> vector1, vector2;  ///< d1 and d2 themselves (P numbers, parameter order)
 };
 
 /// L(w + t·d) for every t in `ts` (float64, the loss of docs/math.md: ½‖F − Y‖², no 1/n).

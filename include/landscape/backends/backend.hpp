@@ -58,11 +58,13 @@ class Backend {
   /// Trains `count` networks in place. `weights` holds count × P float64 values (initial
   /// weights in, endpoints out); training runs in `settings.precision`. Networks are
   /// independent: one diverging never affects another. `curves` (optional) receives
-  /// count × params.curve_len loss samples (see math::train_network).
+  /// count × params.curve_len loss samples (see math::train_network). A deep linear network
+  /// with more samples than inputs trains on its compressed data (core/data.hpp: the same loss
+  /// and gradient for d0 instead of n samples) unless `settings.compress` is false; every
+  /// backend goes through here, so all train on the same data.
   // Seven parameters: every backend and caller shares this one per-chunk signature.
-  virtual void train(const Model& m, const Dataset& d, const TrainSettings& settings,
-                     std::size_t count, double* weights, math::TrainOutcome* outcomes,
-                     double* curves = nullptr) = 0;
+  void train(const Model& m, const Dataset& d, const TrainSettings& settings, std::size_t count,
+             double* weights, math::TrainOutcome* outcomes, double* curves = nullptr);
 
   /// float64 facts and Hessian eigenvalues (ascending, count × P, NaN for non-finite points)
   /// at `count` points.
@@ -78,6 +80,13 @@ class Backend {
   }
 
  protected:
+  /// The backend's trainer: `train` on the data as given (compressed or not) with
+  /// settings.params.loss_offset set to the loss's constant part.
+  // Seven parameters, as train.
+  virtual void train_batch(const Model& m, const Dataset& d, const TrainSettings& settings,
+                           std::size_t count, double* weights, math::TrainOutcome* outcomes,
+                           double* curves) = 0;
+
   AnalyzeTimes m_times;
 };
 

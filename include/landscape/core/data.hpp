@@ -31,6 +31,23 @@ struct DataSpec {
   long long seed = -1;        ///< seed of the data draw (X, Y, teacher, noise); -1: experiment.seed
 };
 
+/// A deep linear network's data reduced to d0 samples (docs/math.md §2a). With the thin
+/// Householder QR Xᵀ = Q̂R̂ (Q̂ n×d0 with orthonormal columns), X = R̂ᵀQ̂ᵀ, and for every W
+///   ½‖WX − Y‖² = ½‖W·R̂ᵀ − Y·Q̂‖² + ½‖Y − Y·Q̂Q̂ᵀ‖²,
+/// so training on (R̂ᵀ, YQ̂) with the constant second term added back gives the same loss and
+/// gradient (and Hessian) at d0/n of the per-sample cost, without forming XXᵀ (whose rounding
+/// would square X's condition number and cancel in the loss).
+struct CompressedData {
+  Dataset data;              ///< X = R̂ᵀ (d0×d0), Y = YQ̂ (dh×d0), n = d0
+  double loss_offset = 0.0;  ///< ½‖Y − YQ̂Q̂ᵀ‖²: the part of Y outside X's row space
+};
+
+/// True when `model` trains on compressed data: a deep linear network with n > d0 samples.
+bool compresses(const Model& model, const Dataset& d);
+
+/// The compressed form of `d` (any n and rank; deterministic: the same bits on every run).
+CompressedData compress_linear_data(const Dataset& d);
+
 /// Builds the data for `model` from `spec`, reproducibly from `seed`. Gaussian entries are
 /// N(0, 1); a rank-r matrix is A·B/√r with Gaussian A, B. Throws Error on bad input.
 Dataset make_dataset(const DataSpec& spec, const Model& model, std::uint64_t seed);

@@ -20,6 +20,9 @@ std::string to_string(Precision p);
 struct TrainSettings {
   math::TrainParams params;  ///< optimizer and absolute stop/divergence thresholds
   Precision precision = Precision::f64;
+  /// Deep linear networks with n > d0 train on their compressed data (core/data.hpp); false
+  /// trains every network on X and Y as given.
+  bool compress = true;
 };
 
 /// Relative tolerances. Absolute thresholds: gradient and loss against the loss scale
@@ -88,6 +91,7 @@ struct TrainSpec {
   Precision precision = Precision::f64;
   double grad_tol = 1e-7;         ///< stop when ‖∇L‖ ≤ grad_tol · loss_scale
   double diverge_factor = 1e8;    ///< diverged when L > diverge_factor · loss_scale
+  bool compress = true;           ///< deep linear, n > d0: train on the compressed data
 };
 
 struct OutputSpec {

@@ -30,6 +30,10 @@ struct TrainParams {
   /// closed form gives it before training, else 0 (a lower bound of every loss).
   double escape_fraction = 0.1;
   double escape_floor = 0.0;
+  /// Added (in double) to the loss the network's data gives before any test or record: the
+  /// constant part ½‖Y − Ỹ Q̂ᵀ‖² of a deep linear network's loss trained on its compressed data
+  /// (docs/math.md §2a, Backend::train); 0 for data used as given.
+  double loss_offset = 0.0;
 };
 
 enum class TrainStatus : int { converged = 0, budget = 1, diverged = 2 };
@@ -111,31 +115,35 @@ LS_HD inline void clear_curve(double* curve, const TrainParams& p) {
 }
 
 /// Records the loss of `step` when it falls on the curve's grid.
+/// `loss` is the loss the data gives; the curve holds it plus p.loss_offset.
 LS_HD inline void record_curve(double* curve, const TrainParams& p, long step, double loss) {
   if (curve != nullptr && p.curve_every > 0 && step % p.curve_every == 0 &&
       step / p.curve_every < p.curve_len)
-    curve[step / p.curve_every] = loss;
+    curve[step / p.curve_every] = loss + p.loss_offset;
 }
 
 /// The stop test of every training loop, taken before the step: writes the outcome and returns
-/// true when the network is done (diverged, converged or out of budget). `g2` is ‖∇L‖².
+/// true when the network is done (diverged, converged or out of budget). `g2` is ‖∇L‖²;
+/// `data_loss` is the loss the data gives, and the outcome records it plus p.loss_offset.
 template <class T>
-LS_HD inline bool stop_test(T L, T g2, long step, const TrainParams& p, TrainOutcome& out) {
+LS_HD inline bool stop_test(T data_loss, T g2, long step, const TrainParams& p,
+                            TrainOutcome& out) {
   const double gn = std::sqrt(double(g2));
+  const double L = double(data_loss) + p.loss_offset;
   out.steps = step;
-  out.loss = double(L);
+  out.loss = L;
   out.grad_norm = gn;
   // Dynamics, tracked here because every training loop (CPU, fused, CUDA) calls this once per
   // step with the same loss: the initial loss, the first step off the plateau, the late loss.
   if (step == 0) {
-    out.initial_loss = double(L);
+    out.initial_loss = L;
     out.escape_step = -1;
   }
   if (out.escape_step < 0 && finite_value(L) &&
-      out.initial_loss - double(L) >= p.escape_fraction * (out.initial_loss - p.escape_floor))
+      out.initial_loss - L >= p.escape_fraction * (out.initial_loss - p.escape_floor))
     out.escape_step = step;
-  if (step <= late_step(p.max_steps)) out.late_loss = double(L);
-  if (!finite_value(L) || !finite_value(g2) || double(L) > p.diverge_loss) {
+  if (step <= late_step(p.max_steps)) out.late_loss = L;
+  if (!finite_value(L) || !finite_value(g2) || L > p.diverge_loss) {
     out.status = TrainStatus::diverged;
     return true;
   }

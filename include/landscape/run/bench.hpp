@@ -30,6 +30,7 @@ struct BenchOptions {
   long steps = 0;                      ///< override the step count when > 0
   std::string backend = "auto";
   int threads = 0;
+  bool compress = true;                ///< false: deep linear networks train on X, Y as given
   std::string json_path;               ///< write results as JSON here
   std::string export_dir;              ///< write workload files for the peers here (no timing)
   /// Under MPI: a `--json` file of a one-rank run whose end-to-end rate is the reference of

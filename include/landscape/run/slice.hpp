@@ -27,6 +27,9 @@ struct SliceSpec {
   int steps = 41;          ///< points along the line
   int plane_steps = 21;    ///< points per side of the plane
   std::uint64_t seed = 1;  ///< random directions: streams 1 (line), 2 and 3 (plane) of it
+  /// A direction given as numbers (P, parameter order; e.g. from the Python package): used as
+  /// given, not normalised, in place of `direction`, which then only names it.
+  std::optional<std::vector<double>> direction_vector;
 };
 
 struct SliceResult {

@@ -21,4 +21,8 @@ std::vector<double> refined_point_weights(const Point& p, const DecideSettings& 
 /// cannot be classified as a point (diverged in training, or not finite).
 Point stored_point(const StoredEndpoint& s, bool refined);
 
+/// True when `path` is a SQLite file (a results database, by its header), false when it holds a
+/// JSON object (POINT.json); throws Error naming the path when it cannot be read or is neither.
+bool is_results_database(const std::string& path);
+
 }  // namespace landscape

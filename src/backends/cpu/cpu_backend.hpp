@@ -22,8 +22,8 @@ class CpuBackend final : public Backend {
   long preferred_chunk(const Model&) const override { return 32L * m_threads; }
 
   /// Training (train.cpp): every network of the batch on the OpenMP threads.
-  void train(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
-             double* weights, math::TrainOutcome* outcomes, double* curves) override;
+  void train_batch(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
+                   double* weights, math::TrainOutcome* outcomes, double* curves) override;
 
   /// Facts, exact Hessians and their eigenvalues (hessian.cpp).
   void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,

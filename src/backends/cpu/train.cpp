@@ -1,6 +1,8 @@
 // The CPU backend's training: OpenMP over groups of networks trained side by side in SIMD
 // lanes (train_lanes-inl.hpp, on the target simd_target() names), or, on the "scalar" path,
 // over networks each trained by the single-source loop (math/train.hpp): the reference.
+#include "landscape/math/train.hpp"
+
 #include <hwy/aligned_allocator.h>
 #include <omp.h>
 
@@ -11,7 +13,6 @@
 #include "landscape/backends/simd.hpp"
 #include "landscape/core/parallel.hpp"
 #include "landscape/math/network.hpp"
-#include "landscape/math/train.hpp"
 #include "simd_dispatch.hpp"
 
 namespace landscape::cpu {
@@ -50,8 +51,9 @@ void train_in_lanes(const LaneTrainer& tr, const Model& m, const Dataset& d,
 
 }  // namespace
 
-void CpuBackend::train(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
-                       double* weights, math::TrainOutcome* outcomes, double* curves) {
+void CpuBackend::train_batch(const Model& m, const Dataset& d, const TrainSettings& st,
+                             std::size_t count, double* weights, math::TrainOutcome* outcomes,
+                             double* curves) {
   const std::int64_t target = simd_target_bit(simd_target());
   if (target != 0 && count > 0) {
     const LaneTrainer tr =
@@ -65,8 +67,9 @@ void CpuBackend::train(const Model& m, const Dataset& d, const TrainSettings& st
 }
 
 template <class T>
-void CpuBackend::train_as(const Model& m, const Dataset& d, const math::TrainParams& p, std::size_t count,
-              double* weights, math::TrainOutcome* outcomes, double* curves) {
+void CpuBackend::train_as(const Model& m, const Dataset& d, const math::TrainParams& p,
+                          std::size_t count, double* weights, math::TrainOutcome* outcomes,
+                          double* curves) {
   const math::Shape s = m.shape(d.n);
   const std::size_t P = math::param_count(s);
   const std::vector<T> X(d.X.begin(), d.X.end()), Y(d.Y.begin(), d.Y.end());

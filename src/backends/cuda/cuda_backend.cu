@@ -257,7 +257,7 @@ class CudaBackend final : public Backend {
   /// one thread can train while another analyzes (two concurrent train() calls are not allowed).
   bool supports_overlap() const override { return true; }
 
-  void train(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
+  void train_batch(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
              double* weights, math::TrainOutcome* outcomes, double* curves) override {
     // The current device is per host thread, and train() may run on a thread of its own.
     LS_CUDA_CHECK(cudaSetDevice(m_device));

@@ -1,0 +1,110 @@
+// Compressed data of deep linear networks (core/data.hpp, docs/math.md §2a): at the same weights
+// the loss (with the constant added back), the gradient and the Hessian equal the per-sample
+// ones; the reduction applies to deep linear networks with n > d0 only.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "landscape/core/data.hpp"
+#include "landscape/math/network.hpp"
+#include "test_util.hpp"
+
+using namespace landscape;
+using namespace landscape::testing;
+
+namespace {
+
+double max_abs(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  double m = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) m = std::max(m, std::fabs(a[k] - b[k]));
+  return m;
+}
+
+std::vector<double> hessian_at(const Model& m, const Dataset& d, const std::vector<double>& w) {
+  const math::Shape s = m.shape(d.n);
+  const std::size_t P = math::param_count(s);
+  std::vector<double> H(P * P), g(P), ws(math::hessian_workspace(s));
+  math::hessian(s, d.X.data(), d.Y.data(), w.data(), H.data(), g.data(), ws.data());
+  return H;
+}
+
+struct CompressCase {
+  std::vector<int> dims;
+  int n, x_rank;
+  TargetKind y;
+};
+
+class Compressed : public ::testing::TestWithParam<CompressCase> {};
+
+TEST_P(Compressed, SameLossGradientAndHessianAsTheSamples) {
+  const CompressCase& c = GetParam();
+  const Model m = make_model(Family::linear, c.dims);
+  DataSpec spec;
+  spec.n = c.n;
+  spec.x_rank = c.x_rank;
+  spec.y = c.y;
+  const Dataset d = make_dataset(spec, m, 11);
+  ASSERT_TRUE(compresses(m, d));
+  const CompressedData cd = compress_linear_data(d);
+  const int d0 = d.d0;
+  ASSERT_EQ(cd.data.n, d0);
+  ASSERT_EQ(cd.data.X.size(), std::size_t(d0) * d0);
+  ASSERT_EQ(cd.data.Y.size(), std::size_t(d.dh) * d0);
+  for (int r = 0; r < d0; ++r)  // X̃ = R̂ᵀ is lower triangular
+    for (int k = r + 1; k < d0; ++k) EXPECT_EQ(cd.data.X[std::size_t(r) * d0 + k], 0.0);
+  EXPECT_GE(cd.loss_offset, 0.0);
+  // Pythagoras: ‖Y‖² = ‖YQ̂‖² + ‖Y − YQ̂Q̂ᵀ‖².
+  double y2 = 0, yc2 = 0;
+  for (double y : d.Y) y2 += y * y;
+  for (double y : cd.data.Y) yc2 += y * y;
+  EXPECT_NEAR(0.5 * y2, 0.5 * yc2 + cd.loss_offset, 1e-12 * 0.5 * y2);
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const std::vector<double> w = random_weights(m, seed, seed == 5 ? 1e-3 : 1.0);
+    const double L = loss_at(m, d, w), Lc = loss_at(m, cd.data, w) + cd.loss_offset;
+    EXPECT_LE(std::fabs(Lc - L), 1e-12 * L) << "seed " << seed << ": " << L << " vs " << Lc;
+    const std::vector<double> g = grad_at(m, d, w), gc = grad_at(m, cd.data, w);
+    EXPECT_LE(max_abs_diff(g, gc), 1e-11 * max_abs(g)) << "seed " << seed;
+    const std::vector<double> H = hessian_at(m, d, w), Hc = hessian_at(m, cd.data, w);
+    EXPECT_LE(max_abs_diff(H, Hc), 1e-11 * max_abs(H)) << "seed " << seed;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Configs, Compressed,
+    ::testing::Values(CompressCase{{6, 4, 4, 6}, 32, 0, TargetKind::gaussian},   // W-S
+                      CompressCase{{16, 16, 16, 16}, 64, 0, TargetKind::gaussian},  // W-M
+                      CompressCase{{5, 3, 2}, 7, 2, TargetKind::gaussian},     // rank-deficient X
+                      CompressCase{{4, 6, 3}, 40, 0, TargetKind::teacher},     // realizable Y
+                      CompressCase{{3, 1}, 200, 0, TargetKind::gaussian}));    // one layer
+
+TEST(Compressed, RealizableTargetsLeaveNoConstant) {
+  // Y = W*X lies in X's row space: the constant is rounding only, and the compressed loss at the
+  // teacher's own weights is as small as the per-sample one.
+  const Model m = make_model(Family::linear, {4, 3, 2});
+  DataSpec spec;
+  spec.n = 50;
+  spec.y = TargetKind::teacher;
+  const Dataset d = make_dataset(spec, m, 3);
+  double y2 = 0;
+  for (double y : d.Y) y2 += y * y;
+  const CompressedData cd = compress_linear_data(d);
+  EXPECT_LE(cd.loss_offset, 1e-24 * y2);
+}
+
+TEST(Compressed, OnlyDeepLinearNetworksWithMoreSamplesThanInputs) {
+  const Model lin = make_model(Family::linear, {6, 4, 6});
+  const Model leaky = make_model(Family::leaky_relu, {6, 4, 2});
+  EXPECT_TRUE(compresses(lin, gaussian_data(lin, 7, 1)));
+  EXPECT_FALSE(compresses(lin, gaussian_data(lin, 6, 1)));
+  EXPECT_FALSE(compresses(lin, gaussian_data(lin, 3, 1)));
+  EXPECT_FALSE(compresses(leaky, gaussian_data(leaky, 32, 1)));
+}
+
+}  // namespace
