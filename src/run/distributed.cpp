@@ -126,8 +126,16 @@ bool trace_units() {
   return v && std::string(v) == "1";
 }
 
+/// For the tests: LANDSCAPE_FAULT_SLOW_UNIT_MS=M makes every rank wait M ms before analyzing
+/// each unit, so that a job lasts long enough to be signalled mid-run without more work.
+long fault_slow_unit_ms() {
+  const char* v = std::getenv("LANDSCAPE_FAULT_SLOW_UNIT_MS");
+  return v ? std::atol(v) : 0;
+}
+
 /// Analyzes a trained unit on this rank (with the error injection of the tests).
 ChunkResult finish_unit(const CellContext& ctx, Backend& backend, TrainedChunk trained, int rank, bool& injected) {
+  if (const long ms = fault_slow_unit_ms(); ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   if (!injected && fault_chunk_error(rank)) {
     injected = true;
     throw Error("injected chunk failure (LANDSCAPE_FAULT_CHUNK_ERROR_RANK=" + std::to_string(rank) + ")");

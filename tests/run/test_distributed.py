@@ -303,6 +303,10 @@ def main():
         shards = ["sh/results-shard-1-of-2.db", "sh/results-shard-2-of-2.db"]
         run([binary, "merge", "merged.db"] + shards + ["--config", "csv.toml", "--quiet"])
         assert_same("plain/results.db", "merged.db", "shards merged after their data file changed", exercised=False)
+        # No data file is read at all: without the file and without --config, the same.
+        os.remove("x.csv")
+        run([binary, "merge", "merged2.db"] + shards + ["--quiet"])
+        assert_same("plain/results.db", "merged2.db", "shards merged without their data file", exercised=False)
         shutil.copy(shards[1], "odd.db")
         con = sqlite3.connect("odd.db")
         con.execute("UPDATE cell_data SET x = zeroblob(length(x)) WHERE cell_id = (SELECT MIN(cell_id) FROM cells)")
@@ -418,12 +422,15 @@ def main():
         # scancel: SIGTERM to every rank. Rank 0 commits what is finished, marks the run
         # interrupted and exits non-zero; the workers stop too; --resume completes it. Then the
         # same with SIGTERM to mpirun, which passes it on to the ranks.
-        run([binary, "sample", "exp.toml", "--out", "plain12", "--threads", "1", "--quiet", "--networks-scale", "12"])
-        total12 = 8 * 240
+        run([binary, "sample", "exp.toml", "--out", "plain3", "--threads", "1", "--quiet", "--networks-scale", "3"])
+        total3 = 8 * 60
         for name, target in (("term-ranks", "ranks"), ("term-mpirun", "mpirun")):
             cmd = mpirun_prefix(3) + [binary, "sample", "exp.toml", "--out", name, "--threads", "1", "--quiet",
-                                      "--networks-scale", "12"]
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                      "--networks-scale", "3"]
+            # Each unit waits 100 ms first: the job lasts a few seconds without more work, so
+            # mpirun's delay in passing the signal on (about a second) still lands mid-run.
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env=dict(os.environ, LANDSCAPE_FAULT_SLOW_UNIT_MS="100"))
             wait_for_endpoints(f"{name}/results.db", proc)
             pids = rank_pids(proc.pid, binary)
             if proc.poll() is not None or len(pids) != 3:
@@ -445,17 +452,17 @@ def main():
             # Rank 0 exits 130; a launcher that was signalled itself reports its own status (Open MPI's
             # mpirun 1, MPICH's Hydra sometimes 0), so only Open MPI's is checked there.
             nonzero = proc.returncode != 0 or (target == "mpirun" and not open_mpi())
-            if not nonzero or "stopped by signal 15" not in err or st != "interrupted" or not 0 < n < total12:
-                sys.exit(f"FAIL: SIGTERM ({target}): exit {proc.returncode}, run {st}, {n} of {total12} endpoints; "
+            if not nonzero or "stopped by signal 15" not in err or st != "interrupted" or not 0 < n < total3:
+                sys.exit(f"FAIL: SIGTERM ({target}): exit {proc.returncode}, run {st}, {n} of {total3} endpoints; "
                          f"stderr:\n{err}")
             print(f"ok: SIGTERM ({target}): stopped in {time.time() - t0:.1f} s, exit {proc.returncode}, "
-                  f"{n} of {total12} endpoints committed, run interrupted")
+                  f"{n} of {total3} endpoints committed, run interrupted")
         run([binary, "sample", "exp.toml", "--out", "term-ranks", "--threads", "1", "--quiet", "--networks-scale",
-             "12", "--resume"])
-        assert_same("plain12/results.db", "term-ranks/results.db", "SIGTERM to every rank, resumed in one process")
+             "3", "--resume"])
+        assert_same("plain3/results.db", "term-ranks/results.db", "SIGTERM to every rank, resumed in one process")
         run(mpirun_prefix(2) + [binary, "sample", "exp.toml", "--out", "term-mpirun", "--threads", "1", "--quiet",
-                                "--networks-scale", "12", "--resume"])
-        assert_same("plain12/results.db", "term-mpirun/results.db", "SIGTERM to mpirun, resumed under mpirun -np 2")
+                                "--networks-scale", "3", "--resume"])
+        assert_same("plain3/results.db", "term-mpirun/results.db", "SIGTERM to mpirun, resumed under mpirun -np 2")
     elif case == "shards":
         # Shards and MPI combine: where MPI is there, shard 2/3 runs on two ranks.
         mpi = bool(launcher() and shutil.which(launcher())) and "mpi: not built" not in run([binary, "version"]).stdout
