@@ -12,6 +12,7 @@
 #include "landscape/core/common.hpp"
 #include "landscape/io/codec.hpp"
 #include "landscape/io/config.hpp"
+#include "landscape/io/point.hpp"
 
 using namespace landscape;
 using json = nlohmann::json;
@@ -518,6 +519,11 @@ TEST(Codec, DecideSettingsBoundsAreTheExperimentFilesBounds) {
                 }),
                 "p.json: settings.escape.perturbed_steps"),
             "must be <= " + std::to_string(std::numeric_limits<long>::max()));
+  // The same through a whole POINT.json, which names its file.
+  const std::string point = R"({"model": {"family": "linear", "dims": [1, 1]}, "X": [[1]], "Y": [[1]],
+    "weights": [[[0.5]]], "settings": {"refine": {"max_iterations": 4294967296}}})";
+  EXPECT_EQ(why(error_of([&] { parse_point(point, "pt.json"); }), "pt.json: settings.refine.max_iterations"),
+            "must be <= 2147483647");
   // Unknown keys too.
   EXPECT_EQ(why(error_of([] { decide_settings_from_json(json::parse(R"({"escape": {"steps": 3}})"), "s"); }),
                 "s.escape.steps"),
