@@ -93,6 +93,19 @@ landscape::Point make_point(const std::vector<Array>& weights, const Array& X, c
   return p;
 }
 
+/// POINT.json's "settings" object given as JSON text (the package writes it), read by the one
+/// settings reader; text that is not JSON is a landscape::Error naming the argument, not a raw
+/// nlohmann exception.
+landscape::DecideSettings settings_from_text(const std::string& settings_json) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(settings_json);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw landscape::Error(std::string("settings: not valid JSON (") + e.what() + ")");
+  }
+  return landscape::decide_settings_from_json(j, "settings");
+}
+
 /// The gradient (or any vector in parameter order) as one array per layer, shaped like W_i.
 py::list per_layer(const std::vector<double>& v, const landscape::Model& m) {
   py::list out;
@@ -113,8 +126,7 @@ std::string classify_json(const std::vector<Array>& weights, const Array& X, con
                           const py::object& global_loss, const std::string& backend, int restarts,
                           long restart_steps) {
   landscape::Point p = make_point(weights, X, Y, family, slope);
-  const landscape::DecideSettings settings =
-      landscape::decide_settings_from_json(nlohmann::json::parse(settings_json), "settings");
+  const landscape::DecideSettings settings = settings_from_text(settings_json);
   if (!global_loss.is_none()) {
     p.global_loss = global_loss.cast<double>();
     require(std::isfinite(*p.global_loss), "global_loss", "non-finite number");
@@ -160,6 +172,7 @@ py::tuple loss_and_gradient(const std::vector<Array>& weights, const Array& X, c
 /// flush, so the progress line shows where Python's stderr goes (a notebook included).
 class PyWriteBuf : public std::streambuf {
  public:
+  /// `file` may be None (sys.stderr under pythonw or a closed console): the text is dropped.
   explicit PyWriteBuf(py::object file) : m_file(std::move(file)) {}
   ~PyWriteBuf() override { sync(); }
 
@@ -177,6 +190,10 @@ class PyWriteBuf : public std::streambuf {
   int sync() override {
     if (m_pending.empty()) return 0;
     py::gil_scoped_acquire locked;
+    if (m_file.is_none()) {
+      m_pending.clear();
+      return 0;
+    }
     try {
       m_file.attr("write")(m_pending);
       m_file.attr("flush")();
@@ -205,8 +222,18 @@ py::tuple sample(const std::string& config_path, const py::object& config_text, 
   opt.threads = threads;
   opt.resume = resume;
   opt.quiet = quiet;
+  require(threads >= -1, "threads", "must be 0 (every core) or a positive thread count, got " + std::to_string(threads));
   py::object err_file = py::module_::import("sys").attr("stderr");
-  opt.interactive = !quiet && err_file.attr("isatty")().cast<bool>();
+  // sys.stderr may be None or an object without isatty (a notebook's stream has one): no
+  // terminal then, so the progress line is not redrawn in place.
+  opt.interactive = false;
+  if (!quiet && !err_file.is_none() && py::hasattr(err_file, "isatty")) {
+    try {
+      opt.interactive = py::bool_(err_file.attr("isatty")());
+    } catch (const py::error_already_set&) {
+      opt.interactive = false;
+    }
+  }
   std::ostringstream out;
   landscape::SweepOutcome outcome;
   int code = 0;
@@ -351,8 +378,7 @@ py::dict slice_arrays(const std::vector<Array>& weights, const Array& X, const A
     p.global_loss = global_loss.cast<double>();
     require(std::isfinite(*p.global_loss), "global_loss", "non-finite number");
   }
-  const landscape::DecideSettings settings =
-      landscape::decide_settings_from_json(nlohmann::json::parse(settings_json), "settings");
+  const landscape::DecideSettings settings = settings_from_text(settings_json);
   return slice_dict(p, settings,
                     slice_spec(direction, direction_vector, plane, range, steps, plane_steps, seed),
                     backend, max_dense_mb);

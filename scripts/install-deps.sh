@@ -5,15 +5,28 @@
 # them report themselves skipped, and everything else still runs.
 # Open MPI (openmpi-bin, libopenmpi-dev) is optional: with it the build has the MPI path
 # (`mpirun -np K landscape sample …`) and the MPI tests run; without it they report skipped.
+# --mpich also installs MPICH (mpich, libmpich-dev) for scripts/mpich-check.sh, keeping Open MPI
+# the default mpirun/mpicxx (CI machines have Open MPI only; this flag is not for them).
 set -euo pipefail
+
+want_test=0 want_mpich=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --mpich) want_mpich=1 ;;
+    *) echo "error: unknown option '$arg' (expected --test, --mpich)" >&2; exit 2 ;;
+  esac
+done
 
 packages=(g++ cmake make pkg-config libeigen3-dev libcli11-dev libtomlplusplus-dev
           nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev python3-dev pybind11-dev
           libspectra-dev libhwy-dev liblapacke-dev libopenblas-dev)
 test_packages=()
-if [ "${1:-}" = "--test" ]; then
+if [ "$want_test" = 1 ]; then
   test_packages=(chromium python3 python3-numpy python3-pandas python3-pytest openmpi-bin libopenmpi-dev)
 fi
+mpich_packages=()
+[ "$want_mpich" = 1 ] && mpich_packages=(mpich libmpich-dev)
 
 missing_of() {
   local p
@@ -23,14 +36,15 @@ missing_of() {
 }
 # The Python package's tests run under the `python3` on PATH, which need not be Debian's (pyenv,
 # a virtual environment): give it NumPy, pandas and pytest from PyPI when it lacks them.
-if [ "${1:-}" = "--test" ] && command -v python3 >/dev/null && ! python3 -c "import numpy, pandas, pytest" 2>/dev/null; then
+if [ "$want_test" = 1 ] && command -v python3 >/dev/null && ! python3 -c "import numpy, pandas, pytest" 2>/dev/null; then
   echo "installing (tests only, PyPI): numpy pandas pytest for $(command -v python3)" >&2
   python3 -m pip install --quiet numpy pandas pytest >/dev/null 2>&1 ||
     echo "warning: could not pip install numpy pandas pytest; the Python tests will report themselves skipped" >&2
 fi
 mapfile -t missing < <(missing_of "${packages[@]}")
 mapfile -t missing_test < <(missing_of "${test_packages[@]}")
-[ ${#missing[@]} -eq 0 ] && [ ${#missing_test[@]} -eq 0 ] && exit 0
+mapfile -t missing_mpich < <(missing_of "${mpich_packages[@]}")
+[ ${#missing[@]} -eq 0 ] && [ ${#missing_test[@]} -eq 0 ] && [ ${#missing_mpich[@]} -eq 0 ] && exit 0
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -47,4 +61,17 @@ if [ ${#missing_test[@]} -gt 0 ]; then
   echo "installing (tests only): ${missing_test[*]}" >&2
   $SUDO apt-get install -y -qq --no-install-recommends "${missing_test[@]}" >/dev/null ||
     echo "warning: could not install ${missing_test[*]}; the tests that need them will report themselves skipped" >&2
+fi
+if [ ${#missing_mpich[@]} -gt 0 ]; then
+  echo "installing (MPICH check only): ${missing_mpich[*]}" >&2
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing_mpich[@]}" >/dev/null
+  # Debian's alternatives prefer Open MPI; should MPICH have taken mpirun/mpicxx over where
+  # Open MPI is installed, give them back to Open MPI (the build and CI use it by default).
+  for alt in mpi mpirun; do
+    cur=$(update-alternatives --query "$alt" 2>/dev/null | sed -n 's/^Value: //p' || true)
+    openmpi=$(update-alternatives --list "$alt" 2>/dev/null | grep openmpi | head -1 || true)
+    if [[ "$cur" == *mpich* ]] && [ -n "$openmpi" ]; then
+      $SUDO update-alternatives --set "$alt" "$openmpi" >/dev/null
+    fi
+  done
 fi

@@ -13,7 +13,7 @@ class MergeCommand : public Command {
     sub.add_option("shards", m_opt.inputs, "the shards' databases (sample --shard I/N), every one of them")
         ->required();
     sub.add_option("--config", m_opt.config_path,
-                   "the experiment file (needed when its x_file/y_file paths are relative to it)");
+                   "the experiment file to check the shards against (optional; the data come from the shards)");
     sub.add_option("--out-dir", m_opt.out_dir, "also write summary.json and endpoints.csv here");
     sub.add_flag("--quiet", m_opt.quiet, "no progress lines");
     sub.add_flag("--verbose", m_opt.verbose, "in a sweep, list every theory claim in each cell's table");

@@ -15,6 +15,10 @@ class SampleCommand : public Command {
     sub.add_option("--out", m_opt.out_dir, "output directory (overrides output.dir)");
     sub.add_option("--db", m_opt.db_path, "results database (overrides output.db)");
     sub.add_flag("--resume", m_opt.resume, "continue the database's last run where it stopped");
+    sub.add_option("--networks-scale", m_opt.networks_scale,
+                   "multiply every cell's experiment.networks (at least 1 network each; shards of one "
+                   "sweep must share it)")
+        ->check(CLI::PositiveNumber);
     sub.add_flag("--quiet", m_opt.quiet, "no progress lines");
     sub.add_option("--shard", m_shard,
                    "run only slice I of N of every cell into its own database (combine with merge)");

@@ -347,8 +347,16 @@ class SectionReader {
   void integer(const std::string& key, I& out, long long min_value) {
     if (const json* v = get(key)) {
       require(v->is_number_integer(), where(key), "expected an integer");
+      const std::string too_big = "must be <= " + std::to_string(std::numeric_limits<I>::max());
+      // nlohmann keeps integers above 2^63 - 1 as unsigned; get<long long> would wrap them.
+      require(!v->is_number_unsigned() ||
+                  v->get<unsigned long long>() <= static_cast<unsigned long long>(std::numeric_limits<I>::max()),
+              where(key), too_big);
       const long long i = v->get<long long>();
       require(i >= min_value, where(key), "must be >= " + std::to_string(min_value));
+      // The struct field may be narrower than a JSON integer: refuse what would wrap.
+      require(i <= static_cast<long long>(std::numeric_limits<I>::max()),
+              where(key), too_big);
       out = static_cast<I>(i);
     }
   }

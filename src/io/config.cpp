@@ -2,6 +2,7 @@
 #include "landscape/io/config.hpp"
 
 #include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
@@ -68,6 +69,9 @@ class TableReader {
       auto i = n->value_exact<std::int64_t>();
       require(bool(i), where(key), "expected an integer");
       require(*i >= min_value, where(key), "must be >= " + std::to_string(min_value));
+      // The struct field may be narrower than TOML's 64-bit integers: refuse what would wrap.
+      require(*i <= static_cast<long long>(std::numeric_limits<I>::max()),
+              where(key), "must be <= " + std::to_string(std::numeric_limits<I>::max()));
       out = static_cast<I>(*i);
     }
   }

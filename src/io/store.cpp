@@ -172,7 +172,7 @@ void Store::exec(const std::string& sql) { m_db->exec(sql); }
 
 std::optional<StoredRun> Store::latest_run() {
   Statement q(*m_db, "SELECT run_id, config_text, config_hash, status, backend, device, started_at, "
-               "COALESCE(finished_at, '') FROM runs ORDER BY run_id DESC LIMIT 1");
+               "COALESCE(finished_at, ''), seconds_train, seconds_analyze FROM runs ORDER BY run_id DESC LIMIT 1");
   if (!q.step()) return std::nullopt;
   StoredRun r;
   r.run_id = long(q.int64(0));
@@ -183,6 +183,8 @@ std::optional<StoredRun> Store::latest_run() {
   r.device = q.text(5);
   r.started_at = q.text(6);
   r.finished_at = q.text(7);
+  r.seconds_train = q.real(8);
+  r.seconds_analyze = q.real(9);
   return r;
 }
 
@@ -204,6 +206,32 @@ void Store::add_run_seconds(long run_id, double train, double analyze) {
   Statement q(*m_db, "UPDATE runs SET seconds_train = seconds_train + ?, seconds_analyze = seconds_analyze + ? "
                "WHERE run_id = ?");
   q.bind(train).bind(analyze).bind(run_id).run();
+}
+
+void Store::add_cell_seconds(long cell_id, const CellSeconds& t) {
+  Statement q(*m_db, "INSERT INTO cell_seconds(cell_id, seconds_train, seconds_analyze, seconds_decide, seconds_total) "
+                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT(cell_id) DO UPDATE SET "
+                     "seconds_train = seconds_train + excluded.seconds_train, "
+                     "seconds_analyze = seconds_analyze + excluded.seconds_analyze, "
+                     "seconds_decide = seconds_decide + excluded.seconds_decide, "
+                     "seconds_total = seconds_total + excluded.seconds_total");
+  q.bind(cell_id).bind(t.train).bind(t.analyze).bind(t.decide).bind(t.total).run();
+}
+
+CellSeconds Store::cell_seconds(long cell_id) {
+  Statement q(*m_db, "SELECT seconds_train, seconds_analyze, seconds_decide, seconds_total FROM cell_seconds "
+                     "WHERE cell_id = ?");
+  q.bind(cell_id);
+  CellSeconds t;
+  if (q.step()) t = {q.real(0), q.real(1), q.real(2), q.real(3)};
+  return t;
+}
+
+std::optional<CellDataBlobs> Store::cell_data_blobs(long cell_id) {
+  Statement q(*m_db, "SELECT x, y FROM cell_data WHERE cell_id = ?");
+  q.bind(cell_id);
+  if (!q.step()) return std::nullopt;
+  return CellDataBlobs{q.blob(0), q.blob(1)};
 }
 
 StoredCell Store::ensure_cell(long run_id, int cell_index, const std::string& label,
@@ -497,6 +525,10 @@ void Store::copy_cell_rows(const std::string& from_path, long from_cell, long to
                                 " FROM shard." + table + " WHERE cell_id = ?2");
       copy.bind(to_cell).bind(from_cell).run();
     }
+    // The cell's X and Y as the shard stored them, byte for byte (not rebuilt from the config).
+    Statement data(*m_db, "INSERT OR REPLACE INTO main.cell_data(cell_id, x, y) SELECT ?1, x, y FROM shard.cell_data "
+                          "WHERE cell_id = ?2");
+    data.bind(to_cell).bind(from_cell).run();
     tx.commit();
   } catch (...) {
     try {

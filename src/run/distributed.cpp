@@ -10,6 +10,7 @@
 #include <chrono>
 #include <deque>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <map>
@@ -31,6 +32,7 @@ namespace {
 /// Work for one rank: networks of a cell to train and analyze, or (finalize) endpoints of a
 /// complete cell to decide against its optimum.
 struct Unit {
+  long id = 0;  ///< rank 0's number of the unit, quoted back with its result
   int cell = -1;
   std::vector<long> indices;
   bool finalize = false;
@@ -40,7 +42,7 @@ struct Unit {
 
 std::vector<char> encode_unit(const Unit& u) {
   ByteWriter w;
-  w.put<std::int32_t>(u.cell).put_longs(u.indices).put<std::uint8_t>(u.finalize);
+  w.put<std::int64_t>(u.id).put<std::int32_t>(u.cell).put_longs(u.indices).put<std::uint8_t>(u.finalize);
   if (u.finalize) {
     std::vector<char> rec = encode_chunk(u.cell, u.records);
     w.put(u.optimum.value).put_string(u.optimum.kind).put_string(std::string(rec.begin(), rec.end()));
@@ -51,6 +53,7 @@ std::vector<char> encode_unit(const Unit& u) {
 Unit decode_unit(const std::vector<char>& bytes) {
   ByteReader r(bytes);
   Unit u;
+  u.id = long(r.get<std::int64_t>());
   u.cell = r.get<std::int32_t>();
   u.indices = r.get_longs();
   u.finalize = r.get<std::uint8_t>() != 0;
@@ -70,6 +73,22 @@ ChunkResult finalize_unit(const CellContext& ctx, Unit& u) {
   ChunkResult out;
   out.endpoints = std::move(u.records.endpoints);
   return out;
+}
+
+/// A unit's result (a chunk, or a finalize unit's decisions) as a worker sends it: the unit's
+/// id, then the chunk's own bytes.
+std::vector<char> encode_result(long id, int cell, const ChunkResult& chunk) {
+  const std::vector<char> rec = encode_chunk(cell, chunk);
+  ByteWriter w;
+  w.put<std::int64_t>(id).put_string(std::string(rec.begin(), rec.end()));
+  return std::move(w.bytes());
+}
+
+ChunkResult decode_result(const std::vector<char>& bytes, long& id, int& cell) {
+  ByteReader r(bytes);
+  id = long(r.get<std::int64_t>());
+  const std::string rec = r.get_string();
+  return decode_chunk(std::vector<char>(rec.begin(), rec.end()), cell);
 }
 
 std::vector<char> encode_code(int code) {
@@ -93,8 +112,30 @@ bool fault_chunk_error(int rank) {
   return v && std::atoi(v) == rank;
 }
 
+/// Fault injection for the tests: LANDSCAPE_FAULT_FINALIZE_ERROR_CELL=C makes rank 0's final
+/// step of cell C (claims, slices, final record) throw.
+bool fault_finalize_error(int cell) {
+  const char* v = std::getenv("LANDSCAPE_FAULT_FINALIZE_ERROR_CELL");
+  return v && std::atoi(v) == cell;
+}
+
+/// For the tests: LANDSCAPE_TRACE_UNITS=1 makes every worker note on stderr each chunk it sends
+/// to rank 0 ("trace: rank 2 sent cell 3 networks 12-17 (6)").
+bool trace_units() {
+  const char* v = std::getenv("LANDSCAPE_TRACE_UNITS");
+  return v && std::string(v) == "1";
+}
+
+/// For the tests: LANDSCAPE_FAULT_SLOW_UNIT_MS=M makes every rank wait M ms before analyzing
+/// each unit, so that a job lasts long enough to be signalled mid-run without more work.
+long fault_slow_unit_ms() {
+  const char* v = std::getenv("LANDSCAPE_FAULT_SLOW_UNIT_MS");
+  return v ? std::atol(v) : 0;
+}
+
 /// Analyzes a trained unit on this rank (with the error injection of the tests).
 ChunkResult finish_unit(const CellContext& ctx, Backend& backend, TrainedChunk trained, int rank, bool& injected) {
+  if (const long ms = fault_slow_unit_ms(); ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   if (!injected && fault_chunk_error(rank)) {
     injected = true;
     throw Error("injected chunk failure (LANDSCAPE_FAULT_CHUNK_ERROR_RANK=" + std::to_string(rank) + ")");
@@ -139,8 +180,8 @@ class Coordinator {
       release(1);
       throw Error(m_failure);
     }
-    if (m_stopping) {
-      const int code = report_stop(m_opt, m_s, m_store, m_run_id, m_err);
+    if (m_stopping && !all_done()) {
+      const int code = report_stop(m_opt, m_s, m_store, m_run_id, m_err, m_stop_signal);
       release(code);
       return code;
     }
@@ -154,9 +195,10 @@ class Coordinator {
     write_sweep_outputs(m_opt, m_s, m_store, done, {m_run_id, m_s.db_path, m_s.hash, m_opt.resume, seconds, m_done},
                         m_out);
     int code = 0;
-    if (stop_signal() != 0) {
-      m_err << "signal " << stop_signal() << " arrived too late to stop anything (the last chunk was "
-            << "already under way): the run is complete and its outputs are written\n";
+    if (m_stopping || stop_signal() != 0) {
+      m_err << "signal " << (m_stop_signal ? m_stop_signal : stop_signal())
+            << " arrived too late to stop anything (the last chunk was already under way): the run is "
+            << "complete and its outputs are written\n";
       code = 130;
     }
     release(code);
@@ -175,12 +217,56 @@ class Coordinator {
     bool finalizing = false, finalized = false;
     long final_pending = 0;            ///< finalize units not back yet
     std::map<long, std::size_t> slot;  ///< network index → position in res.endpoints
+    /// When rank 0 handed out the cell's first unit (or, with nothing left to compute, began to
+    /// finalize it): its seconds_total runs from here to the cell's final record.
+    std::optional<std::chrono::steady_clock::time_point> t_first;
+  };
+
+  /// A unit handed out and not yet back: exactly one event settles it (its result, its error,
+  /// or its worker giving it back at a stop), so no result is counted twice or waited for in vain.
+  struct Pending {
+    int rank = 0, cell = -1;
+    std::vector<long> indices;
+    bool finalize = false;
   };
 
   long total_networks() const {
     long total = 0;
     for (const auto& c : m_s.cells) total += m_opt.shard.end(c.config.networks) - m_opt.shard.begin(c.config.networks);
     return total;
+  }
+
+  bool all_done() const {
+    for (const Cell& c : m_cells)
+      if (c.next < c.todo.size() || c.committed < long(c.todo.size()) || (!m_opt.shard.active() && !c.finalized))
+        return false;
+    return true;
+  }
+
+  void mark_started(Cell& c) {
+    if (!c.t_first) c.t_first = std::chrono::steady_clock::now();
+  }
+
+  double cell_seconds(const Cell& c) const {
+    return c.t_first ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *c.t_first).count() : 0.0;
+  }
+
+  /// Records a unit handed to `rank`.
+  Unit& hand_out(int rank, Unit& u) {
+    u.id = m_next_id++;
+    m_pending[u.id] = {rank, u.cell, u.indices, u.finalize};
+    return u;
+  }
+
+  /// The unit `id` back from `rank` (the one place a pending unit ends); an id that `rank` does
+  /// not hold is a protocol error.
+  Pending settle(int rank, long id) {
+    const auto it = m_pending.find(id);
+    require(it != m_pending.end() && it->second.rank == rank, "MPI",
+            "rank " + std::to_string(rank) + " answered for unit " + std::to_string(id) + ", which it does not hold");
+    Pending p = std::move(it->second);
+    m_pending.erase(it);
+    return p;
   }
 
   /// The next unit for `rank`: a finalize unit when one waits (a cell's completion waits on
@@ -191,7 +277,7 @@ class Coordinator {
     if (!m_final_queue.empty()) {
       Unit u = std::move(m_final_queue.front());
       m_final_queue.pop_front();
-      ++m_outstanding;
+      hand_out(rank, u);
       return u;
     }
     for (std::size_t ci = 0; ci < m_cells.size(); ++ci) {
@@ -205,7 +291,8 @@ class Coordinator {
       u.cell = int(ci);
       u.indices.assign(c.todo.begin() + std::ptrdiff_t(c.next), c.todo.begin() + std::ptrdiff_t(c.next + std::size_t(n)));
       c.next += std::size_t(n);
-      ++m_outstanding;
+      mark_started(c);
+      hand_out(rank, u);
       return u;
     }
     return std::nullopt;
@@ -217,6 +304,7 @@ class Coordinator {
   void start_finalize(std::size_t ci) {
     Cell& c = m_cells[ci];
     c.finalizing = true;
+    mark_started(c);
     const auto t0 = std::chrono::steady_clock::now();
     const CellContext& ctx = *m_s.contexts[ci];
     std::map<long, std::vector<double>> candidates;
@@ -254,7 +342,7 @@ class Coordinator {
     if (c.final_pending == 0) complete_cell(ci);
   }
 
-  /// A finalize unit's decided endpoints, back from `rank`.
+  /// A finalize unit's decided endpoints, back from `rank` (already settled).
   void apply_finalized(int rank, int cell, ChunkResult&& chunk) {
     require(cell >= 0 && std::size_t(cell) < m_cells.size() && m_cells[std::size_t(cell)].finalizing, "MPI",
             "rank " + std::to_string(rank) + " sent decisions of a cell not being finalized");
@@ -264,7 +352,6 @@ class Coordinator {
       require(it != c.slot.end(), "MPI", "rank " + std::to_string(rank) + " sent an unknown endpoint");
       c.res.endpoints[it->second] = std::move(e);
     }
-    --m_outstanding;
     if (--c.final_pending == 0) complete_cell(std::size_t(cell));
   }
 
@@ -273,6 +360,7 @@ class Coordinator {
     Cell& c = m_cells[ci];
     const CellContext& ctx = *m_s.contexts[ci];
     SampleResult& res = c.res;
+    if (fault_finalize_error(int(ci))) throw Error("injected finalization failure (LANDSCAPE_FAULT_FINALIZE_ERROR_CELL)");
     cell_warnings(ctx, res.optimum, res.endpoints, res.warnings);
     res.theory = check_claims(theory_claims(m_s.cells[ci].config.model, data_facts(ctx.data)), res.endpoints);
     for (const auto& o : res.theory) res.theory_lines.push_back(format_observation(o));
@@ -280,6 +368,8 @@ class Coordinator {
                                                        res.candidate_weights));
     m_store.write_final(c.sc.cell_id, res.optimum, res.endpoints, dump_observations(res.theory));
     for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
+    res.seconds_total = cell_seconds(c);
+    m_store.add_cell_seconds(c.sc.cell_id, {res.seconds_train, res.seconds_analyze, res.seconds_decide, res.seconds_total});
     c.finalized = true;
     c.slot.clear();
   }
@@ -297,7 +387,13 @@ class Coordinator {
     c.committed += n;
     m_done += n;
     m_rank_done[std::size_t(rank)] += n;
-    --m_outstanding;
+    if (m_opt.shard.active() && c.next == c.todo.size() && c.committed == long(c.todo.size())) {
+      // A shard's part of the cell is done (`landscape merge` finalizes it): its times are kept
+      // for the merge to add up.
+      c.res.seconds_total = cell_seconds(c);
+      m_store.add_cell_seconds(c.sc.cell_id, {c.res.seconds_train, c.res.seconds_analyze, c.res.seconds_decide,
+                                              c.res.seconds_total});
+    }
     if (m_kill_after > 0 && ++m_commits == m_kill_after) std::raise(SIGKILL);
     m_progress.update({cell, int(m_cells.size()), m_s.cells[std::size_t(cell)].label, c.have + c.committed,
                        m_s.cells[std::size_t(cell)].config.networks},
@@ -314,12 +410,30 @@ class Coordinator {
     return os.str();
   }
 
-  void fail(int rank, int cell, const std::vector<long>& indices, const std::string& what, bool finalize = false) {
+  /// "chunk of networks 12-17 (6)" / "escape tests of network 3".
+  static std::string unit_part(const Pending& p) {
+    return (p.finalize ? "escape tests of " : "chunk of ") + unit_text(p.indices);
+  }
+
+  /// Marks the run failed (the first failure wins): `rank` failed on `cell` doing `part`.
+  void fail(int rank, int cell, const std::string& part, const std::string& what) {
     if (!m_failure.empty()) return;
     std::string where = "cell " + std::to_string(cell);
     if (cell >= 0 && std::size_t(cell) < m_cells.size()) where += " [" + m_s.cells[std::size_t(cell)].label + "]";
-    m_failure = "rank " + std::to_string(rank) + " failed on " + where + (finalize ? ", escape tests of " : ", chunk of ") +
-                unit_text(indices) + ": " + what + " (every chunk finished before is committed; --resume continues the run)";
+    m_failure = "rank " + std::to_string(rank) + " failed on " + where + ", " + part + ": " + what +
+                " (every chunk finished before is committed; --resume continues the run)";
+  }
+
+  /// Rank 0's work on a unit that came back from `from` (committing a chunk, applying
+  /// decisions, finalizing the cell): an error there fails the run naming the unit.
+  template <class F>
+  void on_rank0(int from, const Pending& p, F&& work) {
+    try {
+      work();
+    } catch (const std::exception& e) {
+      const std::string whose = from == 0 ? "its own " : "rank " + std::to_string(from) + "'s ";
+      fail(0, p.cell, (p.finalize ? "applying " : "committing ") + whose + unit_part(p), e.what());
+    }
   }
 
   void handle(const MpiMessage& m) {
@@ -329,22 +443,31 @@ class Coordinator {
       } else {
         mpi_send(m.source, kTagNone, {});
       }
-    } else if (m.tag == kTagResult) {
+    } else if (m.tag == kTagResult || m.tag == kTagFinalized) {
+      long id = 0;
       int cell = -1;
-      const ChunkResult chunk = decode_chunk(m.bytes, cell);
-      commit(m.source, cell, chunk);
-    } else if (m.tag == kTagFinalized) {
-      int cell = -1;
-      ChunkResult chunk = decode_chunk(m.bytes, cell);
-      apply_finalized(m.source, cell, std::move(chunk));
+      ChunkResult chunk = decode_result(m.bytes, id, cell);
+      const Pending p = settle(m.source, id);
+      require(cell == p.cell, "MPI", "rank " + std::to_string(m.source) + " answered unit " + std::to_string(id) +
+              " with cell " + std::to_string(cell) + " instead of " + std::to_string(p.cell));
+      on_rank0(m.source, p, [&] {
+        if (m.tag == kTagFinalized) apply_finalized(m.source, cell, std::move(chunk));
+        else commit(m.source, cell, chunk);
+      });
     } else if (m.tag == kTagError) {
       ByteReader r(m.bytes);
-      const int cell = r.get<std::int32_t>();
-      const std::vector<long> idx = r.get_longs();
+      const long id = long(r.get<std::int64_t>());
       const std::string what = r.get_string();
-      const bool finalize = r.get<std::uint8_t>() != 0;
-      --m_outstanding;
-      fail(m.source, cell, idx, what, finalize);
+      const Pending p = settle(m.source, id);
+      fail(m.source, p.cell, unit_part(p), what);
+    } else if (m.tag == kTagStopping) {
+      // A signal reached that rank: it gives back the units it had not started, and the whole
+      // run stops as if rank 0 had been signalled (a scheduler signals every rank).
+      ByteReader r(m.bytes);
+      const int sig = r.get<std::int32_t>();
+      for (long id : r.get_longs()) settle(m.source, id);
+      m_stopping = true;
+      if (m_stop_signal == 0) m_stop_signal = sig;
     } else {
       throw Error("MPI: unexpected message (tag " + std::to_string(m.tag) + ") from rank " + std::to_string(m.source));
     }
@@ -357,22 +480,25 @@ class Coordinator {
     bool acted = false;
     if (ready(m_local)) {
       acted = true;
+      const Pending p = settle(0, m_local_unit.id);
+      std::optional<ChunkResult> chunk;
       try {
-        ChunkResult chunk = m_local.get();
-        if (m_local_unit.finalize) apply_finalized(0, m_local_unit.cell, std::move(chunk));
-        else commit(0, m_local_unit.cell, chunk);
+        chunk = m_local.get();
       } catch (const std::exception& e) {
-        --m_outstanding;
-        fail(0, m_local_unit.cell, m_local_unit.indices, e.what(), m_local_unit.finalize);
+        fail(0, p.cell, unit_part(p), e.what());
       }
+      if (chunk) on_rank0(0, p, [&] {
+          if (p.finalize) apply_finalized(0, p.cell, std::move(*chunk));
+          else commit(0, p.cell, *chunk);
+        });
     }
     if (ready(m_train)) {
       acted = true;
       try {
         m_trained = m_train.get();
       } catch (const std::exception& e) {
-        --m_outstanding;
-        fail(0, m_train_unit.cell, m_train_unit.indices, e.what());
+        const Pending p = settle(0, m_train_unit.id);
+        fail(0, p.cell, unit_part(p), e.what());
       }
     }
     // Finish what is trained; else decide a finalize unit held back while the analysis ran.
@@ -437,26 +563,28 @@ class Coordinator {
     for (std::size_t ci = 0; ci < m_cells.size(); ++ci) {
       const Cell& c = m_cells[ci];
       if (c.finalizing || c.next < c.todo.size() || c.committed < long(c.todo.size())) continue;
-      start_finalize(ci);
+      try {
+        start_finalize(ci);
+      } catch (const std::exception& e) {
+        fail(0, int(ci), "finalizing the cell", e.what());
+      }
       acted = true;
     }
     return acted;
   }
 
   bool finished() const {
-    if (m_outstanding > 0 || m_local.valid() || m_train.valid() || m_trained || m_held) return false;
-    if (m_stopping || !m_failure.empty()) return true;
-    for (const Cell& c : m_cells) {
-      if (c.next < c.todo.size()) return false;
-      if (!m_opt.shard.active() && !c.finalized) return false;
-    }
-    return true;
+    if (!m_pending.empty() || m_local.valid() || m_train.valid() || m_trained || m_held) return false;
+    return m_stopping || !m_failure.empty() || all_done();
   }
 
   void loop() {
     auto pause = std::chrono::microseconds(20);
     while (!finished()) {
-      if (stop_signal() != 0) m_stopping = true;
+      if (stop_signal() != 0 && !m_stopping) {
+        m_stopping = true;
+        m_stop_signal = stop_signal();
+      }
       bool acted = step_local();
       if (m_size > 1)
         while (auto m = mpi_poll()) {
@@ -473,13 +601,17 @@ class Coordinator {
     }
   }
 
-  /// Tells every worker the run is over (at its next request) with the exit code.
+  /// Tells every worker the run is over (at its next request) with the exit code. Every unit
+  /// handed out is settled by now; a worker signalled meanwhile only says so.
   void release(int code) {
     for (int stopped = 0; stopped < m_size - 1;) {
       const MpiMessage m = mpi_wait();
       if (m.tag == kTagRequest) {
         mpi_send(m.source, kTagStop, encode_code(code));
         ++stopped;
+      } else if (m.tag != kTagStopping) {
+        m_err << "warning: MPI: rank " << m.source << " sent a message (tag " << m.tag
+              << ") after the run ended; ignored\n";
       }
     }
     mpi_set_workers_released(true);
@@ -495,9 +627,12 @@ class Coordinator {
   SweepProgress m_progress;
   std::vector<Cell> m_cells;
   std::vector<long> m_rank_done;
-  long m_outstanding = 0, m_done = 0, m_commits = 0;
+  std::map<long, Pending> m_pending;  ///< units handed out (rank 0's own included), by id
+  long m_next_id = 1;
+  long m_done = 0, m_commits = 0;
   const long m_kill_after;
   bool m_stopping = false;
+  int m_stop_signal = 0;  ///< the signal that stopped the run (here or on a worker)
   bool m_injected = false;
   std::string m_failure;
   const bool m_overlap;
@@ -511,25 +646,33 @@ class Coordinator {
 };
 
 /// A worker rank: asks rank 0 for units and sends back the finished chunks. With train-ahead
-/// (a GPU), the next unit trains while this one is analyzed, as in the single process.
+/// (a GPU), the next unit trains while this one is analyzed, as in the single process. A
+/// SIGINT/SIGTERM (Slurm's scancel signals every rank) lets the unit in hand finish and be
+/// sent, gives back the units not started, and tells rank 0, which stops the run.
 class Worker {
  public:
   Worker(const SweepSetup& s) : m_s(s), m_rank(mpi_world().rank), m_kill_after(fault_kill_after(m_rank)) {}
 
   int run() {
+    StopSignals signals;
     const bool overlap = train_ahead(*m_s.backend);
     std::optional<Unit> cur;
     while (!m_stop) {
+      if (stopping()) {
+        give_back(cur);
+        cur.reset();
+      }
       if (!cur) cur = request();
       if (!cur) {
         // Nothing now (the last units are out, or the run is stopping): ask again shortly.
         if (!m_stop) std::this_thread::sleep_for(std::chrono::milliseconds(20));
         continue;
       }
+      if (stopping()) continue;  // given back at the top
       if (cur->finalize) {
         Unit& u = *cur;
         if (auto done = guard(u, [&] { return finalize_unit(ctx(u), u); }))
-          mpi_send(0, kTagFinalized, encode_chunk(u.cell, *done));
+          mpi_send(0, kTagFinalized, encode_result(u.id, u.cell, *done));
         cur.reset();
         continue;
       }
@@ -537,7 +680,7 @@ class Worker {
       cur.reset();
       std::optional<TrainedChunk> trained = guard(unit, [&] { return train(unit); });
       while (trained) {
-        std::optional<Unit> nxt = overlap ? request() : std::nullopt;
+        std::optional<Unit> nxt = overlap && !stopping() ? request() : std::nullopt;
         std::future<TrainedChunk> ahead;
         if (nxt && !nxt->finalize) {
           const Unit u = *nxt;
@@ -546,11 +689,14 @@ class Worker {
         if (auto chunk = guard(unit, [&] {
               return finish_unit(ctx(unit), *m_s.backend, std::move(*trained), m_rank, m_injected);
             }))
-          send_result(unit.cell, *chunk);
+          send_result(unit, *chunk);
         trained.reset();
         if (!nxt) break;
-        if (nxt->finalize) {
-          cur = std::move(nxt);  // decided next, by the outer loop
+        if (nxt->finalize || stopping()) {
+          // A finalize unit is decided next by the outer loop; at a stop, the unit trained
+          // ahead is given back there (its training is waited for: no thread outlives it).
+          if (ahead.valid()) ahead.wait();
+          cur = std::move(nxt);
           break;
         }
         unit = std::move(*nxt);
@@ -562,6 +708,18 @@ class Worker {
   }
 
  private:
+  bool stopping() const { return stop_signal() != 0; }
+
+  /// After a signal: gives `u` (if any) back to rank 0 uncomputed, and says once that this rank
+  /// stops, so that rank 0 stops the run even when the signal reached only this rank.
+  void give_back(const std::optional<Unit>& u) {
+    if (m_told && !u) return;
+    m_told = true;
+    ByteWriter w;
+    w.put<std::int32_t>(stop_signal()).put_longs(u ? std::vector<long>{u->id} : std::vector<long>{});
+    mpi_send(0, kTagStopping, w.bytes());
+  }
+
   const CellContext& ctx(const Unit& u) const {
     require(u.cell >= 0 && std::size_t(u.cell) < m_s.contexts.size(), "MPI", "rank 0 sent an unknown cell");
     return *m_s.contexts[std::size_t(u.cell)];
@@ -576,7 +734,7 @@ class Worker {
       return f();
     } catch (const std::exception& e) {
       ByteWriter w;
-      w.put<std::int32_t>(u.cell).put_longs(u.indices).put_string(e.what()).put<std::uint8_t>(u.finalize);
+      w.put<std::int64_t>(u.id).put_string(e.what());
       mpi_send(0, kTagError, w.bytes());
       return std::nullopt;
     }
@@ -597,8 +755,10 @@ class Worker {
     return std::nullopt;
   }
 
-  void send_result(int cell, const ChunkResult& chunk) {
-    mpi_send(0, kTagResult, encode_chunk(cell, chunk));
+  void send_result(const Unit& u, const ChunkResult& chunk) {
+    mpi_send(0, kTagResult, encode_result(u.id, u.cell, chunk));
+    if (trace_units())
+      std::fprintf(stderr, "trace: rank %d sent cell %d %s\n", m_rank, u.cell, unit_text(u.indices).c_str());
     if (m_kill_after > 0 && ++m_sent == m_kill_after) std::raise(SIGKILL);
   }
 
@@ -606,7 +766,7 @@ class Worker {
   const int m_rank;
   const long m_kill_after;
   long m_sent = 0;
-  bool m_stop = false, m_injected = false;
+  bool m_stop = false, m_injected = false, m_told = false;
   int m_code = 0;
 };
 

@@ -34,9 +34,18 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }  // namespace
 
 CellContext make_cell_context(const ExperimentConfig& c) {
+  return make_cell_context(c, make_dataset(c.data, c.model, data_seed(c)));
+}
+
+CellContext make_cell_context(const ExperimentConfig& c, Dataset data) {
+  const int d0 = c.model.dims.front(), dh = c.model.dims.back();
+  require(data.d0 == d0 && data.dh == dh && data.n >= 1 && data.X.size() == std::size_t(d0) * std::size_t(data.n) &&
+              data.Y.size() == std::size_t(dh) * std::size_t(data.n),
+          c.source, "data of shape X " + std::to_string(data.d0) + "x" + std::to_string(data.n) + ", Y " +
+                        std::to_string(data.dh) + "x" + std::to_string(data.n) + " do not fit the model's dims");
   CellContext ctx;
   ctx.cfg = c;
-  ctx.data = make_dataset(c.data, c.model, data_seed(c));
+  ctx.data = std::move(data);
   ctx.loss_scale = loss_scale(ctx.data);
   ctx.train = make_train_settings(c.train, ctx.loss_scale);
   ctx.threads = thread_count(c.threads);

@@ -3,6 +3,8 @@
 #include "landscape/run/merge.hpp"
 
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -22,6 +24,9 @@ struct ShardInput {
   ShardSpec shard;
   std::vector<StoredCell> cells;
   std::vector<std::vector<long>> indices;  ///< stored network indices per cell
+  double scale = 1.0;                      ///< --networks-scale the shard ran with
+  std::vector<CellSeconds> seconds;        ///< per cell
+  std::vector<std::optional<CellDataBlobs>> data;  ///< per cell, X and Y as stored
 };
 
 ShardInput read_shard(const std::string& path) {
@@ -40,7 +45,17 @@ ShardInput read_shard(const std::string& path) {
           "shard " + sh + " is '" + in.run.status + "', not complete; finish it first with "
           "`landscape sample CONFIG --shard " + sh + " --resume --db " + path + "`");
   in.cells = store.cells(in.run.run_id);
-  for (const auto& c : in.cells) in.indices.push_back(store.stored_indices(c.cell_id));
+  for (const auto& c : in.cells) {
+    in.indices.push_back(store.stored_indices(c.cell_id));
+    in.seconds.push_back(store.cell_seconds(c.cell_id));
+    in.data.push_back(store.cell_data_blobs(c.cell_id));
+  }
+  // Recorded since shards may be scaled; an older shard ran at scale 1 (or its hash says not).
+  if (const std::string sc = store.meta("networks_scale"); !sc.empty()) {
+    char* end = nullptr;
+    in.scale = std::strtod(sc.c_str(), &end);
+    require(end && *end == '\0' && in.scale > 0, path, "meta.networks_scale is not a positive number: '" + sc + "'");
+  }
   return in;
 }
 
@@ -54,6 +69,11 @@ void check_shards(const std::vector<ShardInput>& in) {
   const ShardInput& first = in.front();
   std::map<int, std::string> by_index;
   for (const ShardInput& s : in) {
+    if (s.scale != first.scale)
+      throw Error(s.path + ": shard " + s.shard.text() + " ran with --networks-scale " + format_scale(s.scale) +
+                  ", but " + first.path + " (shard " + first.shard.text() + ") with " + format_scale(first.scale) +
+                  ": shards merge only at one scale (run the odd one again with --networks-scale " +
+                  format_scale(first.scale) + ")");
     if (s.run.config_hash != first.run.config_hash) {
       const std::string diff = config_diff(canonical_config(first.run.config_text, first.path),
                                            canonical_config(s.run.config_text, s.path));
@@ -102,6 +122,34 @@ void check_networks(const std::vector<ShardInput>& in, const std::vector<SweepCe
   }
 }
 
+/// Cell `ci`'s context on the X and Y the shards stored, which must be the same in every shard.
+CellContext stored_context(const std::vector<ShardInput>& in, std::size_t ci, const SweepCell& cell) {
+  const ShardInput& first = in.front();
+  const std::string where = "cell " + std::to_string(ci) + " [" + cell.label + "]";
+  require(first.data[ci].has_value(), first.path, where + " has no stored X and Y (table cell_data)");
+  for (const ShardInput& s : in)
+    require(s.data[ci].has_value() && *s.data[ci] == *first.data[ci], s.path,
+            where + ": its stored X and Y differ from " + first.path + "'s: the shards did not run on the same "
+            "data (a data file changed between them?)");
+  const auto to_doubles = [&](const std::vector<unsigned char>& b, const char* name) {
+    require(b.size() % sizeof(double) == 0, first.path, where + ": stored " + std::string(name) + " is not float64");
+    std::vector<double> v(b.size() / sizeof(double));
+    if (!b.empty()) std::memcpy(v.data(), b.data(), b.size());
+    return v;
+  };
+  Dataset data;
+  data.d0 = cell.config.model.dims.front();
+  data.dh = cell.config.model.dims.back();
+  data.X = to_doubles(first.data[ci]->x, "X");
+  data.Y = to_doubles(first.data[ci]->y, "Y");
+  data.n = data.d0 > 0 ? int(data.X.size() / std::size_t(data.d0)) : 0;
+  try {
+    return make_cell_context(cell.config, std::move(data));
+  } catch (const Error& e) {
+    throw Error(first.path + ": " + where + ": stored X and Y: " + e.what());
+  }
+}
+
 }  // namespace
 
 int run_merge(const MergeOptions& opt, std::ostream& out, std::ostream& err) {
@@ -118,9 +166,10 @@ int run_merge(const MergeOptions& opt, std::ostream& out, std::ostream& err) {
   // The cells, from the experiment file (data files relative to it) or the shards' copy.
   const std::string source = opt.config_path.empty() ? first.path : opt.config_path;
   const std::string text = opt.config_path.empty() ? first.run.config_text : read_file(opt.config_path);
-  require(config_hash(canonical_config(text, source)) == first.run.config_hash, source,
+  require(config_hash(canonical_config(text, source) + scale_line(first.scale)) == first.run.config_hash, source,
           "is not the experiment the shards ran (config hash differs)");
-  const std::vector<SweepCell> cells = expand_sweep(text, source);
+  std::vector<SweepCell> cells = expand_sweep(text, source);
+  for (auto& c : cells) c.config.networks = scaled_networks(c.config.networks, first.scale);
   require(cells.size() == first.cells.size(), source,
           std::to_string(cells.size()) + " cells, but the shards hold " + std::to_string(first.cells.size()));
   for (std::size_t ci = 0; ci < cells.size(); ++ci)
@@ -128,20 +177,40 @@ int run_merge(const MergeOptions& opt, std::ostream& out, std::ostream& err) {
             "cell " + std::to_string(ci) + " is '" + first.cells[ci].label + "', the experiment's is '" +
                 cells[ci].label + "'");
   check_networks(in, cells);
+  // Every cell is finalized on the X and Y its networks were trained on, as the shards stored
+  // them (not rebuilt from the config, whose data files may have changed since); the shards
+  // must agree on them byte for byte.
   std::vector<CellContext> contexts;
-  for (const auto& c : cells) contexts.push_back(make_cell_context(c.config));
+  for (std::size_t ci = 0; ci < cells.size(); ++ci) contexts.push_back(stored_context(in, ci, cells[ci]));
 
   if (const auto parent = std::filesystem::path(opt.out_db).parent_path(); !parent.empty())
     std::filesystem::create_directories(parent, ec);
   Store store(opt.out_db);
   const long run_id = store.create_run(text, first.run.config_hash, first.run.backend, first.run.device);
+  {
+    double train = 0, analyze = 0;
+    for (const ShardInput& s : in) train += s.run.seconds_train, analyze += s.run.seconds_analyze;
+    store.add_run_seconds(run_id, train, analyze);
+  }
   std::vector<SampleResult> results;
   std::vector<std::string> labels;
   try {
     for (std::size_t ci = 0; ci < cells.size(); ++ci) {
       const StoredCell sc = store.ensure_cell(run_id, int(ci), cells[ci].label, cells[ci].swept, contexts[ci], "");
       for (const ShardInput& s : in) store.copy_cell_rows(s.path, s.cells[ci].cell_id, sc.cell_id);
+      // The shards' times, summed, and the merge's own finalization.
+      CellSeconds shards;
+      for (const ShardInput& s : in) {
+        shards.train += s.seconds[ci].train;
+        shards.analyze += s.seconds[ci].analyze;
+        shards.decide += s.seconds[ci].decide;
+        shards.total += s.seconds[ci].total;
+      }
+      const auto t_cell = std::chrono::steady_clock::now();
       SampleResult res;
+      res.seconds_train = shards.train;
+      res.seconds_analyze = shards.analyze;
+      res.seconds_decide = shards.decide;
       res.config = cells[ci].config;
       res.swept = cells[ci].swept;
       res.backend = first.run.backend;
@@ -150,6 +219,9 @@ int run_merge(const MergeOptions& opt, std::ostream& out, std::ostream& err) {
       res.loss_scale = contexts[ci].loss_scale;
       if (!opt.quiet) err << "merge: finalizing cell " << ci + 1 << "/" << cells.size() << " [" << cells[ci].label << "]\n";
       finalize_stored_cell(store, cells[ci], contexts[ci], sc.cell_id, res);
+      const double here = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_cell).count();
+      res.seconds_total = shards.total + here;
+      store.add_cell_seconds(sc.cell_id, {res.seconds_train, res.seconds_analyze, res.seconds_decide, res.seconds_total});
       results.push_back(std::move(res));
       labels.push_back(cells[ci].label);
     }

@@ -45,12 +45,14 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
   require(spec.steps >= 2, "--steps", "needs at least 2 points");
   require(spec.plane_steps >= 2, "--plane-steps", "needs at least 2 points");
   // Which eigenvectors the directions need: the classification returns them.
+  const int P = int(p.model.param_count());
   int need = 1;  // auto falls back to eig:0
   if (const int k = spec.direction_vector ? -1 : eig_index(spec.direction); k >= 0)
     need = std::max(need, k + 1);
+  require(need <= P, "--direction",
+          "eigenvector " + std::to_string(need - 1) + " does not exist: P = " + std::to_string(P));
   std::vector<std::string> plane_dirs;
   std::string plane_kind = spec.plane;
-  const int P = int(p.model.param_count());
   if (plane_kind == "auto") {
     // Filter-normalised random directions follow the weights' rows; where a row is zero so is
     // its slice of the direction, and at W = 0 the plane would be a point: use eigenvectors.
@@ -78,12 +80,12 @@ SliceResult slice_point(const Point& p, const SliceSpec& spec, const DecideSetti
       const int k = eig_index(d);
       require(k >= 0, "--plane",
               "expected eig:I,eig:J, random, auto or none, got '" + spec.plane + "'");
+      require(k < P, "--plane",
+              "eigenvector " + std::to_string(k) + " does not exist: P = " + std::to_string(P));
       need = std::max(need, k + 1);
     }
     require(plane_dirs[0] != plane_dirs[1], "--plane", "the two directions must differ");
   }
-  require(need <= P, "--direction",
-          "eigenvector " + std::to_string(need - 1) + " does not exist: P = " + std::to_string(P));
   options.vectors = std::max(options.vectors, need);
   options.lanczos_k = std::max(options.lanczos_k, need);
   SliceResult res;

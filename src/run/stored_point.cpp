@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "landscape/analysis/hessian.hpp"
@@ -38,6 +39,9 @@ Point stored_point(const StoredEndpoint& s, bool refined) {
 }
 
 bool is_results_database(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw Error(path + ": is a directory, not a POINT.json file or a results database");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot read: " + std::strerror(errno));
   char head[16] = {};

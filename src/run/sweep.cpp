@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -76,6 +77,20 @@ void SweepProgress::update(const Position& at, long done_now, const std::string&
                 m_total, rate, rate > 0 ? fmt_duration(double(remaining) / rate).c_str() : "?");
   m_err << (m_interactive ? "\r\033[K" : "") << buf << ranks << (m_interactive ? "" : "\n") << std::flush;
   m_printed = true;
+}
+
+long scaled_networks(long networks, double scale) {
+  return scale == 1.0 ? networks : std::max(1L, std::lround(double(networks) * scale));
+}
+
+std::string scale_line(double scale) {
+  return scale == 1.0 ? std::string() : "networks_scale = " + std::to_string(scale) + "\n";
+}
+
+std::string format_scale(double scale) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", scale);
+  return buf;
 }
 
 long fault_kill_after(int rank) {
@@ -168,9 +183,10 @@ void write_sweep_outputs(const SweepOptions& opt, const SweepSetup& s, Store& st
         << s.out_dir << "/endpoints.csv\n";
 }
 
-int report_stop(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id, std::ostream& err) {
+int report_stop(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id, std::ostream& err,
+                int signal) {
   store.set_run_status(run_id, "interrupted");
-  err << "stopped by signal " << stop_signal() << ": every finished chunk is committed to " << s.db_path << "; "
+  err << "stopped by signal " << signal << ": every finished chunk is committed to " << s.db_path << "; "
       << (opt.resume_hint.empty() ? "continue with: " + resume_command(opt) : opt.resume_hint) << "\n";
   return 130;
 }
@@ -210,7 +226,7 @@ class SweepDriver {
       interrupted = stop_signal() != 0 && ci + 1 < m_setup.cells.size();
     }
     m_progress.finish();
-    if (interrupted) return report_stop(m_opt, m_setup, m_store, m_run_id, m_err);
+    if (interrupted) return report_stop(m_opt, m_setup, m_store, m_run_id, m_err, stop_signal());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
     SweepOutcome done{std::move(m_results), std::move(m_labels), m_setup.db_path};
     write_sweep_outputs(m_opt, m_setup, m_store, done,
@@ -276,6 +292,7 @@ class SweepDriver {
     // sum would overstate it.
     res.seconds_total =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_cell).count();
+    m_store.add_cell_seconds(sc.cell_id, {res.seconds_train, res.seconds_analyze, res.seconds_decide, res.seconds_total});
     return true;
   }
 
@@ -306,14 +323,15 @@ class SweepDriver {
 /// The cells of the experiment file with the command-line overrides applied.
 std::vector<SweepCell> sweep_cells(const SweepOptions& opt, const std::string& text) {
   if (opt.threads >= 0) check_threads(opt.threads, "--threads");
+  require(opt.networks_scale > 0 && std::isfinite(opt.networks_scale), "--networks-scale",
+          "must be a positive number, got " + format_scale(opt.networks_scale));
   std::vector<SweepCell> cells = expand_sweep(text, opt.config_path);
   for (auto& c : cells) {
     if (!opt.backend.empty()) c.config.backend = opt.backend;
     if (opt.threads >= 0) c.config.threads = opt.threads;
     if (!opt.out_dir.empty()) c.config.output.dir = opt.out_dir;
     if (!opt.db_path.empty()) c.config.output.db = opt.db_path;
-    if (opt.networks_scale != 1.0)
-      c.config.networks = std::max(1L, std::lround(double(c.config.networks) * opt.networks_scale));
+    c.config.networks = scaled_networks(c.config.networks, opt.networks_scale);
   }
   return cells;
 }
@@ -432,7 +450,11 @@ RunHandle open_run(const SweepOptions& opt, const SweepSetup& s, Store& store) {
                     "database explicitly (--db FILE) to add it as another run there");
       }
     h.run_id = store.create_run(s.text, s.hash, s.run_backend, s.run_device);
-    if (opt.shard.active()) store.set_meta("shard", opt.shard.text());
+    if (opt.shard.active()) {
+      store.set_meta("shard", opt.shard.text());
+      // `landscape merge` rebuilds the cells at the shards' scale (the hash covers it).
+      store.set_meta("networks_scale", format_scale(opt.networks_scale));
+    }
     return h;
   }
   const auto last = store.latest_run();
@@ -497,6 +519,7 @@ std::string resume_command(const SweepOptions& opt) {
   if (!opt.backend.empty()) c += " --backend " + opt.backend;
   if (opt.threads >= 0) c += " --threads " + std::to_string(opt.threads);
   if (opt.shard.active()) c += " --shard " + opt.shard.text();
+  if (opt.networks_scale != 1.0) c += " --networks-scale " + format_scale(opt.networks_scale);
   return c;
 }
 
@@ -513,7 +536,7 @@ int run_sweep(const SweepOptions& opt, std::ostream& out, std::ostream& err, Swe
   if (opt.shard.active() && opt.db_path.empty()) s.db_path = shard_db_path(s.db_path, opt.shard);
   s.default_db = first.output.db.empty();
   s.canonical = canonical_config(s.text, opt.config_path);
-  if (opt.networks_scale != 1.0) s.canonical += "networks_scale = " + std::to_string(opt.networks_scale) + "\n";
+  s.canonical += scale_line(opt.networks_scale);
   s.hash = config_hash(s.canonical);
 
   // Everything that can fail on the input is checked before the database is touched: each

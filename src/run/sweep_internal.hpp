@@ -78,6 +78,13 @@ struct SweepSetup {
   std::vector<std::vector<long>> rank_chunks;  ///< MPI, rank 0: networks per unit, [rank][cell]
 };
 
+/// A cell's network count under `--networks-scale` (`suite --scale`): at least one network.
+long scaled_networks(long networks, double scale);
+/// What the config hash covers besides the canonical config: the network scale, when not 1.
+std::string scale_line(double scale);
+/// The scale as a shard's `meta.networks_scale` keeps it (every digit).
+std::string format_scale(double scale);
+
 /// Test hook for crash safety: LANDSCAPE_FAULT_KILL_AFTER_CHUNKS=N raises SIGKILL right after
 /// the N-th chunk commit of this process (under MPI: after the N-th chunk of rank
 /// LANDSCAPE_FAULT_KILL_RANK, default 0, is committed or sent).
@@ -110,8 +117,9 @@ void finalize_stored_cell(Store& store, const SweepCell& cell, const CellContext
 void write_sweep_outputs(const SweepOptions& opt, const SweepSetup& s, Store& store, const SweepOutcome& done,
                          const RunInfo& run, std::ostream& out);
 
-/// After a stop signal: marks the run interrupted and says how to continue. Returns 130.
-int report_stop(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id, std::ostream& err);
+/// After stop signal `signal`: marks the run interrupted and says how to continue. Returns 130.
+int report_stop(const SweepOptions& opt, const SweepSetup& s, Store& store, long run_id, std::ostream& err,
+                int signal);
 
 /// Rank 0 under MPI: hands out (cell, chunk) units to every rank (itself included), commits
 /// the chunks, finalizes the cells and writes the outputs. Returns the exit code.

@@ -245,6 +245,18 @@ TEST_F(Point, SliceOfAStoredEndpointEqualsPointThenSlice) {
   r = run({"slice", db, "--cell", "9", "--net", "0"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find(db + ": no cell 9 in any run"), std::string::npos) << r.err;
+  // A folder is named as one, not as a file of the wrong kind.
+  std::filesystem::create_directories(path("somedir"));
+  r = run({"slice", path("somedir"), "--cell", "0", "--net", "0"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(path("somedir") + ": is a directory"), std::string::npos) << r.err;
+  // An eigenvector the plane asks for that does not exist is the plane's fault (P = 4 here).
+  r = run({"slice", pt, "--plane", "eig:0,eig:20", "--out", path("sp")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--plane: eigenvector 20 does not exist: P = 4"), std::string::npos) << r.err;
+  r = run({"slice", pt, "--direction", "eig:9", "--plane", "none", "--out", path("sp")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--direction: eigenvector 9 does not exist: P = 4"), std::string::npos) << r.err;
 }
 
 

@@ -12,6 +12,7 @@
 #include "landscape/core/common.hpp"
 #include "landscape/io/codec.hpp"
 #include "landscape/io/config.hpp"
+#include "landscape/io/point.hpp"
 
 using namespace landscape;
 using json = nlohmann::json;
@@ -423,26 +424,56 @@ std::string why(const std::string& message, const std::string& field) {
 
 }  // namespace
 
+// Every field set to its own non-default value, written against a literal object: a key bound
+// to the wrong field (or two keys to one field) changes the text and fails.
 TEST(Codec, DecideSettingsRoundTripEveryKey) {
   DecideSettings s;
-  s.tol.grad = 2e-7;
-  s.tol.kink = 3e-5;
-  s.rank_tol = 4e-8;
+  s.tol.grad = 1.1e-3;
+  s.tol.loss = 1.2e-3;
+  s.tol.eig = 1.3e-3;
+  s.tol.kink = 1.4e-3;
+  s.rank_tol = 1.5e-3;
   s.refine.enabled = true;
-  s.refine.max_iterations = 7;
-  s.escape.step_max = 0.5;
-  s.escape.perturbed_steps = 123;
+  s.refine.max_iterations = 21;
+  s.refine.grad_rtol = 2.2e-3;
+  s.escape.random_directions = 31;
+  s.escape.null_directions = 33;
+  s.escape.null_combinations = 34;
+  s.escape.step_min = 3.5e-3;
+  s.escape.step_max = 3.6;
+  s.escape.step_factor = 3.7;
+  s.escape.perturbed_runs = 38;
+  s.escape.perturb_radius = 3.9e-3;
+  s.escape.perturbed_steps = 40;
+  const json expected = json::parse(R"({
+    "classify": {"grad_tol": 1.1e-3, "loss_tol": 1.2e-3, "eig_tol": 1.3e-3, "kink_tol": 1.4e-3,
+                 "rank_tol": 1.5e-3},
+    "refine": {"enabled": true, "max_iterations": 21, "grad_tol": 2.2e-3},
+    "escape": {"random_directions": 31, "null_directions": 33, "null_combinations": 34,
+               "step_min": 3.5e-3, "step_max": 3.6, "step_factor": 3.7, "perturbed_runs": 38,
+               "perturb_radius": 3.9e-3, "perturbed_steps": 40}})");
   const json j = decide_settings_to_json(s);
-  EXPECT_EQ(j["classify"].size(), 5u);
-  EXPECT_EQ(j["refine"].size(), 3u);
-  EXPECT_EQ(j["escape"].size(), 9u);
-  const DecideSettings t = decide_settings_from_json(j, "settings");
-  EXPECT_EQ(decide_settings_to_json(t), j);
-  EXPECT_EQ(t.tol.grad, 2e-7);
-  EXPECT_EQ(t.rank_tol, 4e-8);
+  EXPECT_EQ(j, expected) << j.dump();
+  // Read back field by field (the reader's binding, independently of the writer's).
+  const DecideSettings t = decide_settings_from_json(expected, "settings");
+  EXPECT_EQ(t.tol.grad, 1.1e-3);
+  EXPECT_EQ(t.tol.loss, 1.2e-3);
+  EXPECT_EQ(t.tol.eig, 1.3e-3);
+  EXPECT_EQ(t.tol.kink, 1.4e-3);
+  EXPECT_EQ(t.rank_tol, 1.5e-3);
   EXPECT_TRUE(t.refine.enabled);
-  EXPECT_EQ(t.refine.max_iterations, 7);
-  EXPECT_EQ(t.escape.perturbed_steps, 123);
+  EXPECT_EQ(t.refine.max_iterations, 21);
+  EXPECT_EQ(t.refine.grad_rtol, 2.2e-3);
+  EXPECT_EQ(t.escape.random_directions, 31);
+  EXPECT_EQ(t.escape.null_directions, 33);
+  EXPECT_EQ(t.escape.null_combinations, 34);
+  EXPECT_EQ(t.escape.step_min, 3.5e-3);
+  EXPECT_EQ(t.escape.step_max, 3.6);
+  EXPECT_EQ(t.escape.step_factor, 3.7);
+  EXPECT_EQ(t.escape.perturbed_runs, 38);
+  EXPECT_EQ(t.escape.perturb_radius, 3.9e-3);
+  EXPECT_EQ(t.escape.perturbed_steps, 40);
+  EXPECT_EQ(decide_settings_to_json(t), expected);
 }
 
 // POINT.json's settings and the experiment file's [classify], [refine] and [escape] are read by
@@ -465,6 +496,10 @@ TEST(Codec, DecideSettingsBoundsAreTheExperimentFilesBounds) {
       {"escape", "step_factor", "0.5", "must be > 1"},
       {"escape", "step_max", "1e-9", "must be >= escape.step_min"},
       {"escape", "perturb_radius", "0.0", "must be > 0"},
+      // Integers wider than the field are refused, not wrapped (2^32 would be 0, 2^32 + 1 be 1).
+      {"refine", "max_iterations", "4294967296", "must be <= 2147483647"},
+      {"escape", "random_directions", "4294967297", "must be <= 2147483647"},
+      {"escape", "perturbed_runs", "2147483648", "must be <= 2147483647"},
   };
   for (const Case& c : cases) {
     const std::string field = std::string(c.section) + "." + c.key;
@@ -477,6 +512,18 @@ TEST(Codec, DecideSettingsBoundsAreTheExperimentFilesBounds) {
     EXPECT_EQ(why(toml_error, "bad.toml: " + field), c.expected) << toml_error;
     EXPECT_EQ(why(json_error, "p.json: settings." + field), c.expected) << json_error;
   }
+  // JSON integers above 2^63 - 1 (which TOML cannot write) are refused too.
+  EXPECT_EQ(why(error_of([] {
+                  decide_settings_from_json(json::parse(R"({"escape": {"perturbed_steps": 18446744073709551615}})"),
+                                            "p.json: settings");
+                }),
+                "p.json: settings.escape.perturbed_steps"),
+            "must be <= " + std::to_string(std::numeric_limits<long>::max()));
+  // The same through a whole POINT.json, which names its file.
+  const std::string point = R"({"model": {"family": "linear", "dims": [1, 1]}, "X": [[1]], "Y": [[1]],
+    "weights": [[[0.5]]], "settings": {"refine": {"max_iterations": 4294967296}}})";
+  EXPECT_EQ(why(error_of([&] { parse_point(point, "pt.json"); }), "pt.json: settings.refine.max_iterations"),
+            "must be <= 2147483647");
   // Unknown keys too.
   EXPECT_EQ(why(error_of([] { decide_settings_from_json(json::parse(R"({"escape": {"steps": 3}})"), "s"); }),
                 "s.escape.steps"),

@@ -247,6 +247,38 @@ TEST_F(Sweep, SchemaIsReadableAndDocumented) {
   sqlite3_close(h);
 }
 
+TEST_F(Sweep, CellSecondsAreStoredPerCellAndAddUp) {
+  ASSERT_EQ(run_cli({"sample", m_cfg, "--out", path("o"), "--quiet"}), 0);
+  const std::string db = path("o/results.db");
+  // Every cell's times, as the process measured them.
+  EXPECT_EQ(query_rows(db, "SELECT COUNT(*) FROM cell_seconds WHERE seconds_train > 0 AND seconds_analyze > 0 "
+                           "AND seconds_decide > 0 AND seconds_total >= seconds_decide"),
+            std::vector<std::string>{"2|"});
+  const std::string json = read_file(path("o/summary.json"));
+  const auto summary = nlohmann::json::parse(json);
+  Store store(db);
+  const auto cells = store.cells(store.latest_run()->run_id);
+  ASSERT_EQ(cells.size(), 2u);
+  const CellSeconds t = store.cell_seconds(cells[1].cell_id);
+  EXPECT_DOUBLE_EQ(t.total, summary["cells"][1]["timing_seconds"]["total"].get<double>());
+  EXPECT_DOUBLE_EQ(t.train, summary["cells"][1]["timing_seconds"]["train"].get<double>());
+  // A second process's times add to the first's; a cell without a row has zeros.
+  store.add_cell_seconds(cells[1].cell_id, {1, 2, 3, 4});
+  const CellSeconds u = store.cell_seconds(cells[1].cell_id);
+  EXPECT_DOUBLE_EQ(u.train, t.train + 1);
+  EXPECT_DOUBLE_EQ(u.analyze, t.analyze + 2);
+  EXPECT_DOUBLE_EQ(u.decide, t.decide + 3);
+  EXPECT_DOUBLE_EQ(u.total, t.total + 4);
+  EXPECT_EQ(store.cell_seconds(cells[1].cell_id + 100).total, 0.0);
+  // The stored X and Y come back as their blobs' bytes.
+  const auto blobs = store.cell_data_blobs(cells[0].cell_id);
+  ASSERT_TRUE(blobs.has_value());
+  EXPECT_EQ(query_rows(db, "SELECT length(x), length(y) FROM cell_data WHERE cell_id = " +
+                               std::to_string(cells[0].cell_id)),
+            std::vector<std::string>{std::to_string(blobs->x.size()) + "|" + std::to_string(blobs->y.size()) + "|"});
+  EXPECT_FALSE(store.cell_data_blobs(cells[0].cell_id + 100).has_value());
+}
+
 TEST_F(Sweep, ResumeAfterSigkillAtSeveralPointsGivesTheUninterruptedResult) {
   const auto ref = reference();
   ASSERT_EQ(ref.size(), 14u);

@@ -192,13 +192,18 @@ def test_slice_equals_cli_csv_and_direct_loss(tmp_path):
 
 
 def test_long_calls_release_the_gil():
-    """Another Python thread runs while hessian, classify and slice compute."""
+    """Another Python thread runs while hessian, classify and slice compute.
+
+    Each call is repeated until the calls together have run for at least 0.2 s (a call alone
+    may take 0.04 s or 0.15 s, depending on the machine's load), and only the other thread's
+    ticks that fall strictly inside a call count: with the GIL held through a call there would
+    be none, since a tick is taken under the GIL."""
     import threading
     import time
 
     rng = np.random.default_rng(0)
 
-    def point(width, n):  # a three-layer linear net of the given width, a few tenths of a second
+    def point(width, n):  # a three-layer linear net of the given width
         return ([rng.standard_normal((width, width)) / 5 for _ in range(3)], rng.standard_normal((width, n)),
                 rng.standard_normal((width, n)))
 
@@ -206,25 +211,32 @@ def test_long_calls_release_the_gil():
     calls = {"hessian": lambda: landscape.hessian(*big),
              "classify": lambda: landscape.classify(*small),
              "slice": lambda: landscape.slice(*small, direction="random", steps=200)}
+    margin, tick = 0.005, 0.005
     for name, call in calls.items():
-        window = []
+        windows = []
 
         def work():
-            t0 = time.perf_counter()
-            call()
-            window.extend([t0, time.perf_counter()])
+            total = 0.0
+            while total < 0.2 and len(windows) < 200:
+                t0 = time.perf_counter()
+                call()
+                t1 = time.perf_counter()
+                windows.append((t0, t1))
+                total += t1 - t0
 
         worker = threading.Thread(target=work)
         ticks = []
         worker.start()
         while worker.is_alive():
             ticks.append(time.perf_counter())
-            time.sleep(0.005)
+            time.sleep(tick)
         worker.join()
-        t0, t1 = window
-        assert t1 - t0 > 0.05, (name, t1 - t0)  # long enough to tell
-        inside = [t for t in ticks if t0 + 0.01 < t < t1 - 0.01]
-        assert len(inside) >= 3, (name, t1 - t0, len(inside))
+        busy = sum(t1 - t0 for t0, t1 in windows)
+        assert busy >= 0.2, (name, busy, len(windows))
+        inside = [t for t in ticks if any(t0 + margin < t < t1 - margin for t0, t1 in windows)]
+        # the other thread ticks every 5 ms when it may run; ask for one tick per 40 ms of calls
+        interior = sum(max(0.0, t1 - t0 - 2 * margin) for t0, t1 in windows)
+        assert len(inside) >= max(3, int(interior / 0.04)), (name, busy, len(windows), interior, len(inside))
 
 
 def test_hessian_and_gradient_against_finite_differences():
@@ -309,7 +321,8 @@ def test_load_has_swept_columns_and_endpoint_round_trips(sweep, tmp_path):
     assert list(res.cells["dims"]) == [(3, 2, 3), (3, 2, 2, 3), (3, 2, 3), (3, 2, 2, 3)]
     assert list(res.cells["y_rank"]) == [0, 0, 1, 1]
     assert len(res.endpoints) == 16
-    assert set(res.endpoints["y_rank"]) == {0, 1}
+    assert set(res.endpoints["sweep_y_rank"]) == {0, 1}
+    assert "y_rank" not in res.endpoints and "sweep_dims" in res.endpoints
     assert (res.endpoints["loss_gap"] >= -1e-9).all()
     for _, row in res.endpoints.iterrows():
         cell, net = int(row["cell_index"]), int(row["net_index"])
@@ -373,8 +386,8 @@ def test_load_reads_the_swept_column(tmp_path):
     assert res.swept == ["n", "scale"]  # grid order
     assert list(res.cells["n"]) == [4, 6, 4, 6] and list(res.cells["scale"]) == [1.0, 1.0, 0.5, 0.5]
     assert res.cells["n"].dtype == np.int64 and res.cells["scale"].dtype == np.float64
-    assert res.endpoints["n"].dtype == np.int64 and res.endpoints["scale"].dtype == np.float64
-    assert list(res.endpoints["scale"]) == [1.0, 1.0, 0.5, 0.5]
+    assert res.endpoints["sweep_n"].dtype == np.int64 and res.endpoints["sweep_scale"].dtype == np.float64
+    assert list(res.endpoints["sweep_scale"]) == [1.0, 1.0, 0.5, 0.5]
     assert list(res.cells["init_scale"]) == list(res.cells["scale"])
     assert res.cells["swept"][3] == {"n": 6, "scale": 0.5}
     # read from cells.swept, not from the label: a database whose labels say nothing loads the same
@@ -434,3 +447,190 @@ def test_diverged_endpoint_is_readable_but_not_a_point(tmp_path):
     with pytest.raises(landscape.Error) as err:
         landscape.endpoint(tmp_path / "d.db", 0, 1, refined=True)
     assert "the run did not refine its endpoints" in str(err.value)
+
+
+def test_swept_train_steps_keeps_the_endpoints_own_steps(tmp_path):
+    """A swept variable named like an endpoint column (train.steps: the budget; endpoints.steps:
+    the steps a network took) goes on the endpoints as sweep_<name>, as in endpoints.csv."""
+    import sqlite3
+    config = {"experiment": {"networks": 2, "backend": "cpu"}, "model": {"family": "linear", "dims": [2, 2]},
+              "data": {"n": 4}, "train": {"steps": [20, 30]}}
+    res = landscape.sample(config, db=tmp_path / "s.db", out=tmp_path / "out", quiet=True)
+    assert res.swept == ["steps"]
+    assert list(res.cells["steps"]) == [20, 30]
+    assert list(res.endpoints["sweep_steps"]) == [20, 20, 30, 30]
+    # the same name and values as the CLI's endpoints.csv
+    import pandas as pd
+    csv = pd.read_csv(tmp_path / "out" / "endpoints.csv")
+    assert list(csv["sweep_steps"]) == list(res.endpoints["sweep_steps"])
+    # endpoints.steps is what each network took: made different from the budget here, it must
+    # come back as stored, as must every other column of the endpoints table
+    with sqlite3.connect(tmp_path / "s.db") as con:
+        con.execute("UPDATE endpoints SET steps = 7 + net_index")
+    con.close()
+    again = landscape.load(tmp_path / "s.db")
+    assert list(again.endpoints["steps"]) == [7, 8, 7, 8]
+    assert list(again.endpoints["sweep_steps"]) == [20, 20, 30, 30]
+    with sqlite3.connect(tmp_path / "s.db") as con:
+        raw = pd.read_sql_query("SELECT e.* FROM endpoints e JOIN cells c USING (cell_id) "
+                                "ORDER BY c.cell_index, e.net_index", con)
+    con.close()
+    for column in raw.columns:
+        if column != "details":
+            assert again.endpoints[column].tolist() == raw[column].tolist(), column
+
+
+def test_settings_values_are_checked_and_named():
+    args = point_args(W0_DEEP)
+    for bad in (float("nan"), float("inf"), -float("inf"), np.float64("nan")):
+        with pytest.raises(landscape.Error, match=r"^settings\.classify\.grad_tol: must be finite"):
+            landscape.classify(**args, grad_tol=bad)
+    with pytest.raises(landscape.Error, match=r"^settings\.escape\.step_max: must be finite"):
+        landscape.classify(**args, settings={"escape": {"step_max": float("inf")}})
+    with pytest.raises(landscape.Error, match=r"^settings\.classify\.eig_tol: must be finite"):
+        landscape.slice(**args, settings={"classify": {"eig_tol": float("nan")}}, steps=3)
+    # integers wider than the field are refused, not wrapped (2^32 would read as 0)
+    with pytest.raises(landscape.Error, match=r"^settings\.refine\.max_iterations: must be <= 2147483647$"):
+        landscape.classify(**args, settings={"refine": {"max_iterations": 2**32}})
+    with pytest.raises(landscape.Error, match=r"^settings\.escape\.random_directions: must be <= 2147483647$"):
+        landscape.classify(**args, settings={"escape": {"random_directions": 2**32 + 1}})
+    # text that is not JSON reaches the bindings as an Error, never as a raw parser exception
+    W, X, Y = landscape._arrays(args["weights"], args["X"], args["Y"])
+    with pytest.raises(landscape.Error, match=r"^settings: not valid JSON"):
+        landscape._landscape.classify_json(W, X, Y, "linear", None, "{", None, "cpu", 2, 10)
+    with pytest.raises(landscape.Error, match=r"^settings: not valid JSON"):
+        landscape._landscape.slice_arrays(W, X, Y, "linear", None, "{nan}", None, "auto", None, "none", 1.0,
+                                          3, 3, 1, "cpu", 64.0)
+    with pytest.raises(landscape.Error, match=r"^settings: not valid JSON"):
+        landscape.classify(**args, settings="{")
+    # NumPy scalars are numbers, as keyword tolerances and inside settings=
+    ref = landscape.classify(**args, grad_tol=1e-5, eig_tol=1e-6)
+    got = landscape.classify(**args, grad_tol=np.float32(1e-5), eig_tol=np.float64(1e-6),
+                             settings={"refine": {"max_iterations": np.int64(7)},
+                                       "escape": {"random_directions": np.int32(32)}})
+    assert got["class"] == ref["class"] == "non_strict_saddle"
+    # a tolerance of the wrong type names its field
+    with pytest.raises(landscape.Error, match=r"^settings\.classify\.grad_tol: expected a number"):
+        landscape.classify(**args, grad_tol="1e-5")
+
+
+def test_arguments_are_checked_and_named(sweep, tmp_path):
+    d, _ = sweep
+    db = d / "results.db"
+    args = point_args(W0_DEEP)
+    # complex numbers are refused, not silently made real
+    complex_weights = [W.astype(complex) + 1j for W in args["weights"]]
+    with pytest.raises(landscape.Error, match=r"^weights\[0\]: complex numbers"):
+        landscape.classify(complex_weights, args["X"], args["Y"])
+    with pytest.raises(landscape.Error, match=r"^X: complex numbers"):
+        landscape.hessian(args["weights"], args["X"] * 1j, args["Y"])
+    with pytest.raises(landscape.Error, match=r"^Y: complex numbers"):
+        landscape.loss_and_gradient(args["weights"], args["X"], args["Y"].astype(np.complex64))
+    with pytest.raises(landscape.Error, match=r"^direction: complex numbers"):
+        landscape.slice(**args, direction=np.ones(12, dtype=complex), steps=3)
+    with pytest.raises(landscape.Error, match=r"^direction\[0\]: complex numbers"):
+        landscape.slice(**args, direction=[W + 1j for W in args["weights"]], steps=3)
+    # max_dense_mb=0 is refused, not replaced by the default
+    with pytest.raises(landscape.Error, match=r"^max_dense_mb: must be finite and > 0"):
+        landscape.slice(**args, steps=3, max_dense_mb=0)
+    # run ids start at 1 (None is the newest), as --run
+    for call in (lambda: landscape.endpoint(db, 0, 0, run=-1), lambda: landscape.load(db, run=0),
+                 lambda: landscape.slice(db=db, cell=0, net=0, run=-3, steps=3)):
+        with pytest.raises(landscape.Error, match=r"^run: must be >= 1"):
+            call()
+    # indices are integers, never truncated
+    with pytest.raises(landscape.Error, match=r"^cell: expected an integer, got float 1.7"):
+        landscape.endpoint(db, 1.7, 0)
+    with pytest.raises(landscape.Error, match=r"^net: expected an integer"):
+        landscape.slice(db=db, cell=0, net=0.5, steps=3)
+    assert landscape.endpoint(db, np.int64(1), 1.0)["cell"] == 1
+    # a folder is named as one
+    for call in (lambda: landscape.load(tmp_path), lambda: landscape.endpoint(tmp_path, 0, 0),
+                 lambda: landscape.slice(db=tmp_path, cell=0, net=0)):
+        with pytest.raises(landscape.Error, match="is a directory"):
+            call()
+    with pytest.raises(landscape.Error, match=r"^threads: must be 0 \(every core\) or a positive thread count"):
+        landscape.sample(SWEEP, db=tmp_path / "t.db", out=tmp_path / "o", threads=-2, quiet=True)
+    # an eigenvector that does not exist names the argument that asked for it (P = 12)
+    with pytest.raises(landscape.Error, match=r"^--plane: eigenvector 20 does not exist: P = 12"):
+        landscape.slice(**args, plane="eig:0,eig:20", steps=3)
+    with pytest.raises(landscape.Error, match=r"^--direction: eigenvector 12 does not exist: P = 12"):
+        landscape.slice(**args, direction="eig:12", steps=3)
+    # an endpoint dict gives the point: what it makes ignored is refused
+    e = landscape.endpoint(db, 0, 0)
+    with pytest.raises(landscape.Error, match=r"^X: the endpoint dict gives the point"):
+        landscape.slice(e, X=args["X"], steps=3)
+    with pytest.raises(landscape.Error, match=r"^family: the endpoint dict gives the point"):
+        landscape.slice(e, family="leaky_relu", steps=3)
+    with pytest.raises(landscape.Error, match=r"^refined: the endpoint dict's weights are used as they are"):
+        landscape.slice(e, refined=True, steps=3)
+    with pytest.raises(landscape.Error, match=r"^cell: the endpoint dict gives the point"):
+        landscape.slice(e, cell=0, steps=3)
+    with pytest.raises(landscape.Error, match=r"^refined: only for a stored endpoint"):
+        landscape.slice(**args, refined=True, steps=3)
+    with pytest.raises(landscape.Error, match=r"^settings: the stored endpoint's own is used"):
+        landscape.slice(db=db, cell=0, net=0, settings={}, steps=3)
+    # arguments of the wrong type name the argument
+    with pytest.raises(landscape.Error, match=r"^slope: expected a number, got str '0.2'"):
+        landscape.classify(args["weights"], args["X"], args["Y"], "leaky_relu", "0.2")
+    with pytest.raises(landscape.Error, match=r"^steps: expected an integer, got str"):
+        landscape.slice(**args, steps="5")
+    with pytest.raises(landscape.Error, match=r"^range: expected a number"):
+        landscape.slice(**args, range=None)
+    with pytest.raises(landscape.Error, match=r"^restarts: must be >= 1"):
+        landscape.classify(**args, restarts=0)
+    with pytest.raises(landscape.Error, match=r"^global_loss: expected a number"):
+        landscape.classify(**args, global_loss="0")
+
+
+def test_database_connections_are_closed(sweep, monkeypatch):
+    import sqlite3
+    d, _ = sweep
+    opened = []
+
+    class Tracked(sqlite3.Connection):
+        closed = False
+
+        def close(self):
+            self.closed = True
+            super().close()
+
+    real = sqlite3.connect
+
+    def connect(*a, **k):
+        con = real(*a, factory=Tracked, **k)
+        opened.append(con)
+        return con
+
+    monkeypatch.setattr(landscape.sqlite3, "connect", connect)
+    landscape.load(d / "results.db")
+    landscape.endpoint(d / "results.db", 0, 0)
+    with pytest.raises(landscape.Error):
+        landscape.load(d / "results.db", run=9)
+    assert len(opened) == 3
+    assert all(con.closed for con in opened)
+
+
+def test_sample_without_a_usable_stderr(tmp_path, monkeypatch):
+    """sys.stderr may be None (pythonw, some services) or lack isatty: sample still runs."""
+    import sys
+    config = {"experiment": {"networks": 1, "backend": "cpu"}, "model": {"family": "linear", "dims": [2, 2]},
+              "data": {"n": 3}, "train": {"steps": 10}}
+    monkeypatch.setattr(sys, "stderr", None)
+    res = landscape.sample(config, db=tmp_path / "a.db", out=tmp_path / "a")
+    assert len(res.endpoints) == 1
+
+    class Sink:  # a stream without isatty
+        def __init__(self):
+            self.text = ""
+
+        def write(self, s):
+            self.text += s
+
+        def flush(self):
+            pass
+
+    sink = Sink()
+    monkeypatch.setattr(sys, "stderr", sink)
+    res = landscape.sample(config, db=tmp_path / "b.db", out=tmp_path / "b")
+    assert len(res.endpoints) == 1  # (a run this short prints no progress line)

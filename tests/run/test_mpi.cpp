@@ -188,3 +188,20 @@ TEST(Mpi, PlainProcessIsNotAnMpiRank) {
   EXPECT_EQ(w.rank, 0);
   EXPECT_EQ(w.size, 1);
 }
+
+TEST(Shard, ContextOnStoredDataEqualsTheBuiltOneAndRefusesAnotherShape) {
+  // What `landscape merge` finalizes on: the cell's context from its stored X and Y.
+  const ExperimentConfig cfg = saddle_config();
+  const CellContext built = make_cell_context(cfg);
+  const CellContext stored = make_cell_context(cfg, built.data);
+  EXPECT_EQ(stored.data.X, built.data.X);
+  EXPECT_EQ(stored.data.Y, built.data.Y);
+  EXPECT_TRUE(same(stored.loss_scale, built.loss_scale));
+  EXPECT_TRUE(same(stored.train.params.escape_floor, built.train.params.escape_floor));
+  Dataset wrong = built.data;
+  wrong.X.pop_back();
+  EXPECT_THROW(make_cell_context(cfg, wrong), Error);
+  wrong = built.data;
+  wrong.d0 += 1;
+  EXPECT_THROW(make_cell_context(cfg, wrong), Error);
+}

@@ -21,6 +21,13 @@ CREATE TABLE IF NOT EXISTS slices (
   vector    BLOB NOT NULL,             -- float64 d, P numbers in parameter order
   PRIMARY KEY (cell_id, net_index, direction)
 );
+CREATE TABLE IF NOT EXISTS cell_seconds (
+  cell_id         INTEGER PRIMARY KEY,
+  seconds_train   REAL NOT NULL,       -- the cell's chunks: training (backend.train alone)
+  seconds_analyze REAL NOT NULL,       -- Hessians and spectra
+  seconds_decide  REAL NOT NULL,       -- classification, escape tests, finalization
+  seconds_total   REAL NOT NULL        -- wall time of the cell; every sum is over the processes
+);                                     -- that worked on it (resumes, shards, the merge)
 )SQL";
 
 /// True when `db` has the table `name`.

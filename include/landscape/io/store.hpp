@@ -19,6 +19,20 @@ class Database;
 struct StoredRun {
   long run_id = 0;
   std::string config_text, config_hash, status, backend, device, started_at, finished_at;
+  double seconds_train = 0, seconds_analyze = 0;
+};
+
+/// A cell's times (table `cell_seconds`): its chunks' training, analysis and decision seconds
+/// and its wall time, each summed over the processes that worked on it (a resume adds its own;
+/// a merge, its shards' and its own finalization).
+struct CellSeconds {
+  double train = 0, analyze = 0, decide = 0, total = 0;
+};
+
+/// A cell's stored X and Y, as the raw bytes of their blobs.
+struct CellDataBlobs {
+  std::vector<unsigned char> x, y;
+  bool operator==(const CellDataBlobs& o) const { return x == o.x && y == o.y; }
 };
 
 /// A cell as stored.
@@ -46,6 +60,12 @@ class Store {
                   const std::string& backend, const std::string& device);
   void set_run_status(long run_id, const std::string& status);
   void add_run_seconds(long run_id, double train, double analyze);
+  /// Adds `s` to the cell's row of `cell_seconds` (creating it).
+  void add_cell_seconds(long cell_id, const CellSeconds& s);
+  /// The cell's stored times; zeros where none were stored.
+  CellSeconds cell_seconds(long cell_id);
+  /// The cell's X and Y blobs from `cell_data`; nullopt when the cell has none.
+  std::optional<CellDataBlobs> cell_data_blobs(long cell_id);
 
   /// Inserts the cell (label, swept values and settings) if it is not there yet; returns its id
   /// and status.
@@ -68,8 +88,9 @@ class Store {
   void set_meta(const std::string& key, const std::string& value);
   /// The cells of a run in grid order.
   std::vector<StoredCell> cells(long run_id);
-  /// One transaction: every endpoint, candidate, spectrum and curve row of cell `from_cell` of
-  /// the database at `from_path` copied, column by column, into cell `to_cell` of this one.
+  /// One transaction: every endpoint, candidate, spectrum, curve and weights row of cell
+  /// `from_cell` of the database at `from_path` copied, column by column, into cell `to_cell` of
+  /// this one, and its `cell_data` row (X and Y, byte for byte) in place of `to_cell`'s.
   void copy_cell_rows(const std::string& from_path, long from_cell, long to_cell);
   /// One transaction: 1-D loss slices of endpoints of the cell (table `slices`), replacing
   /// those stored before for the same endpoint and direction.

@@ -22,6 +22,9 @@ using Progress = std::function<void(long, long)>;
 /// The fixed context of one cell from its config: the data, the loss scale and the training
 /// settings made absolute against it.
 CellContext make_cell_context(const ExperimentConfig& c);
+/// The same on given data (a cell's X and Y as a database stored them), which must fit the
+/// model (throws Error otherwise).
+CellContext make_cell_context(const ExperimentConfig& c, Dataset data);
 
 /// The dynamics of one trained network (docs/math.md §7a): initial loss, escape step, loss
 /// drop, and the two flags; `loss_tol_abs` (loss_tol · loss_scale) decides "still descending".

@@ -11,8 +11,9 @@ namespace landscape {
 struct MergeOptions {
   std::string out_db;               ///< the merged database (must not exist yet)
   std::vector<std::string> inputs;  ///< the shards' databases, any order
-  /// The experiment file, when its data files (x_file, y_file) are relative to it; otherwise
-  /// the shards' stored copy is used and such paths are read relative to the current folder.
+  /// The experiment file to check the shards against (optional: the shards' stored copy is
+  /// used otherwise); data file paths in the outputs are then relative to it. No data file is
+  /// read either way: every cell is finalized on the X and Y the shards stored.
   std::string config_path;
   std::string out_dir;              ///< write summary.json and endpoints.csv here when set
   bool quiet = false;

@@ -54,6 +54,7 @@ enum MpiTag : int {
   kTagResult = 16,   ///< worker → 0: a finished chunk
   kTagError = 17,    ///< worker → 0: a unit failed (cell, indices, message, finalize?)
   kTagFinalized = 18,  ///< worker → 0: a finalize unit's decided endpoints
+  kTagStopping = 19,   ///< worker → 0: a signal arrived (payload: it, and the units given back)
 };
 
 struct MpiMessage {
