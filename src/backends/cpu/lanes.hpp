@@ -254,4 +254,60 @@ inline void matmul_tn(PW W, PG g, Lane<T, B>* out, int dout, int din, int n, boo
     }
 }
 
+/// out (dout×din) (+)= g (dout×n) · aᵀ (n×din) for float32 lanes, the weight gradients: 2 rows
+/// × 4 columns of `out` accumulate in registers over the samples, one running sum each, so the
+/// eight sums run side by side instead of one dependent chain at a time (with few samples, as on
+/// compressed data, math::dot's partial sums hold one or two terms and its chain is the cost).
+/// float32 lanes are not bitwise the scalar loop anyway (FMA contraction); float64 keeps
+/// math::outer_nt and math::dot's order, which the bitwise tests pin.
+// Seven parameters, as math::outer_nt (BLAS ger's operands, sizes and accumulate flag).
+template <class PG, class PA, int B>
+inline void outer_nt(PG g, PA a, Lane<float, B>* out, int dout, int din, int n, bool accumulate) {
+  using L = Lane<float, B>;
+  const std::size_t sn = std::size_t(n);
+  const auto finish = [&](std::size_t i, L acc) { out[i] = accumulate ? out[i] + acc : acc; };
+  int r = 0;
+  for (; r + 2 <= dout; r += 2) {
+    const std::size_t g0 = std::size_t(r) * sn, g1 = g0 + sn;
+    int c = 0;
+    for (; c + 4 <= din; c += 4) {
+      const std::size_t x0 = std::size_t(c) * sn;
+      L a0(0), a1(0), a2(0), a3(0), b0(0), b1(0), b2(0), b3(0);
+      for (std::size_t k = 0; k < sn; ++k) {
+        const L u = g[g0 + k], v = g[g1 + k];
+        const L y0 = a[x0 + k], y1 = a[x0 + sn + k], y2 = a[x0 + 2 * sn + k],
+                y3 = a[x0 + 3 * sn + k];
+        a0 += u * y0;
+        a1 += u * y1;
+        a2 += u * y2;
+        a3 += u * y3;
+        b0 += v * y0;
+        b1 += v * y1;
+        b2 += v * y2;
+        b3 += v * y3;
+      }
+      const std::size_t o0 = std::size_t(r) * din + std::size_t(c), o1 = o0 + std::size_t(din);
+      finish(o0, a0), finish(o0 + 1, a1), finish(o0 + 2, a2), finish(o0 + 3, a3);
+      finish(o1, b0), finish(o1 + 1, b1), finish(o1 + 2, b2), finish(o1 + 3, b3);
+    }
+    for (; c < din; ++c) {
+      L acc0(0), acc1(0);
+      for (std::size_t k = 0; k < sn; ++k) {
+        const L y = a[std::size_t(c) * sn + k];
+        acc0 += g[g0 + k] * y;
+        acc1 += g[g1 + k] * y;
+      }
+      finish(std::size_t(r) * din + std::size_t(c), acc0);
+      finish(std::size_t(r + 1) * din + std::size_t(c), acc1);
+    }
+  }
+  for (; r < dout; ++r)
+    for (int c = 0; c < din; ++c) {
+      L acc(0);
+      for (std::size_t k = 0; k < sn; ++k)
+        acc += g[std::size_t(r) * sn + k] * a[std::size_t(c) * sn + k];
+      finish(std::size_t(r) * din + std::size_t(c), acc);
+    }
+}
+
 }  // namespace landscape::cpu::lanes
