@@ -87,11 +87,9 @@ std::string scale_line(double scale) {
   return scale == 1.0 ? std::string() : "networks_scale = " + std::to_string(scale) + "\n";
 }
 
-std::string format_scale(double scale) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", scale);
-  return buf;
-}
+/// The shortest text that reads back as `scale` exactly (0.1, not 0.10000000000000001): for
+/// messages, the resume command and the shard's meta alike.
+std::string format_scale(double scale) { return format_shortest(scale); }
 
 long fault_kill_after(int rank) {
   const char* v = std::getenv("LANDSCAPE_FAULT_KILL_AFTER_CHUNKS");

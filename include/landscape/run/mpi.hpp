@@ -52,7 +52,7 @@ enum MpiTag : int {
   kTagNone = 14,     ///< 0 → worker: nothing now, ask again shortly
   kTagStop = 15,     ///< 0 → worker: the run is over (payload: the exit code)
   kTagResult = 16,   ///< worker → 0: a finished chunk
-  kTagError = 17,    ///< worker → 0: a unit failed (cell, indices, message, finalize?)
+  kTagError = 17,    ///< worker → 0: a unit failed (its id, the message)
   kTagFinalized = 18,  ///< worker → 0: a finalize unit's decided endpoints
   kTagStopping = 19,   ///< worker → 0: a signal arrived (payload: it, and the units given back)
 };
