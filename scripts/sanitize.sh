@@ -32,5 +32,9 @@ export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 # main build runs it.
 exclude='^(report_browser|GeometryCli\.LargePointIsClassifiedWithoutTheDenseHessian)$'
 
+# Sanitized code runs several times slower: the fuzz test's per-case limit (a fault is a hang,
+# not a slow valid run) scales with it.
+export LANDSCAPE_FUZZ_TIMEOUT_S=${LANDSCAPE_FUZZ_TIMEOUT_S:-90}
+
 cd "$BUILD_DIR"
 ctest --output-on-failure -j "$JOBS" -L cpu -E "$exclude"

@@ -16,7 +16,8 @@ import sys
 import time
 
 SEED = 20261130
-TIMEOUT_S = 20
+# Per case; a sanitizer build (several times slower) sets LANDSCAPE_FUZZ_TIMEOUT_S higher.
+TIMEOUT_S = float(os.environ.get("LANDSCAPE_FUZZ_TIMEOUT_S", "20"))
 MIN_CASES = 100
 
 # A tiny experiment (2 networks, 10 steps): a valid-ish mutation runs in well under a second.
