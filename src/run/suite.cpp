@@ -67,15 +67,22 @@ std::string observation_text(const Observation& o) {
   return s;
 }
 
+/// The *.toml experiment files in `dir`, sorted: the order every rank runs them in.
+std::vector<fs::path> experiment_files(const std::string& dir) {
+  std::error_code ec;
+  require(fs::is_directory(dir, ec), dir, "not a folder of experiment files");
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".toml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 /// The suite's experiment files (sorted), after checking the options; the output folder is
 /// created and cleared of an earlier suite's tables and contradictions.
 std::vector<fs::path> suite_files(const SuiteOptions& opt) {
   std::error_code ec;
-  require(fs::is_directory(opt.dir, ec), opt.dir, "not a folder of experiment files");
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(opt.dir))
-    if (e.path().extension() == ".toml") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
+  const std::vector<fs::path> files = experiment_files(opt.dir);
   require(!files.empty(), opt.dir, "holds no *.toml experiment files");
   require(opt.scale > 0, "--scale", "must be > 0");
   fs::create_directories(opt.out, ec);
@@ -236,13 +243,7 @@ void print_suite(const SuiteOptions& opt, const std::vector<Row>& rows, std::ost
 /// A worker rank under MPI: the same experiments in the same order, computing what rank 0
 /// hands out; rank 0 alone writes files.
 int run_suite_worker(const SuiteOptions& opt, std::ostream& err) {
-  std::error_code ec;
-  require(fs::is_directory(opt.dir, ec), opt.dir, "not a folder of experiment files");
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(opt.dir))
-    if (e.path().extension() == ".toml") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  for (const fs::path& f : files) {
+  for (const fs::path& f : experiment_files(opt.dir)) {
     std::ostringstream sink;
     const int code = run_sweep(sweep_options(opt, f, fs::path(opt.out) / f.stem()), sink, err);
     if (code != 0) return code;
