@@ -12,6 +12,7 @@
 #include "landscape/backends/backend.hpp"
 #include "landscape/io/config.hpp"
 #include "landscape/run/experiment.hpp"
+#include "landscape/analysis/hessian.hpp"
 #include "landscape/analysis/optimum.hpp"
 #include "test_util.hpp"
 
@@ -328,11 +329,7 @@ TEST(CompressedTraining, StopsByGradientToleranceAsTheSamplesDo) {
   s.params.kind = math::OptimizerKind::adam;
   s.params.lr = 1e-2;
   s.params.max_steps = 20000;
-  s.params.grad_tol = 1e-7 * std::max(1.0, 0.5 * [&] {
-    double y2 = 0;
-    for (double y : d.Y) y2 += y * y;
-    return y2;
-  }());
+  s.params.grad_tol = 1e-7 * loss_scale(d);
   std::vector<math::TrainOutcome> oc(count), ou(count);
   std::vector<double> wc = network_batch(m, 9, count), wu = wc;
   make_cpu_backend(2)->train(m, d, s, count, wc.data(), oc.data());

@@ -89,8 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
                       CompressCase{{5, 3, 2}, 40, 2, TargetKind::teacher}));   // both at once
 
 TEST(Compressed, RealizableTargetsLeaveNoConstant) {
-  // Y = W*X lies in X's row space: the constant is rounding only, and the compressed loss at the
-  // teacher's own weights is as small as the per-sample one.
+  // Y = W*X lies in X's row space: the constant is rounding only.
   const Model m = make_model(Family::linear, {4, 3, 2});
   DataSpec spec;
   spec.n = 50;
