@@ -2,7 +2,8 @@
 # One sitting on the CPU: landscape (SIMD lanes on compressed data, SIMD per-sample, the scalar
 # reference loop) and the PyTorch and JAX peers on the same exported workloads, raw outputs
 # under OUT with the machine, date, commit and load average (env.txt).
-# usage: bench/cpu_peers.sh OUT [BUILD_DIR]   (needs a quiet machine; peers need torch and jax)
+# usage: bench/cpu_peers.sh OUT [BUILD_DIR]   (needs a quiet machine; the peers need torch and
+# jax: bash scripts/install-deps.sh --peers)
 set -uo pipefail
 out=${1:?usage: bench/cpu_peers.sh OUT [BUILD_DIR]}
 build=${2:-build}

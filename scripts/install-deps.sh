@@ -7,14 +7,17 @@
 # (`mpirun -np K landscape sample …`) and the MPI tests run; without it they report skipped.
 # --mpich also installs MPICH (mpich, libmpich-dev) for scripts/mpich-check.sh, keeping Open MPI
 # the default mpirun/mpicxx (CI machines have Open MPI only; this flag is not for them).
+# --peers also pip-installs PyTorch and JAX into the `python3` on PATH, for the benchmark peers
+# (bench/peers/, bench/cpu_peers.sh; measured with torch 2.15.0 and jax 0.10.2). Not for CI.
 set -euo pipefail
 
-want_test=0 want_mpich=0
+want_test=0 want_mpich=0 want_peers=0
 for arg in "$@"; do
   case "$arg" in
     --test) want_test=1 ;;
     --mpich) want_mpich=1 ;;
-    *) echo "error: unknown option '$arg' (expected --test, --mpich)" >&2; exit 2 ;;
+    --peers) want_peers=1 ;;
+    *) echo "error: unknown option '$arg' (expected --test, --mpich, --peers)" >&2; exit 2 ;;
   esac
 done
 
@@ -40,6 +43,10 @@ if [ "$want_test" = 1 ] && command -v python3 >/dev/null && ! python3 -c "import
   echo "installing (tests only, PyPI): numpy pandas pytest for $(command -v python3)" >&2
   python3 -m pip install --quiet numpy pandas pytest >/dev/null 2>&1 ||
     echo "warning: could not pip install numpy pandas pytest; the Python tests will report themselves skipped" >&2
+fi
+if [ "$want_peers" = 1 ] && ! python3 -c "import torch, jax" 2>/dev/null; then
+  echo "installing (benchmark peers only, PyPI): torch jax for $(command -v python3)" >&2
+  python3 -m pip install --quiet torch jax
 fi
 mapfile -t missing < <(missing_of "${packages[@]}")
 mapfile -t missing_test < <(missing_of "${test_packages[@]}")
