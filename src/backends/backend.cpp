@@ -1,8 +1,15 @@
 // Backend selection.
 #include "landscape/backends/backend.hpp"
 
-#include <algorithm>
+#include <omp.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "landscape/analysis/hessian.hpp"
 #include "landscape/core/common.hpp"
 
 #ifdef LANDSCAPE_HAVE_CUDA
@@ -23,6 +30,55 @@ void Backend::train(const Model& m, const Dataset& d, const TrainSettings& setti
   s.params.loss_offset = c.loss_offset;
   train_batch(m, c.data, s, count, weights, outcomes, curves);
 }
+
+void Backend::analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+                      EndpointAnalysis* out, double* eigenvalues) {
+  if (count == 0 || !reduces_inputs(m, d)) {
+    analyze_batch(m, d, count, weights, out, eigenvalues);
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const InputReduction r = reduce_inputs(d);
+  Model rm = m;
+  rm.dims[0] = d.n;
+  const std::size_t P = m.param_count(), Pr = rm.param_count(), first = std::size_t(m.dims[1]) * m.dims[0],
+                    first_r = std::size_t(m.dims[1]) * d.n, zeros = P - Pr;
+  std::vector<double> wr(count * Pr), er(count * Pr);
+  const int threads = std::max(1, host_threads());
+  // Independent per network (no reductions across them), so the thread count changes no bits.
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) {
+    const double* w = weights + std::size_t(i) * P;
+    double* v = wr.data() + std::size_t(i) * Pr;
+    r.first_layer(w, m.dims[1], v);
+    std::copy(w + first, w + P, v + first_r);
+  }
+  const double prepare = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  analyze_batch(rm, r.data, count, wr.data(), out, er.data());
+  const auto t1 = std::chrono::steady_clock::now();
+  // The facts at the points as given (loss, gradient and kink distance are the same
+  // mathematically; these are the bits every other path reports); the spectrum is the reduced
+  // one's with the structural zeros merged in, in ascending order.
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) {
+    EndpointAnalysis& a = out[i];
+    a.facts = point_facts(m, d, weights + std::size_t(i) * P);
+    a.has_spectrum = a.has_spectrum && a.facts.finite;
+    double* ev = eigenvalues + std::size_t(i) * P;
+    const double* e = er.data() + std::size_t(i) * Pr;
+    if (!a.has_spectrum) {
+      std::fill(ev, ev + P, std::numeric_limits<double>::quiet_NaN());
+      continue;
+    }
+    const std::size_t below = std::size_t(std::lower_bound(e, e + Pr, 0.0) - e);
+    std::copy(e, e + below, ev);
+    std::fill(ev + below, ev + below + zeros, 0.0);
+    std::copy(e + below, e + Pr, ev + below + zeros);
+  }
+  m_times.hessian += prepare + std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+}
+
+int omp_max_threads() { return omp_get_max_threads(); }
 
 bool cuda_available() {
 #ifdef LANDSCAPE_HAVE_CUDA

@@ -230,4 +230,77 @@ CompressedData compress_linear_data(const Dataset& d) {
   return c;
 }
 
+bool reduces_inputs(const Model& model, const Dataset& d) {
+  (void)model;  // every family: the first layer is linear in W_1 for linear and leaky alike
+  return d.n < d.d0;
+}
+
+InputReduction reduce_inputs(const Dataset& d) {
+  const int d0 = d.d0, n = d.n;
+  require(n < d0, "data", "the input reduction needs fewer samples than inputs, got n = " +
+                              std::to_string(n) + " and d0 = " + std::to_string(d0));
+  // Unblocked Householder QR of X (d0×n) in plain loops of fixed order, as in
+  // compress_linear_data: the same bits everywhere. A holds X's columns (the samples) one after
+  // another.
+  std::vector<double> A(std::size_t(d0) * n);
+  for (int j = 0; j < d0; ++j)
+    for (int s = 0; s < n; ++s) A[std::size_t(s) * d0 + j] = d.X[std::size_t(j) * n + s];
+  InputReduction r;
+  r.d0 = d0;
+  r.reflectors.assign(std::size_t(n) * d0, 0.0);
+  r.betas.assign(std::size_t(n), 0.0);
+  for (int k = 0; k < n; ++k) {
+    double* a = A.data() + std::size_t(k) * d0;
+    double* v = r.reflectors.data() + std::size_t(k) * d0;
+    double norm2 = 0;
+    for (int i = k; i < d0; ++i) norm2 += a[i] * a[i];
+    if (norm2 == 0) continue;  // a zero column: the identity reflects it
+    const double norm = std::sqrt(norm2);
+    const double alpha = a[k] > 0 ? -norm : norm;
+    for (int i = k; i < d0; ++i) v[i] = a[i];
+    v[k] -= alpha;
+    double v2 = 0;
+    for (int i = k; i < d0; ++i) v2 += v[i] * v[i];
+    const double beta = 2.0 / v2;
+    r.betas[std::size_t(k)] = beta;
+    a[k] = alpha;
+    for (int i = k + 1; i < d0; ++i) a[i] = 0.0;
+    for (int j = k + 1; j < n; ++j) {
+      double* c = A.data() + std::size_t(j) * d0;
+      double t = 0;
+      for (int i = k; i < d0; ++i) t += v[i] * c[i];
+      t *= beta;
+      for (int i = k; i < d0; ++i) c[i] -= t * v[i];
+    }
+  }
+  // QᵀX = [R; 0]: R[k][s] is row k of the reflected column s.
+  r.data.d0 = n;
+  r.data.dh = d.dh;
+  r.data.n = n;
+  r.data.X.assign(std::size_t(n) * n, 0.0);
+  for (int s = 0; s < n; ++s)
+    for (int k = 0; k <= s; ++k) r.data.X[std::size_t(k) * n + s] = A[std::size_t(s) * d0 + k];
+  r.data.Y = d.Y;
+  return r;
+}
+
+void InputReduction::first_layer(const double* W1, int rows, double* V1) const {
+  const int n = int(betas.size());
+  std::vector<double> c(static_cast<std::size_t>(d0));
+  for (int row = 0; row < rows; ++row) {
+    std::copy(W1 + std::size_t(row) * d0, W1 + std::size_t(row + 1) * d0, c.begin());
+    // Qᵀ = H_{n−1}⋯H_0: the reflectors in the order they were made.
+    for (int k = 0; k < n; ++k) {
+      const double beta = betas[std::size_t(k)];
+      if (beta == 0) continue;
+      const double* v = reflectors.data() + std::size_t(k) * d0;
+      double t = 0;
+      for (int i = k; i < d0; ++i) t += v[i] * c[std::size_t(i)];
+      t *= beta;
+      for (int i = k; i < d0; ++i) c[std::size_t(i)] -= t * v[i];
+    }
+    std::copy(c.begin(), c.begin() + n, V1 + std::size_t(row) * n);
+  }
+}
+
 }  // namespace landscape

@@ -324,20 +324,28 @@ int training_samples(const BenchCase& c) {
   return c.s.compress && compresses(c.w.model, c.d) ? c.d.d0 : c.d.n;
 }
 
+/// The model whose Hessian the analysis forms and solves: with fewer samples than inputs, the
+/// first layer's reduced coordinates (Backend::analyze, docs/math.md §2b: d0 = n).
+Model analyzed_model(const BenchCase& c) {
+  Model m = c.w.model;
+  if (reduces_inputs(m, c.d)) m.dims[0] = c.d.n;
+  return m;
+}
+
 /// One printed line and one JSON object per stage: seconds, networks/s, FLOP/s, share of peak.
 json stage_results(const BenchCase& c, const Timings& t, const Backend& backend, std::ostream& out) {
   const Workload& w = c.w;
   const double N = double(c.networks);
-  // Training counts the work it does: on compressed data (Backend::train) a step touches d0
-  // samples, not n.
+  // Each stage counts the work it does: on compressed data (Backend::train) a training step
+  // touches d0 samples, not n; with n < d0 the Hessian is formed and solved at the reduced P.
   const int trained_n = training_samples(c);
   struct Stage {
     const char* name;
     double seconds, flops, peak;
   } stages[] = {
       {"train", t.train, N * double(c.steps) * train_step_flops(w.model, trained_n), backend.peak_flops(Precision::f32)},
-      {"hessian", t.hessian, N * hessian_flops(w.model, w.n), backend.peak_flops(Precision::f64)},
-      {"eigen", t.eigen, N * eigen_flops(w.model), backend.peak_flops(Precision::f64)},
+      {"hessian", t.hessian, N * hessian_flops(analyzed_model(c), w.n), backend.peak_flops(Precision::f64)},
+      {"eigen", t.eigen, N * eigen_flops(analyzed_model(c)), backend.peak_flops(Precision::f64)},
       {"classify", t.classify, 0, 0},
       {"total", t.total, 0, 0},
   };
@@ -442,7 +450,7 @@ std::optional<json> bench_workload(const BenchCase& c, Backend& backend, int hos
   EigenComparison cmp;
   const bool compared = backend.compare_eigen(w.model, c.d, t.cmp_weights.size() / c.P, t.cmp_weights.data(), cmp);
   json wj = {{"name", w.name}, {"family", to_string(w.model.family)}, {"dims", w.model.dims},
-             {"n", w.n}, {"training_samples", training_samples(c)}, {"param_count", c.P}, {"networks", c.networks},
+             {"n", w.n}, {"training_samples", training_samples(c)}, {"param_count", c.P}, {"hessian_params", analyzed_model(c).param_count()}, {"networks", c.networks},
              {"networks_standard", w.networks}, {"scaled", c.scaled}, {"steps", c.steps},
              {"lr", w.lr}, {"train_precision", "float32"}, {"end_to_end_seconds", t.total},
              {"train_ahead", t.overlap},

@@ -124,7 +124,7 @@ class Sequential final : public Backend {
              double* weights, math::TrainOutcome* outcomes, double* curves) override {
     m_b.train(m, d, s, count, weights, outcomes, curves);
   }
-  void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+  void analyze_batch(const Model& m, const Dataset& d, std::size_t count, const double* weights,
                EndpointAnalysis* out, double* eigenvalues) override {
     m_b.analyze(m, d, count, weights, out, eigenvalues);
   }

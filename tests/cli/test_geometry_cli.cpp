@@ -302,7 +302,7 @@ class SlowTrainingBackend : public Backend {
     std::this_thread::sleep_for(std::chrono::duration<double>(m_seconds));
     m_cpu->train(m, d, settings, count, weights, outcomes, curves);
   }
-  void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+  void analyze_batch(const Model& m, const Dataset& d, std::size_t count, const double* weights,
                EndpointAnalysis* out, double* eigenvalues) override {
     m_cpu->analyze(m, d, count, weights, out, eigenvalues);
   }

@@ -42,7 +42,7 @@ class OverlapCpuBackend final : public Backend {
     if (++m_trains == fail_train) throw Error("injected training failure");
     m_cpu->train(m, d, s, count, weights, outcomes, curves);
   }
-  void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+  void analyze_batch(const Model& m, const Dataset& d, std::size_t count, const double* weights,
                EndpointAnalysis* out, double* eigenvalues) override {
     if (++m_analyzes == fail_analyze) throw std::runtime_error("injected analysis failure");
     m_cpu->analyze(m, d, count, weights, out, eigenvalues);

@@ -38,6 +38,9 @@ struct EigenComparison {
   std::size_t reference_batch = 0;  ///< matrices per call of the reference
 };
 
+/// OpenMP's default thread count (omp_get_max_threads), without OpenMP in this header.
+int omp_max_threads();
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -67,9 +70,12 @@ class Backend {
              double* weights, math::TrainOutcome* outcomes, double* curves = nullptr);
 
   /// float64 facts and Hessian eigenvalues (ascending, count × P, NaN for non-finite points)
-  /// at `count` points.
-  virtual void analyze(const Model& m, const Dataset& d, std::size_t count,
-                       const double* weights, EndpointAnalysis* out, double* eigenvalues) = 0;
+  /// at `count` points. With fewer samples than inputs, the Hessian is formed and solved in the
+  /// first layer's reduced coordinates (core/data.hpp InputReduction, docs/math.md §2b: the
+  /// same spectrum, whose d1·(d0 − n) structural zeros are exact) and the facts at the points
+  /// as given; every backend goes through here, so all solve the same matrices.
+  void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+               EndpointAnalysis* out, double* eigenvalues);
 
   /// Times the eigen stage on the Hessians at up to `count` points against the reference
   /// solver of the device alone on the same matrices (fewer networks where memory is short;
@@ -86,6 +92,14 @@ class Backend {
   virtual void train_batch(const Model& m, const Dataset& d, const TrainSettings& settings,
                            std::size_t count, double* weights, math::TrainOutcome* outcomes,
                            double* curves) = 0;
+
+  /// Threads for the host-side work around `analyze_batch` (the CPU backend's own count).
+  virtual int host_threads() const { return omp_max_threads(); }
+
+  /// The backend's analysis: `analyze` on the model and data as given to it.
+  virtual void analyze_batch(const Model& m, const Dataset& d, std::size_t count,
+                             const double* weights, EndpointAnalysis* out,
+                             double* eigenvalues) = 0;
 
   AnalyzeTimes m_times;
 };

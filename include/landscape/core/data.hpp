@@ -52,6 +52,29 @@ bool compresses(const Model& model, const Dataset& d);
 /// on every machine, thread count and run. Throws Error when n < d0.
 CompressedData compress_linear_data(const Dataset& d);
 
+/// The data as the first layer sees it when there are fewer samples than inputs (n < d0;
+/// docs/math.md §2b). With the Householder QR X = Q[R; 0] (Q = [Q̂ Q̂⊥] d0×d0 orthogonal, Q̂ its
+/// first n columns), W_1·X = (W_1·Q̂)·R for every W_1, so the loss depends on W_1 only through
+/// V_1 = W_1·Q̂: in the orthonormal coordinates (V_1, W_1·Q̂⊥) of the first layer, the Hessian is
+/// that of the network with inputs R (d0 = n) at (V_1, W_2, …, W_h), bordered by d1·(d0 − n)
+/// rows and columns of exact zeros. Any family, any rank of X.
+struct InputReduction {
+  Dataset data;                  ///< X = R (n×n, upper triangular), Y as given, d0 = n
+  int d0 = 0;                    ///< the inputs of the data as given
+  std::vector<double> reflectors;  ///< n Householder vectors of length d0 (v_k zero above row k)
+  std::vector<double> betas;       ///< their 2/‖v_k‖² (0: the identity)
+  /// V_1 = W_1·Q̂ (rows×n) from W_1 (rows×d0), both row-major: row r of V_1 is the first n
+  /// entries of Qᵀ·(row r of W_1).
+  void first_layer(const double* W1, int rows, double* V1) const;
+};
+
+/// True when the Hessian of `model` on `d` is formed in reduced coordinates: n < d0.
+bool reduces_inputs(const Model& model, const Dataset& d);
+
+/// The reduced form of `d` (n < d0, any rank), in plain loops of fixed order like
+/// compress_linear_data. Throws Error when n ≥ d0.
+InputReduction reduce_inputs(const Dataset& d);
+
 /// Builds the data for `model` from `spec`, reproducibly from `seed`. Gaussian entries are
 /// N(0, 1); a rank-r matrix is A·B/√r with Gaussian A, B. Throws Error on bad input.
 Dataset make_dataset(const DataSpec& spec, const Model& model, std::uint64_t seed);

@@ -25,8 +25,10 @@ class CpuBackend final : public Backend {
   void train_batch(const Model& m, const Dataset& d, const TrainSettings& st, std::size_t count,
                    double* weights, math::TrainOutcome* outcomes, double* curves) override;
 
+  int host_threads() const override { return m_threads; }
+
   /// Facts, exact Hessians and their eigenvalues (hessian.cpp).
-  void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+  void analyze_batch(const Model& m, const Dataset& d, std::size_t count, const double* weights,
                EndpointAnalysis* out, double* eigenvalues) override;
 
  private:

@@ -31,7 +31,7 @@ void fill_nan(double* ev, std::size_t P) {
 
 }  // namespace
 
-void CpuBackend::analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+void CpuBackend::analyze_batch(const Model& m, const Dataset& d, std::size_t count, const double* weights,
                          EndpointAnalysis* out, double* eigenvalues) {
   const std::size_t P = m.param_count();
   double t_hess = 0, t_eig = 0;

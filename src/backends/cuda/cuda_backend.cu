@@ -279,7 +279,7 @@ class CudaBackend final : public Backend {
     }
   }
 
-  void analyze(const Model& m, const Dataset& d, std::size_t count, const double* weights,
+  void analyze_batch(const Model& m, const Dataset& d, std::size_t count, const double* weights,
                EndpointAnalysis* out, double* eigenvalues) override {
     LS_CUDA_CHECK(cudaSetDevice(m_device));
     const std::size_t P = m.param_count();
