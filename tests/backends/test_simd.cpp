@@ -78,6 +78,9 @@ void expect_bitwise(const Batch& a, const Batch& b, std::size_t P) {
     EXPECT_EQ(a.out[i].steps, b.out[i].steps) << "network " << i;
     EXPECT_TRUE(same_bits(a.out[i].loss, b.out[i].loss)) << "network " << i;
     EXPECT_TRUE(same_bits(a.out[i].grad_norm, b.out[i].grad_norm)) << "network " << i;
+    EXPECT_TRUE(same_bits(a.out[i].initial_loss, b.out[i].initial_loss)) << "network " << i;
+    EXPECT_TRUE(same_bits(a.out[i].late_loss, b.out[i].late_loss)) << "network " << i;
+    EXPECT_EQ(a.out[i].escape_step, b.out[i].escape_step) << "network " << i;
     for (std::size_t k = 0; k < P; ++k) diff += !same_bits(a.w[i * P + k], b.w[i * P + k]);
     for (int k = 0; k < kCurveLen; ++k)
       diff += !same_bits(a.curves[i * kCurveLen + k], b.curves[i * kCurveLen + k]);
@@ -251,6 +254,49 @@ TEST(Simd, Float32GivesTheScalarLoopsClasses) {
       ASSERT_EQ(k.size(), ref.size());
       for (std::size_t i = 0; i < k.size(); ++i)
         EXPECT_EQ(to_string(k[i]), to_string(ref[i])) << "network " << i;
+    }
+  }
+}
+
+// The lanes decide most steps' stop test for all networks at once and take the full test only
+// where some network may stop, escape or record (train_lanes-inl.hpp StopScreen). Networks that
+// diverge, converge and escape mid-run, at steps of no special kind, end exactly as on the scalar
+// loop (every outcome field bitwise in float64), with and without curves.
+TEST(Simd, StopTestScreenGivesTheFullTestsOutcomes) {
+  const Model m = make_model(Family::linear, {4, 5, 3});
+  const Dataset d = gaussian_data(m, 7, 2);
+  const std::size_t P = m.param_count(), count = 24;
+  std::vector<double> w0(count * P);
+  for (std::size_t i = 0; i < count; ++i)
+    math::init_network(5, math::kStreamInitBase + i, m.depth(), m.dims.data(),
+                       i % 4 == 1 ? 3.0 : 1.0, &w0[i * P]);
+  for (int curve_every : {0, 9}) {
+    TrainSettings st = settings(Precision::f64, math::OptimizerKind::gd);
+    st.params.lr = 0.06;
+    st.params.max_steps = 700;
+    st.params.diverge_loss = 1e6;
+    st.params.grad_tol = 1e-4;
+    st.params.curve_every = curve_every;
+    st.params.curve_len = curve_every > 0 ? kCurveLen : 0;
+    const Batch ref = train_on("scalar", m, d, st, w0, 1);
+    const long late = math::late_step(st.params.max_steps);
+    const auto plain = [&](long step) {
+      return step > 0 && step != late && step < st.params.max_steps &&
+             (curve_every == 0 || step % curve_every != 0);
+    };
+    int diverged = 0, converged = 0, escaped = 0;
+    for (const math::TrainOutcome& o : ref.out) {
+      diverged += o.status == math::TrainStatus::diverged && plain(o.steps);
+      converged += o.status == math::TrainStatus::converged && plain(o.steps);
+      escaped += o.escape_step > 0 && plain(o.escape_step);
+    }
+    SCOPED_TRACE("curve_every " + std::to_string(curve_every));
+    EXPECT_GT(diverged, 0) << "no network diverges mid-run: the test does not test that";
+    EXPECT_GT(converged, 0) << "no network converges mid-run: the test does not test that";
+    EXPECT_GT(escaped, 0) << "no network escapes mid-run: the test does not test that";
+    for (const std::string& t : lane_targets()) {
+      SCOPED_TRACE(t);
+      expect_bitwise(train_on(t, m, d, st, w0, 2), ref, P);
     }
   }
 }

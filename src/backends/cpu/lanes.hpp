@@ -159,6 +159,52 @@ inline Lane<T, B> loss_from_acts(const math::Shape& s, const Lane<T, B>* Y, Lane
 // from the same start (+0, or the old value when accumulating), so results are bitwise those of
 // math::matmul_rows and math::matmul_tn.
 
+/// The last K < 4 samples of rows r and r + 1 of matmul_rows: 2·K running sums side by side
+/// (one chain per element would leave the multiply-add units waiting on its latency).
+// Seven parameters: matmul_rows's operands and the block's place.
+template <int K, class PW, class PI, class L>
+inline void rows_tail(PW W, PI in, L* out, int r, int din, std::size_t sn, int k) {
+  const std::size_t w0 = std::size_t(r) * din, w1 = w0 + std::size_t(din);
+  L a[K], b[K];
+  for (int j = 0; j < K; ++j) a[j] = b[j] = L(0);
+  for (int c = 0; c < din; ++c) {
+    const L u = W[w0 + c], v = W[w1 + c];
+    for (int j = 0; j < K; ++j) {
+      const L x = in[std::size_t(c) * sn + std::size_t(k + j)];
+      a[j] += u * x;
+      b[j] += v * x;
+    }
+  }
+  for (int j = 0; j < K; ++j) {
+    out[std::size_t(r) * sn + std::size_t(k + j)] = a[j];
+    out[std::size_t(r + 1) * sn + std::size_t(k + j)] = b[j];
+  }
+}
+
+/// The last K < 4 samples of output rows c and c + 1 of matmul_tn, likewise side by side.
+// Nine parameters: matmul_tn's operands and flag and the block's place.
+template <int K, class PW, class PG, class L>
+inline void tn_tail(PW W, PG g, L* out, int c, int dout, int din, std::size_t sn, int k,
+                    bool accumulate) {
+  L a[K], b[K];
+  for (int j = 0; j < K; ++j) {
+    a[j] = accumulate ? out[std::size_t(c) * sn + std::size_t(k + j)] : L(0);
+    b[j] = accumulate ? out[std::size_t(c + 1) * sn + std::size_t(k + j)] : L(0);
+  }
+  for (int r = 0; r < dout; ++r) {
+    const L u = W[std::size_t(r) * din + c], v = W[std::size_t(r) * din + c + 1];
+    for (int j = 0; j < K; ++j) {
+      const L x = g[std::size_t(r) * sn + std::size_t(k + j)];
+      a[j] += u * x;
+      b[j] += v * x;
+    }
+  }
+  for (int j = 0; j < K; ++j) {
+    out[std::size_t(c) * sn + std::size_t(k + j)] = a[j];
+    out[std::size_t(c + 1) * sn + std::size_t(k + j)] = b[j];
+  }
+}
+
 /// out (dout×n) = W (dout×din) · in (din×n), as math::matmul_rows.
 template <class PW, class PI, class T, int B>
 inline void matmul_rows(PW W, PI in, Lane<T, B>* out, int dout, int din, int n) {
@@ -188,13 +234,12 @@ inline void matmul_rows(PW W, PI in, Lane<T, B>* out, int dout, int din, int n) 
       o0[0] = a0, o0[1] = a1, o0[2] = a2, o0[3] = a3;
       o1[0] = b0, o1[1] = b1, o1[2] = b2, o1[3] = b3;
     }
-    for (; k < n; ++k)
-      for (int rr = r; rr < r + 2; ++rr) {
-        L a(0);
-        for (int c = 0; c < din; ++c)
-          a += W[std::size_t(rr) * din + c] * in[std::size_t(c) * sn + k];
-        out[std::size_t(rr) * sn + k] = a;
-      }
+    switch (n - k) {
+      case 1: rows_tail<1>(W, in, out, r, din, sn, k); break;
+      case 2: rows_tail<2>(W, in, out, r, din, sn, k); break;
+      case 3: rows_tail<3>(W, in, out, r, din, sn, k); break;
+      default: break;
+    }
   }
   for (; r < dout; ++r)
     for (int k = 0; k < n; ++k) {
@@ -236,14 +281,12 @@ inline void matmul_tn(PW W, PG g, Lane<T, B>* out, int dout, int din, int n, boo
       o0[k] = a0, o0[k + 1] = a1, o0[k + 2] = a2, o0[k + 3] = a3;
       o1[k] = b0, o1[k + 1] = b1, o1[k + 2] = b2, o1[k + 3] = b3;
     }
-    for (; k < n; ++k)
-      for (int cc = c; cc < c + 2; ++cc) {
-        const std::size_t i = std::size_t(cc) * sn + std::size_t(k);
-        L a = start(i);
-        for (int r = 0; r < dout; ++r)
-          a += W[std::size_t(r) * din + cc] * g[std::size_t(r) * sn + k];
-        out[i] = a;
-      }
+    switch (n - k) {
+      case 1: tn_tail<1>(W, g, out, c, dout, din, sn, k, accumulate); break;
+      case 2: tn_tail<2>(W, g, out, c, dout, din, sn, k, accumulate); break;
+      case 3: tn_tail<3>(W, g, out, c, dout, din, sn, k, accumulate); break;
+      default: break;
+    }
   }
   for (; c < din; ++c)
     for (int k = 0; k < n; ++k) {

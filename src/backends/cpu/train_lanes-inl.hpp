@@ -15,7 +15,9 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <limits>
 #include <type_traits>
 
 #include "landscape/math/network.hpp"
@@ -59,6 +61,63 @@ inline void masked_update(const math::StepScalars<L>& sc, std::size_t P, L* w, c
   }
 }
 
+/// Bounds that prove a step quiet for the stop test (math::stop_test) of every live lane: no
+/// divergence, no convergence and no escape can happen at a loss and squared gradient norm on
+/// the right side of them. Each keeps a margin of 1e-6 relative to the quantities the stop test
+/// compares in double, far above their rounding, so a lane near a bound always goes through the
+/// full test: the outcomes are exactly the test's.
+template <class T>
+struct StopScreen {
+  T g2_above;    ///< g2 > this: ‖∇L‖ > grad_tol
+  T loss_below;  ///< data loss ≤ this: L = loss + offset finite and ≤ diverge_loss
+  const math::TrainParams& p;
+
+  explicit StopScreen(const math::TrainParams& params) : p(params) {
+    constexpr T inf = std::numeric_limits<T>::infinity();
+    const double g = p.grad_tol * p.grad_tol * (1 + 1e-6);
+    g2_above = round_up(g);
+    const double off = p.loss_offset, div = p.diverge_loss;
+    const double lim = std::isfinite(div) ? div - off - 1e-6 * (std::fabs(div) + std::fabs(off))
+                                          : double(std::numeric_limits<T>::max());
+    // An offset near the double range could overflow L; then every step takes the full test.
+    loss_below = std::fabs(off) < 1e300 && lim > 0 ? round_down(lim) : -inf;
+  }
+
+  /// The data loss above which L cannot satisfy the escape test of a lane whose initial loss is
+  /// `initial` (L(0) − L ≥ f·(L(0) − floor), i.e. L ≤ L(0) − f·(L(0) − floor)).
+  T escape_bound(double initial) const {
+    const double e = initial - p.escape_fraction * (initial - p.escape_floor);
+    const double margin = 1e-6 * (std::fabs(initial) + std::fabs(e) + std::fabs(p.loss_offset) +
+                                  std::fabs(p.escape_fraction * p.escape_floor));
+    const double b = e - p.loss_offset + margin;
+    return std::isfinite(b) ? round_up(b) : std::numeric_limits<T>::infinity();
+  }
+
+  /// True when every lane of `on` (1 where live) passes every bound.
+  template <class L>
+  bool quiet(const L& loss, const L& g2, const L& escape_below, const L& on) const {
+    const L big(std::numeric_limits<T>::max());
+    const auto ok = (g2.v > L(g2_above).v) & (g2.v <= big.v) & (loss.v <= L(loss_below).v) &
+                    (loss.v > escape_below.v);
+    const auto dead = on.v == L(0).v;
+    for (int l = 0; l < L::N; ++l)
+      if (!(ok[l] || dead[l])) return false;
+    return true;
+  }
+
+ private:
+  static T round_up(double x) {
+    T t = T(x);
+    if (double(t) < x) t = std::nextafter(t, std::numeric_limits<T>::infinity());
+    return t;
+  }
+  static T round_down(double x) {
+    T t = T(x);
+    if (double(t) > x) t = std::nextafter(t, -std::numeric_limits<T>::infinity());
+    return t;
+  }
+};
+
 /// Trains networks [first, first + N) ∩ [0, count) of `j` exactly as math::train_network trains
 /// each one: the same loss and gradient, the same stop test before every step, the same update.
 /// Lanes past `count` repeat the last network and are never written back. Flattened, so the
@@ -94,6 +153,17 @@ __attribute__((flatten)) void train_group(const LaneJob& j, std::size_t first, v
                                    : nullptr;
     math::clear_curve(curve[l], p);
   }
+  // The stop test's quiet steps, decided for all lanes at once (StopScreen): on most steps no
+  // lane stops, escapes or records anything, and the per-lane test (a double square root and
+  // the outcome's stores for each of N lanes) is what a step on few samples spends most outside
+  // its products. The screen only ever sends a step to the full test, whose outcomes are final.
+  StopScreen<T> screen(p);
+  const long late = math::late_step(p.max_steps);
+  const bool curves = j.curves != nullptr && p.curve_every > 0;
+  L on(0);
+  for (int l = 0; l < N; ++l) on.set(l, live[l] ? T(1) : T(0));
+  L escape_below(-std::numeric_limits<T>::infinity());
+  int running = live_count;
   math::AdamClock clock;
   for (long step = 0;; ++step) {
     const L loss = math::loss_and_gradient(s, X, Y, w, g, gws);
@@ -113,21 +183,28 @@ __attribute__((flatten)) void train_group(const LaneJob& j, std::size_t first, v
     } else {
       for (std::size_t k = 0; k < P; ++k) g2 += g[k] * g[k];  // as train_network: bitwise
     }
-    int running = 0;
-    for (int l = 0; l < live_count; ++l) {
-      if (!live[l]) continue;
-      math::record_curve(curve[l], p, step, double(loss[l]));
-      if (math::stop_test(loss[l], g2[l], step, p, j.outcomes[first + std::size_t(l)]))
-        live[l] = false;
-      else
+    const bool special = step == 0 || step == late || step >= p.max_steps ||
+                         (curves && step % p.curve_every == 0);
+    if (special || !screen.quiet(loss, g2, escape_below, on)) {
+      running = 0;
+      for (int l = 0; l < live_count; ++l) {
+        if (!live[l]) continue;
+        math::TrainOutcome& o = j.outcomes[first + std::size_t(l)];
+        math::record_curve(curve[l], p, step, double(loss[l]));
+        if (math::stop_test(loss[l], g2[l], step, p, o)) {
+          live[l] = false;
+          on.set(l, T(0));
+          continue;
+        }
         ++running;
+        escape_below.set(l, o.escape_step < 0 ? screen.escape_bound(o.initial_loss)
+                                              : -std::numeric_limits<T>::infinity());
+      }
+      if (running == 0) break;
     }
-    if (running == 0) break;
     const math::StepScalars<T> sc = math::next_step_scalars<T>(p, clock);
     const math::StepScalars<L> scl{L(sc.lr),  L(sc.mu), L(sc.b1), L(sc.b2),
                                    L(sc.eps), L(sc.c1), L(sc.c2)};
-    L on(0);
-    for (int l = 0; l < N; ++l) on.set(l, live[l] ? T(1) : T(0));
     const auto mask = on.v != L(0).v;
     const bool all_live = running == N;
     switch (p.kind) {
