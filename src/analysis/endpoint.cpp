@@ -22,8 +22,8 @@ void summarize_levels(const double* ev, int P, double eig_rtol, EndpointRecord& 
   for (int l = 0; l < 3; ++l) e.spectrum[std::size_t(l)] = summarize_spectrum(ev, P, eig_rtol * kTolFactor[l]);
 }
 
-/// λ_{k+1} for k = orbit_dim (the smallest eigenvalue once the orbit's k near-zero ones are set
-/// aside: on the orbit's normal space when the near-null space is the orbit's tangent space)
+/// λ_{k+1} for k = orbit_dim + data_null_dim (the smallest eigenvalue once the k known near-zero
+/// ones are set aside: on the normal space when the near-null space is the known one)
 /// and a bound on the floating-point error of the computed spectrum: the Hessian is formed by
 /// P Hessian-vector products and the symmetric eigensolver is backward stable, each with an
 /// error of a modest multiple of P·ε·‖H‖₂ (‖H‖₂ = max|λ|); 10·P·ε·‖H‖₂ bounds both with room.
@@ -31,20 +31,22 @@ void set_normal_margin(const double* ev, int P, SymmetryInfo& sym) {
   double hmax = 0;
   for (int k = 0; k < P; ++k) hmax = std::max(hmax, std::abs(ev[k]));
   sym.spectrum_error = 10.0 * double(P) * std::numeric_limits<double>::epsilon() * hmax;
-  if (sym.orbit_dim >= P) {
+  const int k = sym.orbit_dim + sym.data_null_dim;
+  if (k >= P) {
     sym.normal_margin = std::numeric_limits<double>::quiet_NaN();
     return;
   }
   std::vector<double> sorted(ev, ev + P);
-  std::nth_element(sorted.begin(), sorted.begin() + sym.orbit_dim, sorted.end());
-  sym.normal_margin = sorted[std::size_t(sym.orbit_dim)];
+  std::nth_element(sorted.begin(), sorted.begin() + k, sorted.end());
+  sym.normal_margin = sorted[std::size_t(k)];
 }
 
 /// The certificate of a minimum (docs/math.md §7): a critical point to the refinement's
 /// tolerance (‖∇L‖ ≤ `critical_grad`: the Morse–Bott argument is about an exact critical point,
 /// which an endpoint of gradient descent stopped at the classification tolerance is not), PSD to
-/// tolerance, excess degeneracy 0 (the near-null space has exactly the orbit's dimension, so at a
-/// critical point it is the orbit's tangent space: a Morse–Bott point), not at a kink, and a
+/// tolerance, excess degeneracy 0 (the near-null space has exactly the known null space's
+/// dimension, so at a critical point it is that space, the tangent space of the loss-preserving
+/// orbit of the symmetries and the data's null directions: a Morse–Bott point), not at a kink, and a
 /// margin above the spectrum's error.
 MinimumCertificate certify_minimum(const EndpointRecord& e, const Tolerances& tol, double critical_grad) {
   MinimumCertificate c;
@@ -142,9 +144,11 @@ bool describe_endpoint(const EndpointProblem& pb, bool keep_spectrum, std::vecto
   if (keep_spectrum) e.eigenvalues.assign(ev, ev + P);
   SymmetryInfo sym;
   sym.orbit_dim_max = int(orbit_dimension_max(m));
-  sym.orbit_dim = orbit_dimension(m, w.data(), s.rank_tol);
+  const KnownNullSpace known = known_null_space(m, d, w.data(), s.rank_tol);
+  sym.orbit_dim = known.orbit;
+  sym.data_null_dim = known.data;
   sym.near_zero = e.nominal_spectrum().n_near_zero;
-  sym.excess = sym.near_zero - sym.orbit_dim;
+  sym.excess = sym.near_zero - sym.orbit_dim - sym.data_null_dim;
   set_normal_margin(ev, P, sym);
   e.symmetry = sym;
   e.openness = openness(m, w.data(), s.rank_tol);

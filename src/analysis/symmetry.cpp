@@ -23,10 +23,12 @@ namespace {
 constexpr double kOrbitScreen = 1e-4;  ///< σ_min/σ_max above which the SVD is skipped
 }  // namespace
 
-int orbit_dimension(const Model& m, const double* w, double rank_rtol) {
+namespace {
+
+/// The P × K tangent matrix of the orbit at w: one column per basis element of M.
+Eigen::MatrixXd tangent_matrix(const Model& m, const double* w) {
   const int h = m.depth();
   const int K = int(orbit_dimension_max(m));  // fits: T (P × K) was sized to fit memory
-  if (K == 0) return 0;
   const std::size_t P = m.param_count();
   Eigen::MatrixXd T = Eigen::MatrixXd::Zero(Eigen::Index(P), K);
   std::vector<std::size_t> off(std::size_t(h) + 2, 0);
@@ -49,19 +51,59 @@ int orbit_dimension(const Model& m, const double* w, double rank_rtol) {
         ++col;
       }
   }
+  return T;
+}
+
+/// Numerical rank of T (relative tolerance rank_rtol).
+int tangent_rank(const Eigen::MatrixXd& T, double rank_rtol) {
+  const Eigen::Index P = T.rows(), K = T.cols();
+  if (K == 0 || P == 0) return 0;
   // Screen with the Gram matrix: its computed eigenvalues are σ_i(T)² to within about
   // P·ε·σ_max², so a smallest one above (10⁻⁴)²·λ_max (and above (10³·rtol)²·λ_max) proves
   // σ_min/σ_max far above the rank threshold: T has full column rank, as the SVD would say.
   // That is the generic case, at a fifth of the SVD's cost; only near-deficient T pay for it.
-  if (K <= int(P)) {
+  if (K <= P) {
     const Eigen::MatrixXd G = T.transpose() * T;
     const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(G, Eigen::EigenvaluesOnly);
     const double lmin = es.eigenvalues().minCoeff(), lmax = es.eigenvalues().maxCoeff();
     const double screen = std::max(kOrbitScreen, 1e3 * rank_rtol);
-    if (lmax > 0 && lmin >= screen * screen * lmax) return K;
+    if (lmax > 0 && lmin >= screen * screen * lmax) return int(K);
   }
   Eigen::BDCSVD<Eigen::MatrixXd> svd(T);
   return rank_from_singular_values(svd.singularValues().data(), int(svd.singularValues().size()), rank_rtol);
+}
+
+}  // namespace
+
+int orbit_dimension(const Model& m, const double* w, double rank_rtol) {
+  if (orbit_dimension_max(m) == 0) return 0;
+  return tangent_rank(tangent_matrix(m, w), rank_rtol);
+}
+
+KnownNullSpace known_null_space(const Model& m, const Dataset& d, const double* w, double rank_rtol) {
+  KnownNullSpace k;
+  const Eigen::MatrixXd T = tangent_matrix(m, w);
+  k.orbit = tangent_rank(T, rank_rtol);
+  const int d0 = m.dims[0], d1 = m.dims[1];
+  // An orthonormal basis U of col(X), from its SVD, with X's numerical rank.
+  Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> X(d.X.data(), d0, d.n);
+  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(X, Eigen::ComputeThinU);
+  const int rx = rank_from_singular_values(svd.singularValues().data(), int(svd.singularValues().size()), rank_rtol);
+  if (rx >= d0) return k;
+  // [T | D] with D = {δW_1 = A·Zᵀ, Z ⊥ col(X)} (d1·(d0 − rx) directions, W_1's block only):
+  // its rank is dim D plus the rank of T with W_1's block seen in col(X)'s coordinates
+  // (δW_1 ↦ δW_1·U), the part of T that D does not already span.
+  const Eigen::MatrixXd U = svd.matrixU().leftCols(rx);
+  const Eigen::Index first = Eigen::Index(d1) * d0, first_r = Eigen::Index(d1) * rx;
+  Eigen::MatrixXd Tr(T.rows() - first + first_r, T.cols());
+  for (Eigen::Index c = 0; c < T.cols(); ++c) {
+    for (int a = 0; a < d1; ++a)
+      Tr.col(c).segment(Eigen::Index(a) * rx, rx) =
+          U.transpose() * T.col(c).segment(Eigen::Index(a) * d0, d0);
+    Tr.col(c).tail(T.rows() - first) = T.col(c).tail(T.rows() - first);
+  }
+  k.data = d1 * (d0 - rx) + tangent_rank(Tr, rank_rtol) - k.orbit;
+  return k;
 }
 
 }  // namespace landscape

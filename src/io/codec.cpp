@@ -83,6 +83,7 @@ EscapeResult escape_from_json(const json& j) {
 json symmetry_to_json(const SymmetryInfo& s) {
   return {{"orbit_dim", s.orbit_dim},
           {"orbit_dim_max", s.orbit_dim_max},
+          {"data_null_dim", s.data_null_dim},
           {"near_zero_eigenvalues", s.near_zero},
           {"excess_degeneracy", s.excess},
           {"normal_margin", number_to_json(s.normal_margin)},
@@ -130,6 +131,7 @@ SymmetryInfo symmetry_from_json(const json& j) {
   SymmetryInfo s;
   s.orbit_dim = j.at("orbit_dim").get<int>();
   s.orbit_dim_max = j.at("orbit_dim_max").get<int>();
+  s.data_null_dim = j.value("data_null_dim", 0);  // absent in records written before it existed
   s.near_zero = j.at("near_zero_eigenvalues").get<int>();
   s.excess = j.at("excess_degeneracy").get<int>();
   if (const auto it = j.find("normal_margin"); it != j.end()) s.normal_margin = number_from_json(*it);

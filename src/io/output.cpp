@@ -531,7 +531,8 @@ std::string format_point_report(const PointReport& r) {
   }
   if (e.symmetry)
     os << "symmetry:    orbit dimension " << e.symmetry->orbit_dim << " (max " << e.symmetry->orbit_dim_max
-       << "), excess degeneracy " << e.symmetry->excess << "\n";
+       << "), data null directions " << e.symmetry->data_null_dim << ", excess degeneracy "
+       << e.symmetry->excess << "\n";
   if (e.openness) {
     os << "ranks:       W_i";
     for (int rk : e.openness->layer_ranks) os << " " << rk;

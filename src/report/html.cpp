@@ -364,8 +364,8 @@ std::string excess_figure_html(const Cell& c) {
     long total = 0;
     const std::string fig = integer_bars(
         c.excess_degeneracy, "Excess degeneracy",
-        "excess degeneracy (near-zero eigenvalues − orbit dimension)", kNeutral, total);
-    os << figure(fig, "Histogram of excess_degeneracy = n_near_zero − orbit_dim over " +
+        "excess degeneracy (near-zero eigenvalues − known null dimension)", kNeutral, total);
+    os << figure(fig, "Histogram of excess_degeneracy = n_near_zero − orbit_dim − data_null_dim over " +
                           std::to_string(total) +
                           " finished endpoints at a critical point (not_critical "
                           "and diverged ones left out).");

@@ -271,7 +271,8 @@ void put_details(ByteWriter& w, const EndpointRecord& e) {
   }
   w.put<std::uint8_t>(e.symmetry.has_value());
   if (const auto& y = e.symmetry)
-    w.put<std::int32_t>(y->orbit_dim).put<std::int32_t>(y->orbit_dim_max).put<std::int32_t>(y->near_zero)
+    w.put<std::int32_t>(y->orbit_dim).put<std::int32_t>(y->orbit_dim_max).put<std::int32_t>(y->data_null_dim)
+        .put<std::int32_t>(y->near_zero)
         .put<std::int32_t>(y->excess).put(y->normal_margin).put(y->spectrum_error);
   w.put<std::uint8_t>(e.openness.has_value());
   if (const auto& o = e.openness) {
@@ -324,6 +325,7 @@ void get_details(ByteReader& r, EndpointRecord& e) {
     SymmetryInfo y;
     y.orbit_dim = r.get<std::int32_t>();
     y.orbit_dim_max = r.get<std::int32_t>();
+    y.data_null_dim = r.get<std::int32_t>();
     y.near_zero = r.get<std::int32_t>();
     y.excess = r.get<std::int32_t>();
     y.normal_margin = r.get<double>();

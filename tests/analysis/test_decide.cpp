@@ -225,6 +225,97 @@ TEST(CertifiedMinima, MorseBottGlobalMinimaAreCertifiedWithTheirMargin) {
   EXPECT_FALSE(r0.endpoint.minimum.has_value());
 }
 
+// The data's null directions (docs/math.md §2b, §6): with fewer samples than inputs, or X of
+// rank below d0, W_1 can move by A·Zᵀ (Z ⊥ col(X)) without changing the loss. Counted with the
+// orbit, a global minimum's near-null space is exactly the known one (excess 0) and the minimum
+// is certified; before, those d1·(d0 − rank X) directions read as excess degeneracy.
+TEST(CertifiedMinima, TheDataNullDirectionsAreKnownNotExcess) {
+  const Model m = make_model(Family::linear, {6, 2, 3});
+  const struct {
+    int n, x_rank, rank_x;
+  } cases[] = {{4, 0, 4}, {8, 3, 3}};  // n < d0; n ≥ d0 with X of rank 3
+  for (const auto& c : cases) {
+    SCOPED_TRACE("n " + std::to_string(c.n) + " rank " + std::to_string(c.rank_x));
+    const Dataset d = gaussian_data(m, c.n, 35, c.x_rank);
+    const std::vector<double> w = two_layer(d, 2, {0, 1});
+    const PointReport r = decide(m, d, w);
+    ASSERT_EQ(r.endpoint.cls, PointClass::global_minimum);
+    ASSERT_TRUE(r.endpoint.symmetry.has_value());
+    const int data_null = 2 * (6 - c.rank_x);
+    EXPECT_EQ(r.endpoint.symmetry->orbit_dim, 4);
+    EXPECT_EQ(r.endpoint.symmetry->data_null_dim, data_null);
+    EXPECT_EQ(r.endpoint.symmetry->near_zero, 4 + data_null);
+    EXPECT_EQ(r.endpoint.symmetry->excess, 0);
+    EXPECT_EQ(r.endpoint.minimum->status, "certified");
+    // The margin: the smallest eigenvalue past the known null space (Eigen on the exact H).
+    std::vector<double> values, vectors;
+    hessian_eigensystem(m, d, w.data(), values, vectors);
+    std::sort(values.begin(), values.end());
+    EXPECT_NEAR(r.endpoint.minimum->margin, values[std::size_t(4 + data_null)], 1e-9 * values.back());
+    EXPECT_GT(r.endpoint.minimum->margin, 1e-6 * values.back());
+  }
+}
+
+// known_null_space against the rank of [T | D] formed explicitly (D from X's null space by a
+// full-pivoting LU, T from orbit_dimension's definition), on random leaky and linear points.
+TEST(Symmetry, KnownNullSpaceIsTheRankOfOrbitAndDataDirections) {
+  const struct {
+    Family f;
+    std::vector<int> dims;
+    int n, x_rank;
+  } cases[] = {{Family::leaky_relu, {7, 4, 3, 2}, 5, 0},
+               {Family::linear, {5, 3, 2}, 9, 2},
+               {Family::leaky_relu, {4, 3, 2}, 6, 0}};  // full rank: no data directions
+  for (const auto& c : cases) {
+    const Model m = make_model(c.f, c.dims, 0.1);
+    const Dataset d = gaussian_data(m, c.n, 12, c.x_rank);
+    const std::vector<double> w = random_weights(m, 8);
+    const KnownNullSpace k = known_null_space(m, d, w.data(), 1e-8);
+    const int d0 = c.dims[0], d1 = c.dims[1];
+    const Eigen::Index P = Eigen::Index(m.param_count());
+    Eigen::Map<const RowMat> X(d.X.data(), d0, d.n);
+    const Eigen::MatrixXd Z = Eigen::MatrixXd(X.transpose()).fullPivLu().kernel();  // d0 × (d0 − r)
+    const int nz = X.fullPivLu().rank() == d0 ? 0 : int(Z.cols());
+    // T by finite differences of the symmetry action would be slower; the tangent matrix here
+    // is rebuilt from its definition (δW_i = M·W_i, δW_{i+1} = −W_{i+1}·M).
+    std::vector<Eigen::VectorXd> cols;
+    std::size_t off = 0;
+    for (int i = 1; i < m.depth(); ++i) {
+      const int di = c.dims[std::size_t(i)], dp = c.dims[std::size_t(i) - 1], dn = c.dims[std::size_t(i) + 1];
+      const std::size_t offn = off + std::size_t(di) * dp;
+      for (int a = 0; a < di; ++a)
+        for (int b = 0; b < di; ++b) {
+          if (c.f == Family::leaky_relu && a != b) continue;
+          Eigen::VectorXd t = Eigen::VectorXd::Zero(P);
+          for (int q = 0; q < dp; ++q) t(Eigen::Index(off + std::size_t(a) * dp + q)) = w[off + std::size_t(b) * dp + q];
+          for (int r = 0; r < dn; ++r) t(Eigen::Index(offn + std::size_t(r) * di + b)) = -w[offn + std::size_t(r) * di + a];
+          cols.push_back(t);
+        }
+      off = offn;
+    }
+    for (int a = 0; a < d1; ++a)
+      for (int j = 0; j < nz; ++j) {
+        Eigen::VectorXd t = Eigen::VectorXd::Zero(P);
+        for (int q = 0; q < d0; ++q) t(Eigen::Index(a * d0 + q)) = Z(q, j);
+        cols.push_back(t);
+      }
+    const int nt = int(cols.size()) - d1 * nz;
+    Eigen::MatrixXd TD(P, Eigen::Index(cols.size()));
+    for (std::size_t j = 0; j < cols.size(); ++j) TD.col(Eigen::Index(j)) = cols[j];
+    const auto rank = [](const Eigen::MatrixXd& A) {
+      if (A.cols() == 0) return 0;
+      const Eigen::JacobiSVD<Eigen::MatrixXd> s(A);
+      return rank_from_singular_values(s.singularValues().data(), int(s.singularValues().size()), 1e-8);
+    };
+    EXPECT_EQ(k.orbit, rank(TD.leftCols(nt)));
+    EXPECT_EQ(k.orbit + k.data, rank(TD));
+    // A linear orbit can share directions with D (M = v·uᵀ with W_2·v = 0 moves W_1 alone, by
+    // v·uᵀW_1, inside D when uᵀW_1 ⊥ col(X)); a leaky one moves W_2 with every direction.
+    EXPECT_LE(k.data, d1 * nz);
+    if (c.f == Family::leaky_relu) EXPECT_EQ(k.data, d1 * nz);
+  }
+}
+
 TEST(Symmetry, LeakyReluOrbitIsPositiveRescaling) {
   const Model m = make_model(Family::leaky_relu, {5, 4, 3, 2}, 0.2);
   const auto w = random_weights(m, 7);

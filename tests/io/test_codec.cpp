@@ -72,6 +72,7 @@ void expect_same_details(const EndpointRecord& a, const EndpointRecord& b) {
   if (a.symmetry) {
     EXPECT_EQ(a.symmetry->orbit_dim, b.symmetry->orbit_dim);
     EXPECT_EQ(a.symmetry->orbit_dim_max, b.symmetry->orbit_dim_max);
+    EXPECT_EQ(a.symmetry->data_null_dim, b.symmetry->data_null_dim);
     EXPECT_EQ(a.symmetry->near_zero, b.symmetry->near_zero);
     EXPECT_EQ(a.symmetry->excess, b.symmetry->excess);
     EXPECT_TRUE(same(a.symmetry->normal_margin, b.symmetry->normal_margin));
@@ -128,7 +129,7 @@ EndpointRecord full_endpoint() {
   x.descent_steps = 12;
   x.null_space_dim = 3;
   e.escape = x;
-  e.symmetry = SymmetryInfo{4, 8, 5, 1, 0.5, 0.125};
+  e.symmetry = SymmetryInfo{4, 8, 6, 5, 1, 0.5, 0.125};
   DynamicsInfo dy;
   dy.initial_loss = 2.5;
   dy.escape_step = 40;
@@ -261,14 +262,21 @@ TEST(Codec, DetailsStoredTextDecodes) {
       R"("product_rank":1},"refined":{"class_before":"strict_saddle","converged":true,)"
       R"("distance":0.125,"grad_norm_after":1e-12,"grad_norm_before":0.25,"iterations":7,)"
       R"("loss_after":0.5,"loss_before":1.5,"n_negative_before":2},"symmetry":)"
-      R"({"excess_degeneracy":1,"near_zero_eigenvalues":5,"normal_margin":0.5,"orbit_dim":4,)"
-      R"("orbit_dim_max":8,"spectrum_error":0.125}})";
+      R"({"data_null_dim":6,"excess_degeneracy":1,"near_zero_eigenvalues":5,"normal_margin":0.5,)"
+      R"("orbit_dim":4,"orbit_dim_max":8,"spectrum_error":0.125}})";
   EndpointRecord expected = full_endpoint();
   expected.escape->direction.clear();
   EndpointRecord back;
   parse_details(stored, back);
   expect_same_details(expected, back);
   EXPECT_EQ(dump_details(full_endpoint()), stored);
+  // A record written before data_null_dim existed reads it as 0.
+  std::string old = stored;
+  old.erase(old.find(R"("data_null_dim":6,)"), std::string(R"("data_null_dim":6,)").size());
+  EndpointRecord before;
+  parse_details(old, before);
+  expected.symmetry->data_null_dim = 0;
+  expect_same_details(expected, before);
 }
 
 // ---- claims and observations ------------------------------------------------------------------

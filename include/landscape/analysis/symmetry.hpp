@@ -1,6 +1,7 @@
 // Symmetry orbit dimension at an endpoint (docs/math.md §6).
 #pragma once
 
+#include "landscape/core/data.hpp"
 #include "landscape/core/model.hpp"
 
 namespace landscape {
@@ -9,6 +10,15 @@ namespace landscape {
 /// tangent vectors δW_i = M W_i, δW_{i+1} = −W_{i+1} M over a basis of M for every hidden layer
 /// (M general for linear networks, diagonal for leaky ReLU).
 int orbit_dimension(const Model& m, const double* w, double rank_rtol);
+/// The known null directions of the Hessian at a critical point w (docs/math.md §6): the orbit's
+/// tangent space and the data's null directions δW_1 = A·Zᵀ with Z ⊥ col(X) (along which the loss
+/// is constant everywhere; d1·(d0 − rank X) of them, §2b).
+struct KnownNullSpace {
+  int orbit = 0;  ///< orbit_dimension(m, w, rank_rtol)
+  int data = 0;   ///< rank[T | D] − orbit: what the data's null directions add to the orbit's
+};
+KnownNullSpace known_null_space(const Model& m, const Dataset& d, const double* w, double rank_rtol);
+
 /// K = Σ d_i² (linear) or Σ d_i (leaky ReLU) over the hidden layers. A size_t like
 /// Model::param_count: the memory estimate asks for it before the dimensions are known to fit.
 std::size_t orbit_dimension_max(const Model& m);

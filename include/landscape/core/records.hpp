@@ -127,10 +127,13 @@ struct EscapeResult {
 struct SymmetryInfo {
   int orbit_dim = 0;      ///< rank of the symmetry orbit's tangent map at w (docs/math.md §6)
   int orbit_dim_max = 0;  ///< Σ d_i² (linear) or Σ d_i (leaky ReLU) over hidden layers
+  /// The data's null directions beyond the orbit's (δW_1 = A·Zᵀ, Z ⊥ col(X): the loss is
+  /// constant along them; d1·(d0 − rank X) when the orbit shares none, docs/math.md §6)
+  int data_null_dim = 0;
   int near_zero = 0;      ///< observed near-zero Hessian eigenvalues
-  int excess = 0;         ///< near_zero − orbit_dim: degeneracy beyond the symmetries
-  /// λ_{orbit_dim+1} (ascending, 1-based): the smallest eigenvalue once orbit_dim near-zero
-  /// ones are set aside; NaN when orbit_dim ≥ P.
+  int excess = 0;         ///< near_zero − orbit_dim − data_null_dim: beyond the known null space
+  /// λ_{k+1}, k = orbit_dim + data_null_dim (ascending, 1-based): the smallest eigenvalue once
+  /// the k known near-zero ones are set aside; NaN when k ≥ P.
   double normal_margin = 0;
   double spectrum_error = 0;  ///< floating-point error bound of the eigenvalues: 10·P·ε·max|λ|
 };
