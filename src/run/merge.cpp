@@ -208,9 +208,6 @@ int run_merge(const MergeOptions& opt, std::ostream& out, std::ostream& err) {
       }
       const auto t_cell = std::chrono::steady_clock::now();
       SampleResult res;
-      res.seconds_train = shards.train;
-      res.seconds_analyze = shards.analyze;
-      res.seconds_decide = shards.decide;
       res.config = cells[ci].config;
       res.swept = cells[ci].swept;
       res.backend = first.run.backend;
@@ -218,10 +215,7 @@ int run_merge(const MergeOptions& opt, std::ostream& out, std::ostream& err) {
       res.data = contexts[ci].data;
       res.loss_scale = contexts[ci].loss_scale;
       if (!opt.quiet) err << "merge: finalizing cell " << ci + 1 << "/" << cells.size() << " [" << cells[ci].label << "]\n";
-      finalize_stored_cell(store, cells[ci], contexts[ci], sc.cell_id, res);
-      const double here = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_cell).count();
-      res.seconds_total = shards.total + here;
-      store.add_cell_seconds(sc.cell_id, {res.seconds_train, res.seconds_analyze, res.seconds_decide, res.seconds_total});
+      finalize_stored_cell(store, cells[ci], contexts[ci], sc.cell_id, res, shards, t_cell);
       results.push_back(std::move(res));
       labels.push_back(cells[ci].label);
     }
