@@ -131,9 +131,9 @@ bool trace_units() {
 }
 
 /// Fault injection for the tests: LANDSCAPE_FAULT_STRAY_RESULT_RANK=R makes worker R send its
-/// first chunk's result a second time (a protocol violation rank 0 must fail the run on):
-/// at once, or with LANDSCAPE_FAULT_STRAY_RESULT_LATE=1 when rank 0 first has nothing for it
-/// (near the end of the run, possibly after rank 0 has left its loop).
+/// first chunk's result a second time (a protocol violation rank 0 must fail the run on): at
+/// once, or with LANDSCAPE_FAULT_STRAY_RESULT_LATE=1 three seconds later, having taken no more
+/// work meanwhile (so that the other ranks finish the run and rank 0 is releasing them).
 int fault_stray_result_rank() {
   const char* v = std::getenv("LANDSCAPE_FAULT_STRAY_RESULT_RANK");
   return v ? std::atoi(v) : -1;
@@ -841,10 +841,6 @@ class Worker {
     mpi_send(0, kTagRequest, {});
     const MpiMessage m = mpi_wait(0);
     if (m.tag == kTagAssign) return decode_unit(m.bytes);
-    if (m.tag == kTagNone && !m_stray.empty()) {
-      mpi_send(0, kTagResult, m_stray);
-      m_stray.clear();
-    }
     if (m.tag == kTagStop) {
       ByteReader r(m.bytes);
       m_code = r.get<std::int32_t>();
@@ -859,8 +855,8 @@ class Worker {
     const std::vector<char> bytes = encode_result(u.id, u.cell, chunk);
     mpi_send(0, kTagResult, bytes);
     if (m_results++ == 0 && fault_stray_result_rank() == m_rank) {
-      if (fault_stray_result_late()) m_stray = bytes;
-      else mpi_send(0, kTagResult, bytes);
+      if (fault_stray_result_late()) std::this_thread::sleep_for(std::chrono::seconds(3));
+      mpi_send(0, kTagResult, bytes);
     }
     if (trace_units())
       std::fprintf(stderr, "trace: rank %d sent cell %d %s\n", m_rank, u.cell, unit_text(u.indices).c_str());
@@ -871,7 +867,6 @@ class Worker {
   const int m_rank;
   const long m_kill_after;
   long m_sent = 0, m_results = 0;
-  std::vector<char> m_stray;  ///< LANDSCAPE_FAULT_STRAY_RESULT_LATE: the result to send again
   bool m_stop = false, m_injected = false, m_told = false;
   int m_code = 0;
 };
