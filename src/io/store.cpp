@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <cctype>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -115,13 +117,33 @@ std::string config_diff(const std::string& old_canonical, const std::string& new
   return os.str();
 }
 
-Store::Store(const std::string& path) : m_path(path) {
+Store::Store(const std::string& path, StoreMode mode) : m_path(path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   // The lock belongs to the file, not to the name it was reached by: a symlink (or a relative
   // path) to the same database must find the same lock.
   const fs::path real = fs::weakly_canonical(path, ec);
   const std::string lock = (ec ? path : real.string()) + ".lock";
+  if (mode == StoreMode::read) {
+    // A shared lock on the lock file where there is one (a writer holds it exclusively);
+    // nothing is created, not even the lock file.
+    m_lock_fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+    if (m_lock_fd >= 0 && ::flock(m_lock_fd, LOCK_SH | LOCK_NB) != 0) {
+      ::close(m_lock_fd);
+      m_lock_fd = -1;
+      throw Error(path + ": database is being written by another landscape process; wait for it to finish");
+    }
+    try {
+      m_db = std::make_unique<Database>(path, OpenMode::read_only, 10000);
+      check_results_schema(*m_db);
+    } catch (...) {
+      m_db.reset();
+      if (m_lock_fd >= 0) ::close(m_lock_fd);
+      m_lock_fd = -1;
+      throw;
+    }
+    return;
+  }
   // Whether this call made the lock file (O_EXCL tells), so a failure removes only that.
   m_lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   const bool lock_existed = m_lock_fd < 0 && errno == EEXIST;
@@ -204,6 +226,25 @@ void Store::set_run_status(long run_id, const std::string& status) {
 
 namespace {
 
+/// The SQLite URI that opens the file at `path` read-only ("file:/abs/path?mode=ro"), with the
+/// characters a URI path may not hold percent-encoded.
+std::string read_only_uri(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  const std::string p = ec ? path : abs.string();
+  std::string uri = "file:";
+  for (const unsigned char ch : p) {
+    if (std::isalnum(ch) || ch == '/' || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+      uri += char(ch);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", ch);
+      uri += buf;
+    }
+  }
+  return uri + "?mode=ro";
+}
+
 /// Adds `t` to the cell's row of `cell_seconds` (creating it), inside the caller's transaction.
 void add_cell_seconds_row(Database& db, long cell_id, const CellSeconds& t) {
   Statement q(db, "INSERT INTO cell_seconds(cell_id, seconds_train, seconds_analyze, seconds_decide, seconds_total) "
@@ -231,10 +272,11 @@ void Store::add_run_seconds(long run_id, double train, double analyze) {
 void Store::add_cell_seconds(long cell_id, const CellSeconds& t) { add_cell_seconds_row(*m_db, cell_id, t); }
 
 CellSeconds Store::cell_seconds(long cell_id) {
+  CellSeconds t;
+  if (!has_table(*m_db, "cell_seconds")) return t;  // a file opened read-only from before the table
   Statement q(*m_db, "SELECT seconds_train, seconds_analyze, seconds_decide, seconds_total FROM cell_seconds "
                      "WHERE cell_id = ?");
   q.bind(cell_id);
-  CellSeconds t;
   if (q.step()) t = {q.real(0), q.real(1), q.real(2), q.real(3)};
   return t;
 }
@@ -546,10 +588,11 @@ std::vector<StoredCell> Store::cells(long run_id) {
 }
 
 void Store::copy_cell_rows(const std::string& from_path, long from_cell, long to_cell) {
-  // ATTACH cannot run inside a transaction: attach, copy in one transaction, detach.
+  // ATTACH cannot run inside a transaction: attach (read-only: the shard is never written),
+  // copy in one transaction, detach.
   {
     Statement at(*m_db, "ATTACH DATABASE ? AS shard");
-    at.bind(from_path).run();
+    at.bind(read_only_uri(from_path)).run();
   }
   try {
     Transaction tx(*m_db, TransactionKind::immediate);

@@ -746,6 +746,33 @@ def main():
         check_merged_times("merged.db", [f"sh/results-shard-{i}-of-3.db" for i in (1, 2, 3)], "shards 1/3, 2/3, 3/3 merged")
         if not os.path.exists("merged/summary.json"):
             sys.exit("FAIL: merge --out-dir wrote no summary.json")
+        # The shards are opened read-only: the merge writes nothing beside them (not even a lock
+        # file), leaves their bytes as they were, and runs while another reader holds a shared
+        # lock on one (a second merge of the same shards); a writer's exclusive lock refuses it.
+        import fcntl
+        import hashlib
+        shards = [f"sh/results-shard-{i}-of-3.db" for i in (1, 2, 3)]
+        os.remove(shards[0] + ".lock")
+        digest = [hashlib.sha256(open(x, "rb").read()).hexdigest() for x in shards]
+        with open(shards[2] + ".lock") as held:
+            fcntl.flock(held, fcntl.LOCK_SH)
+            run([binary, "merge", "merged2.db"] + shards + ["--quiet"])
+        assert_same(ref, "merged2.db", "shards merged read-only beside another reader")
+        if os.path.exists(shards[0] + ".lock"):
+            sys.exit("FAIL: merge created a lock file beside a shard it only reads")
+        if [hashlib.sha256(open(x, "rb").read()).hexdigest() for x in shards] != digest:
+            sys.exit("FAIL: merge changed a shard's file")
+        with open(shards[1] + ".lock") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            p = run([binary, "merge", "merged3.db"] + shards, ok=(1,))
+        if shards[1] not in p.stderr or "being written" not in p.stderr or os.path.exists("merged3.db"):
+            sys.exit(f"FAIL: merge of a shard being written: {p.stderr}")
+        print(f"ok: shards read-only: no lock file made, bytes unchanged, a writer's lock refused: {p.stderr.strip()}")
+        # A shard under a name that needs quoting in an SQLite URI (space, ?, #, %).
+        os.makedirs("odd dir", exist_ok=True)
+        shutil.copy(shards[1], "odd dir/s?#%2.db")
+        run([binary, "merge", "merged4.db", shards[0], "odd dir/s?#%2.db", shards[2], "--quiet"])
+        assert_same(ref, "merged4.db", "shards merged, one named 'odd dir/s?#%2.db'")
     elif case == "merge_refuses":
         for i in (1, 2, 3):
             run([binary, "sample", "exp.toml", "--out", "sh", "--threads", "1", "--quiet", "--shard", f"{i}/3"])

@@ -42,13 +42,19 @@ struct StoredCell {
   std::string label, status;
 };
 
+/// How a Store opens its file: to write (creating it), or to read an existing one.
+enum class StoreMode { write, read };
+
 /// Writer of one database file. Holds an exclusive advisory lock (flock on "<path>.lock") for
 /// its lifetime, so a second writer is refused with a clear message instead of interleaving;
 /// the kernel drops the lock when the process dies, SIGKILL included.
 class Store {
  public:
-  /// Opens or creates `path`, creating the schema; throws Error naming the path.
-  explicit Store(const std::string& path);
+  /// Opens or creates `path`, creating the schema; throws Error naming the path. With
+  /// StoreMode::read: opens an existing database read-only (SQLITE_OPEN_READONLY), creating and
+  /// changing nothing, under a shared lock where a lock file exists (refused while a writer
+  /// holds it); only the reading methods may be used.
+  explicit Store(const std::string& path, StoreMode mode = StoreMode::write);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
