@@ -510,6 +510,12 @@ class Coordinator {
       ByteReader r(m.bytes);
       const long id = long(r.get<std::int64_t>());
       const std::string what = r.get_string();
+      if (!outstanding(m.source, id)) {
+        if (m_failure.empty())
+          m_failure = "MPI protocol violation: rank " + std::to_string(m.source) + " reported an error for unit " +
+                      std::to_string(id) + ", a unit it does not hold (" + what + "); the run is failed";
+        return;
+      }
       const Pending p = settle(m.source, id);
       fail(m.source, p.cell, unit_part(p), what);
     } else if (m.tag == kTagStopping) {
@@ -517,7 +523,12 @@ class Coordinator {
       // run stops as if rank 0 had been signalled (a scheduler signals every rank).
       ByteReader r(m.bytes);
       const int sig = r.get<std::int32_t>();
-      for (long id : r.get_longs()) settle(m.source, id);
+      for (long id : r.get_longs()) {
+        if (outstanding(m.source, id)) settle(m.source, id);
+        else if (m_failure.empty())
+          m_failure = "MPI protocol violation: rank " + std::to_string(m.source) + " gave back unit " +
+                      std::to_string(id) + ", a unit it does not hold; the run is failed";
+      }
       m_stopping = true;
       if (m_stop_signal == 0) m_stop_signal = sig;
     } else {
