@@ -16,10 +16,13 @@ Database::Database(std::string path, OpenMode mode, int busy_timeout_ms) : m_pat
   // SQLite would say only "unable to open database file" (or "disk I/O error").
   std::error_code ec;
   if (std::filesystem::is_directory(m_path, ec)) throw Error(m_path + ": is a directory, not a database file");
-  // SQLITE_OPEN_READONLY never creates a file.
-  const int flags = mode == OpenMode::read_only ? SQLITE_OPEN_READONLY
-                                                : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  const int rc = sqlite3_open_v2(m_path.c_str(), &m_db, flags, nullptr);
+  // SQLITE_OPEN_READONLY never creates a file. URI names are allowed so that a database can
+  // ATTACH another read-only ("file:...?mode=ro", Store::copy_cell_rows); a plain path that
+  // happens to begin with "file:" is opened as the file of that name.
+  const int flags = (mode == OpenMode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                    SQLITE_OPEN_URI;
+  const std::string name = m_path.rfind("file:", 0) == 0 ? "./" + m_path : m_path;
+  const int rc = sqlite3_open_v2(name.c_str(), &m_db, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string why = m_db ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc);
     sqlite3_close(m_db);

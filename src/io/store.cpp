@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <cctype>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -115,13 +117,33 @@ std::string config_diff(const std::string& old_canonical, const std::string& new
   return os.str();
 }
 
-Store::Store(const std::string& path) : m_path(path) {
+Store::Store(const std::string& path, StoreMode mode) : m_path(path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   // The lock belongs to the file, not to the name it was reached by: a symlink (or a relative
   // path) to the same database must find the same lock.
   const fs::path real = fs::weakly_canonical(path, ec);
   const std::string lock = (ec ? path : real.string()) + ".lock";
+  if (mode == StoreMode::read) {
+    // A shared lock on the lock file where there is one (a writer holds it exclusively);
+    // nothing is created, not even the lock file.
+    m_lock_fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+    if (m_lock_fd >= 0 && ::flock(m_lock_fd, LOCK_SH | LOCK_NB) != 0) {
+      ::close(m_lock_fd);
+      m_lock_fd = -1;
+      throw Error(path + ": database is being written by another landscape process; wait for it to finish");
+    }
+    try {
+      m_db = std::make_unique<Database>(path, OpenMode::read_only, 10000);
+      check_results_schema(*m_db);
+    } catch (...) {
+      m_db.reset();
+      if (m_lock_fd >= 0) ::close(m_lock_fd);
+      m_lock_fd = -1;
+      throw;
+    }
+    return;
+  }
   // Whether this call made the lock file (O_EXCL tells), so a failure removes only that.
   m_lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   const bool lock_existed = m_lock_fd < 0 && errno == EEXIST;
@@ -202,14 +224,30 @@ void Store::set_run_status(long run_id, const std::string& status) {
   q.bind(status).bind(status).bind(utc_now()).bind(run_id).run();
 }
 
-void Store::add_run_seconds(long run_id, double train, double analyze) {
-  Statement q(*m_db, "UPDATE runs SET seconds_train = seconds_train + ?, seconds_analyze = seconds_analyze + ? "
-               "WHERE run_id = ?");
-  q.bind(train).bind(analyze).bind(run_id).run();
+namespace {
+
+/// The SQLite URI that opens the file at `path` read-only ("file:/abs/path?mode=ro"), with the
+/// characters a URI path may not hold percent-encoded.
+std::string read_only_uri(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::absolute(path, ec);
+  const std::string p = ec ? path : abs.string();
+  std::string uri = "file:";
+  for (const unsigned char ch : p) {
+    if (std::isalnum(ch) || ch == '/' || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+      uri += char(ch);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", ch);
+      uri += buf;
+    }
+  }
+  return uri + "?mode=ro";
 }
 
-void Store::add_cell_seconds(long cell_id, const CellSeconds& t) {
-  Statement q(*m_db, "INSERT INTO cell_seconds(cell_id, seconds_train, seconds_analyze, seconds_decide, seconds_total) "
+/// Adds `t` to the cell's row of `cell_seconds` (creating it), inside the caller's transaction.
+void add_cell_seconds_row(Database& db, long cell_id, const CellSeconds& t) {
+  Statement q(db, "INSERT INTO cell_seconds(cell_id, seconds_train, seconds_analyze, seconds_decide, seconds_total) "
                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT(cell_id) DO UPDATE SET "
                      "seconds_train = seconds_train + excluded.seconds_train, "
                      "seconds_analyze = seconds_analyze + excluded.seconds_analyze, "
@@ -218,11 +256,27 @@ void Store::add_cell_seconds(long cell_id, const CellSeconds& t) {
   q.bind(cell_id).bind(t.train).bind(t.analyze).bind(t.decide).bind(t.total).run();
 }
 
+/// Adds to the run's training and analysis seconds, inside the caller's transaction.
+void add_run_seconds_row(Database& db, long run_id, double train, double analyze) {
+  Statement q(db, "UPDATE runs SET seconds_train = seconds_train + ?, seconds_analyze = seconds_analyze + ? "
+                  "WHERE run_id = ?");
+  q.bind(train).bind(analyze).bind(run_id).run();
+}
+
+}  // namespace
+
+void Store::add_run_seconds(long run_id, double train, double analyze) {
+  add_run_seconds_row(*m_db, run_id, train, analyze);
+}
+
+void Store::add_cell_seconds(long cell_id, const CellSeconds& t) { add_cell_seconds_row(*m_db, cell_id, t); }
+
 CellSeconds Store::cell_seconds(long cell_id) {
+  CellSeconds t;
+  if (!has_table(*m_db, "cell_seconds")) return t;  // a file opened read-only from before the table
   Statement q(*m_db, "SELECT seconds_train, seconds_analyze, seconds_decide, seconds_total FROM cell_seconds "
                      "WHERE cell_id = ?");
   q.bind(cell_id);
-  CellSeconds t;
   if (q.step()) t = {q.real(0), q.real(1), q.real(2), q.real(3)};
   return t;
 }
@@ -289,7 +343,8 @@ std::vector<long> Store::stored_indices(long cell_id) {
   return out;
 }
 
-void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult& chunk) {
+void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult& chunk, long run_id,
+                        const CellSeconds& seconds) {
   Transaction tx(*m_db, TransactionKind::immediate);
   Statement ins(*m_db, "INSERT INTO endpoints(cell_id, net_index, seed, loss, grad_norm, lambda_min, lambda_max, "
                  "n_negative, n_near_zero, n_negative_lo, n_negative_hi, eig_threshold, steps, train_status, "
@@ -352,14 +407,22 @@ void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult&
     if (same) cand.bind_blob("", 0).run();
     else cand.bind_doubles(w.data(), w.size()).run();
   }
+  add_cell_seconds_row(*m_db, cell_id, seconds);
+  add_run_seconds_row(*m_db, run_id, seconds.train, seconds.analyze);
   tx.commit();
 }
 
 std::vector<EndpointRecord> Store::load_cell(long cell_id, std::map<long, std::vector<double>>& candidates) {
+  return load_endpoints(cell_id, candidates, false);
+}
+
+std::vector<EndpointRecord> Store::load_endpoints(long cell_id, std::map<long, std::vector<double>>& candidates,
+                                                  bool final) {
   std::vector<EndpointRecord> out;
   Statement q(*m_db, "SELECT net_index, loss, grad_norm, lambda_min, lambda_max, n_negative, n_near_zero, "
                "n_negative_lo, n_negative_hi, eig_threshold, steps, train_status, wall_time, kink_distance, "
-               "near_kink, details FROM endpoints WHERE cell_id = ? ORDER BY net_index");
+               "near_kink, details, class, raw_class, class_tol_lo, class_tol_hi FROM endpoints "
+               "WHERE cell_id = ? ORDER BY net_index");
   q.bind(cell_id);
   while (q.step()) {
     EndpointRecord e;
@@ -384,8 +447,15 @@ std::vector<EndpointRecord> Store::load_cell(long cell_id, std::map<long, std::v
     e.kink_distance = q.is_null(13) ? std::numeric_limits<double>::infinity() : q.real_or(13, NAN);
     e.near_kink = !q.is_null(14) && q.int64(14) != 0;
     parse_details(q.text(15), e);
-    // The escape test is run again by the final pass; an earlier pass's verdict is not carried.
-    e.escape.reset();
+    if (final) {
+      // The classes write_final stored (the nominal one is the final class).
+      e.cls = parse_point_class(q.text(16));
+      e.raw_class = parse_point_class(q.text(17));
+      e.cls_by_tol = {parse_point_class(q.text(18)), e.cls, parse_point_class(q.text(19))};
+    } else {
+      // The escape test is run again by the final pass; an earlier pass's verdict is not carried.
+      e.escape.reset();
+    }
     out.push_back(std::move(e));
   }
   Statement c(*m_db, "SELECT c.net_index, CASE WHEN length(c.weights) = 0 THEN w.weights ELSE c.weights END "
@@ -396,7 +466,7 @@ std::vector<EndpointRecord> Store::load_cell(long cell_id, std::map<long, std::v
 }
 
 void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints,
-                        const std::string& prediction_json) {
+                        const std::string& prediction_json, const CellSeconds& seconds) {
   Transaction tx(*m_db, TransactionKind::immediate);
   Statement up(*m_db, "UPDATE endpoints SET class = ?, raw_class = ?, class_tol_lo = ?, class_tol_hi = ?, "
                 "details = ?, certified = ? WHERE cell_id = ? AND net_index = ?");
@@ -412,7 +482,23 @@ void Store::write_final(long cell_id, const GlobalOptimum& opt, const std::vecto
   if (prediction_json.empty()) cell.bind_null();
   else cell.bind(prediction_json);
   cell.bind(cell_id).run();
+  add_cell_seconds_row(*m_db, cell_id, seconds);
   tx.commit();
+}
+
+Store::FinalCell Store::load_final_cell(long cell_id) {
+  FinalCell f;
+  {
+    Statement q(*m_db, "SELECT status, global_loss, global_loss_kind, prediction FROM cells WHERE cell_id = ?");
+    q.bind(cell_id);
+    require(q.step(), m_path, "no cell " + std::to_string(cell_id));
+    require(q.text(0) == "complete", m_path, "cell " + std::to_string(cell_id) + " is not complete");
+    f.optimum.value = q.real_or(1, NAN);
+    f.optimum.kind = q.text(2);
+    f.prediction_json = q.is_null(3) ? std::string() : q.text(3);
+  }
+  f.endpoints = load_endpoints(cell_id, f.candidates, true);
+  return f;
 }
 
 StoredEndpoint read_stored_endpoint(const std::string& db_path, long run_id, int cell_index, long net) {
@@ -502,10 +588,11 @@ std::vector<StoredCell> Store::cells(long run_id) {
 }
 
 void Store::copy_cell_rows(const std::string& from_path, long from_cell, long to_cell) {
-  // ATTACH cannot run inside a transaction: attach, copy in one transaction, detach.
+  // ATTACH cannot run inside a transaction: attach (read-only: the shard is never written),
+  // copy in one transaction, detach.
   {
     Statement at(*m_db, "ATTACH DATABASE ? AS shard");
-    at.bind(from_path).run();
+    at.bind(read_only_uri(from_path)).run();
   }
   try {
     Transaction tx(*m_db, TransactionKind::immediate);

@@ -69,9 +69,11 @@ Unit decode_unit(const std::vector<char>& bytes) {
 
 /// Decides a finalize unit's endpoints; returns them (without the weights) to send back.
 ChunkResult finalize_unit(const CellContext& ctx, Unit& u) {
+  const auto t0 = std::chrono::steady_clock::now();
   finalize_endpoints(ctx, u.optimum, u.records.endpoints, u.records.candidates);
   ChunkResult out;
   out.endpoints = std::move(u.records.endpoints);
+  out.seconds_decide = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
 
@@ -120,9 +122,25 @@ bool fault_finalize_error(int cell) {
 }
 
 /// For the tests: LANDSCAPE_TRACE_UNITS=1 makes every worker note on stderr each chunk it sends
-/// to rank 0 ("trace: rank 2 sent cell 3 networks 12-17 (6)").
+/// to rank 0 ("trace: rank 2 sent cell 3 networks 12-17 (6)"), and rank 0 what it does with its
+/// own units ("trace: rank 0 analyzes cell 1 networks 0-5 (6)", "... finished ...", "... dropped
+/// ...", once trained ahead and left at a stop) and when it stops ("trace: rank 0 stops").
 bool trace_units() {
   const char* v = std::getenv("LANDSCAPE_TRACE_UNITS");
+  return v && std::string(v) == "1";
+}
+
+/// Fault injection for the tests: LANDSCAPE_FAULT_STRAY_RESULT_RANK=R makes worker R send its
+/// first chunk's result a second time (a protocol violation rank 0 must fail the run on): at
+/// once, or with LANDSCAPE_FAULT_STRAY_RESULT_LATE=1 three seconds later, having taken no more
+/// work meanwhile (so that the other ranks finish the run and rank 0 is releasing them).
+int fault_stray_result_rank() {
+  const char* v = std::getenv("LANDSCAPE_FAULT_STRAY_RESULT_RANK");
+  return v ? std::atoi(v) : -1;
+}
+
+bool fault_stray_result_late() {
+  const char* v = std::getenv("LANDSCAPE_FAULT_STRAY_RESULT_LATE");
   return v && std::string(v) == "1";
 }
 
@@ -171,6 +189,11 @@ class Coordinator {
       c.res = start_cell_result(m_s, ci);
       c.todo = cell_todo(m_store, c.sc.cell_id, m_s.cells[ci].config.networks, m_opt.shard, c.have);
       m_progress.skip(c.have);
+      if (c.sc.status == "complete") {
+        // Complete before (a resume): read back as stored, nothing decided, written or timed.
+        load_complete_cell(m_store, m_s.cells[ci], *m_s.contexts[ci], c.sc.cell_id, c.res);
+        c.finalizing = c.finalized = true;
+      }
       m_cells.push_back(std::move(c));
     }
     loop();
@@ -218,8 +241,11 @@ class Coordinator {
     long final_pending = 0;            ///< finalize units not back yet
     std::map<long, std::size_t> slot;  ///< network index → position in res.endpoints
     /// When rank 0 handed out the cell's first unit (or, with nothing left to compute, began to
-    /// finalize it): its seconds_total runs from here to the cell's final record.
+    /// finalize it): its seconds_total runs from here to the cell's final record, stored
+    /// piecewise: each commit adds the time since `t_mark` (the previous commit, or t_first).
     std::optional<std::chrono::steady_clock::time_point> t_first;
+    std::chrono::steady_clock::time_point t_mark;
+    double decide_final = 0;  ///< the finalization's decision seconds (every rank's), so far
   };
 
   /// A unit handed out and not yet back: exactly one event settles it (its result, its error,
@@ -244,11 +270,15 @@ class Coordinator {
   }
 
   void mark_started(Cell& c) {
-    if (!c.t_first) c.t_first = std::chrono::steady_clock::now();
+    if (!c.t_first) c.t_mark = *(c.t_first = std::chrono::steady_clock::now());
   }
 
-  double cell_seconds(const Cell& c) const {
-    return c.t_first ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *c.t_first).count() : 0.0;
+  /// The cell's wall time since its last mark (its previous commit, or its start), marking now.
+  static double wall_since_mark(Cell& c) {
+    const auto now = std::chrono::steady_clock::now();
+    const double s = c.t_first ? std::chrono::duration<double>(now - c.t_mark).count() : 0.0;
+    c.t_mark = now;
+    return s;
   }
 
   /// Records a unit handed to `rank`.
@@ -256,6 +286,27 @@ class Coordinator {
     u.id = m_next_id++;
     m_pending[u.id] = {rank, u.cell, u.indices, u.finalize};
     return u;
+  }
+
+  /// Whether `rank` holds unit `id` (handed out to it and not yet settled).
+  bool outstanding(int rank, long id) const {
+    const auto it = m_pending.find(id);
+    return it != m_pending.end() && it->second.rank == rank;
+  }
+
+  /// The message for a result of a unit `rank` does not hold (sent twice, or never handed to
+  /// it): a protocol violation, naming the rank, the cell and the networks it carries.
+  std::string stray_result(int rank, int tag, long id, int cell, const ChunkResult& chunk, bool after_end) const {
+    std::vector<long> idx;
+    for (const auto& e : chunk.endpoints) idx.push_back(e.index);
+    std::string where = "cell " + std::to_string(cell);
+    if (cell >= 0 && std::size_t(cell) < m_cells.size()) where += " [" + m_s.cells[std::size_t(cell)].label + "]";
+    return "MPI protocol violation: rank " + std::to_string(rank) + " sent " +
+           (tag == kTagFinalized ? "decisions (escape tests) of " : "a result for ") + where + ", " +
+           (tag == kTagFinalized ? "" : "chunk of ") + unit_text(idx) + " (unit " + std::to_string(id) +
+           "), a unit it does not hold (" + (after_end ? "after the run ended; " : "") +
+           "sent twice, or never handed to it); the run is failed (every chunk committed before is kept, "
+           "--resume continues the run)";
   }
 
   /// The unit `id` back from `rank` (the one place a pending unit ends); an id that `rank` does
@@ -338,7 +389,7 @@ class Coordinator {
     for (const auto& u : m_final_queue)
       if (u.cell == int(ci))
         for (const auto& [idx, w] : u.records.candidates) c.res.candidate_weights[idx] = w;
-    c.res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    c.decide_final += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (c.final_pending == 0) complete_cell(ci);
   }
 
@@ -352,6 +403,7 @@ class Coordinator {
       require(it != c.slot.end(), "MPI", "rank " + std::to_string(rank) + " sent an unknown endpoint");
       c.res.endpoints[it->second] = std::move(e);
     }
+    c.decide_final += chunk.seconds_decide;
     if (--c.final_pending == 0) complete_cell(std::size_t(cell));
   }
 
@@ -361,15 +413,18 @@ class Coordinator {
     const CellContext& ctx = *m_s.contexts[ci];
     SampleResult& res = c.res;
     if (fault_finalize_error(int(ci))) throw Error("injected finalization failure (LANDSCAPE_FAULT_FINALIZE_ERROR_CELL)");
+    const auto t0 = std::chrono::steady_clock::now();
     cell_warnings(ctx, res.optimum, res.endpoints, res.warnings);
     res.theory = check_claims(theory_claims(m_s.cells[ci].config.model, data_facts(ctx.data)), res.endpoints);
     for (const auto& o : res.theory) res.theory_lines.push_back(format_observation(o));
     m_store.write_slices(c.sc.cell_id, endpoint_slices(m_s.cells[ci].config.model, ctx.data, res.endpoints,
                                                        res.candidate_weights));
-    m_store.write_final(c.sc.cell_id, res.optimum, res.endpoints, dump_observations(res.theory));
+    c.decide_final += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // The record and the finalization's times in one transaction (the chunks' are in already).
+    m_store.write_final(c.sc.cell_id, res.optimum, res.endpoints, dump_observations(res.theory),
+                        {0, 0, c.decide_final, wall_since_mark(c)});
     for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
-    res.seconds_total = cell_seconds(c);
-    m_store.add_cell_seconds(c.sc.cell_id, {res.seconds_train, res.seconds_analyze, res.seconds_decide, res.seconds_total});
+    set_stored_seconds(m_store, c.sc.cell_id, res);
     c.finalized = true;
     c.slot.clear();
   }
@@ -378,22 +433,14 @@ class Coordinator {
     require(cell >= 0 && std::size_t(cell) < m_cells.size(), "MPI", "rank " + std::to_string(rank) +
             " sent a chunk of unknown cell " + std::to_string(cell));
     Cell& c = m_cells[std::size_t(cell)];
-    m_store.write_chunk(c.sc.cell_id, *m_s.contexts[std::size_t(cell)], chunk);
-    m_store.add_run_seconds(m_run_id, chunk.seconds_train, chunk.seconds_analyze);
-    c.res.seconds_train += chunk.seconds_train;
-    c.res.seconds_analyze += chunk.seconds_analyze;
-    c.res.seconds_decide += chunk.seconds_decide;
+    // One transaction: the chunk's endpoints with its stage times and the cell's wall time since
+    // its last commit (a shard's times so reach `landscape merge`, a stopped run's its resume).
+    m_store.write_chunk(c.sc.cell_id, *m_s.contexts[std::size_t(cell)], chunk, m_run_id,
+                        {chunk.seconds_train, chunk.seconds_analyze, chunk.seconds_decide, wall_since_mark(c)});
     const long n = long(chunk.endpoints.size());
     c.committed += n;
     m_done += n;
     m_rank_done[std::size_t(rank)] += n;
-    if (m_opt.shard.active() && c.next == c.todo.size() && c.committed == long(c.todo.size())) {
-      // A shard's part of the cell is done (`landscape merge` finalizes it): its times are kept
-      // for the merge to add up.
-      c.res.seconds_total = cell_seconds(c);
-      m_store.add_cell_seconds(c.sc.cell_id, {c.res.seconds_train, c.res.seconds_analyze, c.res.seconds_decide,
-                                              c.res.seconds_total});
-    }
     if (m_kill_after > 0 && ++m_commits == m_kill_after) std::raise(SIGKILL);
     m_progress.update({cell, int(m_cells.size()), m_s.cells[std::size_t(cell)].label, c.have + c.committed,
                        m_s.cells[std::size_t(cell)].config.networks},
@@ -447,6 +494,11 @@ class Coordinator {
       long id = 0;
       int cell = -1;
       ChunkResult chunk = decode_result(m.bytes, id, cell);
+      if (!outstanding(m.source, id)) {
+        // Nothing is settled or committed: the run fails in order, naming what came.
+        if (m_failure.empty()) m_failure = stray_result(m.source, m.tag, id, cell, chunk, false);
+        return;
+      }
       const Pending p = settle(m.source, id);
       require(cell == p.cell, "MPI", "rank " + std::to_string(m.source) + " answered unit " + std::to_string(id) +
               " with cell " + std::to_string(cell) + " instead of " + std::to_string(p.cell));
@@ -458,6 +510,12 @@ class Coordinator {
       ByteReader r(m.bytes);
       const long id = long(r.get<std::int64_t>());
       const std::string what = r.get_string();
+      if (!outstanding(m.source, id)) {
+        if (m_failure.empty())
+          m_failure = "MPI protocol violation: rank " + std::to_string(m.source) + " reported an error for unit " +
+                      std::to_string(id) + ", a unit it does not hold (" + what + "); the run is failed";
+        return;
+      }
       const Pending p = settle(m.source, id);
       fail(m.source, p.cell, unit_part(p), what);
     } else if (m.tag == kTagStopping) {
@@ -465,7 +523,12 @@ class Coordinator {
       // run stops as if rank 0 had been signalled (a scheduler signals every rank).
       ByteReader r(m.bytes);
       const int sig = r.get<std::int32_t>();
-      for (long id : r.get_longs()) settle(m.source, id);
+      for (long id : r.get_longs()) {
+        if (outstanding(m.source, id)) settle(m.source, id);
+        else if (m_failure.empty())
+          m_failure = "MPI protocol violation: rank " + std::to_string(m.source) + " gave back unit " +
+                      std::to_string(id) + ", a unit it does not hold; the run is failed";
+      }
       m_stopping = true;
       if (m_stop_signal == 0) m_stop_signal = sig;
     } else {
@@ -487,6 +550,8 @@ class Coordinator {
       } catch (const std::exception& e) {
         fail(0, p.cell, unit_part(p), e.what());
       }
+      if (chunk && trace_units() && !p.finalize)
+        std::fprintf(stderr, "trace: rank 0 finished cell %d %s\n", p.cell, unit_text(p.indices).c_str());
       if (chunk) on_rank0(0, p, [&] {
           if (p.finalize) apply_finalized(0, p.cell, std::move(*chunk));
           else commit(0, p.cell, *chunk);
@@ -500,6 +565,25 @@ class Coordinator {
         const Pending p = settle(0, m_train_unit.id);
         fail(0, p.cell, unit_part(p), e.what());
       }
+    }
+    // At a stop (or a failure) no new work starts here: a unit trained ahead and a finalize
+    // unit held back are dropped uncommitted (a resume computes them), the training under way
+    // is waited for and dropped; the unit being analyzed finishes and is committed.
+    if (m_stopping || !m_failure.empty()) {
+      if (m_trained) {
+        acted = true;
+        const Pending p = settle(0, m_train_unit.id);
+        if (trace_units())
+          std::fprintf(stderr, "trace: rank 0 dropped cell %d %s (trained, not analyzed)\n", p.cell,
+                       unit_text(p.indices).c_str());
+        m_trained.reset();
+      }
+      if (m_held) {
+        acted = true;
+        settle(0, m_held->id);
+        m_held.reset();
+      }
+      return acted;
     }
     // Finish what is trained; else decide a finalize unit held back while the analysis ran.
     if (!m_local.valid() && m_trained) {
@@ -542,6 +626,9 @@ class Coordinator {
   }
 
   std::future<ChunkResult> launch_finish(TrainedChunk trained) {
+    if (trace_units())
+      std::fprintf(stderr, "trace: rank 0 analyzes cell %d %s\n", m_local_unit.cell,
+                   unit_text(m_local_unit.indices).c_str());
     const CellContext& ctx = *m_s.contexts[std::size_t(m_local_unit.cell)];
     Backend& backend = *m_s.backend;
     return std::async(std::launch::async, [this, &ctx, &backend, t = std::move(trained)]() mutable {
@@ -585,6 +672,10 @@ class Coordinator {
         m_stopping = true;
         m_stop_signal = stop_signal();
       }
+      if (m_stopping && !m_traced_stop) {
+        m_traced_stop = true;
+        if (trace_units()) std::fprintf(stderr, "trace: rank 0 stops (signal %d)\n", m_stop_signal);
+      }
       bool acted = step_local();
       if (m_size > 1)
         while (auto m = mpi_poll()) {
@@ -602,19 +693,34 @@ class Coordinator {
   }
 
   /// Tells every worker the run is over (at its next request) with the exit code. Every unit
-  /// handed out is settled by now; a worker signalled meanwhile only says so.
+  /// handed out is settled by now; a worker signalled meanwhile only says so. Any other message
+  /// (a result, decisions or an error for a unit no rank holds any more) is a protocol
+  /// violation: every worker is still released (with exit code 1 from then on), then the run
+  /// is marked failed and the error, naming the rank, cell and networks, thrown.
   void release(int code) {
+    std::string violation;
     for (int stopped = 0; stopped < m_size - 1;) {
       const MpiMessage m = mpi_wait();
       if (m.tag == kTagRequest) {
-        mpi_send(m.source, kTagStop, encode_code(code));
+        mpi_send(m.source, kTagStop, encode_code(violation.empty() ? code : 1));
         ++stopped;
-      } else if (m.tag != kTagStopping) {
-        m_err << "warning: MPI: rank " << m.source << " sent a message (tag " << m.tag
-              << ") after the run ended; ignored\n";
+      } else if (m.tag != kTagStopping && violation.empty()) {
+        if (m.tag == kTagResult || m.tag == kTagFinalized) {
+          long id = 0;
+          int cell = -1;
+          const ChunkResult chunk = decode_result(m.bytes, id, cell);
+          violation = stray_result(m.source, m.tag, id, cell, chunk, true);
+        } else {
+          violation = "MPI protocol violation: rank " + std::to_string(m.source) + " sent a message (tag " +
+                      std::to_string(m.tag) + ") after the run ended; the run is failed";
+        }
       }
     }
     mpi_set_workers_released(true);
+    if (!violation.empty()) {
+      m_store.set_run_status(m_run_id, "failed");
+      throw Error(violation);
+    }
   }
 
   const SweepOptions& m_opt;
@@ -633,6 +739,7 @@ class Coordinator {
   const long m_kill_after;
   bool m_stopping = false;
   int m_stop_signal = 0;  ///< the signal that stopped the run (here or on a worker)
+  bool m_traced_stop = false;
   bool m_injected = false;
   std::string m_failure;
   const bool m_overlap;
@@ -756,7 +863,12 @@ class Worker {
   }
 
   void send_result(const Unit& u, const ChunkResult& chunk) {
-    mpi_send(0, kTagResult, encode_result(u.id, u.cell, chunk));
+    const std::vector<char> bytes = encode_result(u.id, u.cell, chunk);
+    mpi_send(0, kTagResult, bytes);
+    if (m_results++ == 0 && fault_stray_result_rank() == m_rank) {
+      if (fault_stray_result_late()) std::this_thread::sleep_for(std::chrono::seconds(3));
+      mpi_send(0, kTagResult, bytes);
+    }
     if (trace_units())
       std::fprintf(stderr, "trace: rank %d sent cell %d %s\n", m_rank, u.cell, unit_text(u.indices).c_str());
     if (m_kill_after > 0 && ++m_sent == m_kill_after) std::raise(SIGKILL);
@@ -765,7 +877,7 @@ class Worker {
   const SweepSetup& m_s;
   const int m_rank;
   const long m_kill_after;
-  long m_sent = 0;
+  long m_sent = 0, m_results = 0;
   bool m_stop = false, m_injected = false, m_told = false;
   int m_code = 0;
 };

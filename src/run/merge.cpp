@@ -26,7 +26,6 @@ struct ShardInput {
   std::vector<std::vector<long>> indices;  ///< stored network indices per cell
   double scale = 1.0;                      ///< --networks-scale the shard ran with
   std::vector<CellSeconds> seconds;        ///< per cell
-  std::vector<std::optional<CellDataBlobs>> data;  ///< per cell, X and Y as stored
 };
 
 ShardInput read_shard(const std::string& path) {
@@ -34,7 +33,7 @@ ShardInput read_shard(const std::string& path) {
   require(std::filesystem::is_regular_file(path, ec), path, "no such shard database");
   ShardInput in;
   in.path = path;
-  Store store(path);  // refuses a shard still being written
+  Store store(path, StoreMode::read);  // read-only; refuses a shard still being written
   const std::string sh = store.meta("shard");
   require(!sh.empty(), path, "not a shard's database (it was not written by `landscape sample --shard I/N`)");
   in.shard = parse_shard(sh, path + ": meta.shard");
@@ -48,7 +47,6 @@ ShardInput read_shard(const std::string& path) {
   for (const auto& c : in.cells) {
     in.indices.push_back(store.stored_indices(c.cell_id));
     in.seconds.push_back(store.cell_seconds(c.cell_id));
-    in.data.push_back(store.cell_data_blobs(c.cell_id));
   }
   // Recorded since shards may be scaled; an older shard ran at scale 1 (or its hash says not).
   if (const std::string sc = store.meta("networks_scale"); !sc.empty()) {
@@ -122,15 +120,25 @@ void check_networks(const std::vector<ShardInput>& in, const std::vector<SweepCe
   }
 }
 
-/// Cell `ci`'s context on the X and Y the shards stored, which must be the same in every shard.
+/// The X and Y shard `s` stored for cell `ci` (nullopt: none), read from its file.
+std::optional<CellDataBlobs> stored_data(const ShardInput& s, std::size_t ci) {
+  Store store(s.path, StoreMode::read);
+  return store.cell_data_blobs(s.cells[ci].cell_id);
+}
+
+/// Cell `ci`'s context on the X and Y the shards stored, which must be the same in every shard:
+/// the first shard's kept, each other's read and compared in turn (one copy held beside it).
 CellContext stored_context(const std::vector<ShardInput>& in, std::size_t ci, const SweepCell& cell) {
   const ShardInput& first = in.front();
   const std::string where = "cell " + std::to_string(ci) + " [" + cell.label + "]";
-  require(first.data[ci].has_value(), first.path, where + " has no stored X and Y (table cell_data)");
-  for (const ShardInput& s : in)
-    require(s.data[ci].has_value() && *s.data[ci] == *first.data[ci], s.path,
+  const std::optional<CellDataBlobs> kept = stored_data(first, ci);
+  require(kept.has_value(), first.path, where + " has no stored X and Y (table cell_data)");
+  for (std::size_t k = 1; k < in.size(); ++k) {
+    const std::optional<CellDataBlobs> other = stored_data(in[k], ci);
+    require(other.has_value() && *other == *kept, in[k].path,
             where + ": its stored X and Y differ from " + first.path + "'s: the shards did not run on the same "
             "data (a data file changed between them?)");
+  }
   const auto to_doubles = [&](const std::vector<unsigned char>& b, const char* name) {
     require(b.size() % sizeof(double) == 0, first.path, where + ": stored " + std::string(name) + " is not float64");
     std::vector<double> v(b.size() / sizeof(double));
@@ -140,8 +148,8 @@ CellContext stored_context(const std::vector<ShardInput>& in, std::size_t ci, co
   Dataset data;
   data.d0 = cell.config.model.dims.front();
   data.dh = cell.config.model.dims.back();
-  data.X = to_doubles(first.data[ci]->x, "X");
-  data.Y = to_doubles(first.data[ci]->y, "Y");
+  data.X = to_doubles(kept->x, "X");
+  data.Y = to_doubles(kept->y, "Y");
   data.n = data.d0 > 0 ? int(data.X.size() / std::size_t(data.d0)) : 0;
   try {
     return make_cell_context(cell.config, std::move(data));
@@ -208,9 +216,6 @@ int run_merge(const MergeOptions& opt, std::ostream& out, std::ostream& err) {
       }
       const auto t_cell = std::chrono::steady_clock::now();
       SampleResult res;
-      res.seconds_train = shards.train;
-      res.seconds_analyze = shards.analyze;
-      res.seconds_decide = shards.decide;
       res.config = cells[ci].config;
       res.swept = cells[ci].swept;
       res.backend = first.run.backend;
@@ -218,10 +223,7 @@ int run_merge(const MergeOptions& opt, std::ostream& out, std::ostream& err) {
       res.data = contexts[ci].data;
       res.loss_scale = contexts[ci].loss_scale;
       if (!opt.quiet) err << "merge: finalizing cell " << ci + 1 << "/" << cells.size() << " [" << cells[ci].label << "]\n";
-      finalize_stored_cell(store, cells[ci], contexts[ci], sc.cell_id, res);
-      const double here = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_cell).count();
-      res.seconds_total = shards.total + here;
-      store.add_cell_seconds(sc.cell_id, {res.seconds_train, res.seconds_analyze, res.seconds_decide, res.seconds_total});
+      finalize_stored_cell(store, cells[ci], contexts[ci], sc.cell_id, res, shards, t_cell);
       results.push_back(std::move(res));
       labels.push_back(cells[ci].label);
     }

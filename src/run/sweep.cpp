@@ -127,8 +127,16 @@ SampleResult start_cell_result(const SweepSetup& s, std::size_t ci) {
   return res;
 }
 
+void set_stored_seconds(Store& store, long cell_id, SampleResult& res) {
+  const CellSeconds t = store.cell_seconds(cell_id);
+  res.seconds_train = t.train;
+  res.seconds_analyze = t.analyze;
+  res.seconds_decide = t.decide;
+  res.seconds_total = t.total;
+}
+
 void finalize_stored_cell(Store& store, const SweepCell& cell, const CellContext& ctx, long cell_id,
-                          SampleResult& res) {
+                          SampleResult& res, CellSeconds add, std::chrono::steady_clock::time_point since) {
   const auto t0 = std::chrono::steady_clock::now();
   std::map<long, std::vector<double>> candidates;
   res.endpoints = store.load_cell(cell_id, candidates);
@@ -141,9 +149,30 @@ void finalize_stored_cell(Store& store, const SweepCell& cell, const CellContext
   // The report's 1-D slices (non-strict saddles along their witness, spurious minima along
   // their λ_min eigenvector), while the data and the weights are at hand.
   store.write_slices(cell_id, endpoint_slices(cell.config.model, ctx.data, res.endpoints, res.candidate_weights));
-  store.write_final(cell_id, res.optimum, res.endpoints, dump_observations(obs));
-  res.seconds_decide += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto t1 = std::chrono::steady_clock::now();
+  add.decide += std::chrono::duration<double>(t1 - t0).count();
+  add.total += std::chrono::duration<double>(t1 - since).count();
+  store.write_final(cell_id, res.optimum, res.endpoints, dump_observations(obs), add);
   for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
+  set_stored_seconds(store, cell_id, res);
+}
+
+void load_complete_cell(Store& store, const SweepCell& cell, const CellContext& ctx, long cell_id,
+                        SampleResult& res) {
+  Store::FinalCell f = store.load_final_cell(cell_id);
+  res.endpoints = std::move(f.endpoints);
+  res.candidate_weights = std::move(f.candidates);
+  res.optimum = f.optimum;
+  cell_warnings(ctx, res.optimum, res.endpoints, res.warnings);
+  try {
+    res.theory = f.prediction_json.empty() ? std::vector<Observation>() : parse_observations(f.prediction_json);
+  } catch (const std::exception& e) {
+    throw Error(store.path() + ": cell " + std::to_string(cell_id) + " [" + cell.label +
+                "]: stored theory observations (cells.prediction) unreadable: " + e.what());
+  }
+  for (const auto& o : res.theory) res.theory_lines.push_back(format_observation(o));
+  for (const auto& e : res.endpoints) ++res.counts[std::size_t(e.cls)];
+  set_stored_seconds(store, cell_id, res);
 }
 
 void print_sample_tables(const std::vector<SampleResult>& results, const std::vector<std::string>& labels,
@@ -249,11 +278,14 @@ class SweepDriver {
   }
 
   /// Trains and analyzes the cell's networks not yet stored, then finalizes the cell into
-  /// `res` (not in a shard). False when a stop signal came first (every finished chunk is
-  /// committed).
+  /// `res` (not in a shard). A cell complete before (a resume) is read back as stored: nothing
+  /// is decided, written or timed again. False when a stop signal came first (every finished
+  /// chunk is committed, with its times).
   bool run_cell(std::size_t ci, SampleResult& res) {
     const SweepCell& cell = m_setup.cells[ci];
-    const auto t_cell = std::chrono::steady_clock::now();
+    // The cell's wall time in this process is stored piecewise: each commit adds the time since
+    // the previous one (or since the cell began here), the final record the rest.
+    auto since = std::chrono::steady_clock::now();
     const CellContext& ctx = *m_setup.contexts[ci];
     Backend& backend = *m_setup.backend;
     const StoredCell sc = m_store.ensure_cell(m_run_id, int(ci), cell.label, cell.swept, ctx, "");
@@ -261,6 +293,10 @@ class SweepDriver {
     long have = 0;
     const std::vector<long> todo = cell_todo(m_store, sc.cell_id, cell.config.networks, m_opt.shard, have);
     m_progress.skip(have);
+    if (sc.status == "complete") {
+      load_complete_cell(m_store, cell, ctx, sc.cell_id, res);
+      return true;
+    }
     const std::size_t want = std::size_t(
         cell.config.chunk > 0 ? cell.config.chunk : backend.preferred_chunk(cell.config.model));
     // Chunks are committed in order on this thread; with train-ahead, the next chunk trains on
@@ -274,7 +310,13 @@ class SweepDriver {
     };
     const auto finish = [&](std::size_t c, TrainedChunk&& trained) {
       const long n = long(trained.indices.size());
-      commit_chunk(ctx, sc, finish_chunk(ctx, backend, std::move(trained)), res);
+      const ChunkResult chunk = finish_chunk(ctx, backend, std::move(trained));
+      const auto now = std::chrono::steady_clock::now();
+      // One transaction: the chunk's endpoints with its stage times and the wall time it adds.
+      m_store.write_chunk(sc.cell_id, ctx, chunk, m_run_id,
+                          {chunk.seconds_train, chunk.seconds_analyze, chunk.seconds_decide,
+                           std::chrono::duration<double>(now - since).count()});
+      since = now;
       m_done_here += n;
       if (m_kill_after > 0 && ++m_chunks_committed == m_kill_after) std::raise(SIGKILL);
       m_progress.update({int(ci), int(m_setup.cells.size()), cell.label,
@@ -285,23 +327,10 @@ class SweepDriver {
     const std::size_t chunks = (todo.size() + want - 1) / want;
     if (!run_chunks(chunks, m_overlap, train, finish, stop)) return false;
     if (ci + 1 == m_setup.cells.size() && fault_sigint_before_final()) std::raise(SIGINT);
-    if (!m_opt.shard.active()) finalize_stored_cell(m_store, cell, ctx, sc.cell_id, res);
-    // Wall time of the cell in this process: with train-ahead the stage times overlap, so their
-    // sum would overstate it.
-    res.seconds_total =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_cell).count();
-    m_store.add_cell_seconds(sc.cell_id, {res.seconds_train, res.seconds_analyze, res.seconds_decide, res.seconds_total});
+    // A shard's cells are finalized by `landscape merge`; their times are in with the chunks.
+    if (!m_opt.shard.active()) finalize_stored_cell(m_store, cell, ctx, sc.cell_id, res, {}, since);
+    else set_stored_seconds(m_store, sc.cell_id, res);
     return true;
-  }
-
-  /// Stores one analyzed chunk (one transaction) and adds its stage times to the cell's.
-  void commit_chunk(const CellContext& ctx, const StoredCell& sc, const ChunkResult& chunk,
-                    SampleResult& res) {
-    m_store.write_chunk(sc.cell_id, ctx, chunk);
-    m_store.add_run_seconds(m_run_id, chunk.seconds_train, chunk.seconds_analyze);
-    res.seconds_train += chunk.seconds_train;
-    res.seconds_analyze += chunk.seconds_analyze;
-    res.seconds_decide += chunk.seconds_decide;
   }
 
   const SweepOptions& m_opt;

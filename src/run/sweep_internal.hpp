@@ -107,10 +107,21 @@ void print_sample_tables(const std::vector<SampleResult>& results, const std::ve
                          bool verbose, std::ostream& out);
 
 /// With every network of the cell stored: reloads its endpoints, finds the optimum, runs the
-/// escape tests, checks the theory's claims, stores the cell's final record and counts the
-/// classes into `res`.
+/// escape tests, checks the theory's claims and stores the cell's final record in one
+/// transaction with its times: `add` plus the finalization's decision seconds and the wall time
+/// from `since` to the record. Counts the classes into `res`, and sets its times to the cell's
+/// stored ones (every process's).
 void finalize_stored_cell(Store& store, const SweepCell& cell, const CellContext& ctx, long cell_id,
-                          SampleResult& res);
+                          SampleResult& res, CellSeconds add, std::chrono::steady_clock::time_point since);
+
+/// A cell complete before this process (a resume): its final record read back into `res`
+/// (endpoints with their classes, L*, the theory's observations, warnings, counts, stored
+/// times); nothing is decided or written.
+void load_complete_cell(Store& store, const SweepCell& cell, const CellContext& ctx, long cell_id,
+                        SampleResult& res);
+
+/// Sets `res`'s times to the cell's stored ones (table `cell_seconds`: every process's).
+void set_stored_seconds(Store& store, long cell_id, SampleResult& res);
 
 /// The end of a sweep: the summary tables, the flat outputs and the run marked complete (for a
 /// shard, the run marked complete and how to merge).

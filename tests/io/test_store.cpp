@@ -19,6 +19,7 @@
 #include "landscape/io/config.hpp"
 #include "landscape/io/schema.hpp"
 #include "landscape/io/store.hpp"
+#include "landscape/run/experiment.hpp"
 #include "landscape/run/sweep.hpp"
 #include "temp_dir_test.hpp"
 
@@ -277,6 +278,92 @@ TEST_F(Sweep, CellSecondsAreStoredPerCellAndAddUp) {
                                std::to_string(cells[0].cell_id)),
             std::vector<std::string>{std::to_string(blobs->x.size()) + "|" + std::to_string(blobs->y.size()) + "|"});
   EXPECT_FALSE(store.cell_data_blobs(cells[0].cell_id + 100).has_value());
+}
+
+// A chunk's times are written in the transaction that writes its endpoints: a chunk that
+// fails to commit (a network stored twice here) leaves the cell's and the run's times as they
+// were; one that commits adds exactly its own.
+TEST_F(Sweep, ChunkTimesCommitWithTheChunkOrNotAtAll) {
+  ASSERT_EQ(run_cli({"sample", m_cfg, "--out", path("o"), "--quiet"}), 0);
+  const std::string db = path("o/results.db");
+  const CellContext ctx = make_cell_context(expand_sweep(read_file(m_cfg), m_cfg)[1].config);
+  Store store(db);
+  const StoredRun run = *store.latest_run();
+  const auto cells = store.cells(run.run_id);
+  ASSERT_EQ(cells.size(), 2u);
+  std::map<long, std::vector<double>> candidates;
+  ChunkResult chunk;
+  chunk.endpoints = {store.load_cell(cells[1].cell_id, candidates).at(0)};
+  chunk.weights.assign(ctx.cfg.model.param_count(), 0.5);
+  const CellSeconds before = store.cell_seconds(cells[1].cell_id);
+  EXPECT_THROW(store.write_chunk(cells[1].cell_id, ctx, chunk, run.run_id, {1, 2, 3, 4}), Error);
+  const CellSeconds same = store.cell_seconds(cells[1].cell_id);
+  EXPECT_EQ(same.train, before.train);
+  EXPECT_EQ(same.total, before.total);
+  EXPECT_EQ(store.latest_run()->seconds_train, run.seconds_train);
+  chunk.endpoints[0].index = 100;
+  store.write_chunk(cells[1].cell_id, ctx, chunk, run.run_id, {1, 2, 3, 4});
+  const CellSeconds after = store.cell_seconds(cells[1].cell_id);
+  EXPECT_DOUBLE_EQ(after.train, before.train + 1);
+  EXPECT_DOUBLE_EQ(after.analyze, before.analyze + 2);
+  EXPECT_DOUBLE_EQ(after.decide, before.decide + 3);
+  EXPECT_DOUBLE_EQ(after.total, before.total + 4);
+  EXPECT_DOUBLE_EQ(store.latest_run()->seconds_train, run.seconds_train + 1);
+  EXPECT_DOUBLE_EQ(store.latest_run()->seconds_analyze, run.seconds_analyze + 2);
+}
+
+// A complete cell reads back with the classes and escape tests its final record stored; a
+// database opened to read is refused while a writer holds it, and is never written.
+TEST_F(Sweep, CompleteCellsReadBackAndReadOnlyStoresWriteNothing) {
+  // Y = 0, small initializations and refinement: non-strict saddles, so escape tests are stored.
+  const std::string cfg = write("esc.toml", "[experiment]\nnetworks = 7\nseed = 3\nbackend = \"cpu\"\nchunk = 4\n"
+                                            "[model]\nfamily = \"linear\"\ndims = [[3, 2, 3], [4, 3, 3, 3]]\n"
+                                            "[data]\nn = 8\ny_rank = 0\n[init]\nscale = 0.001\n"
+                                            "[train]\nlr = 0.02\nsteps = 300\n[refine]\nenabled = true\n");
+  ASSERT_EQ(run_cli({"sample", cfg, "--out", path("o"), "--quiet"}), 0);
+  const std::string db = path("o/results.db");
+  {
+    Store writer(db);
+    try {
+      Store reader(db, StoreMode::read);
+      FAIL() << "a database being written was opened to read";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("being written"), std::string::npos) << e.what();
+    }
+  }
+  const auto bytes = read_file(db);
+  Store reader(db, StoreMode::read);
+  Store other(db, StoreMode::read);  // readers share the file
+  const auto cells = reader.cells(reader.latest_run()->run_id);
+  ASSERT_EQ(cells.size(), 2u);
+  long escapes = 0;
+  for (const auto& cell : cells) {
+    const Store::FinalCell f = reader.load_final_cell(cell.cell_id);
+    const std::string id = std::to_string(cell.cell_id);
+    std::string classes;
+    long tested = 0;
+    for (const auto& e : f.endpoints) {
+      classes += to_string(e.cls) + "," + to_string(e.raw_class) + "," + to_string(e.cls_by_tol[kTolLo]) + "," +
+                 to_string(e.cls_by_tol[kTolHi]) + "|";
+      tested += e.escape.has_value();
+    }
+    std::string stored;
+    for (const auto& r : query_rows(db, "SELECT class || ',' || raw_class || ',' || class_tol_lo || ',' || "
+                                        "class_tol_hi FROM endpoints WHERE cell_id = " + id + " ORDER BY net_index"))
+      stored += r;
+    EXPECT_EQ(classes, stored);
+    EXPECT_EQ(f.endpoints.size(), 7u);
+    EXPECT_EQ(query_rows(db, "SELECT COUNT(*) FROM endpoints WHERE json_extract(details, '$.escape') IS NOT NULL "
+                             "AND cell_id = " + id),
+              std::vector<std::string>{std::to_string(tested) + "|"});
+    escapes += tested;
+    EXPECT_EQ(query_rows(db, "SELECT global_loss_kind FROM cells WHERE cell_id = " + id),
+              std::vector<std::string>{f.optimum.kind + "|"});
+    EXPECT_FALSE(f.prediction_json.empty());
+  }
+  EXPECT_GT(escapes, 0) << "no escape test stored: the experiment no longer exercises them";
+  EXPECT_THROW(reader.set_meta("x", "y"), Error);
+  EXPECT_EQ(read_file(db), bytes);
 }
 
 TEST_F(Sweep, ResumeAfterSigkillAtSeveralPointsGivesTheUninterruptedResult) {

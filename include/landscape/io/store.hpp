@@ -42,13 +42,19 @@ struct StoredCell {
   std::string label, status;
 };
 
+/// How a Store opens its file: to write (creating it), or to read an existing one.
+enum class StoreMode { write, read };
+
 /// Writer of one database file. Holds an exclusive advisory lock (flock on "<path>.lock") for
 /// its lifetime, so a second writer is refused with a clear message instead of interleaving;
 /// the kernel drops the lock when the process dies, SIGKILL included.
 class Store {
  public:
-  /// Opens or creates `path`, creating the schema; throws Error naming the path.
-  explicit Store(const std::string& path);
+  /// Opens or creates `path`, creating the schema; throws Error naming the path. With
+  /// StoreMode::read: opens an existing database read-only (SQLITE_OPEN_READONLY), creating and
+  /// changing nothing, under a shared lock where a lock file exists (refused while a writer
+  /// holds it); only the reading methods may be used.
+  explicit Store(const std::string& path, StoreMode mode = StoreMode::write);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -74,13 +80,28 @@ class Store {
                          const std::string& prediction_json);
   /// Network indices of the cell already stored.
   std::vector<long> stored_indices(long cell_id);
-  /// One transaction: endpoints, candidate weights, spectra and curves of a chunk.
-  void write_chunk(long cell_id, const CellContext& ctx, const ChunkResult& chunk);
+  /// One transaction: endpoints, candidate weights, spectra and curves of a chunk, with the
+  /// chunk's times: `seconds` added to the cell's row of `cell_seconds` (its stages, and the wall
+  /// time the chunk adds to the cell) and its training and analysis to run `run_id`'s. A run
+  /// stopped or killed at any point has then stored the times of exactly the work it committed.
+  void write_chunk(long cell_id, const CellContext& ctx, const ChunkResult& chunk, long run_id,
+                   const CellSeconds& seconds);
   /// All endpoints of a cell (as written by write_chunk) and the candidates' weights.
   std::vector<EndpointRecord> load_cell(long cell_id, std::map<long, std::vector<double>>& candidates);
-  /// One transaction: final classes and details of every endpoint, L*, status complete.
+  /// One transaction: final classes and details of every endpoint, L*, status complete, and
+  /// `seconds` (the finalization's) added to the cell's row of `cell_seconds`.
   void write_final(long cell_id, const GlobalOptimum& opt, const std::vector<EndpointRecord>& endpoints,
-                   const std::string& prediction_json);
+                   const std::string& prediction_json, const CellSeconds& seconds);
+  /// A complete cell as write_final left it: every endpoint with its final classes and details
+  /// (escape test included), the candidates' weights, L* and the theory's observations (the
+  /// `prediction` JSON), read back without deciding anything again.
+  struct FinalCell {
+    std::vector<EndpointRecord> endpoints;
+    std::map<long, std::vector<double>> candidates;
+    GlobalOptimum optimum;
+    std::string prediction_json;
+  };
+  FinalCell load_final_cell(long cell_id);
 
   /// A value of the `meta` table, or "" when the key is absent.
   std::string meta(const std::string& key);
@@ -100,6 +121,10 @@ class Store {
   void exec(const std::string& sql);
 
  private:
+  /// The cell's endpoints; `final`: with the classes and escape tests of its final record.
+  std::vector<EndpointRecord> load_endpoints(long cell_id, std::map<long, std::vector<double>>& candidates,
+                                             bool final);
+
   std::string m_path;
   std::unique_ptr<Database> m_db;
   int m_lock_fd = -1;
