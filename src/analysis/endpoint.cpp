@@ -67,10 +67,11 @@ MinimumCertificate certify_minimum(const EndpointRecord& e, const Tolerances& to
 double decision_memory_bytes(const Model& m) {
   const double P = double(m.param_count()), K = double(orbit_dimension_max(m));
   const double small = std::min(P, K);
-  // Orbit: T (P×K) and the SVD's copy of it, its U/V blocks or the K×K Gram matrix and its
-  // solver (at most 3·min(P, K)²). Refinement and escape: H, its eigenvectors and the solver's
-  // workspace (3·P²). Both are held at once only in the worst case; the sum stays an upper bound.
-  return sizeof(double) * (2.0 * P * K + 3.0 * small * small + 3.0 * P * P);
+  // Orbit: T (P×K), with X of rank below d0 also T in col(X)'s coordinates (at most P×K), and
+  // the SVD's copy of one of them, its U/V blocks or the K×K Gram matrix and its solver (at most
+  // 3·min(P, K)²). Refinement and escape: H, its eigenvectors and the solver's workspace (3·P²).
+  // Both are held at once only in the worst case; the sum stays an upper bound.
+  return sizeof(double) * (3.0 * P * K + 3.0 * small * small + 3.0 * P * P);
 }
 
 /// Closed form where docs/math.md §3 has one; otherwise the best finite loss among `losses`.

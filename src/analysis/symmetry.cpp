@@ -88,7 +88,12 @@ KnownNullSpace known_null_space(const Model& m, const Dataset& d, const double* 
   // An orthonormal basis U of col(X), from its SVD, with X's numerical rank.
   Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> X(d.X.data(), d0, d.n);
   const Eigen::JacobiSVD<Eigen::MatrixXd> svd(X, Eigen::ComputeThinU);
-  const int rx = rank_from_singular_values(svd.singularValues().data(), int(svd.singularValues().size()), rank_rtol);
+  // X's rank at rounding level, not rank_rtol: the certificate counts these directions as exact
+  // null directions, which they are only where X is rank-deficient to rounding (data drawn with
+  // x_rank: σ ≈ 1e-16·σ₁); a merely small σ (nearly collinear features) stays out of D, where a
+  // near-zero eigenvalue it causes reads as excess degeneracy.
+  const double xtol = 10.0 * double(std::max(d0, d.n)) * std::numeric_limits<double>::epsilon();
+  const int rx = rank_from_singular_values(svd.singularValues().data(), int(svd.singularValues().size()), xtol);
   if (rx >= d0) return k;
   // [T | D] with D = {δW_1 = A·Zᵀ, Z ⊥ col(X)} (d1·(d0 − rx) directions, W_1's block only):
   // its rank is dim D plus the rank of T with W_1's block seen in col(X)'s coordinates
@@ -102,7 +107,9 @@ KnownNullSpace known_null_space(const Model& m, const Dataset& d, const double* 
           U.transpose() * T.col(c).segment(Eigen::Index(a) * d0, d0);
     Tr.col(c).tail(T.rows() - first) = T.col(c).tail(T.rows() - first);
   }
-  k.data = d1 * (d0 - rx) + tangent_rank(Tr, rank_rtol) - k.orbit;
+  // The two ranks are thresholded relative to their own largest singular values, so in a near
+  // tie the difference can leave [0, d1·(d0 − rx)]; the count stays within what D can add.
+  k.data = std::clamp(d1 * (d0 - rx) + tangent_rank(Tr, rank_rtol) - k.orbit, 0, d1 * (d0 - rx));
   return k;
 }
 

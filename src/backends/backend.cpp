@@ -11,6 +11,7 @@
 
 #include "landscape/analysis/hessian.hpp"
 #include "landscape/core/common.hpp"
+#include "landscape/core/parallel.hpp"
 
 #ifdef LANDSCAPE_HAVE_CUDA
 #include "landscape/backends/cuda/cuda_backend.hpp"
@@ -46,13 +47,15 @@ void Backend::analyze(const Model& m, const Dataset& d, std::size_t count, const
   std::vector<double> wr(count * Pr), er(count * Pr);
   const int threads = std::max(1, host_threads());
   // Independent per network (no reductions across them), so the thread count changes no bits.
+  ExceptionCollector errors;  // a bad_alloc must not leave a parallel region
 #pragma omp parallel for schedule(static) num_threads(threads)
-  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) {
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) errors.run([&] {
     const double* w = weights + std::size_t(i) * P;
     double* v = wr.data() + std::size_t(i) * Pr;
     r.first_layer(w, m.dims[1], v);
     std::copy(w + first, w + P, v + first_r);
-  }
+  });
+  errors.rethrow();
   const double prepare = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   analyze_batch(rm, r.data, count, wr.data(), out, er.data());
   const auto t1 = std::chrono::steady_clock::now();
@@ -60,7 +63,7 @@ void Backend::analyze(const Model& m, const Dataset& d, std::size_t count, const
   // mathematically; these are the bits every other path reports); the spectrum is the reduced
   // one's with the structural zeros merged in, in ascending order.
 #pragma omp parallel for schedule(static) num_threads(threads)
-  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) {
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) errors.run([&] {
     EndpointAnalysis& a = out[i];
     a.facts = point_facts(m, d, weights + std::size_t(i) * P);
     a.has_spectrum = a.has_spectrum && a.facts.finite;
@@ -68,13 +71,14 @@ void Backend::analyze(const Model& m, const Dataset& d, std::size_t count, const
     const double* e = er.data() + std::size_t(i) * Pr;
     if (!a.has_spectrum) {
       std::fill(ev, ev + P, std::numeric_limits<double>::quiet_NaN());
-      continue;
+      return;
     }
     const std::size_t below = std::size_t(std::lower_bound(e, e + Pr, 0.0) - e);
     std::copy(e, e + below, ev);
     std::fill(ev + below, ev + below + zeros, 0.0);
     std::copy(e + below, e + Pr, ev + below + zeros);
-  }
+  });
+  errors.rethrow();
   m_times.hessian += prepare + std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
 }
 

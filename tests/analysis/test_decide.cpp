@@ -316,6 +316,20 @@ TEST(Symmetry, KnownNullSpaceIsTheRankOfOrbitAndDataDirections) {
   }
 }
 
+// Only X's rank deficiency to rounding makes data null directions: nearly collinear features
+// (σ_min/σ_max ≈ 1e-9, below rank_tol yet far above rounding) make none, exactly collinear ones
+// make d1 per missing rank.
+TEST(Symmetry, NearlyCollinearFeaturesAreNotDataNullDirections) {
+  const Model m = make_model(Family::leaky_relu, {4, 3, 2}, 0.1);
+  Dataset d = gaussian_data(m, 9, 14);
+  const std::vector<double> w = random_weights(m, 2);
+  for (int s = 0; s < d.n; ++s) d.X[std::size_t(3 * d.n + s)] = d.X[std::size_t(2 * d.n + s)];
+  EXPECT_EQ(known_null_space(m, d, w.data(), 1e-6).data, 3);
+  for (int s = 0; s < d.n; ++s) d.X[std::size_t(3 * d.n + s)] += 1e-9 * std::cos(1.0 + s);
+  EXPECT_EQ(known_null_space(m, d, w.data(), 1e-6).data, 0);
+  EXPECT_EQ(known_null_space(m, d, w.data(), 1e-3).data, 0);
+}
+
 TEST(Symmetry, LeakyReluOrbitIsPositiveRescaling) {
   const Model m = make_model(Family::leaky_relu, {5, 4, 3, 2}, 0.2);
   const auto w = random_weights(m, 7);

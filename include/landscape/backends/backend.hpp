@@ -96,7 +96,8 @@ class Backend {
   /// Threads for the host-side work around `analyze_batch` (the CPU backend's own count).
   virtual int host_threads() const { return omp_max_threads(); }
 
-  /// The backend's analysis: `analyze` on the model and data as given to it.
+  /// The backend's analysis: `analyze` on the model and data as given to it. Sets m_times to
+  /// this call's stage times (analyze adds its own work around it).
   virtual void analyze_batch(const Model& m, const Dataset& d, std::size_t count,
                              const double* weights, EndpointAnalysis* out,
                              double* eigenvalues) = 0;

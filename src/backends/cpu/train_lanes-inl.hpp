@@ -77,8 +77,10 @@ struct StopScreen {
     const double g = p.grad_tol * p.grad_tol * (1 + 1e-6);
     g2_above = round_up(g);
     const double off = p.loss_offset, div = p.diverge_loss;
+    // Without a finite diverge_loss, L must still be finite: half the range leaves room for
+    // the offset (at most 1e300 here).
     const double lim = std::isfinite(div) ? div - off - 1e-6 * (std::fabs(div) + std::fabs(off))
-                                          : double(std::numeric_limits<T>::max());
+                                          : 0.5 * double(std::numeric_limits<T>::max());
     // An offset near the double range could overflow L; then every step takes the full test.
     loss_below = std::fabs(off) < 1e300 && lim > 0 ? round_down(lim) : -inf;
   }
@@ -106,12 +108,17 @@ struct StopScreen {
   }
 
  private:
+  // Outside T's range (float) the conversion itself would be undefined: the infinities.
   static T round_up(double x) {
+    if (x > double(std::numeric_limits<T>::max())) return std::numeric_limits<T>::infinity();
+    if (x < -double(std::numeric_limits<T>::max())) return -std::numeric_limits<T>::max();
     T t = T(x);
     if (double(t) < x) t = std::nextafter(t, std::numeric_limits<T>::infinity());
     return t;
   }
   static T round_down(double x) {
+    if (x > double(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+    if (x < -double(std::numeric_limits<T>::max())) return -std::numeric_limits<T>::infinity();
     T t = T(x);
     if (double(t) > x) t = std::nextafter(t, -std::numeric_limits<T>::infinity());
     return t;
