@@ -145,7 +145,7 @@ bool describe_endpoint(const EndpointProblem& pb, bool keep_spectrum, std::vecto
   if (keep_spectrum) e.eigenvalues.assign(ev, ev + P);
   SymmetryInfo sym;
   sym.orbit_dim_max = int(orbit_dimension_max(m));
-  const KnownNullSpace known = known_null_space(m, d, w.data(), s.rank_tol);
+  const KnownNullSpace known = known_null_space(m, d, w.data(), s.rank_tol, pb.columns);
   sym.orbit_dim = known.orbit;
   sym.data_null_dim = known.data;
   sym.near_zero = e.nominal_spectrum().n_near_zero;

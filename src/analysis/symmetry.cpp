@@ -80,25 +80,39 @@ int orbit_dimension(const Model& m, const double* w, double rank_rtol) {
   return tangent_rank(tangent_matrix(m, w), rank_rtol);
 }
 
-KnownNullSpace known_null_space(const Model& m, const Dataset& d, const double* w, double rank_rtol) {
-  KnownNullSpace k;
-  const Eigen::MatrixXd T = tangent_matrix(m, w);
-  k.orbit = tangent_rank(T, rank_rtol);
-  const int d0 = m.dims[0], d1 = m.dims[1];
-  // An orthonormal basis U of col(X), from its SVD, with X's numerical rank.
-  Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> X(d.X.data(), d0, d.n);
+DataColumnSpace data_column_space(const Dataset& d) {
+  DataColumnSpace c;
+  c.d0 = d.d0;
+  Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> X(d.X.data(), d.d0, d.n);
   const Eigen::JacobiSVD<Eigen::MatrixXd> svd(X, Eigen::ComputeThinU);
   // X's rank at rounding level, not rank_rtol: the certificate counts these directions as exact
   // null directions, which they are only where X is rank-deficient to rounding (data drawn with
   // x_rank: σ ≈ 1e-16·σ₁); a merely small σ (nearly collinear features) stays out of D, where a
   // near-zero eigenvalue it causes reads as excess degeneracy.
-  const double xtol = 10.0 * double(std::max(d0, d.n)) * std::numeric_limits<double>::epsilon();
-  const int rx = rank_from_singular_values(svd.singularValues().data(), int(svd.singularValues().size()), xtol);
+  const double xtol = 10.0 * double(std::max(d.d0, d.n)) * std::numeric_limits<double>::epsilon();
+  c.rank = rank_from_singular_values(svd.singularValues().data(), int(svd.singularValues().size()), xtol);
+  const Eigen::MatrixXd U = svd.matrixU().leftCols(c.rank);
+  c.basis.assign(U.data(), U.data() + U.size());
+  return c;
+}
+
+KnownNullSpace known_null_space(const Model& m, const Dataset& d, const double* w, double rank_rtol,
+                                const DataColumnSpace* columns) {
+  KnownNullSpace k;
+  const Eigen::MatrixXd T = tangent_matrix(m, w);
+  k.orbit = tangent_rank(T, rank_rtol);
+  const int d0 = m.dims[0], d1 = m.dims[1];
+  DataColumnSpace own;
+  if (columns == nullptr || columns->d0 != d0) {
+    own = data_column_space(d);
+    columns = &own;
+  }
+  const int rx = columns->rank;
   if (rx >= d0) return k;
   // [T | D] with D = {δW_1 = A·Zᵀ, Z ⊥ col(X)} (d1·(d0 − rx) directions, W_1's block only):
   // its rank is dim D plus the rank of T with W_1's block seen in col(X)'s coordinates
   // (δW_1 ↦ δW_1·U), the part of T that D does not already span.
-  const Eigen::MatrixXd U = svd.matrixU().leftCols(rx);
+  const Eigen::Map<const Eigen::MatrixXd> U(columns->basis.data(), d0, rx);
   const Eigen::Index first = Eigen::Index(d1) * d0, first_r = Eigen::Index(d1) * rx;
   Eigen::MatrixXd Tr(T.rows() - first + first_r, T.cols());
   for (Eigen::Index c = 0; c < T.cols(); ++c) {

@@ -161,6 +161,7 @@ ChunkResult finish_chunk(const CellContext& ctx, Backend& backend, TrainedChunk 
   t0 = std::chrono::steady_clock::now();
   std::vector<char> candidate(cnt, 0);
   std::vector<std::vector<double>> final_w(cnt);
+  const DataColumnSpace columns = data_column_space(ctx.data);  // once, not per endpoint
   ExceptionCollector errors;  // e.g. bad_alloc in one network's decisions: rethrown below
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads)
   for (std::ptrdiff_t k = 0; k < std::ptrdiff_t(cnt); ++k) errors.run([&] {
@@ -176,7 +177,7 @@ ChunkResult finish_chunk(const CellContext& ctx, Backend& backend, TrainedChunk 
     w.assign(weights.begin() + std::ptrdiff_t(i * P), weights.begin() + std::ptrdiff_t((i + 1) * P));
     PointFacts facts = analysis[i].facts;
     facts.finite = facts.finite && analysis[i].has_spectrum && o.status != math::TrainStatus::diverged;
-    candidate[i] = describe_endpoint({cfg.model, ctx.data, ctx.loss_scale, cfg.decide}, cfg.output.spectrum,
+    candidate[i] = describe_endpoint({cfg.model, ctx.data, ctx.loss_scale, cfg.decide, &columns}, cfg.output.spectrum,
                                      w, facts, eig.data() + i * P, e);
     e.near_kink = e.finite && e.kink_distance < cfg.decide.tol.kink;
   });

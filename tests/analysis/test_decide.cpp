@@ -271,6 +271,10 @@ TEST(Symmetry, KnownNullSpaceIsTheRankOfOrbitAndDataDirections) {
     const Dataset d = gaussian_data(m, c.n, 12, c.x_rank);
     const std::vector<double> w = random_weights(m, 8);
     const KnownNullSpace k = known_null_space(m, d, w.data(), 1e-8);
+    const DataColumnSpace columns = data_column_space(d);  // as a chunk computes it once
+    const KnownNullSpace kc = known_null_space(m, d, w.data(), 1e-8, &columns);
+    EXPECT_EQ(kc.orbit, k.orbit);
+    EXPECT_EQ(kc.data, k.data);
     const int d0 = c.dims[0], d1 = c.dims[1];
     const Eigen::Index P = Eigen::Index(m.param_count());
     Eigen::Map<const RowMat> X(d.X.data(), d0, d.n);

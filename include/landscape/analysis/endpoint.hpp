@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "landscape/analysis/symmetry.hpp"
 #include "landscape/core/data.hpp"
 #include "landscape/core/model.hpp"
 #include "landscape/core/records.hpp"
@@ -18,6 +19,8 @@ struct EndpointProblem {
   const Dataset& data;
   double loss_scale;
   const DecideSettings& settings;
+  /// data_column_space(data), when the caller computed it once for many endpoints
+  const DataColumnSpace* columns = nullptr;
 };
 
 /// Bytes one thread holds at the peak of describe_endpoint and finalize_endpoint for `m`: the

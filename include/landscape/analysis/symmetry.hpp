@@ -1,6 +1,8 @@
 // Symmetry orbit dimension at an endpoint (docs/math.md §6).
 #pragma once
 
+#include <vector>
+
 #include "landscape/core/data.hpp"
 #include "landscape/core/model.hpp"
 
@@ -17,7 +19,16 @@ struct KnownNullSpace {
   int orbit = 0;  ///< orbit_dimension(m, w, rank_rtol)
   int data = 0;   ///< rank[T | D] − orbit: what the data's null directions add to the orbit's
 };
-KnownNullSpace known_null_space(const Model& m, const Dataset& d, const double* w, double rank_rtol);
+/// An orthonormal basis of col(X) (d0 × rank, column-major) with X's rank taken at rounding
+/// level: what known_null_space needs of the data, to be computed once per dataset.
+struct DataColumnSpace {
+  int d0 = 0, rank = 0;
+  std::vector<double> basis;
+};
+DataColumnSpace data_column_space(const Dataset& d);
+/// `columns`: data_column_space(d) when the caller has it (else it is computed here).
+KnownNullSpace known_null_space(const Model& m, const Dataset& d, const double* w, double rank_rtol,
+                                const DataColumnSpace* columns = nullptr);
 
 /// K = Σ d_i² (linear) or Σ d_i (leaky ReLU) over the hidden layers. A size_t like
 /// Model::param_count: the memory estimate asks for it before the dimensions are known to fit.
