@@ -171,6 +171,37 @@ Dataset make_dataset(const DataSpec& spec, const Model& model, std::uint64_t see
   return d;
 }
 
+namespace {
+
+/// The Householder reflector I − β·v·vᵀ that maps entries k..len−1 of the column `a` to
+/// (α, 0, …, 0), α = ∓‖a[k..]‖ with the sign that avoids cancellation in v_k: writes v into
+/// v[k..len−1], α and the zeros into `a`, and returns β = 2/‖v‖² (0, with nothing written, for
+/// a zero column: the identity reflects it). Plain loops of fixed order: the same bits everywhere.
+double make_reflector(double* a, double* v, int k, int len) {
+  double norm2 = 0;
+  for (int i = k; i < len; ++i) norm2 += a[i] * a[i];
+  if (norm2 == 0) return 0;
+  const double norm = std::sqrt(norm2);
+  const double alpha = a[k] > 0 ? -norm : norm;
+  for (int i = k; i < len; ++i) v[i] = a[i];
+  v[k] -= alpha;
+  double v2 = 0;
+  for (int i = k; i < len; ++i) v2 += v[i] * v[i];
+  a[k] = alpha;
+  for (int i = k + 1; i < len; ++i) a[i] = 0.0;
+  return 2.0 / v2;
+}
+
+/// Applies I − β·v·vᵀ (v living in entries k..len−1) to the column `c`.
+void apply_reflector(const double* v, double beta, int k, int len, double* c) {
+  double t = 0;
+  for (int i = k; i < len; ++i) t += v[i] * c[i];
+  t *= beta;
+  for (int i = k; i < len; ++i) c[i] -= t * v[i];
+}
+
+}  // namespace
+
 bool compresses(const Model& model, const Dataset& d) {
   return model.family == Family::linear && d.n > d.d0;
 }
@@ -186,29 +217,11 @@ CompressedData compress_linear_data(const Dataset& d) {
   // both contiguous, so A and B hold those columns one after another.
   std::vector<double> A(d.X), B(d.Y), v(static_cast<std::size_t>(n));
   const auto col = [n](std::vector<double>& M, int j) { return M.data() + std::size_t(j) * n; };
-  // Applies I − β·v·vᵀ (v living in rows k..n−1) to column c of a matrix held by columns.
-  const auto reflect = [&](double* c, int k, double beta) {
-    double s = 0;
-    for (int i = k; i < n; ++i) s += v[std::size_t(i)] * c[i];
-    s *= beta;
-    for (int i = k; i < n; ++i) c[i] -= s * v[std::size_t(i)];
-  };
   for (int k = 0; k < d0; ++k) {
-    double* a = col(A, k);
-    double norm2 = 0;
-    for (int i = k; i < n; ++i) norm2 += a[i] * a[i];
-    if (norm2 == 0) continue;  // a zero column: the identity reflects it
-    const double norm = std::sqrt(norm2);
-    const double alpha = a[k] > 0 ? -norm : norm;  // the sign that avoids cancellation in v_k
-    for (int i = k; i < n; ++i) v[std::size_t(i)] = a[i];
-    v[std::size_t(k)] -= alpha;
-    double v2 = 0;
-    for (int i = k; i < n; ++i) v2 += v[std::size_t(i)] * v[std::size_t(i)];
-    const double beta = 2.0 / v2;
-    a[k] = alpha;
-    for (int i = k + 1; i < n; ++i) a[i] = 0.0;
-    for (int j = k + 1; j < d0; ++j) reflect(col(A, j), k, beta);
-    for (int r = 0; r < dh; ++r) reflect(col(B, r), k, beta);
+    const double beta = make_reflector(col(A, k), v.data(), k, n);
+    if (beta == 0) continue;
+    for (int j = k + 1; j < d0; ++j) apply_reflector(v.data(), beta, k, n, col(A, j));
+    for (int r = 0; r < dh; ++r) apply_reflector(v.data(), beta, k, n, col(B, r));
   }
   // Now QᵀXᵀ = [R̂; 0] and QᵀYᵀ = B: X̃ = R̂ᵀ (X̃[i][k] = R̂[k][i] = A's column i, row k), Ỹ is
   // B's first d0 rows transposed, and the rest of B is the part of Y no W can reach.
@@ -250,28 +263,11 @@ InputReduction reduce_inputs(const Dataset& d) {
   r.reflectors.assign(std::size_t(n) * d0, 0.0);
   r.betas.assign(std::size_t(n), 0.0);
   for (int k = 0; k < n; ++k) {
-    double* a = A.data() + std::size_t(k) * d0;
     double* v = r.reflectors.data() + std::size_t(k) * d0;
-    double norm2 = 0;
-    for (int i = k; i < d0; ++i) norm2 += a[i] * a[i];
-    if (norm2 == 0) continue;  // a zero column: the identity reflects it
-    const double norm = std::sqrt(norm2);
-    const double alpha = a[k] > 0 ? -norm : norm;
-    for (int i = k; i < d0; ++i) v[i] = a[i];
-    v[k] -= alpha;
-    double v2 = 0;
-    for (int i = k; i < d0; ++i) v2 += v[i] * v[i];
-    const double beta = 2.0 / v2;
+    const double beta = make_reflector(A.data() + std::size_t(k) * d0, v, k, d0);
     r.betas[std::size_t(k)] = beta;
-    a[k] = alpha;
-    for (int i = k + 1; i < d0; ++i) a[i] = 0.0;
-    for (int j = k + 1; j < n; ++j) {
-      double* c = A.data() + std::size_t(j) * d0;
-      double t = 0;
-      for (int i = k; i < d0; ++i) t += v[i] * c[i];
-      t *= beta;
-      for (int i = k; i < d0; ++i) c[i] -= t * v[i];
-    }
+    if (beta == 0) continue;
+    for (int j = k + 1; j < n; ++j) apply_reflector(v, beta, k, d0, A.data() + std::size_t(j) * d0);
   }
   // QᵀX = [R; 0]: R[k][s] is row k of the reflected column s.
   r.data.d0 = n;
@@ -290,15 +286,9 @@ void InputReduction::first_layer(const double* W1, int rows, double* V1) const {
   for (int row = 0; row < rows; ++row) {
     std::copy(W1 + std::size_t(row) * d0, W1 + std::size_t(row + 1) * d0, c.begin());
     // Qᵀ = H_{n−1}⋯H_0: the reflectors in the order they were made.
-    for (int k = 0; k < n; ++k) {
-      const double beta = betas[std::size_t(k)];
-      if (beta == 0) continue;
-      const double* v = reflectors.data() + std::size_t(k) * d0;
-      double t = 0;
-      for (int i = k; i < d0; ++i) t += v[i] * c[std::size_t(i)];
-      t *= beta;
-      for (int i = k; i < d0; ++i) c[std::size_t(i)] -= t * v[i];
-    }
+    for (int k = 0; k < n; ++k)
+      if (betas[std::size_t(k)] != 0)
+        apply_reflector(reflectors.data() + std::size_t(k) * d0, betas[std::size_t(k)], k, d0, c.data());
     std::copy(c.begin(), c.begin() + n, V1 + std::size_t(row) * n);
   }
 }
