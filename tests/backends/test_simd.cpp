@@ -23,23 +23,28 @@ using namespace landscape::testing;
 
 namespace {
 
-/// Sets an environment variable for one scope (restoring the old value).
+/// Sets an environment variable (LANDSCAPE_SIMD unless named) for one scope, restoring the old
+/// value; an empty value unsets it.
 class SimdEnv {
  public:
-  explicit SimdEnv(const std::string& value) {
-    if (const char* old = std::getenv("LANDSCAPE_SIMD")) m_old = old, m_had = true;
-    ::setenv("LANDSCAPE_SIMD", value.c_str(), 1);
+  explicit SimdEnv(const std::string& value, const char* name = "LANDSCAPE_SIMD") : m_name(name) {
+    if (const char* old = std::getenv(name)) m_old = old, m_had = true;
+    if (value.empty())
+      ::unsetenv(name);
+    else
+      ::setenv(name, value.c_str(), 1);
   }
   ~SimdEnv() {
     if (m_had)
-      ::setenv("LANDSCAPE_SIMD", m_old.c_str(), 1);
+      ::setenv(m_name, m_old.c_str(), 1);
     else
-      ::unsetenv("LANDSCAPE_SIMD");
+      ::unsetenv(m_name);
   }
   SimdEnv(const SimdEnv&) = delete;
   SimdEnv& operator=(const SimdEnv&) = delete;
 
  private:
+  const char* m_name;
   std::string m_old;
   bool m_had = false;
 };
@@ -51,11 +56,15 @@ struct Batch {
 
 constexpr int kCurveLen = 8;
 
-/// Trains `w0` (count networks) on `target` with `threads` threads, in chunks of `chunk`.
+/// Trains `w0` (count networks) on `path` with `threads` threads, in chunks of `chunk`. A path
+/// is a target of simd_targets(), optionally with ":1" or ":2", the registers per lane value
+/// (LANDSCAPE_SIMD_REGS; without it the backend chooses).
 // Seven parameters: the problem, the settings and the three ways of running it.
-Batch train_on(const std::string& target, const Model& m, const Dataset& d, const TrainSettings& st,
+Batch train_on(const std::string& path, const Model& m, const Dataset& d, const TrainSettings& st,
                const std::vector<double>& w0, int threads, std::size_t chunk = 0) {
-  SimdEnv env(target);
+  const std::size_t colon = path.find(':');
+  SimdEnv env(path.substr(0, colon));
+  SimdEnv regs(colon == std::string::npos ? "" : path.substr(colon + 1), "LANDSCAPE_SIMD_REGS");
   const std::size_t P = m.param_count(), count = w0.size() / P;
   if (chunk == 0) chunk = count;
   Batch b{w0, std::vector<double>(count * kCurveLen), std::vector<math::TrainOutcome>(count)};
@@ -105,6 +114,14 @@ std::vector<std::string> lane_targets() {
   return t;
 }
 
+/// Every lane target with one and with two registers per lane value ("avx2:1", "avx2:2", …).
+std::vector<std::string> lane_paths() {
+  std::vector<std::string> p;
+  for (const std::string& t : lane_targets())
+    for (const char* r : {":1", ":2"}) p.push_back(t + r);
+  return p;
+}
+
 struct Problem {
   Family family;
   std::vector<int> dims;
@@ -114,7 +131,8 @@ struct Problem {
 // sample counts, which take every remainder path of the register-blocked lane products.
 const Problem kProblems[] = {{Family::linear, {6, 4, 4, 6}, 32},
                              {Family::leaky_relu, {12, 8, 6, 4}, 10},
-                             {Family::leaky_relu, {7, 5, 3}, 9}};
+                             {Family::leaky_relu, {7, 5, 3}, 9},
+                             {Family::leaky_relu, {5, 3, 2}, 3}};
 
 TEST(Simd, TargetsEndWithTheScalarReferenceAndNameTheirLanes) {
   const std::vector<std::string> t = simd_targets();
@@ -137,6 +155,33 @@ TEST(Simd, TargetsEndWithTheScalarReferenceAndNameTheirLanes) {
 #endif
 }
 
+// Two registers per lane value unless that would leave threads idle on a small batch; the
+// variable forces either, and any other value is an error naming it.
+TEST(Simd, RegistersPerLaneFollowTheBatchAndTheVariable) {
+  SimdEnv unset("", "LANDSCAPE_SIMD_REGS");
+  EXPECT_EQ(simd_registers(2000, 8, 2), 2);  // 63 rounds of wide groups against 125
+  EXPECT_EQ(simd_registers(64, 8, 2), 2);    // 4 wide groups: 2 rounds; 8 narrow: 4 rounds
+  EXPECT_EQ(simd_registers(40, 8, 2), 1);    // 3 wide groups: 2 rounds; 5 narrow: 3 rounds
+  EXPECT_EQ(simd_registers(16, 8, 1), 2);    // 1 wide round against 2 narrow ones
+  EXPECT_EQ(simd_registers(16, 8, 2), 1);    // one wide group would leave a thread idle
+  EXPECT_EQ(simd_registers(1, 4, 0), 1);
+  {
+    SimdEnv force("1", "LANDSCAPE_SIMD_REGS");
+    EXPECT_EQ(simd_registers(2000, 8, 2), 1);
+  }
+  {
+    SimdEnv force("2", "LANDSCAPE_SIMD_REGS");
+    EXPECT_EQ(simd_registers(1, 8, 2), 2);
+  }
+  SimdEnv bad("3", "LANDSCAPE_SIMD_REGS");
+  try {
+    simd_registers(100, 8, 2);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("LANDSCAPE_SIMD_REGS"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Simd, UnknownTargetIsAnErrorNamingTheVariable) {
   SimdEnv env("avx9000");
   try {
@@ -156,7 +201,7 @@ TEST(Simd, UnknownTargetIsAnErrorNamingTheVariable) {
 }
 
 // float64 on every target: bitwise the scalar loop, for both families and every optimizer, on
-// a batch (13 networks) that fills no target's lanes evenly.
+// a batch (37 networks) that fills every target's lanes at least once and none evenly.
 TEST(Simd, Float64IsBitwiseTheScalarLoopOnEveryTarget) {
   for (const Problem& pr : kProblems)
     for (math::OptimizerKind k :
@@ -164,9 +209,9 @@ TEST(Simd, Float64IsBitwiseTheScalarLoopOnEveryTarget) {
       const Model m = make_model(pr.family, pr.dims, 0.1);
       const Dataset d = gaussian_data(m, pr.n, 5);
       const TrainSettings st = settings(Precision::f64, k);
-      const std::vector<double> w0 = network_batch(m, 9, 13);
+      const std::vector<double> w0 = network_batch(m, 9, 37);
       const Batch ref = train_on("scalar", m, d, st, w0, 1);
-      for (const std::string& t : lane_targets()) {
+      for (const std::string& t : lane_paths()) {
         SCOPED_TRACE(t + " " + to_string(pr.family) + " optimizer " + std::to_string(int(k)));
         expect_bitwise(train_on(t, m, d, st, w0, 2), ref, m.param_count());
       }
@@ -188,10 +233,10 @@ TEST(Simd, Float32AgreesWithTheScalarLoopWithinTolerance) {
       const Model m = make_model(pr.family, pr.dims, 0.1);
       const Dataset d = gaussian_data(m, pr.n, 5);
       const TrainSettings st = settings(Precision::f32, k);
-      const std::size_t count = 21, P = m.param_count();
+      const std::size_t count = 37, P = m.param_count();
       const std::vector<double> w0 = network_batch(m, 9, count);
       const Batch ref = train_on("scalar", m, d, st, w0, 1);
-      for (const std::string& t : lane_targets()) {
+      for (const std::string& t : lane_paths()) {
         SCOPED_TRACE(t + " " + to_string(pr.family) + " optimizer " + std::to_string(int(k)));
         const Batch b = train_on(t, m, d, st, w0, 2);
         std::size_t agree = 0;
@@ -294,7 +339,7 @@ TEST(Simd, StopTestScreenGivesTheFullTestsOutcomes) {
     EXPECT_GT(diverged, 0) << "no network diverges mid-run: the test does not test that";
     EXPECT_GT(converged, 0) << "no network converges mid-run: the test does not test that";
     EXPECT_GT(escaped, 0) << "no network escapes mid-run: the test does not test that";
-    for (const std::string& t : lane_targets()) {
+    for (const std::string& t : lane_paths()) {
       SCOPED_TRACE(t);
       expect_bitwise(train_on(t, m, d, st, w0, 2), ref, P);
     }
@@ -322,7 +367,7 @@ TEST(Simd, StoppedAndDivergedLanesNeverAffectTheirNeighbours) {
     const Batch ref = train_on("scalar", m, d, st, w0, 1);
     for (std::size_t i = 0; i < count; ++i)
       EXPECT_EQ(ref.out[i].status == math::TrainStatus::diverged, i % 3 == 1) << "network " << i;
-    for (const std::string& t : lane_targets()) {
+    for (const std::string& t : lane_paths()) {
       SCOPED_TRACE(t + " " + to_string(prec));
       const Batch b = train_on(t, m, d, st, w0, 2);
       for (std::size_t i = 0; i < count; ++i) {
@@ -355,6 +400,8 @@ TEST(Simd, Float64IndependentOfThreadsAndChunks) {
   const Batch a = train_on(t, m, d, st, w0, 1);
   expect_bitwise(train_on(t, m, d, st, w0, 2, 5), a, m.param_count());
   expect_bitwise(train_on(t, m, d, st, w0, 2, 3), a, m.param_count());
+  expect_bitwise(train_on(t + ":1", m, d, st, w0, 2), a, m.param_count());
+  expect_bitwise(train_on(t + ":2", m, d, st, w0, 1, 17), a, m.param_count());
 }
 
 // Hessians formed in lanes: on every target, the spectra and facts of analyze() are bitwise

@@ -2,6 +2,7 @@
 // runs, and the machine's measured FMA peak.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,15 @@ std::string simd_target();
 /// Networks trained side by side in one SIMD register on `target` in `precision` (1 for
 /// "scalar"). Error for a target not in simd_targets().
 int simd_lanes(const std::string& target, Precision precision);
+
+/// Registers per lane value for a batch of `count` networks on a target of `lanes` networks per
+/// register and `threads` threads (0: all cores): 2 (two groups of networks side by side in
+/// every instruction, which hides the latency of small networks' chains of dependent products)
+/// unless the batch is too small to keep the threads as busy with the wider groups (the threads'
+/// rounds of wide groups more than 9/16 of their rounds of narrow ones), else 1. The environment variable LANDSCAPE_SIMD_REGS = 1 or 2
+/// forces the choice (Error naming it for any other value). Results do not depend on it:
+/// float64 is bitwise the scalar loop either way.
+int simd_registers(std::size_t count, int lanes, int threads);
 
 /// The FMA peak of `threads` threads (0: all cores) in FLOP/s, measured with independent
 /// multiply-add chains on the widest target here (each FMA counts two flops): every thread at

@@ -46,88 +46,124 @@ struct VecOf<double, 64> {
   typedef double type __attribute__((vector_size(64)));
 };
 
-/// N = BYTES / sizeof(T) values, one per network.
-template <class T, int BYTES>
+/// N = U · BYTES / sizeof(T) values, one per network, in U registers. U = 2 gives every
+/// operation two independent register-wide instructions: the per-network math is one long chain
+/// of small dependent products (a step's layers, and a step on the next), so a second,
+/// independent group of networks in the same instruction stream fills the multiply-add units
+/// that the first one's latency leaves idle.
+template <class T, int BYTES, int U = 1>
 struct alignas(BYTES) Lane {
   using V = typename VecOf<T, BYTES>::type;
   using Scalar = T;
-  static constexpr int N = BYTES / int(sizeof(T));
-  V v;
+  static constexpr int W = BYTES / int(sizeof(T));  ///< values per register
+  static constexpr int Regs = U;
+  static constexpr int N = W * U;
+  V v[U];
 
   Lane() = default;
   /// Broadcast (bitwise: −0 stays −0, unlike adding to a zero vector).
   template <class S, class = std::enable_if_t<std::is_arithmetic_v<S>>>
   explicit Lane(S x) {
     const T t = T(x);
-    for (int i = 0; i < N; ++i) v[i] = t;
+    V b{};
+    for (int i = 0; i < W; ++i) b[i] = t;
+    for (int u = 0; u < U; ++u) v[u] = b;
   }
-  static Lane from(V x) {
-    Lane l;
-    l.v = x;
-    return l;
-  }
-  T operator[](int i) const { return v[i]; }
-  void set(int i, T x) { v[i] = x; }
+  T operator[](int i) const { return v[i / W][i % W]; }
+  void set(int i, T x) { v[i / W][i % W] = x; }
 
-  friend Lane operator+(Lane a, Lane b) { return from(a.v + b.v); }
-  friend Lane operator-(Lane a, Lane b) { return from(a.v - b.v); }
-  friend Lane operator*(Lane a, Lane b) { return from(a.v * b.v); }
-  friend Lane operator/(Lane a, Lane b) { return from(a.v / b.v); }
-  friend Lane operator-(Lane a) { return from(-a.v); }
-  Lane& operator+=(Lane b) {
-    v = v + b.v;
-    return *this;
+  template <class F>
+  static Lane map(Lane a, Lane b, F f) {
+    Lane r;
+    for (int u = 0; u < U; ++u) r.v[u] = f(a.v[u], b.v[u]);
+    return r;
   }
-  Lane& operator-=(Lane b) {
-    v = v - b.v;
-    return *this;
+  friend Lane operator+(Lane a, Lane b) { return map(a, b, [](V x, V y) { return x + y; }); }
+  friend Lane operator-(Lane a, Lane b) { return map(a, b, [](V x, V y) { return x - y; }); }
+  friend Lane operator*(Lane a, Lane b) { return map(a, b, [](V x, V y) { return x * y; }); }
+  friend Lane operator/(Lane a, Lane b) { return map(a, b, [](V x, V y) { return x / y; }); }
+  friend Lane operator-(Lane a) {
+    for (int u = 0; u < U; ++u) a.v[u] = -a.v[u];
+    return a;
   }
-  Lane& operator*=(Lane b) {
-    v = v * b.v;
-    return *this;
-  }
-  Lane& operator/=(Lane b) {
-    v = v / b.v;
-    return *this;
-  }
+  Lane& operator+=(Lane b) { return *this = *this + b; }
+  Lane& operator-=(Lane b) { return *this = *this - b; }
+  Lane& operator*=(Lane b) { return *this = *this * b; }
+  Lane& operator/=(Lane b) { return *this = *this / b; }
 };
 
 /// Lane-wise mask: all bits set where true.
-template <class T, int BYTES>
-using MaskOf = decltype(typename Lane<T, BYTES>::V{} < typename Lane<T, BYTES>::V{});
+template <class T, int BYTES, int U = 1>
+struct Mask {
+  using M = decltype(typename Lane<T, BYTES>::V{} < typename Lane<T, BYTES>::V{});
+  M m[U];
+  friend Mask operator&(Mask a, Mask b) {
+    for (int u = 0; u < U; ++u) a.m[u] = a.m[u] & b.m[u];
+    return a;
+  }
+  friend Mask operator|(Mask a, Mask b) {
+    for (int u = 0; u < U; ++u) a.m[u] = a.m[u] | b.m[u];
+    return a;
+  }
+  bool operator[](int i) const { return m[i / Lane<T, BYTES, U>::W][i % Lane<T, BYTES, U>::W] != 0; }
+};
 
-template <class T, int BYTES>
-inline Lane<T, BYTES> select(MaskOf<T, BYTES> m, Lane<T, BYTES> a, Lane<T, BYTES> b) {
-  return Lane<T, BYTES>::from(m ? a.v : b.v);
+// Lane-wise comparisons, by name: comparison operators on Lane would also be found by the
+// scalar math templates, whose `a >= b ? x : y` a vector cannot branch on.
+#define LS_LANE_COMPARE(name, op)                                                    \
+  template <class T, int B, int U>                                                   \
+  inline Mask<T, B, U> name(Lane<T, B, U> a, Lane<T, B, U> b) {                      \
+    Mask<T, B, U> r;                                                                 \
+    for (int u = 0; u < U; ++u) r.m[u] = a.v[u] op b.v[u];                           \
+    return r;                                                                        \
+  }
+LS_LANE_COMPARE(lt, <)
+LS_LANE_COMPARE(le, <=)
+LS_LANE_COMPARE(gt, >)
+LS_LANE_COMPARE(ge, >=)
+LS_LANE_COMPARE(eq, ==)
+LS_LANE_COMPARE(ne, !=)
+#undef LS_LANE_COMPARE
+
+/// True when every lane of the mask is set.
+template <class T, int B, int U>
+inline bool all_of(Mask<T, B, U> m) {
+  for (int i = 0; i < Lane<T, B, U>::N; ++i)
+    if (!m[i]) return false;
+  return true;
+}
+
+template <class T, int B, int U>
+inline Lane<T, B, U> select(Mask<T, B, U> m, Lane<T, B, U> a, Lane<T, B, U> b) {
+  for (int u = 0; u < U; ++u) a.v[u] = m.m[u] ? a.v[u] : b.v[u];
+  return a;
 }
 
 // The overloads the math finds by argument-dependent lookup: the scalar versions are
 // `z >= 0 ? z : α·z` and `a >= 0 ? 1 : α`, which a vector cannot branch on, so they select.
-template <class T, int BYTES>
-inline Lane<T, BYTES> sigma(Lane<T, BYTES> z, Lane<T, BYTES> slope) {
-  const typename Lane<T, BYTES>::V zero{};
-  return Lane<T, BYTES>::from(z.v >= zero ? z.v : slope.v * z.v);
+template <class T, int B, int U>
+inline Lane<T, B, U> sigma(Lane<T, B, U> z, Lane<T, B, U> slope) {
+  return select(ge(z, Lane<T, B, U>(0)), z, slope * z);
 }
-template <class T, int BYTES>
-inline Lane<T, BYTES> dsigma_from_act(Lane<T, BYTES> a, Lane<T, BYTES> slope) {
-  const typename Lane<T, BYTES>::V zero{};
-  return select<T, BYTES>(a.v >= zero, Lane<T, BYTES>(1), slope);
+template <class T, int B, int U>
+inline Lane<T, B, U> dsigma_from_act(Lane<T, B, U> a, Lane<T, B, U> slope) {
+  return select(ge(a, Lane<T, B, U>(0)), Lane<T, B, U>(1), slope);
 }
 /// Lane-wise IEEE square root (correctly rounded, as std::sqrt), so Adam's step matches.
-template <class T, int BYTES>
-inline Lane<T, BYTES> sqrt(Lane<T, BYTES> x) {
-  Lane<T, BYTES> r;
-  for (int i = 0; i < Lane<T, BYTES>::N; ++i) r.v[i] = std::sqrt(x.v[i]);
-  return r;
+template <class T, int B, int U>
+inline Lane<T, B, U> sqrt(Lane<T, B, U> x) {
+  for (int i = 0; i < Lane<T, B, U>::N; ++i) x.set(i, std::sqrt(x[i]));
+  return x;
 }
 
 /// L = ½‖A_h − Y‖², found by argument-dependent lookup from math::loss_and_gradient. float64
 /// keeps math::loss_from_acts's single running sum (bitwise the scalar loop); float32, which is
 /// not bitwise the scalar loop anyway (FMA), keeps four, so the sum is not one chain of
 /// dependent adds (at W-S's d_h·n = 192 terms that chain cost a third as much as the products).
-template <class T, int B>
-inline Lane<T, B> loss_from_acts(const math::Shape& s, const Lane<T, B>* Y, Lane<T, B>* acts) {
-  using L = Lane<T, B>;
+template <class T, int B, int U>
+inline Lane<T, B, U> loss_from_acts(const math::Shape& s, const Lane<T, B, U>* Y,
+                                    Lane<T, B, U>* acts) {
+  using L = Lane<T, B, U>;
   if constexpr (!std::is_same_v<T, float>) {
     return math::loss_from_acts<L, L*>(s, Y, acts);
   } else {
@@ -152,205 +188,161 @@ inline Lane<T, B> loss_from_acts(const math::Shape& s, const Lane<T, B>* Y, Lane
 }
 
 // Register-blocked products for lanes, found by argument-dependent lookup from the math's
-// unqualified matmul_rows / matmul_tn calls (more specialized in the output type, so chosen
-// over the generic ones). The generic loops load and store an output element for every
-// multiply-add, which caps them at one vector multiply-add per cycle (one store port); here
-// 2 rows × 4 samples accumulate in registers. Each element is still summed in the same order
-// from the same start (+0, or the old value when accumulating), so results are bitwise those of
-// math::matmul_rows and math::matmul_tn.
+// unqualified matmul_rows / matmul_tn / outer_nt calls (more specialized in the output type, so
+// chosen over the generic ones). The generic loops load and store an output element for every
+// multiply-add, which caps them at one vector multiply-add per cycle (one store port); here a
+// block of R output rows × K samples (or columns) accumulates in registers, R·K running sums
+// side by side. Each element is still summed in the same order from the same start (+0, or the
+// old value when accumulating), so results are bitwise those of math::matmul_rows and
+// math::matmul_tn.
 
-/// The last K < 4 samples of rows r and r + 1 of matmul_rows: 2·K running sums side by side
-/// (one chain per element would leave the multiply-add units waiting on its latency).
-// Seven parameters: matmul_rows's operands and the block's place.
-template <int K, class PW, class PI, class L>
-inline void rows_tail(PW W, PI in, L* out, int r, int din, std::size_t sn, int k) {
-  const std::size_t w0 = std::size_t(r) * din, w1 = w0 + std::size_t(din);
-  L a[K], b[K];
-  for (int j = 0; j < K; ++j) a[j] = b[j] = L(0);
-  for (int c = 0; c < din; ++c) {
-    const L u = W[w0 + c], v = W[w1 + c];
-    for (int j = 0; j < K; ++j) {
-      const L x = in[std::size_t(c) * sn + std::size_t(k + j)];
-      a[j] += u * x;
-      b[j] += v * x;
-    }
-  }
-  for (int j = 0; j < K; ++j) {
-    out[std::size_t(r) * sn + std::size_t(k + j)] = a[j];
-    out[std::size_t(r + 1) * sn + std::size_t(k + j)] = b[j];
+/// Output rows per block: 2 with one register per lane value (2 × 6 running sums at most, 12
+/// of AVX2's 16 registers), 1 with two (the same count of registers).
+template <int U>
+constexpr int kRowsPerBlock = U == 1 ? 2 : 1;
+
+// Sample blocks: 4 wide, and a remainder of 1 or 2 joins the last block (5 or 6 wide), so a
+// small n such as compressed data's d0 = 6 runs as one block of 12 sums with no narrow tail
+// (a tail of 2 samples holds only 4 sums, too few to hide the multiply-add latency).
+template <class F>
+inline void sample_blocks(int n, F&& block) {
+  const int m = n % 4;
+  const int body = n >= 4 && (m == 1 || m == 2) ? n - 4 - m : n - m;
+  int k = 0;
+  for (; k < body; k += 4) block(std::integral_constant<int, 4>{}, k);
+  switch (n - k) {
+    case 1: block(std::integral_constant<int, 1>{}, k); break;
+    case 2: block(std::integral_constant<int, 2>{}, k); break;
+    case 3: block(std::integral_constant<int, 3>{}, k); break;
+    case 5: block(std::integral_constant<int, 5>{}, k); break;
+    case 6: block(std::integral_constant<int, 6>{}, k); break;
+    default: break;
   }
 }
 
-/// The last K < 4 samples of output rows c and c + 1 of matmul_tn, likewise side by side.
-// Nine parameters: matmul_tn's operands and flag and the block's place.
-template <int K, class PW, class PG, class L>
-inline void tn_tail(PW W, PG g, L* out, int c, int dout, int din, std::size_t sn, int k,
-                    bool accumulate) {
-  L a[K], b[K];
-  for (int j = 0; j < K; ++j) {
-    a[j] = accumulate ? out[std::size_t(c) * sn + std::size_t(k + j)] : L(0);
-    b[j] = accumulate ? out[std::size_t(c + 1) * sn + std::size_t(k + j)] : L(0);
-  }
-  for (int r = 0; r < dout; ++r) {
-    const L u = W[std::size_t(r) * din + c], v = W[std::size_t(r) * din + c + 1];
+/// Rows r..r+R−1 × samples k..k+K−1 of matmul_rows.
+// Seven parameters: matmul_rows's operands and the block's place.
+template <int R, int K, class PW, class PI, class L>
+inline void rows_block(PW W, PI in, L* out, int r, int din, std::size_t sn, int k) {
+  L a[R][K];
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < K; ++j) a[i][j] = L(0);
+  for (int c = 0; c < din; ++c) {
+    L u[R];
+    for (int i = 0; i < R; ++i) u[i] = W[std::size_t(r + i) * din + c];
     for (int j = 0; j < K; ++j) {
-      const L x = g[std::size_t(r) * sn + std::size_t(k + j)];
-      a[j] += u * x;
-      b[j] += v * x;
+      const L x = in[std::size_t(c) * sn + std::size_t(k + j)];
+      for (int i = 0; i < R; ++i) a[i][j] += u[i] * x;
     }
   }
-  for (int j = 0; j < K; ++j) {
-    out[std::size_t(c) * sn + std::size_t(k + j)] = a[j];
-    out[std::size_t(c + 1) * sn + std::size_t(k + j)] = b[j];
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < K; ++j) out[std::size_t(r + i) * sn + std::size_t(k + j)] = a[i][j];
+}
+
+/// Output rows c..c+R−1 × samples k..k+K−1 of matmul_tn.
+// Nine parameters: matmul_tn's operands and flag and the block's place.
+template <int R, int K, class PW, class PG, class L>
+inline void tn_block(PW W, PG g, L* out, int c, int dout, int din, std::size_t sn, int k,
+                     bool accumulate) {
+  L a[R][K];
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < K; ++j)
+      a[i][j] = accumulate ? out[std::size_t(c + i) * sn + std::size_t(k + j)] : L(0);
+  for (int r = 0; r < dout; ++r) {
+    L u[R];
+    for (int i = 0; i < R; ++i) u[i] = W[std::size_t(r) * din + std::size_t(c + i)];
+    for (int j = 0; j < K; ++j) {
+      const L x = g[std::size_t(r) * sn + std::size_t(k + j)];
+      for (int i = 0; i < R; ++i) a[i][j] += u[i] * x;
+    }
   }
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < K; ++j) out[std::size_t(c + i) * sn + std::size_t(k + j)] = a[i][j];
 }
 
 /// out (dout×n) = W (dout×din) · in (din×n), as math::matmul_rows.
-template <class PW, class PI, class T, int B>
-inline void matmul_rows(PW W, PI in, Lane<T, B>* out, int dout, int din, int n) {
-  using L = Lane<T, B>;
+template <class PW, class PI, class T, int B, int U>
+inline void matmul_rows(PW W, PI in, Lane<T, B, U>* out, int dout, int din, int n) {
+  constexpr int R = kRowsPerBlock<U>;
   const std::size_t sn = std::size_t(n);
   int r = 0;
-  for (; r + 2 <= dout; r += 2) {
-    const std::size_t w0 = std::size_t(r) * din, w1 = w0 + std::size_t(din);
-    int k = 0;
-    for (; k + 4 <= n; k += 4) {
-      L a0(0), a1(0), a2(0), a3(0), b0(0), b1(0), b2(0), b3(0);
-      for (int c = 0; c < din; ++c) {
-        const L u = W[w0 + c], v = W[w1 + c];
-        const std::size_t x = std::size_t(c) * sn + std::size_t(k);
-        const L x0 = in[x], x1 = in[x + 1], x2 = in[x + 2], x3 = in[x + 3];
-        a0 += u * x0;
-        a1 += u * x1;
-        a2 += u * x2;
-        a3 += u * x3;
-        b0 += v * x0;
-        b1 += v * x1;
-        b2 += v * x2;
-        b3 += v * x3;
-      }
-      L* o0 = out + std::size_t(r) * sn + std::size_t(k);
-      L* o1 = o0 + sn;
-      o0[0] = a0, o0[1] = a1, o0[2] = a2, o0[3] = a3;
-      o1[0] = b0, o1[1] = b1, o1[2] = b2, o1[3] = b3;
-    }
-    switch (n - k) {
-      case 1: rows_tail<1>(W, in, out, r, din, sn, k); break;
-      case 2: rows_tail<2>(W, in, out, r, din, sn, k); break;
-      case 3: rows_tail<3>(W, in, out, r, din, sn, k); break;
-      default: break;
-    }
-  }
+  for (; r + R <= dout; r += R)
+    sample_blocks(n, [&](auto K, int k) { rows_block<R, K()>(W, in, out, r, din, sn, k); });
   for (; r < dout; ++r)
-    for (int k = 0; k < n; ++k) {
-      L a(0);
-      for (int c = 0; c < din; ++c) a += W[std::size_t(r) * din + c] * in[std::size_t(c) * sn + k];
-      out[std::size_t(r) * sn + k] = a;
-    }
+    sample_blocks(n, [&](auto K, int k) { rows_block<1, K()>(W, in, out, r, din, sn, k); });
 }
 
 /// out (din×n) (+)= Wᵀ (din×dout) · g (dout×n), as math::matmul_tn.
 // Seven parameters, as math::matmul_tn (BLAS gemm's operands, sizes and accumulate flag).
-template <class PW, class PG, class T, int B>
-inline void matmul_tn(PW W, PG g, Lane<T, B>* out, int dout, int din, int n, bool accumulate) {
-  using L = Lane<T, B>;
+template <class PW, class PG, class T, int B, int U>
+inline void matmul_tn(PW W, PG g, Lane<T, B, U>* out, int dout, int din, int n,
+                      bool accumulate) {
+  constexpr int R = kRowsPerBlock<U>;
   const std::size_t sn = std::size_t(n);
-  const auto start = [&](std::size_t i) { return accumulate ? out[i] : L(0); };
   int c = 0;
-  for (; c + 2 <= din; c += 2) {
-    L* o0 = out + std::size_t(c) * sn;
-    L* o1 = o0 + sn;
-    int k = 0;
-    for (; k + 4 <= n; k += 4) {
-      const std::size_t i0 = std::size_t(c) * sn + std::size_t(k), i1 = i0 + sn;
-      L a0 = start(i0), a1 = start(i0 + 1), a2 = start(i0 + 2), a3 = start(i0 + 3);
-      L b0 = start(i1), b1 = start(i1 + 1), b2 = start(i1 + 2), b3 = start(i1 + 3);
-      for (int r = 0; r < dout; ++r) {
-        const L u = W[std::size_t(r) * din + c], v = W[std::size_t(r) * din + c + 1];
-        const std::size_t x = std::size_t(r) * sn + std::size_t(k);
-        const L x0 = g[x], x1 = g[x + 1], x2 = g[x + 2], x3 = g[x + 3];
-        a0 += u * x0;
-        a1 += u * x1;
-        a2 += u * x2;
-        a3 += u * x3;
-        b0 += v * x0;
-        b1 += v * x1;
-        b2 += v * x2;
-        b3 += v * x3;
-      }
-      o0[k] = a0, o0[k + 1] = a1, o0[k + 2] = a2, o0[k + 3] = a3;
-      o1[k] = b0, o1[k + 1] = b1, o1[k + 2] = b2, o1[k + 3] = b3;
-    }
-    switch (n - k) {
-      case 1: tn_tail<1>(W, g, out, c, dout, din, sn, k, accumulate); break;
-      case 2: tn_tail<2>(W, g, out, c, dout, din, sn, k, accumulate); break;
-      case 3: tn_tail<3>(W, g, out, c, dout, din, sn, k, accumulate); break;
-      default: break;
+  for (; c + R <= din; c += R)
+    sample_blocks(n, [&](auto K, int k) {
+      tn_block<R, K()>(W, g, out, c, dout, din, sn, k, accumulate);
+    });
+  for (; c < din; ++c)
+    sample_blocks(n, [&](auto K, int k) {
+      tn_block<1, K()>(W, g, out, c, dout, din, sn, k, accumulate);
+    });
+}
+
+/// Rows r..r+R−1 × columns c..c+C−1 of outer_nt (float32 lanes): one running sum per element
+/// over the samples, R·C of them side by side.
+// Eight parameters: outer_nt's operands and flag and the block's place.
+template <int R, int C, class PG, class PA, class L>
+inline void outer_block(PG g, PA a, L* out, int r, int c, int din, std::size_t sn,
+                        bool accumulate) {
+  L acc[R][C];
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < C; ++j) acc[i][j] = L(0);
+  for (std::size_t k = 0; k < sn; ++k) {
+    L y[C];
+    for (int j = 0; j < C; ++j) y[j] = a[std::size_t(c + j) * sn + k];
+    for (int i = 0; i < R; ++i) {
+      const L u = g[std::size_t(r + i) * sn + k];
+      for (int j = 0; j < C; ++j) acc[i][j] += u * y[j];
     }
   }
-  for (; c < din; ++c)
-    for (int k = 0; k < n; ++k) {
-      const std::size_t i = std::size_t(c) * sn + std::size_t(k);
-      L a = start(i);
-      for (int r = 0; r < dout; ++r) a += W[std::size_t(r) * din + c] * g[std::size_t(r) * sn + k];
-      out[i] = a;
+  for (int i = 0; i < R; ++i)
+    for (int j = 0; j < C; ++j) {
+      L& o = out[std::size_t(r + i) * din + std::size_t(c + j)];
+      o = accumulate ? o + acc[i][j] : acc[i][j];
     }
 }
 
-/// out (dout×din) (+)= g (dout×n) · aᵀ (n×din) for float32 lanes, the weight gradients: 2 rows
-/// × 4 columns of `out` accumulate in registers over the samples, one running sum each, so the
-/// eight sums run side by side instead of one dependent chain at a time (with few samples, as on
-/// compressed data, math::dot's partial sums hold one or two terms and its chain is the cost).
-/// float32 lanes are not bitwise the scalar loop anyway (FMA contraction); float64 keeps
-/// math::outer_nt and math::dot's order, which the bitwise tests pin.
+/// out (dout×din) (+)= g (dout×n) · aᵀ (n×din) for float32 lanes, the weight gradients: blocks
+/// of 2 rows × 4 columns accumulate over the samples, and the last din mod 4 columns go 4 rows
+/// at a time, so at least 8 sums run side by side instead of one dependent chain at a time
+/// (with few samples, as on compressed data, math::dot's partial sums hold one or two terms
+/// and its chain is the cost). float32 lanes are not bitwise the scalar loop anyway (FMA
+/// contraction); float64 keeps math::outer_nt and math::dot's order, which the bitwise tests pin.
 // Seven parameters, as math::outer_nt (BLAS ger's operands, sizes and accumulate flag).
-template <class PG, class PA, int B>
-inline void outer_nt(PG g, PA a, Lane<float, B>* out, int dout, int din, int n, bool accumulate) {
-  using L = Lane<float, B>;
+template <class PG, class PA, int B, int U>
+inline void outer_nt(PG g, PA a, Lane<float, B, U>* out, int dout, int din, int n,
+                     bool accumulate) {
+  constexpr int R = kRowsPerBlock<U>, RT = 2 * R;
   const std::size_t sn = std::size_t(n);
-  const auto finish = [&](std::size_t i, L acc) { out[i] = accumulate ? out[i] + acc : acc; };
+  const int body = din - din % 4;
   int r = 0;
-  for (; r + 2 <= dout; r += 2) {
-    const std::size_t g0 = std::size_t(r) * sn, g1 = g0 + sn;
-    int c = 0;
-    for (; c + 4 <= din; c += 4) {
-      const std::size_t x0 = std::size_t(c) * sn;
-      L a0(0), a1(0), a2(0), a3(0), b0(0), b1(0), b2(0), b3(0);
-      for (std::size_t k = 0; k < sn; ++k) {
-        const L u = g[g0 + k], v = g[g1 + k];
-        const L y0 = a[x0 + k], y1 = a[x0 + sn + k], y2 = a[x0 + 2 * sn + k],
-                y3 = a[x0 + 3 * sn + k];
-        a0 += u * y0;
-        a1 += u * y1;
-        a2 += u * y2;
-        a3 += u * y3;
-        b0 += v * y0;
-        b1 += v * y1;
-        b2 += v * y2;
-        b3 += v * y3;
-      }
-      const std::size_t o0 = std::size_t(r) * din + std::size_t(c), o1 = o0 + std::size_t(din);
-      finish(o0, a0), finish(o0 + 1, a1), finish(o0 + 2, a2), finish(o0 + 3, a3);
-      finish(o1, b0), finish(o1 + 1, b1), finish(o1 + 2, b2), finish(o1 + 3, b3);
-    }
-    for (; c < din; ++c) {
-      L acc0(0), acc1(0);
-      for (std::size_t k = 0; k < sn; ++k) {
-        const L y = a[std::size_t(c) * sn + k];
-        acc0 += g[g0 + k] * y;
-        acc1 += g[g1 + k] * y;
-      }
-      finish(std::size_t(r) * din + std::size_t(c), acc0);
-      finish(std::size_t(r + 1) * din + std::size_t(c), acc1);
-    }
-  }
+  for (; r + R <= dout; r += R)
+    for (int c = 0; c < body; c += 4) outer_block<R, 4>(g, a, out, r, c, din, sn, accumulate);
   for (; r < dout; ++r)
-    for (int c = 0; c < din; ++c) {
-      L acc(0);
-      for (std::size_t k = 0; k < sn; ++k)
-        acc += g[std::size_t(r) * sn + k] * a[std::size_t(c) * sn + k];
-      finish(std::size_t(r) * din + std::size_t(c), acc);
-    }
+    for (int c = 0; c < body; c += 4) outer_block<1, 4>(g, a, out, r, c, din, sn, accumulate);
+  const auto tail = [&](auto C) {
+    int q = 0;
+    for (; q + RT <= dout; q += RT) outer_block<RT, C()>(g, a, out, q, body, din, sn, accumulate);
+    for (; q < dout; ++q) outer_block<1, C()>(g, a, out, q, body, din, sn, accumulate);
+  };
+  switch (din - body) {
+    case 1: tail(std::integral_constant<int, 1>{}); break;
+    case 2: tail(std::integral_constant<int, 2>{}); break;
+    case 3: tail(std::integral_constant<int, 3>{}); break;
+    default: break;
+  }
 }
 
 }  // namespace landscape::cpu::lanes

@@ -152,6 +152,24 @@ int simd_lanes(const std::string& target, Precision precision) {
   return int(tr.lanes());
 }
 
+int simd_registers(std::size_t count, int lanes, int threads) {
+  if (const char* env = std::getenv("LANDSCAPE_SIMD_REGS"); env != nullptr && *env != '\0') {
+    const std::string v = env;
+    require(v == "1" || v == "2", "LANDSCAPE_SIMD_REGS",
+            "'" + v + "' is not a register count (expected 1 or 2)");
+    return v == "1" ? 1 : 2;
+  }
+  // Groups of each width, and rounds of them on the threads: a wide group takes at most the time
+  // of two narrow ones (it does their work, and less when the narrow ones wait on latency), so
+  // two registers lengthen the batch by at most an eighth, even with no gain, when the threads'
+  // rounds of wide groups are at most 9/16 of their rounds of narrow ones.
+  const auto rounds = [&](std::size_t width) {
+    const std::size_t t = std::size_t(thread_count(threads));
+    return ((count + width - 1) / width + t - 1) / t;
+  };
+  return 16 * rounds(2 * std::size_t(lanes)) <= 9 * rounds(std::size_t(lanes)) ? 2 : 1;
+}
+
 double measure_fma_peak(Precision precision, int threads) {
   const int nt = thread_count(threads);
   const std::int64_t best = cpu::supported_targets().front();

@@ -29,11 +29,14 @@ struct LaneJob {
 };
 
 /// The functions of one target and precision: lanes per register, scratch per thread (bytes,
-/// aligned to 64), and the training of networks [first, first + lanes) ∩ [0, count).
+/// aligned to 64), and the training of networks [first, first + lanes) ∩ [0, count); the wide
+/// ones train 2·lanes networks in two registers per value (lanes.hpp).
 struct LaneTrainer {
   std::size_t (*lanes)() = nullptr;
   std::size_t (*scratch_bytes)(const math::Shape&) = nullptr;
   void (*train_group)(const LaneJob&, std::size_t first, void* scratch) = nullptr;
+  std::size_t (*wide_scratch_bytes)(const math::Shape&) = nullptr;
+  void (*train_wide_group)(const LaneJob&, std::size_t first, void* scratch) = nullptr;
 };
 
 /// The data of a batch of exact Hessians (float64).

@@ -18,7 +18,8 @@
 namespace landscape::cpu {
 namespace {
 
-/// Trains the batch in groups of the target's lane count, one group at a time per thread.
+/// Trains the batch in groups of the target's lane count (one or two registers per value, as
+/// simd_registers chooses), one group at a time per thread.
 // Seven parameters, as Backend::train with the lane trainer of the target.
 void train_in_lanes(const LaneTrainer& tr, const Model& m, const Dataset& d,
                     const math::TrainParams& p, std::size_t count, double* weights,
@@ -32,19 +33,22 @@ void train_in_lanes(const LaneTrainer& tr, const Model& m, const Dataset& d,
   j.weights = weights;
   j.outcomes = outcomes;
   j.curves = curves;
-  const std::size_t lanes = tr.lanes();
+  const bool wide = simd_registers(count, int(tr.lanes()), threads) == 2;
+  const std::size_t lanes = (wide ? 2 : 1) * tr.lanes();
   const std::size_t groups = (count + lanes - 1) / lanes;
+  const auto scratch_bytes = wide ? tr.wide_scratch_bytes : tr.scratch_bytes;
+  const auto train_group = wide ? tr.train_wide_group : tr.train_group;
   ExceptionCollector errors;
 #pragma omp parallel num_threads(threads)
   {
     hwy::AlignedFreeUniquePtr<unsigned char[]> scratch;
     errors.run([&] {
-      scratch = hwy::AllocateAligned<unsigned char>(tr.scratch_bytes(j.s));
+      scratch = hwy::AllocateAligned<unsigned char>(scratch_bytes(j.s));
       if (!scratch) throw std::bad_alloc();
     });
 #pragma omp for schedule(dynamic, 1)
     for (std::ptrdiff_t g = 0; g < std::ptrdiff_t(groups); ++g)
-      if (scratch) tr.train_group(j, std::size_t(g) * lanes, scratch.get());
+      if (scratch) train_group(j, std::size_t(g) * lanes, scratch.get());
   }
   errors.rethrow();
 }

@@ -33,8 +33,10 @@ namespace HWY_NAMESPACE {
 /// scalable registers use 64 bytes of generic vectors, the scalar target 16.
 constexpr int kLaneBytes = HWY_MAX_BYTES >= 64 ? 64 : HWY_MAX_BYTES >= 32 ? 32 : 16;
 
-template <class T>
-using LaneOf = lanes::Lane<T, kLaneBytes>;
+/// U registers per lane value (lanes.hpp): U = 2 trains two register-wide groups of networks
+/// in one instruction stream.
+template <class T, int U = 1>
+using LaneOf = lanes::Lane<T, kLaneBytes, U>;
 
 template <class T>
 std::size_t lane_values(const math::Shape& s) {
@@ -99,12 +101,9 @@ struct StopScreen {
   template <class L>
   bool quiet(const L& loss, const L& g2, const L& escape_below, const L& on) const {
     const L big(std::numeric_limits<T>::max());
-    const auto ok = (g2.v > L(g2_above).v) & (g2.v <= big.v) & (loss.v <= L(loss_below).v) &
-                    (loss.v > escape_below.v);
-    const auto dead = on.v == L(0).v;
-    for (int l = 0; l < L::N; ++l)
-      if (!(ok[l] || dead[l])) return false;
-    return true;
+    return lanes::all_of((lanes::gt(g2, L(g2_above)) & lanes::le(g2, big) &
+                          lanes::le(loss, L(loss_below)) & lanes::gt(loss, escape_below)) |
+                         lanes::eq(on, L(0)));
   }
 
  private:
@@ -129,9 +128,9 @@ struct StopScreen {
 /// each one: the same loss and gradient, the same stop test before every step, the same update.
 /// Lanes past `count` repeat the last network and are never written back. Flattened, so the
 /// math templates (and the lane operators) are inlined here and compiled for this target.
-template <class T>
+template <class T, int U>
 __attribute__((flatten)) void train_group(const LaneJob& j, std::size_t first, void* scratch) {
-  using L = LaneOf<T>;
+  using L = LaneOf<T, U>;
   constexpr int N = L::N;
   const math::Shape& s = j.s;
   const math::TrainParams& p = j.p;
@@ -212,7 +211,7 @@ __attribute__((flatten)) void train_group(const LaneJob& j, std::size_t first, v
     const math::StepScalars<T> sc = math::next_step_scalars<T>(p, clock);
     const math::StepScalars<L> scl{L(sc.lr),  L(sc.mu), L(sc.b1), L(sc.b2),
                                    L(sc.eps), L(sc.c1), L(sc.c2)};
-    const auto mask = on.v != L(0).v;
+    const auto mask = lanes::ne(on, L(0));
     const bool all_live = running == N;
     switch (p.kind) {
       case math::OptimizerKind::gd:

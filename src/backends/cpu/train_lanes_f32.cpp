@@ -18,7 +18,13 @@ std::size_t ScratchBytesF32(const math::Shape& s) {
   return lane_values<float>(s) * sizeof(LaneOf<float>);
 }
 void TrainGroupF32(const LaneJob& j, std::size_t first, void* scratch) {
-  train_group<float>(j, first, scratch);
+  train_group<float, 1>(j, first, scratch);
+}
+std::size_t ScratchBytesWideF32(const math::Shape& s) {
+  return lane_values<float>(s) * sizeof(LaneOf<float, 2>);
+}
+void TrainGroupWideF32(const LaneJob& j, std::size_t first, void* scratch) {
+  train_group<float, 2>(j, first, scratch);
 }
 
 }  // namespace HWY_NAMESPACE
@@ -31,6 +37,8 @@ namespace landscape::cpu {
 HWY_EXPORT(LanesF32);
 HWY_EXPORT(ScratchBytesF32);
 HWY_EXPORT(TrainGroupF32);
+HWY_EXPORT(ScratchBytesWideF32);
+HWY_EXPORT(TrainGroupWideF32);
 
 LaneTrainer lane_trainer_f32(std::int64_t target) {
   const std::size_t i = dispatch_index(target);
@@ -38,6 +46,8 @@ LaneTrainer lane_trainer_f32(std::int64_t target) {
   t.lanes = HWY_DISPATCH_TABLE(LanesF32)[i];
   t.scratch_bytes = HWY_DISPATCH_TABLE(ScratchBytesF32)[i];
   t.train_group = HWY_DISPATCH_TABLE(TrainGroupF32)[i];
+  t.wide_scratch_bytes = HWY_DISPATCH_TABLE(ScratchBytesWideF32)[i];
+  t.train_wide_group = HWY_DISPATCH_TABLE(TrainGroupWideF32)[i];
   return t;
 }
 

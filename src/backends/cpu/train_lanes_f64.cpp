@@ -17,7 +17,13 @@ std::size_t ScratchBytesF64(const math::Shape& s) {
   return lane_values<double>(s) * sizeof(LaneOf<double>);
 }
 void TrainGroupF64(const LaneJob& j, std::size_t first, void* scratch) {
-  train_group<double>(j, first, scratch);
+  train_group<double, 1>(j, first, scratch);
+}
+std::size_t ScratchBytesWideF64(const math::Shape& s) {
+  return lane_values<double>(s) * sizeof(LaneOf<double, 2>);
+}
+void TrainGroupWideF64(const LaneJob& j, std::size_t first, void* scratch) {
+  train_group<double, 2>(j, first, scratch);
 }
 
 }  // namespace HWY_NAMESPACE
@@ -30,6 +36,8 @@ namespace landscape::cpu {
 HWY_EXPORT(LanesF64);
 HWY_EXPORT(ScratchBytesF64);
 HWY_EXPORT(TrainGroupF64);
+HWY_EXPORT(ScratchBytesWideF64);
+HWY_EXPORT(TrainGroupWideF64);
 
 LaneTrainer lane_trainer_f64(std::int64_t target) {
   const std::size_t i = dispatch_index(target);
@@ -37,6 +45,8 @@ LaneTrainer lane_trainer_f64(std::int64_t target) {
   t.lanes = HWY_DISPATCH_TABLE(LanesF64)[i];
   t.scratch_bytes = HWY_DISPATCH_TABLE(ScratchBytesF64)[i];
   t.train_group = HWY_DISPATCH_TABLE(TrainGroupF64)[i];
+  t.wide_scratch_bytes = HWY_DISPATCH_TABLE(ScratchBytesWideF64)[i];
+  t.train_wide_group = HWY_DISPATCH_TABLE(TrainGroupWideF64)[i];
   return t;
 }
 
