@@ -243,6 +243,7 @@ bool validate(const BenchCase& c, Backend& backend, std::ostream& err) {
 struct Timings {
   double train = 0, hessian = 0, eigen = 0, classify = 0, total = 0;
   bool overlap = false;  ///< train-ahead was on
+  long chunk = 0;        ///< networks trained per call
   long classes[kNumClasses] = {};
   std::vector<double> cmp_weights;
 };
@@ -312,6 +313,7 @@ Timings time_stages(const BenchCase& c, Backend& backend, int host_threads, doub
     t.classify += now() - t0;
   };
   t.overlap = train_ahead(backend);
+  t.chunk = chunk;
   const double t_loop = now();
   run_chunks(std::size_t((c.networks + chunk - 1) / chunk), t.overlap, train, finish, [] { return false; });
   t.total = now() - t_loop;
@@ -455,6 +457,9 @@ std::optional<json> bench_workload(const BenchCase& c, Backend& backend, int hos
              {"lr", w.lr}, {"train_precision", "float32"}, {"end_to_end_seconds", t.total},
              {"train_ahead", t.overlap},
              {"stage_seconds_sum", t.train + t.hessian + t.eigen + t.classify}};
+  if (backend.name() == "cpu")  // registers per lane value the chunks trained with (simd.hpp)
+    wj["cpu_simd_registers"] =
+        simd_registers(std::size_t(t.chunk), simd_lanes(simd_target(), Precision::f32), host_threads);
   wj["stages"] = stage_results(c, t, backend, out);
   if (compared) wj["eigen_check"] = eigen_check(w.name, cmp, out);
   json cj = json::object();

@@ -128,11 +128,14 @@ struct Problem {
   int n;
 };
 // W-S's shape (trained on its compressed data: 6 samples), a leaky net, and odd widths and
-// sample counts, which take every remainder path of the register-blocked lane products.
+// sample counts 1, 2, 3, 9 and 10, which take every remainder path of the register-blocked
+// lane products (test_lanes.cpp checks each product alone for every size up to 9).
 const Problem kProblems[] = {{Family::linear, {6, 4, 4, 6}, 32},
                              {Family::leaky_relu, {12, 8, 6, 4}, 10},
                              {Family::leaky_relu, {7, 5, 3}, 9},
-                             {Family::leaky_relu, {5, 3, 2}, 3}};
+                             {Family::leaky_relu, {5, 3, 2}, 3},
+                             {Family::leaky_relu, {2, 5, 3}, 2},
+                             {Family::leaky_relu, {3, 3, 2}, 1}};
 
 TEST(Simd, TargetsEndWithTheScalarReferenceAndNameTheirLanes) {
   const std::vector<std::string> t = simd_targets();
@@ -179,6 +182,25 @@ TEST(Simd, RegistersPerLaneFollowTheBatchAndTheVariable) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("LANDSCAPE_SIMD_REGS"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Simd, BadRegisterCountIsAnErrorOnEveryTrainingPath) {
+  const Model m = make_model(Family::linear, {3, 2});
+  const Dataset d = gaussian_data(m, 4, 1);
+  SimdEnv bad("two", "LANDSCAPE_SIMD_REGS");
+  for (const std::string& t : simd_targets()) {
+    SCOPED_TRACE(t);
+    SimdEnv env(t);
+    std::vector<double> w = network_batch(m, 1, 2);
+    std::vector<math::TrainOutcome> out(2);
+    try {
+      make_cpu_backend(1)->train(m, d, settings(Precision::f64, math::OptimizerKind::gd), 2,
+                                 w.data(), out.data());
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("LANDSCAPE_SIMD_REGS"), std::string::npos) << e.what();
+    }
   }
 }
 
@@ -236,9 +258,15 @@ TEST(Simd, Float32AgreesWithTheScalarLoopWithinTolerance) {
       const std::size_t count = 37, P = m.param_count();
       const std::vector<double> w0 = network_batch(m, 9, count);
       const Batch ref = train_on("scalar", m, d, st, w0, 1);
+      Batch one;  // the path's result with one register per lane value
       for (const std::string& t : lane_paths()) {
         SCOPED_TRACE(t + " " + to_string(pr.family) + " optimizer " + std::to_string(int(k)));
         const Batch b = train_on(t, m, d, st, w0, 2);
+        // Two registers per value run each network through the same operations as one.
+        if (t.back() == '1')
+          one = b;
+        else
+          expect_bitwise(b, one, P);
         std::size_t agree = 0;
         for (std::size_t i = 0; i < count; ++i) {
           bool same = b.out[i].status == ref.out[i].status && b.out[i].steps == ref.out[i].steps &&

@@ -37,6 +37,8 @@ TEST(Bench, ReportsEveryStageOfEveryWorkload) {
   EXPECT_EQ(j["cpu_simd_lanes_fp32"].get<int>(), simd_lanes(simd_target(), Precision::f32));
   for (const auto& w : j["workloads"]) {
     EXPECT_GT(w["stages"]["train"]["fraction_of_peak"].get<double>(), 0.0) << w["name"];
+    // Three networks fill no thread's wide groups: one register per lane value.
+    EXPECT_EQ(w["cpu_simd_registers"].get<int>(), 1) << w["name"];
     EXPECT_EQ(w["networks"], 3);
     EXPECT_TRUE(w["scaled"].get<bool>());
     for (const char* s : {"train", "hessian", "eigen", "classify", "total"}) {

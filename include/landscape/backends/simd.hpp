@@ -24,14 +24,18 @@ std::string simd_target();
 /// "scalar"). Error for a target not in simd_targets().
 int simd_lanes(const std::string& target, Precision precision);
 
-/// Registers per lane value for a batch of `count` networks on a target of `lanes` networks per
-/// register and `threads` threads (0: all cores): 2 (two groups of networks side by side in
-/// every instruction, which hides the latency of small networks' chains of dependent products)
-/// unless the batch is too small to keep the threads as busy with the wider groups (the threads'
-/// rounds of wide groups more than 9/16 of their rounds of narrow ones), else 1. The environment variable LANDSCAPE_SIMD_REGS = 1 or 2
-/// forces the choice (Error naming it for any other value). Results do not depend on it:
-/// float64 is bitwise the scalar loop either way.
+/// Registers per lane value for a batch of `count` networks on a target of `lanes` ≥ 1 networks
+/// per register and `threads` threads (0: all cores). Two registers train two groups of
+/// networks side by side in every instruction, which hides the latency of small networks'
+/// chains of dependent products; the answer is 1 when the batch is too small to keep the threads
+/// as busy with the wider groups (the threads' rounds of wide groups more than 9/16 of their
+/// rounds of narrow ones), otherwise 2. The environment variable LANDSCAPE_SIMD_REGS = 1 or 2
+/// forces the choice (Error naming it for any other value). Results do not depend on it: each
+/// network goes through the same operations in the same order either way.
 int simd_registers(std::size_t count, int lanes, int threads);
+
+/// The value of LANDSCAPE_SIMD_REGS: 1 or 2, 0 when unset. Error naming the variable otherwise.
+int simd_registers_forced();
 
 /// The FMA peak of `threads` threads (0: all cores) in FLOP/s, measured with independent
 /// multiply-add chains on the widest target here (each FMA counts two flops): every thread at

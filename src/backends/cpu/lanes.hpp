@@ -1,6 +1,6 @@
 // A lane vector: N networks' values of one quantity side by side (network index fastest), so the
 // single-source per-network math (math/network.hpp, math/train.hpp) runs on N networks at once
-// when instantiated with T = Lane<float|double, BYTES>.
+// when instantiated with T = Lane<float|double, BYTES, U> (U registers per value).
 //
 // The type is a GCC/Clang vector extension, not a Highway vector, on purpose: the math templates
 // are defined outside Highway's per-target regions, so they cannot call Highway ops (target-
@@ -56,7 +56,6 @@ struct alignas(BYTES) Lane {
   using V = typename VecOf<T, BYTES>::type;
   using Scalar = T;
   static constexpr int W = BYTES / int(sizeof(T));  ///< values per register
-  static constexpr int Regs = U;
   static constexpr int N = W * U;
   V v[U];
 
@@ -315,10 +314,10 @@ inline void outer_block(PG g, PA a, L* out, int r, int c, int din, std::size_t s
 }
 
 /// out (dout×din) (+)= g (dout×n) · aᵀ (n×din) for float32 lanes, the weight gradients: blocks
-/// of 2 rows × 4 columns accumulate over the samples, and the last din mod 4 columns go 4 rows
-/// at a time, so at least 8 sums run side by side instead of one dependent chain at a time
-/// (with few samples, as on compressed data, math::dot's partial sums hold one or two terms
-/// and its chain is the cost). float32 lanes are not bitwise the scalar loop anyway (FMA
+/// of R rows × 4 columns (R = kRowsPerBlock) accumulate over the samples, and the last din mod 4
+/// columns go 2·R rows at a time, so several sums run side by side instead of one dependent
+/// chain at a time (with few samples, as on compressed data, math::dot's partial sums hold one
+/// or two terms and its chain is the cost). Each element is one running sum over the samples. float32 lanes are not bitwise the scalar loop anyway (FMA
 /// contraction); float64 keeps math::outer_nt and math::dot's order, which the bitwise tests pin.
 // Seven parameters, as math::outer_nt (BLAS ger's operands, sizes and accumulate flag).
 template <class PG, class PA, int B, int U>

@@ -152,13 +152,17 @@ int simd_lanes(const std::string& target, Precision precision) {
   return int(tr.lanes());
 }
 
+int simd_registers_forced() {
+  const char* env = std::getenv("LANDSCAPE_SIMD_REGS");
+  if (env == nullptr || *env == '\0') return 0;
+  const std::string v = env;
+  require(v == "1" || v == "2", "LANDSCAPE_SIMD_REGS", "must be 1 or 2, not '" + v + "'");
+  return v == "1" ? 1 : 2;
+}
+
 int simd_registers(std::size_t count, int lanes, int threads) {
-  if (const char* env = std::getenv("LANDSCAPE_SIMD_REGS"); env != nullptr && *env != '\0') {
-    const std::string v = env;
-    require(v == "1" || v == "2", "LANDSCAPE_SIMD_REGS",
-            "'" + v + "' is not a register count (expected 1 or 2)");
-    return v == "1" ? 1 : 2;
-  }
+  require(lanes >= 1, "simd_registers", "lanes must be at least 1");
+  if (const int forced = simd_registers_forced(); forced > 0) return forced;
   // Groups of each width, and rounds of them on the threads: a wide group takes at most the time
   // of two narrow ones (it does their work, and less when the narrow ones wait on latency), so
   // two registers lengthen the batch by at most an eighth, even with no gain, when the threads'

@@ -59,6 +59,7 @@ void CpuBackend::train_batch(const Model& m, const Dataset& d, const TrainSettin
                              std::size_t count, double* weights, math::TrainOutcome* outcomes,
                              double* curves) {
   const std::int64_t target = simd_target_bit(simd_target());
+  simd_registers_forced();  // a bad LANDSCAPE_SIMD_REGS is an error on every path
   if (target != 0 && count > 0) {
     const LaneTrainer tr =
         st.precision == Precision::f32 ? lane_trainer_f32(target) : lane_trainer_f64(target);

@@ -2,7 +2,7 @@
 // train_lanes_f32.cpp and train_lanes_f64.cpp through hwy/foreach_target.h): a group of N
 // networks, interleaved network index fastest, trained by the single-source math
 // (math/network.hpp, math/train.hpp) instantiated with T = lanes::Lane, so every multiply-add
-// of the N networks is one full-width vector operation.
+// of the N networks is one full-width vector operation per register of the lane value.
 
 // Per-target include guard (Highway's idiom: toggled once per target).
 #if defined(LS_TRAIN_LANES_INL_H_) == defined(HWY_TARGET_TOGGLE)
