@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The bench/README.md table from one bench/cpu_peers.sh folder: seconds per 1,000 networks,
 ours (end to end) against the peers (the sum of their stages' measured seconds per network)."""
+import glob
 import json
+import statistics
 import sys
 
 
@@ -48,6 +50,11 @@ def main(folder):
         print(f"| {w} | {s['total']:.3f} | {s['samples']}, {s['train']:.3f}, {100 * s['peak']:.0f}% | {ps_text} "
               f"| {scalar[w]['total']:.3f} | {torch_total:.3f} | {jax_total:.3f} "
               f"| {min(torch_total, jax_total) / s['total']:.1f}× | {s['eigen']:.3f} / {torch_eigen:.3f} |")
+    runs = [simd["W-S"]["peak"]] + [ours(p)["W-S"]["peak"]
+                                    for p in sorted(glob.glob(f"{folder}/landscape-simd-cpu-W-S-repeat*.json"))]
+    if len(runs) > 1:
+        print(f"\nW-S training's share of the FP32 peak over the sitting's {len(runs)} runs: median "
+              f"{100 * statistics.median(runs):.0f}% (from {100 * min(runs):.0f}% to {100 * max(runs):.0f}%).")
 
 
 if __name__ == "__main__":
