@@ -174,22 +174,28 @@ Dataset make_dataset(const DataSpec& spec, const Model& model, std::uint64_t see
 namespace {
 
 /// The Householder reflector I − β·v·vᵀ that maps entries k..len−1 of the column `a` to
-/// (α, 0, …, 0), α = ∓‖a[k..]‖ with the sign that avoids cancellation in v_k: writes v into
-/// v[k..len−1], α and the zeros into `a`, and returns β = 2/‖v‖² (0, with nothing written, for
-/// a zero column: the identity reflects it). Plain loops of fixed order: the same bits everywhere.
+/// (α, 0, …, 0), α = ∓‖a[k..]‖ with the sign that avoids cancellation: writes v into
+/// v[k..len−1] scaled to v_k = 1 (so |v_i| ≤ 1), α and the zeros into `a`, and returns
+/// β = (α − a_k)/α ∈ [1, 2] (0, with nothing written, for a zero column: the identity reflects
+/// it). As LAPACK's dlarfg: the norm is taken of the column divided by its largest entry, so
+/// data near the ends of the double range (entries around 1e±155 and beyond, whose squares
+/// overflow or underflow) reflects as well as data around 1. Plain loops of fixed order: the
+/// same bits everywhere.
 double make_reflector(double* a, double* v, int k, int len) {
-  double norm2 = 0;
-  for (int i = k; i < len; ++i) norm2 += a[i] * a[i];
-  if (norm2 == 0) return 0;
-  const double norm = std::sqrt(norm2);
+  double scale = 0;
+  for (int i = k; i < len; ++i) scale = std::max(scale, std::fabs(a[i]));
+  if (scale == 0) return 0;
+  double sum = 0;
+  for (int i = k; i < len; ++i) sum += (a[i] / scale) * (a[i] / scale);
+  const double norm = scale * std::sqrt(sum);
   const double alpha = a[k] > 0 ? -norm : norm;
-  for (int i = k; i < len; ++i) v[i] = a[i];
-  v[k] -= alpha;
-  double v2 = 0;
-  for (int i = k; i < len; ++i) v2 += v[i] * v[i];
+  const double pivot = a[k] - alpha;  // |pivot| ≥ norm ≥ |a_i|: no overflow in v
+  v[k] = 1.0;
+  for (int i = k + 1; i < len; ++i) v[i] = a[i] / pivot;
+  const double beta = (alpha - a[k]) / alpha;
   a[k] = alpha;
   for (int i = k + 1; i < len; ++i) a[i] = 0.0;
-  return 2.0 / v2;
+  return beta;
 }
 
 /// Applies I − β·v·vᵀ (v living in entries k..len−1) to the column `c`.

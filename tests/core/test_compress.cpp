@@ -132,3 +132,43 @@ TEST(Compressed, OnlyDeepLinearNetworksWithMoreSamplesThanInputs) {
 }
 
 }  // namespace
+
+// Data near the ends of the double range: the reflectors take their norms of columns divided by
+// their largest entry (as LAPACK's dlarfg), so inputs scaled by 2^±600 (whose squares overflow
+// or underflow) reflect exactly as the unscaled ones do. A power of two scales every rounding
+// with it, so the results must be bitwise the unscaled ones times the scale: the compressed
+// inputs and the reduced R scaled, the compressed targets, the constant and W_1·Q̂ unchanged.
+TEST(Compressed, InputsNearTheEndsOfTheDoubleRangeReflectExactly) {
+  const Model m = make_model(Family::linear, {5, 3, 2});
+  for (double scale : {std::ldexp(1.0, 600), std::ldexp(1.0, -600)}) {
+    SCOPED_TRACE(scale);
+    {
+      const Dataset d = gaussian_data(m, 40, 3);
+      Dataset sd = d;
+      for (double& x : sd.X) x *= scale;
+      const CompressedData ref = compress_linear_data(d), c = compress_linear_data(sd);
+      std::vector<double> want = ref.data.X;
+      for (double& x : want) x *= scale;
+      EXPECT_EQ(c.data.X, want);
+      EXPECT_EQ(c.data.Y, ref.data.Y);
+      EXPECT_EQ(c.loss_offset, ref.loss_offset);
+      EXPECT_GT(max_abs(ref.data.X), 0.0);
+    }
+    {
+      const Dataset d = gaussian_data(m, 3, 4);  // n = 3 < d0 = 5: the input reduction
+      Dataset sd = d;
+      for (double& x : sd.X) x *= scale;
+      const InputReduction ref = reduce_inputs(d), r = reduce_inputs(sd);
+      std::vector<double> want = ref.data.X;
+      for (double& x : want) x *= scale;
+      EXPECT_EQ(r.data.X, want);
+      const std::vector<double> W1 = {0.3, -1.2, 0.7, 2.0, -0.1, 1.1, 0.4, -0.6, 0.9, 0.2,
+                                      -0.8, 0.5, 1.3, -0.4, 0.6};
+      std::vector<double> v_ref(9), v(9);
+      ref.first_layer(W1.data(), 3, v_ref.data());
+      r.first_layer(W1.data(), 3, v.data());
+      EXPECT_EQ(v, v_ref);
+      EXPECT_GT(max_abs(v_ref), 0.0);
+    }
+  }
+}

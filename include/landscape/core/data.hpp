@@ -62,7 +62,7 @@ struct InputReduction {
   Dataset data;                  ///< X = R (n×n, upper triangular), Y as given, d0 = n
   int d0 = 0;                    ///< the inputs of the data as given
   std::vector<double> reflectors;  ///< n Householder vectors of length d0 (v_k zero above row k)
-  std::vector<double> betas;       ///< their 2/‖v_k‖² (0: the identity)
+  std::vector<double> betas;       ///< their β_k, I − β_k·v_k·v_kᵀ (0: the identity)
   /// V_1 = W_1·Q̂ (rows×n) from W_1 (rows×d0), both row-major: row r of V_1 is the first n
   /// entries of Qᵀ·(row r of W_1).
   void first_layer(const double* W1, int rows, double* V1) const;
