@@ -331,7 +331,8 @@ std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vec
   for (const auto& name : names) os << ",sweep_" << name;
   os << ",index,class,raw_class,class_tol_lo,class_tol_hi,loss,global_loss,loss_gap,grad_norm,"
         "lambda_min,lambda_max,n_negative,n_near_zero,eig_threshold,steps,train_status,"
-        "kink_distance,near_kink,orbit_dim,excess_degeneracy,non_degenerate,locally_open,escape_drop,"
+        "kink_distance,near_kink,orbit_dim,data_null_dim,excess_degeneracy,non_degenerate,locally_open,"
+        "escape_drop,"
         "refine_distance,refine_grad_norm_before,escape_step,loss_drop,dynamics,certified,certificate_margin";
   // Spectrum columns only when every cell stores spectra of one size.
   std::size_t P = cells.empty() ? 0 : cells[0].config.model.param_count();
@@ -364,8 +365,10 @@ std::string endpoints_csv(const std::vector<SampleResult>& cells, const std::vec
     if (e.finite && std::isfinite(e.kink_distance)) os << e.kink_distance << "," << (e.near_kink ? 1 : 0);
     else os << ",";
     os << ",";
-    if (e.symmetry) os << e.symmetry->orbit_dim << "," << e.symmetry->excess;
-    else os << ",";
+    if (e.symmetry)
+      os << e.symmetry->orbit_dim << "," << e.symmetry->data_null_dim << "," << e.symmetry->excess;
+    else
+      os << ",,";
     os << "," << (e.openness ? opt_bool(e.openness->non_degenerate) : "") << ","
        << (e.openness ? opt_bool(e.openness->locally_open) : "") << ",";
     if (e.escape) os << e.escape->loss_drop;

@@ -349,8 +349,8 @@ void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult&
   Statement ins(*m_db, "INSERT INTO endpoints(cell_id, net_index, seed, loss, grad_norm, lambda_min, lambda_max, "
                  "n_negative, n_near_zero, n_negative_lo, n_negative_hi, eig_threshold, steps, train_status, "
                  "wall_time, kink_distance, near_kink, orbit_dim, excess_degeneracy, non_degenerate, "
-                 "locally_open, details, escape_step, loss_drop, dynamics) "
-                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                 "locally_open, details, escape_step, loss_drop, dynamics, data_null_dim) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   Statement spec(*m_db, "INSERT INTO spectra(cell_id, net_index, eigenvalues) VALUES (?,?,?)");
   Statement cand(*m_db, "INSERT INTO candidates(cell_id, net_index, weights) VALUES (?,?,?)");
   Statement curve(*m_db, "INSERT INTO curves(cell_id, net_index, every, losses) VALUES (?,?,?,?)");
@@ -378,6 +378,8 @@ void Store::write_chunk(long cell_id, const CellContext& ctx, const ChunkResult&
     if (e.dynamics && std::isfinite(e.dynamics->loss_drop)) ins.bind(e.dynamics->loss_drop);
     else ins.bind_null();
     if (e.dynamics) ins.bind(e.dynamics->label());
+    else ins.bind_null();
+    if (e.symmetry) ins.bind(e.symmetry->data_null_dim);
     else ins.bind_null();
     ins.run();
     if (!e.eigenvalues.empty()) spec.bind(cell_id).bind(e.index).bind_doubles(e.eigenvalues.data(), e.eigenvalues.size()).run();
@@ -683,7 +685,8 @@ std::string export_database(const std::string& db_path, bool as_json) {
   Statement q(db, "SELECT c.cell_id, r.run_id, c.cell_index, c.label, c.family, c.dims, c.n, c.global_loss, "
                   "c.global_loss_kind, e.net_index, e.seed, e.class, e.raw_class, e.class_tol_lo, e.class_tol_hi, "
                   "e.loss, e.grad_norm, e.lambda_min, e.lambda_max, e.n_negative, e.n_near_zero, e.steps, "
-                  "e.train_status, e.wall_time, e.kink_distance, e.near_kink, e.orbit_dim, e.excess_degeneracy, "
+                  "e.train_status, e.wall_time, e.kink_distance, e.near_kink, e.orbit_dim, e.data_null_dim, "
+                  "e.excess_degeneracy, "
                   "e.non_degenerate, e.locally_open, r.status AS run_status, c.status AS cell_status, "
                   "json_extract(c.config_json, '$.data_seed') AS data_seed, e.loss - c.global_loss AS loss_gap, "
                   "json_extract(e.details, '$.escape.loss_drop') AS escape_drop, e.escape_step, e.loss_drop, "

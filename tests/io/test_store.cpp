@@ -148,7 +148,8 @@ std::vector<std::string> endpoint_set(const std::string& db) {
                     "SELECT c.cell_index, c.label, c.global_loss, c.global_loss_kind, c.status, e.net_index, "
                     "e.seed, e.class, e.raw_class, e.class_tol_lo, e.class_tol_hi, e.loss, e.grad_norm, "
                     "e.lambda_min, e.lambda_max, e.n_negative, e.n_near_zero, e.steps, e.train_status, "
-                    "e.orbit_dim, e.excess_degeneracy, e.non_degenerate, e.locally_open, e.details, "
+                    "e.orbit_dim, e.data_null_dim, e.excess_degeneracy, e.non_degenerate, e.locally_open, "
+                    "e.details, "
                     "e.escape_step, e.loss_drop, e.dynamics, e.certified, "
                     "s.eigenvalues, cu.losses FROM endpoints e JOIN cells c ON e.cell_id = c.cell_id "
                     "LEFT JOIN spectra s ON s.cell_id = e.cell_id AND s.net_index = e.net_index "
@@ -501,6 +502,71 @@ TEST_F(Sweep, ResumeWithoutARunIsAnError) {
   EXPECT_THROW(run_sweep(opt, o, e), Error);
 }
 
+// The data's null directions (docs/math.md §6): X of rank 1 with d0 = 3 leaves the first layer
+// d1·(d0 − 1) directions along which the loss is constant; they are a column of the database,
+// of endpoints.csv and of the export, equal to the count in each endpoint's details, and not
+// counted as excess degeneracy.
+TEST_F(Sweep, DataNullDirectionsAreAColumnEverywhere) {
+  const std::string cfg = write("null.toml", R"([experiment]
+name = "null"
+networks = 4
+seed = 3
+backend = "cpu"
+
+[model]
+family = "linear"
+dims = [3, 2, 2]
+
+[data]
+n = 6
+x_rank = 1
+
+[train]
+lr = 0.05
+steps = 3000
+)");
+  ASSERT_EQ(run_cli({"sample", cfg, "--out", path("o"), "--quiet"}), 0);
+  const std::string db = path("o/results.db");
+  const auto rows = query_rows(db, "SELECT data_null_dim, json_extract(details, '$.symmetry.data_null_dim'), "
+                                   "excess_degeneracy, n_near_zero - orbit_dim - data_null_dim FROM endpoints "
+                                   "WHERE data_null_dim IS NOT NULL");
+  ASSERT_EQ(rows.size(), 4u);
+  for (const std::string& r : rows) {
+    const auto f = [&](int k) {
+      std::size_t a = 0;
+      for (int i = 0; i < k; ++i) a = r.find('|', a) + 1;
+      return std::stol(r.substr(a, r.find('|', a) - a));
+    };
+    EXPECT_GE(f(0), 4) << r;  // d1·(d0 − rank X) = 2·2 at least
+    EXPECT_EQ(f(0), f(1)) << r;
+    EXPECT_EQ(f(2), f(3)) << r;
+  }
+  // endpoints.csv and the export carry the same numbers.
+  std::istringstream csv(read_file(path("o/endpoints.csv")));
+  std::string header, line;
+  std::getline(csv, header);
+  const auto column = [](const std::string& h, const std::string& name) {
+    std::istringstream is(h);
+    std::string c;
+    for (int k = 0; std::getline(is, c, ','); ++k)
+      if (c == name) return k;
+    return -1;
+  };
+  const int k = column(header, "data_null_dim");
+  ASSERT_GE(k, 0) << header;
+  ASSERT_EQ(run_cli({"export", db, "--json", "--out", path("e.json")}), 0);
+  const auto j = nlohmann::json::parse(read_file(path("e.json")));
+  ASSERT_EQ(j.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(std::getline(csv, line));
+    std::istringstream is(line);
+    std::string v;
+    for (int c = 0; c <= k; ++c) std::getline(is, v, ',');
+    EXPECT_EQ(std::stol(v), j[i]["data_null_dim"].get<long>()) << line;
+    EXPECT_GE(j[i]["data_null_dim"].get<long>(), 4);
+  }
+}
+
 TEST_F(Sweep, ExportRoundTrip) {
   ASSERT_EQ(run_cli({"sample", m_cfg, "--out", path("o"), "--quiet"}), 0);
   const std::string db = path("o/results.db");
@@ -533,6 +599,7 @@ TEST_F(Sweep, ExportRoundTrip) {
     const std::string dyn = j[i]["dynamics"];
     EXPECT_TRUE(dyn == "plateau" || dyn == "descending" || dyn == "settled") << dyn;
     EXPECT_TRUE(j[i]["loss_drop"].is_number());
+    ASSERT_TRUE(j[i]["data_null_dim"].is_number_integer());
     ASSERT_TRUE(std::getline(csv, line));
     EXPECT_NE(line.find("," + cls + ","), std::string::npos) << line;
   }

@@ -44,7 +44,10 @@ void check_results_schema(Database& db);
 /// Bumped whenever a table or column changes meaning or is added (a reader requires every
 /// column). Version 2 added the tables cell_data and weights, the columns cells.data_seed,
 /// cells.steps and cells.swept, and endpoints.escape_step, loss_drop, dynamics and certified.
-inline constexpr int kSchemaVersion = 2;
+/// Version 3 added endpoints.data_null_dim, and endpoints.excess_degeneracy (with the
+/// certificate's margin in details) no longer counts those directions (docs/math.md §6), so
+/// rows of the two versions never share a file.
+inline constexpr int kSchemaVersion = 3;
 
 /// CREATE statements, idempotent. Conventions: every loss is L = ½‖F(W) − Y‖²_F; class names
 /// are those of `to_string(PointClass)`; JSON columns hold UTF-8 JSON text; BLOB columns hold
@@ -124,7 +127,7 @@ CREATE TABLE IF NOT EXISTS endpoints (
   kink_distance     REAL,              -- leaky ReLU only
   near_kink         INTEGER,           -- leaky ReLU: 1 when kink_distance < kink_tol (Hessian untrusted)
   orbit_dim         INTEGER,           -- symmetry orbit dimension (docs/math.md §6)
-  excess_degeneracy INTEGER,           -- n_near_zero - orbit_dim
+  excess_degeneracy INTEGER,           -- n_near_zero - orbit_dim - data_null_dim
   non_degenerate    INTEGER,           -- deep linear: rank(W_h...W_1) = min d_i (0/1)
   locally_open      INTEGER,           -- two-layer linear: N&R Thm 2 / Behrends verdict (0/1)
   details           TEXT,              -- JSON: refined, escape, symmetry, openness, dynamics, certificate
@@ -132,6 +135,7 @@ CREATE TABLE IF NOT EXISTS endpoints (
   loss_drop         REAL,              -- training loss at step 0 minus at the end
   dynamics          TEXT,              -- plateau | descending (out of budget, still falling) | settled
   certified         INTEGER,           -- global/spurious minimum certified by second order (0/1); NULL otherwise
+  data_null_dim     INTEGER,           -- null directions from the data: rank[T|D] - orbit_dim (docs/math.md §6)
   PRIMARY KEY (cell_id, net_index)
 );
 CREATE TABLE IF NOT EXISTS candidates (
