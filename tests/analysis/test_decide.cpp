@@ -645,3 +645,38 @@ TEST(Verdicts, DynamicsRefinementSensitivityAndCertificatesPerCell) {
   EXPECT_FALSE(summarize_verdicts(eps).verdict_flips);
   EXPECT_EQ(summarize_verdicts(eps).refined, 0);
 }
+
+// The escape test probes the near-null eigenspace less the data's null directions: at W = 0 of
+// a deep linear network H = 0, so every direction is near-null, but the d1·(d0 − rank X) = 18
+// rows of W_1 orthogonal to col(X) never change the loss and are not probed (they would come
+// first and use up the probes); the other 21 directions hold the third-order descent.
+TEST(Escape, TheDataNullDirectionsAreNotProbed) {
+  const Model m = make_model(Family::linear, {8, 3, 3, 2});
+  const Dataset d = gaussian_data(m, 10, 41, 2);  // X of rank 2
+  const PointReport r = decide(m, d, std::vector<double>(m.param_count(), 0.0));
+  ASSERT_TRUE(r.endpoint.escape.has_value());
+  EXPECT_EQ(r.endpoint.symmetry->data_null_dim, 18);
+  EXPECT_EQ(r.endpoint.escape->null_space_dim, int(m.param_count()) - 18);
+  EXPECT_TRUE(r.endpoint.escape->escaped);
+  EXPECT_EQ(r.endpoint.cls, PointClass::non_strict_saddle);
+  // The witness moves W_1 only inside col(X)'s rows: its component along the data's null
+  // directions is nothing (the loss cannot see it).
+  const DataColumnSpace cols = data_column_space(d);
+  ASSERT_EQ(cols.rank, 2);
+  const std::vector<double>& u = r.endpoint.escape->direction;
+  ASSERT_EQ(u.size(), m.param_count());
+  if (r.endpoint.escape->method == "null_eigenvector" || r.endpoint.escape->method == "null_space_random") {
+    double outside = 0;
+    for (int a = 0; a < 3; ++a)
+      for (int c = 0; c < 8; ++c) {
+        double proj = 0;
+        for (int q = 0; q < 2; ++q) {
+          double s = 0;
+          for (int k = 0; k < 8; ++k) s += cols.basis[std::size_t(q) * 8 + std::size_t(k)] * u[std::size_t(a) * 8 + std::size_t(k)];
+          proj += cols.basis[std::size_t(q) * 8 + std::size_t(c)] * s;
+        }
+        outside = std::max(outside, std::abs(u[std::size_t(a) * 8 + std::size_t(c)] - proj));
+      }
+    EXPECT_LT(outside, 1e-12);
+  }
+}

@@ -12,7 +12,9 @@ namespace landscape {
 
 /// What the escape test looks for next to one endpoint.
 struct EscapeQuery {
-  std::vector<double> null_vectors;  ///< k unit eigenvectors of H's near-null space, row-major k × P
+  /// k orthonormal directions of H's near-null eigenspace, row-major k × P: the near-null
+  /// eigenvectors less the data's null directions, along which the loss never changes
+  std::vector<double> null_vectors;
   int null_count = 0;                ///< k
   double drop_target = 0;            ///< a loss decrease above this is an escape
   double stop_drop = 0;              ///< probing stops once the decrease exceeds this (≥ drop_target)
