@@ -157,59 +157,6 @@ bool describe_endpoint(const EndpointProblem& pb, bool keep_spectrum, std::vecto
   return e.grad_norm <= hi.grad * loss_scale && e.spectrum[kTolHi].n_negative == 0;
 }
 
-namespace {
-
-/// The directions of the k unit vectors v (row-major k × P) that can change the loss: the data's
-/// null directions (rows of the first layer's block orthogonal to col(X), docs/math.md §2b, §6)
-/// leave it constant everywhere, so no probe along them finds a drop, and as exact zeros of the
-/// Hessian they would come first among its near-null eigenvectors and use up the probes. Each
-/// vector's first-layer rows are projected onto col(X), and the results are orthonormalized in
-/// order (twice, classical Gram–Schmidt), dropping any with less than 1e-6 of its length left.
-/// Returns how many remain, in the first rows of v.
-int outside_data_null_directions(const Model& m, const DataColumnSpace& cols, std::vector<double>& v,
-                                 int k) {
-  const std::size_t P = m.param_count();
-  const int d0 = m.dims[0], d1 = m.dims[1], r = cols.rank;
-  if (r >= d0) return k;
-  std::vector<double> coef(static_cast<std::size_t>(r));
-  const auto U = [&](int c, int q) { return cols.basis[std::size_t(q) * std::size_t(d0) + std::size_t(c)]; };
-  int kept = 0;
-  for (int j = 0; j < k; ++j) {
-    double* x = v.data() + std::size_t(j) * P;
-    for (int a = 0; a < d1; ++a) {  // W_1's row a (parameters a·d0 … a·d0 + d0 − 1): U·Uᵀ·row
-      double* row = x + std::size_t(a) * std::size_t(d0);
-      for (int q = 0; q < r; ++q) {
-        double s = 0;
-        for (int c = 0; c < d0; ++c) s += U(c, q) * row[c];
-        coef[std::size_t(q)] = s;
-      }
-      for (int c = 0; c < d0; ++c) {
-        double s = 0;
-        for (int q = 0; q < r; ++q) s += U(c, q) * coef[std::size_t(q)];
-        row[c] = s;
-      }
-    }
-    for (int pass = 0; pass < 2; ++pass)
-      for (int i = 0; i < kept; ++i) {
-        const double* y = v.data() + std::size_t(i) * P;
-        double s = 0;
-        for (std::size_t p = 0; p < P; ++p) s += x[p] * y[p];
-        for (std::size_t p = 0; p < P; ++p) x[p] -= s * y[p];
-      }
-    double n = 0;
-    for (std::size_t p = 0; p < P; ++p) n += x[p] * x[p];
-    n = std::sqrt(n);
-    if (!(n > 1e-6)) continue;
-    double* dst = v.data() + std::size_t(kept) * P;
-    for (std::size_t p = 0; p < P; ++p) dst[p] = x[p] / n;
-    ++kept;
-  }
-  v.resize(std::size_t(kept) * P);
-  return kept;
-}
-
-}  // namespace
-
 /// Classes at the three tolerance levels, with the escape test wherever the second-order
 /// verdict is `degenerate`. `w` is the endpoint (required when it is a candidate).
 void finalize_endpoint(const EndpointProblem& pb, const GlobalOptimum& opt, const double* w,
@@ -256,10 +203,21 @@ void finalize_endpoint(const EndpointProblem& pb, const GlobalOptimum& opt, cons
       own = data_column_space(d);
       cols = &own;
     }
-    const int probed = outside_data_null_directions(m, *cols, nullv, int(idx.size()));
-    const double lo = s.tol.scaled(kTolFactor[kTolLo]).loss * loss_scale;
-    const double hi = s.tol.scaled(kTolFactor[kTolHi]).loss * loss_scale;
-    EscapeResult r = escape_test(m, d, w, {std::move(nullv), probed, lo, hi}, s.escape);
+    // The data's null directions lie in H's kernel at every point, so the near-null space holds
+    // all d1·(d0 − rank X) of them; the loss never changes along them, and as exact zeros they
+    // would come first and use up the probes (docs/math.md §7 step 5).
+    EscapeQuery q;
+    q.null_count = int(idx.size());
+    q.null_space_dim = q.null_count;
+    if (cols->rank < d.d0) {
+      remove_data_null_directions(m, *cols, nullv.data(), q.null_count);
+      q.projected = true;
+      q.null_space_dim = std::max(0, q.null_count - m.dims[1] * (d.d0 - cols->rank));
+    }
+    q.null_vectors = std::move(nullv);
+    q.drop_target = s.tol.scaled(kTolFactor[kTolLo]).loss * loss_scale;
+    q.stop_drop = s.tol.scaled(kTolFactor[kTolHi]).loss * loss_scale;
+    EscapeResult r = escape_test(m, d, w, q, s.escape);
     r.escaped = r.loss_drop > s.tol.loss * loss_scale;
     if (!r.escaped) r.direction.clear();  // a witness only where there is an escape
     drop = r.loss_drop;

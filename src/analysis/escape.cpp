@@ -29,7 +29,43 @@ void hessian_eigensystem(const Model& m, const Dataset& d, const double* w,
     for (int k = 0; k < P; ++k) vectors[std::size_t(i) * P + k] = es.eigenvectors()(k, i);
 }
 
+void remove_data_null_directions(const Model& m, const DataColumnSpace& cols, double* v, int k) {
+  const int d0 = m.dims[0], d1 = m.dims[1], r = cols.rank;
+  if (r >= d0) return;
+  const std::size_t P = m.param_count();
+  std::vector<double> coef(static_cast<std::size_t>(r));
+  const auto U = [&](int c, int q) { return cols.basis[std::size_t(q) * std::size_t(d0) + std::size_t(c)]; };
+  for (int j = 0; j < k; ++j)
+    for (int a = 0; a < d1; ++a) {  // W_1's row a, parameters a·d0 … a·d0 + d0 − 1: U·Uᵀ·row
+      double* row = v + std::size_t(j) * P + std::size_t(a) * std::size_t(d0);
+      for (int q = 0; q < r; ++q) {
+        double s = 0;
+        for (int c = 0; c < d0; ++c) s += U(c, q) * row[c];
+        coef[std::size_t(q)] = s;
+      }
+      for (int c = 0; c < d0; ++c) {
+        double s = 0;
+        for (int q = 0; q < r; ++q) s += U(c, q) * coef[std::size_t(q)];
+        row[c] = s;
+      }
+    }
+}
+
 namespace {
+
+/// Divides u by its norm; false (u unchanged) where less than `floor` of it is left, as of a unit
+/// vector projected onto a data null direction.
+bool normalize(std::vector<double>& u, double floor) {
+  const double n = norm(u);
+  if (!(n > floor)) return false;
+  for (double& x : u) x /= n;
+  return true;
+}
+
+/// Share of a projected unit vector below which it is taken for a data null direction (whose
+/// projection is rounding, about 1e-16): well above rounding, far below any direction the loss
+/// sees.
+constexpr double kLeftFloor = 1e-6;
 
 /// One escape test in progress: the endpoint, its loss, the probe scratch and the best drop so
 /// far. The phases run in a fixed order and share one random stream, so a result is reproducible.
@@ -39,7 +75,7 @@ class EscapeProbe {
               const EscapeSpec& spec)
       : m_P(m.param_count()), m_ev(m, d), m_w(w), m_q(q), m_spec(spec), m_x(m_P), m_dir(m_P),
         m_g(m_P), m_y(m_P) {
-    m_r.null_space_dim = q.null_count;
+    m_r.null_space_dim = q.projected ? q.null_space_dim : q.null_count;
     m_L0 = m_ev.loss(w);
     double wn = 0;
     for (std::size_t i = 0; i < m_P; ++i) wn += w[i] * w[i];
@@ -48,12 +84,28 @@ class EscapeProbe {
 
   bool done() const { return m_r.loss_drop > m_q.stop_drop; }
 
-  /// Each near-null eigenvector, smallest |λ| first.
+  /// Each near-null eigenvector, smallest |λ| first. Projected ones are orthonormalized against
+  /// those probed before (Gram–Schmidt, twice), and skipped where nothing is left.
   void null_eigenvectors() {
     const std::ptrdiff_t P = std::ptrdiff_t(m_P);
-    for (int i = 0; i < std::min(m_q.null_count, m_spec.null_directions) && !done(); ++i) {
+    std::vector<double> probed;  // the probed directions, row-major
+    int count = 0;
+    for (int i = 0; i < m_q.null_count && count < m_spec.null_directions && !done(); ++i) {
       std::copy(m_q.null_vectors.begin() + std::ptrdiff_t(i) * P,
                 m_q.null_vectors.begin() + std::ptrdiff_t(i + 1) * P, m_dir.begin());
+      if (m_q.projected) {
+        if (!normalize(m_dir, kLeftFloor)) continue;
+        for (int pass = 0; pass < 2; ++pass)
+          for (int j = 0; j < count; ++j) {
+            const double* y = probed.data() + std::ptrdiff_t(j) * P;
+            double s = 0;
+            for (std::size_t p = 0; p < m_P; ++p) s += m_dir[p] * y[p];
+            for (std::size_t p = 0; p < m_P; ++p) m_dir[p] -= s * y[p];
+          }
+        if (!normalize(m_dir, kLeftFloor)) continue;
+        probed.insert(probed.end(), m_dir.begin(), m_dir.end());
+      }
+      ++count;
       probe(m_dir, "null_eigenvector");
     }
   }
@@ -69,6 +121,8 @@ class EscapeProbe {
       for (int i = 0; i < k; ++i)
         for (std::size_t p = 0; p < m_P; ++p)
           m_dir[p] += coef[std::size_t(i)] * m_q.null_vectors[std::size_t(i) * m_P + p];
+      // Π(V·c) for a uniform unit c is, normalized, uniform on the projected space.
+      if (m_q.projected && !normalize(m_dir, kLeftFloor)) continue;
       probe(m_dir, "null_space_random");
     }
   }

@@ -177,23 +177,28 @@ namespace {
 /// (α, 0, …, 0), α = ∓‖a[k..]‖ with the sign that avoids cancellation: writes v into
 /// v[k..len−1] scaled to v_k = 1 (so |v_i| ≤ 1), α and the zeros into `a`, and returns
 /// β = (α − a_k)/α ∈ [1, 2] (0, with nothing written, for a zero column: the identity reflects
-/// it). As LAPACK's dlarfg: the norm is taken of the column divided by its largest entry, so
-/// data near the ends of the double range (entries around 1e±155 and beyond, whose squares
-/// overflow or underflow) reflects as well as data around 1. Plain loops of fixed order: the
-/// same bits everywhere.
+/// it). As LAPACK's dlarfg, the column is first scaled, here by the power of two 2^e nearest below
+/// its largest entry, which is exact: every quantity is then formed of numbers in [0, 2) and the
+/// reflection of any column whose norm is a double (subnormal entries included) is that of the
+/// scaled column, bit for bit. Plain loops of fixed order: the same bits everywhere.
 double make_reflector(double* a, double* v, int k, int len) {
-  double scale = 0;
-  for (int i = k; i < len; ++i) scale = std::max(scale, std::fabs(a[i]));
-  if (scale == 0) return 0;
+  double big = 0;
+  for (int i = k; i < len; ++i) big = std::max(big, std::fabs(a[i]));
+  if (big == 0) return 0;
+  const int e = std::ilogb(big);
   double sum = 0;
-  for (int i = k; i < len; ++i) sum += (a[i] / scale) * (a[i] / scale);
-  const double norm = scale * std::sqrt(sum);
-  const double alpha = a[k] > 0 ? -norm : norm;
-  const double pivot = a[k] - alpha;  // |pivot| ≥ norm ≥ |a_i|: no overflow in v
+  for (int i = k; i < len; ++i) {
+    const double b = std::scalbn(a[i], -e);
+    sum += b * b;
+  }
+  const double bk = std::scalbn(a[k], -e);
+  const double norm = std::sqrt(sum);
+  const double alpha = bk > 0 ? -norm : norm;
+  const double pivot = bk - alpha;  // |pivot| ≥ norm ≥ |b_i|, and below 2·√len: no overflow
   v[k] = 1.0;
-  for (int i = k + 1; i < len; ++i) v[i] = a[i] / pivot;
-  const double beta = (alpha - a[k]) / alpha;
-  a[k] = alpha;
+  for (int i = k + 1; i < len; ++i) v[i] = std::scalbn(a[i], -e) / pivot;
+  const double beta = (alpha - bk) / alpha;
+  a[k] = std::scalbn(alpha, e);
   for (int i = k + 1; i < len; ++i) a[i] = 0.0;
   return beta;
 }

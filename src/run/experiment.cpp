@@ -215,13 +215,14 @@ GlobalOptimum cell_optimum(const CellContext& ctx, const std::vector<EndpointRec
 void finalize_endpoints(const CellContext& ctx, const GlobalOptimum& opt, std::vector<EndpointRecord>& endpoints,
                         const std::map<long, std::vector<double>>& candidates) {
   const ExperimentConfig& cfg = ctx.cfg;
+  const DataColumnSpace columns = data_column_space(ctx.data);  // once, not per endpoint
   ExceptionCollector errors;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads)
   for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(endpoints.size()); ++i) errors.run([&] {
     if (errors.failed()) return;
     EndpointRecord& e = endpoints[std::size_t(i)];
     const auto it = candidates.find(e.index);
-    finalize_endpoint({cfg.model, ctx.data, ctx.loss_scale, cfg.decide}, opt,
+    finalize_endpoint({cfg.model, ctx.data, ctx.loss_scale, cfg.decide, &columns}, opt,
                       it == candidates.end() ? nullptr : it->second.data(), e);
   });
   errors.rethrow();

@@ -680,3 +680,49 @@ TEST(Escape, TheDataNullDirectionsAreNotProbed) {
     EXPECT_LT(outside, 1e-12);
   }
 }
+
+// remove_data_null_directions alone: the first layer's rows land in col(X), what it removes is
+// orthogonal to col(X) (a data null direction), the other layers are untouched, and the loss
+// along a direction and along its projection is the same at random points.
+TEST(Escape, ProjectionOffTheDataNullDirectionsLeavesTheLossUnchanged) {
+  const Model m = make_model(Family::linear, {8, 3, 3, 2});
+  const Dataset d = gaussian_data(m, 10, 41, 2);  // X of rank 2
+  const DataColumnSpace cols = data_column_space(d);
+  ASSERT_EQ(cols.rank, 2);
+  const std::size_t P = m.param_count();
+  const int k = 5;
+  std::vector<double> v = network_batch(m, 7, k), orig = v;
+  remove_data_null_directions(m, cols, v.data(), k);
+  const auto in_cols = [&](const double* row, int q) {  // (Uᵀ·row)_q
+    double s = 0;
+    for (int c = 0; c < 8; ++c) s += cols.basis[std::size_t(q) * 8 + std::size_t(c)] * row[c];
+    return s;
+  };
+  for (int j = 0; j < k; ++j) {
+    const double* x = v.data() + std::size_t(j) * P;
+    const double* o = orig.data() + std::size_t(j) * P;
+    for (int a = 0; a < 3; ++a) {
+      const double* row = x + std::size_t(a) * 8;
+      std::vector<double> removed(8);
+      for (int c = 0; c < 8; ++c) removed[std::size_t(c)] = o[std::size_t(a) * 8 + std::size_t(c)] - row[c];
+      for (int c = 0; c < 8; ++c) {
+        double back = 0;
+        for (int q = 0; q < 2; ++q) back += cols.basis[std::size_t(q) * 8 + std::size_t(c)] * in_cols(row, q);
+        EXPECT_NEAR(back, row[c], 1e-14);  // the row is its own projection: in col(X)
+      }
+      for (int q = 0; q < 2; ++q) EXPECT_NEAR(in_cols(removed.data(), q), 0.0, 1e-14);
+    }
+    for (std::size_t p = 24; p < P; ++p) EXPECT_EQ(x[p], o[p]);  // layers 2 and 3 untouched
+    double moved = 0;
+    for (std::size_t p = 0; p < 24; ++p) moved = std::max(moved, std::abs(x[p] - o[p]));
+    EXPECT_GT(moved, 0.1);  // a random direction has a data null part to lose
+    // The loss cannot tell the direction from its projection.
+    const std::vector<double> w = network_batch(m, 11 + std::uint64_t(j), 1);
+    std::vector<double> a(P), b(P), ws(math::train_workspace(m.shape(d.n)));
+    for (std::size_t p = 0; p < P; ++p) a[p] = w[p] + 0.3 * o[p], b[p] = w[p] + 0.3 * x[p];
+    const math::Shape s = m.shape(d.n);
+    const double La = math::loss(s, d.X.data(), d.Y.data(), a.data(), ws.data());
+    const double Lb = math::loss(s, d.X.data(), d.Y.data(), b.data(), ws.data());
+    EXPECT_NEAR(La, Lb, 1e-12 * La);
+  }
+}

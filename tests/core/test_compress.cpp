@@ -133,14 +133,16 @@ TEST(Compressed, OnlyDeepLinearNetworksWithMoreSamplesThanInputs) {
 
 }  // namespace
 
-// Data near the ends of the double range: the reflectors take their norms of columns divided by
-// their largest entry (as LAPACK's dlarfg), so inputs scaled by 2^±600 (whose squares overflow
-// or underflow) reflect exactly as the unscaled ones do. A power of two scales every rounding
-// with it, so the results must be bitwise the unscaled ones times the scale: the compressed
-// inputs and the reduced R scaled, the compressed targets, the constant and W_1·Q̂ unchanged.
+// Data near the ends of the double range: the reflectors scale each column by a power of two
+// first (as LAPACK's dlarfg scales), so inputs scaled by 2^±600 or 2^±1000 (whose squares
+// overflow or underflow) reflect exactly as the unscaled ones do. A power of two scales every
+// rounding with it, so the results must be bitwise the unscaled ones times the scale: the
+// compressed inputs and the reduced R scaled, the compressed targets, the constant and W_1·Q̂
+// unchanged.
 TEST(Compressed, InputsNearTheEndsOfTheDoubleRangeReflectExactly) {
   const Model m = make_model(Family::linear, {5, 3, 2});
-  for (double scale : {std::ldexp(1.0, 600), std::ldexp(1.0, -600)}) {
+  for (double scale : {std::ldexp(1.0, 600), std::ldexp(1.0, -600), std::ldexp(1.0, 1000),
+                       std::ldexp(1.0, -1000)}) {
     SCOPED_TRACE(scale);
     {
       const Dataset d = gaussian_data(m, 40, 3);
@@ -170,5 +172,31 @@ TEST(Compressed, InputsNearTheEndsOfTheDoubleRangeReflectExactly) {
       EXPECT_EQ(v, v_ref);
       EXPECT_GT(max_abs(v_ref), 0.0);
     }
+  }
+}
+
+// Columns that take the reflectors' edge paths: a feature that is zero for every sample (a zero
+// column: the identity), a feature with one nonzero sample and one repeating another (columns
+// whose tail becomes zero after the earlier reflections: a sign flip), and a last feature alone
+// (a reflector of length n − d0 + 1). The compressed data must still give the samples' loss
+// and gradient, which it does only if every reflector is orthogonal.
+TEST(Compressed, EdgeColumnsStillGiveTheSamplesLossAndGradient) {
+  const Model m = make_model(Family::linear, {5, 3, 2});
+  Dataset d = gaussian_data(m, 7, 13);
+  const int n = d.n;
+  for (int s = 0; s < n; ++s) {
+    d.X[std::size_t(1) * n + s] = 0.0;                               // feature 1: zero
+    d.X[std::size_t(2) * n + s] = s == 3 ? 2.5 : 0.0;                // feature 2: one sample
+    d.X[std::size_t(3) * n + s] = d.X[std::size_t(0) * n + s];       // feature 3 = feature 0
+  }
+  d.X[std::size_t(4) * n + 0] = 0.0;  // a_k = 0 for the last reflector's first entry, maybe
+  const CompressedData cd = compress_linear_data(d);
+  for (double x : cd.data.X) ASSERT_TRUE(std::isfinite(x));
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    const std::vector<double> w = random_weights(m, seed, 1.0);
+    const double L = loss_at(m, d, w), Lc = loss_at(m, cd.data, w) + cd.loss_offset;
+    EXPECT_LE(std::fabs(Lc - L), 1e-12 * L) << "seed " << seed;
+    const std::vector<double> g = grad_at(m, d, w), gc = grad_at(m, cd.data, w);
+    EXPECT_LE(max_abs_diff(g, gc), 1e-11 * max_abs(g)) << "seed " << seed;
   }
 }

@@ -121,7 +121,7 @@ struct EscapeResult {
   double loss_drop = 0;            ///< best L(w) − L(w') found over all probes (≥ 0)
   long probes = 0;                 ///< loss evaluations spent
   long descent_steps = 0;          ///< gradient steps spent in perturbed descent
-  int null_space_dim = 0;          ///< near-null directions probed: the eigenvectors' span less the data's null directions
+  int null_space_dim = 0;          ///< dimension of the near-null space probed: H's near-null eigenspace less the data's null directions
 };
 
 struct SymmetryInfo {

@@ -45,8 +45,9 @@ void check_results_schema(Database& db);
 /// column). Version 2 added the tables cell_data and weights, the columns cells.data_seed,
 /// cells.steps and cells.swept, and endpoints.escape_step, loss_drop, dynamics and certified.
 /// Version 3 added endpoints.data_null_dim, and endpoints.excess_degeneracy (with the
-/// certificate's margin in details) no longer counts those directions (docs/math.md §6), so
-/// rows of the two versions never share a file.
+/// certificate's margin in details) no longer counts those directions (docs/math.md §6), nor
+/// does the escape test's null_space_dim in details (§7), so rows of the two versions never
+/// share a file.
 inline constexpr int kSchemaVersion = 3;
 
 /// CREATE statements, idempotent. Conventions: every loss is L = ½‖F(W) − Y‖²_F; class names
