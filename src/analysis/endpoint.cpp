@@ -198,11 +198,7 @@ void finalize_endpoint(const EndpointProblem& pb, const GlobalOptimum& opt, cons
       std::copy(vectors.begin() + std::ptrdiff_t(idx[j]) * P, vectors.begin() + std::ptrdiff_t(idx[j] + 1) * P,
                 nullv.begin() + std::ptrdiff_t(j) * P);
     DataColumnSpace own;
-    const DataColumnSpace* cols = pb.columns;
-    if (cols == nullptr || cols->d0 != d.d0) {
-      own = data_column_space(d);
-      cols = &own;
-    }
+    const DataColumnSpace* cols = &column_space_of(d, pb.columns, own);
     // The data's null directions lie in H's kernel at every point, so the near-null space holds
     // all d1·(d0 − rank X) of them; the loss never changes along them, and as exact zeros they
     // would come first and use up the probes (docs/math.md §7 step 5).

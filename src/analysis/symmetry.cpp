@@ -96,6 +96,13 @@ DataColumnSpace data_column_space(const Dataset& d) {
   return c;
 }
 
+const DataColumnSpace& column_space_of(const Dataset& d, const DataColumnSpace* given,
+                                       DataColumnSpace& own) {
+  if (given != nullptr && given->d0 == d.d0) return *given;
+  own = data_column_space(d);
+  return own;
+}
+
 KnownNullSpace known_null_space(const Model& m, const Dataset& d, const double* w, double rank_rtol,
                                 const DataColumnSpace* columns) {
   KnownNullSpace k;
@@ -103,10 +110,7 @@ KnownNullSpace known_null_space(const Model& m, const Dataset& d, const double* 
   k.orbit = tangent_rank(T, rank_rtol);
   const int d0 = m.dims[0], d1 = m.dims[1];
   DataColumnSpace own;
-  if (columns == nullptr || columns->d0 != d0) {
-    own = data_column_space(d);
-    columns = &own;
-  }
+  columns = &column_space_of(d, columns, own);
   const int rx = columns->rank;
   if (rx >= d0) return k;
   // [T | D] with D = {δW_1 = A·Zᵀ, Z ⊥ col(X)} (d1·(d0 − rx) directions, W_1's block only):

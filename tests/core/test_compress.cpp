@@ -23,6 +23,12 @@ double max_abs(const std::vector<double>& v) {
   return m;
 }
 
+/// v with every entry multiplied by `scale`.
+std::vector<double> scaled(std::vector<double> v, double scale) {
+  for (double& x : v) x *= scale;
+  return v;
+}
+
 double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
   double m = 0;
   for (std::size_t k = 0; k < a.size(); ++k) m = std::max(m, std::fabs(a[k] - b[k]));
@@ -147,11 +153,9 @@ TEST(Compressed, InputsNearTheEndsOfTheDoubleRangeReflectExactly) {
     {
       const Dataset d = gaussian_data(m, 40, 3);
       Dataset sd = d;
-      for (double& x : sd.X) x *= scale;
+      sd.X = scaled(d.X, scale);
       const CompressedData ref = compress_linear_data(d), c = compress_linear_data(sd);
-      std::vector<double> want = ref.data.X;
-      for (double& x : want) x *= scale;
-      EXPECT_EQ(c.data.X, want);
+      EXPECT_EQ(c.data.X, scaled(ref.data.X, scale));
       EXPECT_EQ(c.data.Y, ref.data.Y);
       EXPECT_EQ(c.loss_offset, ref.loss_offset);
       EXPECT_GT(max_abs(ref.data.X), 0.0);
@@ -159,11 +163,9 @@ TEST(Compressed, InputsNearTheEndsOfTheDoubleRangeReflectExactly) {
     {
       const Dataset d = gaussian_data(m, 3, 4);  // n = 3 < d0 = 5: the input reduction
       Dataset sd = d;
-      for (double& x : sd.X) x *= scale;
+      sd.X = scaled(d.X, scale);
       const InputReduction ref = reduce_inputs(d), r = reduce_inputs(sd);
-      std::vector<double> want = ref.data.X;
-      for (double& x : want) x *= scale;
-      EXPECT_EQ(r.data.X, want);
+      EXPECT_EQ(r.data.X, scaled(ref.data.X, scale));
       const std::vector<double> W1 = {0.3, -1.2, 0.7, 2.0, -0.1, 1.1, 0.4, -0.6, 0.9, 0.2,
                                       -0.8, 0.5, 1.3, -0.4, 0.6};
       std::vector<double> v_ref(9), v(9);

@@ -26,6 +26,10 @@ struct DataColumnSpace {
   std::vector<double> basis;
 };
 DataColumnSpace data_column_space(const Dataset& d);
+/// `given` when it is d's (a caller computed it once for many endpoints), else
+/// data_column_space(d) computed into `own`.
+const DataColumnSpace& column_space_of(const Dataset& d, const DataColumnSpace* given,
+                                       DataColumnSpace& own);
 /// `columns`: data_column_space(d) when the caller has it (else it is computed here).
 KnownNullSpace known_null_space(const Model& m, const Dataset& d, const double* w, double rank_rtol,
                                 const DataColumnSpace* columns = nullptr);
